@@ -1,0 +1,74 @@
+//! Network namespaces created (and always removed) by tests.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use anyhow::{Context, Result, bail};
+
+static NEXT: AtomicU32 = AtomicU32::new(0);
+
+/// A named network namespace (`/run/netns/NAME`) with `lo` up; deleted on drop.
+#[derive(Debug)]
+pub struct NetNs {
+    name: String,
+}
+
+impl NetNs {
+    /// Creates a fresh namespace whose name starts with `wharf-` and `tag`, unique to this
+    /// process and call.
+    pub fn new(tag: &str) -> Result<Self> {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("wharf-{tag}-{}-{n}", std::process::id());
+        // Names are limited by the bind mount path only, but keep them short for `ip` output.
+        run(Command::new("ip").args(["netns", "add", &name]))?;
+        let ns = NetNs { name };
+        run(&mut ns.command("ip", &["link", "set", "lo", "up"]))?;
+        Ok(ns)
+    }
+
+    /// The namespace's name, as `ip netns` shows it.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The bind-mounted namespace file, usable with `nsenter --net=` and `setns`.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from("/run/netns").join(&self.name)
+    }
+
+    /// A command that runs `program` inside this namespace (via `nsenter`, which, unlike
+    /// `ip netns exec`, leaves `/sys` and the cgroup hierarchies alone).
+    pub fn command(&self, program: &str, args: &[&str]) -> Command {
+        let mut cmd = Command::new("nsenter");
+        cmd.arg(format!("--net={}", self.path().display()))
+            .arg("--")
+            .arg(program)
+            .args(args);
+        cmd
+    }
+
+    /// Runs `program` in the namespace and returns its standard output; fails on a non-zero exit.
+    pub fn run(&self, program: &str, args: &[&str]) -> Result<String> {
+        run(&mut self.command(program, args))
+    }
+}
+
+impl Drop for NetNs {
+    fn drop(&mut self) {
+        // Deleting the namespace also deletes every interface that lives only in it.
+        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<String> {
+    let out = cmd.output().with_context(|| format!("running {cmd:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
