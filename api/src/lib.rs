@@ -1,1 +1,19 @@
-//! placeholder
+//! The Docker Engine API (v1.47) over HTTP: the router, the wire types, version-prefix handling,
+//! the one table from error kind to status, and the backend traits the router calls.
+//!
+//! The daemon implements the backend traits; this crate knows nothing of how (no sled, no
+//! netlink, no image store). A request walks: socket → [`version`] layer → route → extractor →
+//! handler → backend trait, and back.
+
+pub mod backend;
+pub mod error;
+pub mod extract;
+mod routes;
+mod serve;
+pub mod types;
+pub mod version;
+
+pub use backend::Backend;
+pub use error::{Error, ErrorKind};
+pub use routes::router;
+pub use serve::{ServeOptions, serve};

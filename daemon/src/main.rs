@@ -1,1 +1,90 @@
-fn main() {}
+//! `wharfd`: a container engine daemon that serves the Docker Engine API.
+
+mod cli;
+mod config;
+mod daemon;
+mod dataroot;
+mod images;
+mod info;
+mod network;
+mod pidfile;
+mod socket;
+mod startup;
+mod version;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+fn main() -> ExitCode {
+    let launched = Instant::now();
+    // A parent may have blocked signals and we would inherit that mask; SIGTERM and SIGINT must
+    // reach the shutdown handler.
+    let _ = nix::sys::signal::SigSet::all().thread_unblock();
+    let cli = Cli::parse();
+    if cli.flags.version {
+        println!("{}", version::line());
+        return ExitCode::SUCCESS;
+    }
+    if let Some(Command::Check { json }) = cli.command {
+        return check(json, &cli.flags);
+    }
+    let config = match Config::load(&cli.flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wharfd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if cli.flags.validate {
+        println!("configuration OK");
+        return ExitCode::SUCCESS;
+    }
+    init_logging(config.log_level);
+    match startup::run(config, launched) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("wharfd: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `wharfd check`: the whole host report; non-zero when a check is fatal.
+fn check(json: bool, flags: &cli::Flags) -> ExitCode {
+    let data_root = Config::load(flags)
+        .map(|c| c.data_root)
+        .unwrap_or_else(|_| "/var/lib/wharf".into());
+    let report = hostcheck::Probe::live().with_data_root(data_root).run();
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => {
+                eprintln!("wharfd: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        print!("{}", report.render());
+    }
+    if report.is_fatal() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn init_logging(level: tracing::Level) {
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}

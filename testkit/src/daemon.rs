@@ -177,7 +177,10 @@ impl Wharfd {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.try_wait()? {
-                bail!("wharfd exited ({status}) before it was ready:\n{}", self.log());
+                bail!(
+                    "wharfd exited ({status}) before it was ready:\n{}",
+                    self.log()
+                );
             }
             if self.paths.sock.exists()
                 && let Ok(r) = self.request("GET", "/_ping", None)
@@ -208,7 +211,10 @@ impl Wharfd {
     pub fn docker_command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(DOCKER_CLI);
         cmd.args(args)
-            .env("DOCKER_HOST", format!("unix://{}", self.paths.sock.display()))
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}", self.paths.sock.display()),
+            )
             .env("DOCKER_CONFIG", self.dir.join("docker-cli"))
             .env_remove("DOCKER_API_VERSION")
             .env_remove("DOCKER_CONTEXT");

@@ -48,7 +48,8 @@ pub fn request(sock: &Path, method: &str, path: &str, body: Option<&[u8]>) -> Re
         let stream = tokio::net::UnixStream::connect(sock)
             .await
             .with_context(|| format!("connecting to {}", sock.display()))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let (mut sender, conn) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(conn);
         let mut req = Request::builder()
             .method(method)
@@ -62,6 +63,10 @@ pub fn request(sock: &Path, method: &str, path: &str, body: Option<&[u8]>) -> Re
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = resp.into_body().collect().await?.to_bytes().to_vec();
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     })
 }

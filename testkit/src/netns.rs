@@ -15,11 +15,12 @@ pub struct NetNs {
 }
 
 impl NetNs {
-    /// Creates a fresh namespace whose name starts with `wharf-` and `tag`, unique to this
-    /// process and call.
+    /// Creates a fresh namespace `wharf-RUN-TAG-PID-N`, unique to this process and call.
     pub fn new(tag: &str) -> Result<Self> {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let name = format!("wharf-{tag}-{}-{n}", std::process::id());
+        // `cargo xtask test` tags its run so that it can find namespaces a test failed to remove.
+        let tag_run = std::env::var("WHARF_TEST_RUN").unwrap_or_else(|_| "t".to_owned());
+        let name = format!("wharf-{tag_run}-{tag}-{}-{n}", std::process::id());
         // Names are limited by the bind mount path only, but keep them short for `ip` output.
         run(Command::new("ip").args(["netns", "add", &name]))?;
         let ns = NetNs { name };
@@ -57,7 +58,9 @@ impl NetNs {
 impl Drop for NetNs {
     fn drop(&mut self) {
         // Deleting the namespace also deletes every interface that lives only in it.
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).status();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
     }
 }
 

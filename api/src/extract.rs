@@ -1,0 +1,81 @@
+//! Extractors that reject malformed input the way Docker does: a 400 with `{"message": ...}`.
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use crate::Error;
+
+/// Query parameters, deserialised into `T`; a malformed query is a 400 in Docker's shape.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e: QueryRejection| Error::invalid(e.body_text()))
+    }
+}
+
+/// A JSON body, deserialised into `T`; a malformed body is a 400 in Docker's shape.
+///
+/// Unknown fields are accepted (the CLI sends fields a daemon may not implement).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Json::<T>::from_request(req, state)
+            .await
+            .map(|j| Json(j.0))
+            .map_err(|e: JsonRejection| Error::invalid(e.body_text()))
+    }
+}
+
+/// Reads a query boolean as moby does: absent, `""`, `0`, `no`, `false` and `none` are false.
+pub fn bool_value(v: Option<&str>) -> bool {
+    match v {
+        None => false,
+        Some(s) => !matches!(
+            s.trim().to_ascii_lowercase().as_str(),
+            "" | "0" | "no" | "false" | "none"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bool_value;
+
+    #[test]
+    fn query_booleans_follow_moby() {
+        for f in [
+            None,
+            Some(""),
+            Some("0"),
+            Some("no"),
+            Some("False"),
+            Some("none"),
+        ] {
+            assert!(!bool_value(f), "{f:?}");
+        }
+        for t in [Some("1"), Some("true"), Some("yes"), Some("anything")] {
+            assert!(bool_value(t), "{t:?}");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The router: one file per resource, handlers named after the Docker operation.
+
+mod system;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::{Backend, Error, version};
+
+/// The whole API: every route, wrapped in the version-prefix layer.
+///
+/// The routes sit in an inner router that is the outer router's only (fallback) service, so
+/// the version layer on the outer router runs before the inner one matches a path.
+pub fn router<B: Backend>(backend: Arc<B>) -> Router {
+    let routes = Router::new()
+        .merge(system::routes::<B>())
+        .fallback(page_not_found)
+        .method_not_allowed_fallback(page_not_found)
+        .with_state(backend);
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::from_fn(version::layer))
+}
+
+/// Unknown routes and wrong methods, as moby answers them.
+async fn page_not_found() -> Error {
+    Error::not_found("page not found")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,46 @@
+//! Serving the API on a listening Unix socket, with a graceful, bounded shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::UnixListener;
+
+use crate::{Backend, router};
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How long in-flight requests may run on after shutdown starts.
+    pub drain_timeout: Duration,
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then stops accepting and lets
+/// in-flight requests finish for at most `drain_timeout`. Returns `false` if the deadline cut
+/// some requests short.
+pub async fn serve<B: Backend>(
+    listener: UnixListener,
+    backend: Arc<B>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    opts: ServeOptions,
+) -> std::io::Result<bool> {
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = started_tx.send(());
+    };
+    let server = axum::serve(listener, router(backend)).with_graceful_shutdown(signal);
+    let server = std::pin::pin!(server.into_future());
+    // Run until the server ends by itself, or until the drain deadline after shutdown began.
+    let deadline = async move {
+        if started_rx.await.is_ok() {
+            tokio::time::sleep(opts.drain_timeout).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        res = server => res.map(|()| true),
+        () = deadline => Ok(false),
+    }
+}

@@ -1,0 +1,8 @@
+//! Docker wire types, named after the definitions in the Engine API v1.47 spec.
+//!
+//! Every field carries its own `rename` (a blanket `rename_all` gets names such as `NCPU` and
+//! `OSType` wrong); optional fields are skipped when absent.
+
+mod system;
+
+pub use system::*;

@@ -1,0 +1,94 @@
+//! Command-line flags, named as dockerd names them.
+//!
+//! Every setting is optional here so that [`crate::config`] can tell a flag the user gave from a
+//! default, merge it with `daemon.json`, and refuse the same setting given in both places.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// `wharfd`: a container engine that speaks the Docker Engine API.
+#[derive(Debug, Parser)]
+#[command(name = "wharfd", disable_version_flag = true)]
+pub struct Cli {
+    /// What to do instead of running the daemon.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// The daemon's settings.
+    #[command(flatten)]
+    pub flags: Flags,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the host report (kernel, cgroups, storage, network, security) and exit non-zero
+    /// when a check is fatal.
+    Check {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The daemon's flags; `None` means "not given on the command line".
+#[derive(Debug, Default, clap::Args)]
+pub struct Flags {
+    /// Daemon configuration file (JSON, dockerd's keys); a missing file is fine.
+    #[arg(long = "config-file", value_name = "FILE")]
+    pub config_file: Option<PathBuf>,
+    /// Daemon socket to listen on (unix:///path).
+    #[arg(short = 'H', long = "host", value_name = "URL")]
+    pub hosts: Vec<String>,
+    /// Root directory of persistent state.
+    #[arg(long = "data-root", value_name = "DIR")]
+    pub data_root: Option<PathBuf>,
+    /// Root directory of execution state.
+    #[arg(long = "exec-root", value_name = "DIR")]
+    pub exec_root: Option<PathBuf>,
+    /// Path of the daemon's PID file.
+    #[arg(short = 'p', long = "pidfile", value_name = "FILE")]
+    pub pidfile: Option<PathBuf>,
+    /// Attach containers to this existing bridge ("none" disables networking).
+    #[arg(short = 'b', long = "bridge", value_name = "NAME")]
+    pub bridge: Option<String>,
+    /// Address and subnet of the default bridge (CIDR, e.g. 172.30.0.1/16).
+    #[arg(long = "bip", value_name = "CIDR")]
+    pub bip: Option<String>,
+    /// MTU of the default bridge and container interfaces.
+    #[arg(long = "mtu", value_name = "BYTES", allow_negative_numbers = true)]
+    pub mtu: Option<String>,
+    /// Manage firewall rules (NAT, inter-container communication, published ports).
+    #[arg(long = "iptables", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub iptables: Option<bool>,
+    /// Allow inter-container communication on the default bridge.
+    #[arg(long = "icc", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub icc: Option<bool>,
+    /// Enable IPv4 forwarding.
+    #[arg(long = "ip-forward", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub ip_forward: Option<bool>,
+    /// Default host IP for published ports.
+    #[arg(long = "ip", value_name = "IP")]
+    pub ip: Option<String>,
+    /// Storage driver (overlay2 or vfs).
+    #[arg(short = 's', long = "storage-driver", value_name = "NAME")]
+    pub storage_driver: Option<String>,
+    /// DNS server for containers.
+    #[arg(long = "dns", value_name = "IP")]
+    pub dns: Vec<String>,
+    /// Logging level (debug, info, warn, error, fatal).
+    #[arg(short = 'l', long = "log-level", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+    /// Enable debug mode.
+    #[arg(short = 'D', long = "debug", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub debug: Option<bool>,
+    /// Group that owns the API socket.
+    #[arg(short = 'G', long = "group", value_name = "GROUP")]
+    pub group: Option<String>,
+    /// Check the configuration and exit.
+    #[arg(long = "validate")]
+    pub validate: bool,
+    /// Print the version and exit.
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
+}

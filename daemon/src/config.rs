@@ -1,0 +1,552 @@
+//! The daemon's configuration: flags merged with `daemon.json`, defaults filled in, validated.
+//!
+//! Like dockerd, a setting given both as a flag and in the file is an error that names it, and
+//! a key the file does not know is an error too. Validation runs before anything is created.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use ipnet::Ipv4Net;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::cli::Flags;
+
+/// Where the configuration file is read from when `--config-file` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "/etc/wharf/daemon.json";
+const DEFAULT_HOST: &str = "unix:///var/run/wharf.sock";
+const DEFAULT_DATA_ROOT: &str = "/var/lib/wharf";
+const DEFAULT_EXEC_ROOT: &str = "/var/run/wharf";
+const DEFAULT_PIDFILE: &str = "/var/run/wharf.pid";
+const DEFAULT_MTU: u32 = 1500;
+const DEFAULT_GROUP: &str = "docker";
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but cannot be read or is not a JSON object.
+    #[error("unable to configure the daemon with file {path}: {reason}")]
+    File {
+        /// The configuration file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A flag's value is malformed.
+    #[error("invalid argument {value:?} for \"--{flag}\" flag: {reason}")]
+    Flag {
+        /// The flag's long name.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Settings that cannot be combined.
+    #[error("{0}")]
+    Conflict(String),
+}
+
+/// How containers get networking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeMode {
+    /// Find or create `docker0`.
+    Default,
+    /// Use this existing bridge.
+    Named(String),
+    /// `--bridge=none`: no networking.
+    Disabled,
+}
+
+/// Network settings, handed to the network driver.
+#[derive(Debug, Clone)]
+#[expect(dead_code, reason = "read by the network driver step, wired in next")]
+pub struct NetworkConfig {
+    /// Which bridge, if any.
+    pub bridge: BridgeMode,
+    /// The default bridge's address and subnet.
+    pub bip: Option<Ipv4Net>,
+    /// MTU of the bridge and container interfaces.
+    pub mtu: u32,
+    /// Manage firewall rules.
+    pub iptables: bool,
+    /// Allow inter-container communication.
+    pub icc: bool,
+    /// Enable IPv4 forwarding.
+    pub ip_forward: bool,
+    /// Default host IP for published ports.
+    pub ip: IpAddr,
+    /// DNS servers for containers (empty: from the host's resolv.conf).
+    pub dns: Vec<IpAddr>,
+}
+
+/// The validated configuration the daemon runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file the settings were merged from (it may not exist).
+    pub config_file: PathBuf,
+    /// Paths of the Unix sockets to serve the API on.
+    pub sockets: Vec<PathBuf>,
+    /// Persistent state.
+    pub data_root: PathBuf,
+    /// Execution state.
+    pub exec_root: PathBuf,
+    /// The PID file.
+    pub pidfile: PathBuf,
+    /// Network settings.
+    pub network: NetworkConfig,
+    /// The storage driver asked for (`None`: the best the host supports).
+    pub storage_driver: Option<String>,
+    /// Log level (`debug`, `info`, `warn`, `error`).
+    pub log_level: tracing::Level,
+    /// Debug mode.
+    pub debug: bool,
+    /// The group that owns the API socket, if it exists (explicit or `docker`).
+    pub group: Option<String>,
+}
+
+/// `daemon.json` with dockerd's key names; everything optional.
+#[derive(Debug, Default, Deserialize)]
+struct FileConfig {
+    hosts: Option<Vec<String>>,
+    #[serde(rename = "data-root")]
+    data_root: Option<PathBuf>,
+    #[serde(rename = "exec-root")]
+    exec_root: Option<PathBuf>,
+    pidfile: Option<PathBuf>,
+    bridge: Option<String>,
+    bip: Option<String>,
+    mtu: Option<i64>,
+    iptables: Option<bool>,
+    icc: Option<bool>,
+    #[serde(rename = "ip-forward")]
+    ip_forward: Option<bool>,
+    ip: Option<String>,
+    #[serde(rename = "storage-driver")]
+    storage_driver: Option<String>,
+    dns: Option<Vec<String>>,
+    #[serde(rename = "log-level")]
+    log_level: Option<String>,
+    debug: Option<bool>,
+    group: Option<String>,
+}
+
+/// Keys `daemon.json` may hold.
+const FILE_KEYS: &[&str] = &[
+    "hosts",
+    "data-root",
+    "exec-root",
+    "pidfile",
+    "bridge",
+    "bip",
+    "mtu",
+    "iptables",
+    "icc",
+    "ip-forward",
+    "ip",
+    "storage-driver",
+    "dns",
+    "log-level",
+    "debug",
+    "group",
+];
+
+impl Config {
+    /// Merges `flags` with the configuration file, fills defaults and validates. Reads only.
+    pub fn load(flags: &Flags) -> Result<Config, ConfigError> {
+        let config_file = flags
+            .config_file
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        let file = read_file(&config_file)?;
+        let mut m = Merge::default();
+        let hosts = m.list("hosts", &flags.hosts, file.hosts);
+        let data_root = m.one("data-root", flags.data_root.clone(), file.data_root);
+        let exec_root = m.one("exec-root", flags.exec_root.clone(), file.exec_root);
+        let pidfile = m.one("pidfile", flags.pidfile.clone(), file.pidfile);
+        let bridge = m.one("bridge", flags.bridge.clone(), file.bridge);
+        let bip = m.one("bip", flags.bip.clone(), file.bip);
+        let file_mtu = file.mtu.map(|v| v.to_string());
+        let mtu = m.one("mtu", flags.mtu.clone(), file_mtu);
+        let iptables = m.one("iptables", flags.iptables, file.iptables);
+        let icc = m.one("icc", flags.icc, file.icc);
+        let ip_forward = m.one("ip-forward", flags.ip_forward, file.ip_forward);
+        let ip = m.one("ip", flags.ip.clone(), file.ip);
+        let storage_driver = m.one(
+            "storage-driver",
+            flags.storage_driver.clone(),
+            file.storage_driver,
+        );
+        let dns = m.list("dns", &flags.dns, file.dns);
+        let log_level = m.one("log-level", flags.log_level.clone(), file.log_level);
+        let debug = m.one("debug", flags.debug, file.debug);
+        let group = m.one("group", flags.group.clone(), file.group);
+        if !m.conflicts.is_empty() {
+            return Err(ConfigError::File {
+                path: config_file,
+                reason: format!(
+                    "the following directives are specified both as a flag and in the \
+                     configuration file: {}",
+                    m.conflicts.join(", ")
+                ),
+            });
+        }
+
+        let network = NetworkConfig {
+            bridge: match bridge.as_deref() {
+                None | Some("") => BridgeMode::Default,
+                Some("none") => BridgeMode::Disabled,
+                Some(name) => BridgeMode::Named(name.to_owned()),
+            },
+            bip: bip.as_deref().map(parse_bip).transpose()?,
+            mtu: mtu
+                .as_deref()
+                .map(parse_mtu)
+                .transpose()?
+                .unwrap_or(DEFAULT_MTU),
+            iptables: iptables.unwrap_or(true),
+            icc: icc.unwrap_or(true),
+            ip_forward: ip_forward.unwrap_or(true),
+            ip: match ip {
+                Some(s) => parse_ip("ip", &s)?,
+                None => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            },
+            dns: dns
+                .iter()
+                .map(|s| parse_ip("dns", s))
+                .collect::<Result<_, _>>()?,
+        };
+        if bridge.as_deref().is_some_and(|b| !b.is_empty()) && network.bip.is_some() {
+            return Err(ConfigError::Conflict(
+                "You specified -b & --bip, mutually exclusive options. Please specify only one"
+                    .into(),
+            ));
+        }
+        if !network.iptables && !network.icc {
+            return Err(ConfigError::Conflict(
+                "You specified --iptables=false with --icc=false. ICC=false uses iptables to \
+                 function. Please set --icc or --iptables to true."
+                    .into(),
+            ));
+        }
+        let debug = debug.unwrap_or(false);
+        Ok(Config {
+            config_file,
+            sockets: parse_hosts(hosts)?,
+            data_root: data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into()),
+            exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
+            pidfile: pidfile.unwrap_or_else(|| DEFAULT_PIDFILE.into()),
+            network,
+            storage_driver: storage_driver.map(check_driver).transpose()?,
+            log_level: match log_level {
+                Some(l) => parse_level(&l)?,
+                None if debug => tracing::Level::DEBUG,
+                None => tracing::Level::INFO,
+            },
+            debug,
+            group: resolve_group(group)?,
+        })
+    }
+}
+
+/// Collects the merged settings and the conflicts between flags and file.
+#[derive(Default)]
+struct Merge {
+    conflicts: Vec<String>,
+}
+
+impl Merge {
+    fn one<T: Shown>(&mut self, key: &str, flag: Option<T>, file: Option<T>) -> Option<T> {
+        match (flag, file) {
+            (Some(f), Some(c)) => {
+                self.conflicts.push(format!(
+                    "{key}: (from flag: {}, from file: {})",
+                    f.shown(),
+                    c.shown()
+                ));
+                Some(f)
+            }
+            (f, c) => f.or(c),
+        }
+    }
+
+    fn list(&mut self, key: &str, flag: &[String], file: Option<Vec<String>>) -> Vec<String> {
+        match file {
+            Some(c) if !flag.is_empty() => {
+                self.conflicts.push(format!(
+                    "{key}: (from flag: [{}], from file: [{}])",
+                    flag.join(" "),
+                    c.join(" ")
+                ));
+                flag.to_vec()
+            }
+            Some(c) => c,
+            None => flag.to_vec(),
+        }
+    }
+}
+
+/// A setting's value as dockerd prints it in a conflict message.
+trait Shown {
+    fn shown(&self) -> String;
+}
+
+impl Shown for String {
+    fn shown(&self) -> String {
+        self.clone()
+    }
+}
+
+impl Shown for bool {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for PathBuf {
+    fn shown(&self) -> String {
+        self.display().to_string()
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let fail = |reason: String| ConfigError::File {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileConfig::default()),
+        Err(e) => return Err(fail(e.to_string())),
+    };
+    if text.trim().is_empty() {
+        return Ok(FileConfig::default());
+    }
+    let map: Map<String, Value> = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    let unknown: Vec<&str> = map
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !FILE_KEYS.contains(k))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(fail(format!(
+            "the following directives don't match any configuration option: {}",
+            unknown.join(", ")
+        )));
+    }
+    serde_json::from_value(Value::Object(map)).map_err(|e| fail(e.to_string()))
+}
+
+fn flag_error(flag: &'static str, value: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Flag {
+        flag,
+        value: value.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn parse_bip(s: &str) -> Result<Ipv4Net, ConfigError> {
+    let net: Ipv4Net = s
+        .parse()
+        .map_err(|_| flag_error("bip", s, format!("invalid CIDR address: {s}")))?;
+    if net.addr() == net.network() && net.prefix_len() < 31 {
+        return Err(flag_error(
+            "bip",
+            s,
+            "the address is the subnet's network address; give the bridge's own address",
+        ));
+    }
+    Ok(net)
+}
+
+fn parse_mtu(s: &str) -> Result<u32, ConfigError> {
+    match s.parse::<i64>() {
+        Ok(v) if (68..=65535).contains(&v) => Ok(v as u32),
+        Ok(_) => Err(flag_error("mtu", s, "MTU must be between 68 and 65535")),
+        Err(_) => Err(flag_error("mtu", s, "not a number")),
+    }
+}
+
+fn parse_ip(flag: &'static str, s: &str) -> Result<IpAddr, ConfigError> {
+    s.parse()
+        .map_err(|_| flag_error(flag, s, format!("{s} is not an ip address")))
+}
+
+fn parse_level(s: &str) -> Result<tracing::Level, ConfigError> {
+    match s.to_ascii_lowercase().as_str() {
+        "trace" => Ok(tracing::Level::TRACE),
+        "debug" => Ok(tracing::Level::DEBUG),
+        "info" => Ok(tracing::Level::INFO),
+        "warn" | "warning" => Ok(tracing::Level::WARN),
+        "error" | "fatal" | "panic" => Ok(tracing::Level::ERROR),
+        _ => Err(flag_error(
+            "log-level",
+            s,
+            "unable to parse logging level (debug, info, warn, error, fatal)",
+        )),
+    }
+}
+
+fn check_driver(name: String) -> Result<String, ConfigError> {
+    match name.as_str() {
+        "overlay2" | "vfs" => Ok(name),
+        _ => Err(flag_error(
+            "storage-driver",
+            &name,
+            "supported storage drivers are overlay2 and vfs",
+        )),
+    }
+}
+
+fn parse_hosts(hosts: Vec<String>) -> Result<Vec<PathBuf>, ConfigError> {
+    let hosts = if hosts.is_empty() {
+        vec![DEFAULT_HOST.to_owned()]
+    } else {
+        hosts
+    };
+    hosts
+        .iter()
+        .map(|h| match h.strip_prefix("unix://") {
+            Some(p) if p.starts_with('/') => Ok(PathBuf::from(p)),
+            Some(_) => Err(flag_error("host", h, "the socket path must be absolute")),
+            None => Err(flag_error(
+                "host",
+                h,
+                "only unix:// sockets are supported (e.g. unix:///var/run/wharf.sock)",
+            )),
+        })
+        .collect()
+}
+
+/// An explicit group must exist; the default `docker` group is used only when it exists.
+fn resolve_group(group: Option<String>) -> Result<Option<String>, ConfigError> {
+    let exists = |g: &str| matches!(nix::unistd::Group::from_name(g), Ok(Some(_)));
+    match group {
+        Some(g) if g.is_empty() => Ok(None),
+        Some(g) if exists(&g) => Ok(Some(g)),
+        Some(g) => Err(flag_error("group", &g, format!("group {g} not found"))),
+        None => Ok(exists(DEFAULT_GROUP).then(|| DEFAULT_GROUP.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn load(args: &[&str], file: Option<&str>) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("daemon.json");
+        if let Some(text) = file {
+            std::fs::write(&path, text).expect("write config");
+        }
+        let mut argv = vec!["wharfd", "--config-file", path.to_str().expect("utf-8")];
+        argv.extend_from_slice(args);
+        let cli = crate::cli::Cli::try_parse_from(argv).expect("flags parse");
+        Config::load(&cli.flags)
+    }
+
+    #[test]
+    fn defaults_match_the_documented_ones() {
+        let c = load(&[], None).expect("defaults are valid");
+        assert_eq!(c.sockets, vec![PathBuf::from("/var/run/wharf.sock")]);
+        assert_eq!(c.data_root, PathBuf::from("/var/lib/wharf"));
+        assert_eq!(c.exec_root, PathBuf::from("/var/run/wharf"));
+        assert_eq!(c.pidfile, PathBuf::from("/var/run/wharf.pid"));
+        assert_eq!(c.network.bridge, BridgeMode::Default);
+        assert_eq!(c.network.mtu, 1500);
+        assert!(c.network.iptables && c.network.icc && c.network.ip_forward);
+        assert_eq!(c.network.ip.to_string(), "0.0.0.0");
+        assert_eq!(c.log_level, tracing::Level::INFO);
+    }
+
+    #[test]
+    fn file_settings_apply_and_flags_win_nothing_twice() {
+        let c = load(
+            &["--mtu", "9000"],
+            Some(r#"{"bip":"172.30.0.1/16","debug":true}"#),
+        )
+        .expect("valid");
+        assert_eq!(c.network.mtu, 9000);
+        assert_eq!(
+            c.network.bip.map(|n| n.to_string()).as_deref(),
+            Some("172.30.0.1/16")
+        );
+        assert!(c.debug);
+        assert_eq!(c.log_level, tracing::Level::DEBUG);
+    }
+
+    #[test]
+    fn the_same_setting_twice_is_an_error_naming_it() {
+        let e = load(&["--bip", "10.1.0.1/16"], Some(r#"{"bip":"10.2.0.1/16"}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("specified both as a flag and in the configuration file"),
+            "{e}"
+        );
+        assert!(
+            e.contains("bip: (from flag: 10.1.0.1/16, from file: 10.2.0.1/16)"),
+            "{e}"
+        );
+        let e = load(&["--iptables=false"], Some(r#"{"iptables":true}"#)).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("iptables: (from flag: false, from file: true)")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_json_are_errors() {
+        let e = load(&[], Some(r#"{"no-such":1}"#)).unwrap_err().to_string();
+        assert!(
+            e.contains("don't match any configuration option: no-such"),
+            "{e}"
+        );
+        assert!(load(&[], Some("{not json")).is_err());
+        assert!(load(&[], Some(r#"{"mtu":"x"}"#)).is_err());
+    }
+
+    #[test]
+    fn bridge_and_bip_are_mutually_exclusive() {
+        let e = load(&["--bridge", "br0", "--bip", "10.1.0.1/16"], None).unwrap_err();
+        assert!(e.to_string().contains("mutually exclusive"), "{e}");
+        assert!(
+            load(&["--bridge=none"], None).is_ok_and(|c| c.network.bridge == BridgeMode::Disabled)
+        );
+        assert!(
+            load(&["-b", "br0"], None)
+                .is_ok_and(|c| c.network.bridge == BridgeMode::Named("br0".into()))
+        );
+    }
+
+    #[test]
+    fn icc_needs_iptables() {
+        let e = load(&["--iptables=false", "--icc=false"], None).unwrap_err();
+        assert!(
+            e.to_string().contains("--iptables=false with --icc=false"),
+            "{e}"
+        );
+        assert!(load(&["--iptables=false"], None).is_ok());
+        assert!(load(&["--icc=false"], None).is_ok());
+    }
+
+    #[test]
+    fn malformed_values_name_their_flag() {
+        for (args, flag) in [
+            (&["--bip", "300.1.0.1/16"][..], "\"--bip\""),
+            (&["--bip", "172.30.0.0/16"][..], "\"--bip\""),
+            (&["--ip", "nope"][..], "\"--ip\""),
+            (&["--mtu", "-1"][..], "\"--mtu\""),
+            (&["--mtu", "70000"][..], "\"--mtu\""),
+            (&["--dns", "x.y"][..], "\"--dns\""),
+            (&["-s", "zfs"][..], "\"--storage-driver\""),
+            (&["-H", "tcp://0.0.0.0:2375"][..], "\"--host\""),
+            (&["--log-level", "loud"][..], "\"--log-level\""),
+            (&["--group", "no-such-group-wharf"][..], "\"--group\""),
+        ] {
+            let e = load(args, None).unwrap_err().to_string();
+            assert!(e.contains(flag), "{args:?}: {e}");
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The `Daemon` core: what start-up built, shared by every request.
+
+use hostcheck::Report;
+
+use crate::config::Config;
+use crate::dataroot::DataRoot;
+use crate::images::ImageStore;
+use crate::network::Network;
+
+/// The running daemon's state; the API backend traits are implemented on it.
+#[derive(Debug)]
+pub struct Daemon {
+    /// The validated configuration.
+    pub config: Config,
+    /// The data and exec roots.
+    pub root: DataRoot,
+    /// The host report taken at start-up (facts that do not change while running).
+    pub host: Report,
+    /// The image store.
+    pub images: ImageStore,
+    /// The network driver (`None` with `--bridge=none`).
+    pub network: Network,
+}

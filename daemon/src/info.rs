@@ -1,0 +1,138 @@
+//! `GET /version` and `GET /info`: the daemon's state and the host's facts, gathered now.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use api::types::{
+    Commit, IndexInfo, PluginsInfo, RegistryConfig, Runtime, SwarmInfo, SystemInfo, SystemVersion,
+};
+use api::{Error, backend::SystemBackend};
+
+use crate::daemon::Daemon;
+use crate::version;
+
+impl SystemBackend for Daemon {
+    fn version(&self) -> SystemVersion {
+        let facts = &self.host.facts;
+        version::system_version(facts.kernel.as_deref().unwrap_or_default(), &facts.goarch)
+    }
+
+    async fn info(&self) -> Result<SystemInfo, Error> {
+        let facts = &self.host.facts;
+        let controllers = &facts.cgroups.controllers;
+        let has = |c: &str| controllers.iter().any(|x| x == c);
+        Ok(SystemInfo {
+            id: self.root.engine_id.clone(),
+            images: self.images.count(),
+            driver: self.images.driver_name().to_owned(),
+            driver_status: self.images.driver_status(),
+            docker_root_dir: self.root.root.display().to_string(),
+            plugins: PluginsInfo {
+                volume: vec![],
+                network: self.network.drivers(),
+                authorization: None,
+                log: vec!["json-file".into()],
+            },
+            memory_limit: has("memory"),
+            swap_limit: has("memory"),
+            kernel_memory_tcp: has("memory"),
+            cpu_cfs_period: has("cpu"),
+            cpu_cfs_quota: has("cpu"),
+            cpu_shares: has("cpu"),
+            cpu_set: has("cpuset"),
+            pids_limit: has("pids"),
+            oom_kill_disable: has("memory"),
+            ipv4_forwarding: proc_flag("/proc/sys/net/ipv4/ip_forward"),
+            bridge_nf_iptables: facts.bridge_nf_iptables.unwrap_or(false),
+            bridge_nf_ip6tables: facts.bridge_nf_ip6tables.unwrap_or(false),
+            debug: self.config.debug,
+            nfd: std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64),
+            ngoroutines: threads(),
+            system_time: humantime::format_rfc3339_nanos(SystemTime::now()).to_string(),
+            logging_driver: "json-file".into(),
+            cgroup_driver: "cgroupfs".into(),
+            cgroup_version: facts.cgroups.version.docker().unwrap_or("1").into(),
+            kernel_version: facts.kernel.clone().unwrap_or_default(),
+            operating_system: facts.os_name.clone().unwrap_or_default(),
+            os_version: facts.os_version.clone().unwrap_or_default(),
+            os_type: facts.os.clone(),
+            architecture: facts.arch.clone(),
+            ncpu: facts.ncpu as u64,
+            mem_total: facts.mem_total.unwrap_or(0),
+            index_server_address: "https://index.docker.io/v1/".into(),
+            registry_config: registry_config(),
+            name: facts.hostname.clone().unwrap_or_default(),
+            labels: vec![],
+            server_version: version::VERSION.into(),
+            runtimes: BTreeMap::from([(
+                "runc".to_owned(),
+                Runtime {
+                    path: "runc".into(),
+                    runtime_args: vec![],
+                },
+            )]),
+            default_runtime: "runc".into(),
+            swarm: SwarmInfo::default(),
+            init_binary: String::new(),
+            containerd_commit: Commit::default(),
+            runc_commit: Commit::default(),
+            init_commit: Commit::default(),
+            security_options: facts.security_options(None),
+            warnings: self.warnings(),
+            ..SystemInfo::default()
+        })
+    }
+}
+
+impl Daemon {
+    /// The host check's warnings, except forwarding, which the network step may have turned on
+    /// since: that one is read now.
+    fn warnings(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .host
+            .warnings()
+            .iter()
+            .filter(|w| w.check != FORWARDING_CHECK)
+            .map(|w| format!("WARNING: {}", w.message))
+            .collect();
+        if !proc_flag("/proc/sys/net/ipv4/ip_forward") {
+            out.push("WARNING: IPv4 forwarding is disabled".into());
+        }
+        out
+    }
+}
+
+/// The host check whose finding can change after start-up.
+const FORWARDING_CHECK: &str = "ip forwarding";
+
+fn proc_flag(path: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1")
+}
+
+/// The daemon's thread count (Docker reports goroutines in the same field).
+fn threads() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn registry_config() -> RegistryConfig {
+    RegistryConfig {
+        insecure_registry_cidrs: vec!["127.0.0.0/8".into()],
+        index_configs: BTreeMap::from([(
+            "docker.io".to_owned(),
+            IndexInfo {
+                name: "docker.io".into(),
+                mirrors: vec![],
+                secure: true,
+                official: true,
+            },
+        )]),
+        ..RegistryConfig::default()
+    }
+}

@@ -1,0 +1,178 @@
+//! Start-up in order, shutdown in reverse (moby's `NewDaemon` and `daemon/command` `start`).
+//!
+//! Each guard (pidfile, roots, stores, network, sockets) is a local created in start-up order,
+//! so Rust drops them in reverse — also when start-up fails half way — and the PID file, created
+//! first, is released last.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tokio::signal::unix::{SignalKind, signal};
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::daemon::Daemon;
+use crate::dataroot::DataRoot;
+use crate::images::ImageStore;
+use crate::network::Network;
+use crate::pidfile::Pidfile;
+use crate::socket::ApiSocket;
+
+/// How long in-flight requests may run on after SIGTERM.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs one start-up step, logging how long it took.
+fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let t = Instant::now();
+    let out = f().with_context(|| format!("start-up step \"{name}\" failed"))?;
+    info!(step = name, elapsed_ms = ms(t), "start-up step done");
+    Ok(out)
+}
+
+/// The async twin of [`step`].
+async fn step_async<T>(name: &str, f: impl Future<Output = Result<T>>) -> Result<T> {
+    let t = Instant::now();
+    let out = f
+        .await
+        .with_context(|| format!("start-up step \"{name}\" failed"))?;
+    info!(step = name, elapsed_ms = ms(t), "start-up step done");
+    Ok(out)
+}
+
+fn ms(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
+/// Starts the daemon with a validated `config` (parsed since `launched`), serves until SIGTERM
+/// or SIGINT, and shuts down in reverse order.
+pub fn run(config: Config, launched: Instant) -> Result<()> {
+    info!(step = "config", elapsed_ms = ms(launched), file = %config.config_file.display(), "start-up step done");
+    let pidfile = step("pidfile", || Ok(Pidfile::claim(&config.pidfile)?))?;
+    let mut host = step("host checks", || Ok(hostcheck::Probe::live().run()))?;
+    if host.is_fatal() {
+        let why: Vec<_> = host.fatal().iter().map(|f| f.message.clone()).collect();
+        bail!("host checks failed: {}", why.join("; "));
+    }
+    for w in host.warnings() {
+        warn!(check = %w.check, "{}", w.message);
+    }
+    let root = step("data root", || {
+        let root = DataRoot::prepare(&config.data_root, &config.exec_root)
+            .with_context(|| format!("preparing {}", config.data_root.display()))?;
+        host.data_root = hostcheck::fs_info(&root.root).ok();
+        Ok(root)
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(serve(config, host, root, launched));
+    // Background tasks still running (e.g. a connection past the drain deadline) are dropped.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    drop(pidfile);
+    result
+}
+
+async fn serve(
+    config: Config,
+    host: hostcheck::Report,
+    root: DataRoot,
+    launched: Instant,
+) -> Result<()> {
+    let mut signals = Signals::new()?;
+    let images = step("image store", || {
+        ImageStore::open(&root, config.storage_driver.as_deref(), &host)
+    })?;
+    let network = step_async("network", Network::init(&config.network)).await?;
+    step("restore", || Ok(()))?;
+    let sockets = step("api socket", || {
+        config
+            .sockets
+            .iter()
+            .map(|p| {
+                ApiSocket::bind(p, config.group.as_deref())
+                    .with_context(|| format!("listening on {}", p.display()))
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
+    let daemon = Arc::new(Daemon {
+        config,
+        root,
+        host,
+        images,
+        network,
+    });
+    info!(elapsed_ms = ms(launched), "daemon ready: API listening");
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut servers = tokio::task::JoinSet::new();
+    let mut guards = Vec::new();
+    for (listener, guard) in sockets {
+        let listener = tokio::net::UnixListener::from_std(listener)?;
+        let mut stop = stop_rx.clone();
+        let shutdown = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        let opts = api::ServeOptions {
+            drain_timeout: DRAIN_TIMEOUT,
+        };
+        servers.spawn(api::serve(listener, daemon.clone(), shutdown, opts));
+        guards.push(guard);
+    }
+
+    let name = signals.first().await;
+    info!(
+        signal = name,
+        "shutting down: no new connections, draining requests"
+    );
+    let _ = stop_tx.send(true);
+    tokio::spawn(async move { signals.force_on_next().await });
+    while let Some(res) = servers.join_next().await {
+        match res {
+            Ok(Ok(true)) => {}
+            Ok(Ok(false)) => warn!("drain deadline passed; cutting remaining requests short"),
+            Ok(Err(e)) => warn!(error = %e, "API server failed"),
+            Err(e) => warn!(error = %e, "API server task failed"),
+        }
+    }
+    drop(guards);
+    let daemon = Arc::into_inner(daemon).context("requests still hold the daemon")?;
+    let Daemon {
+        images, network, ..
+    } = daemon;
+    network.shutdown().await;
+    drop(images);
+    info!("shutdown complete");
+    Ok(())
+}
+
+/// SIGTERM and SIGINT: the first starts a graceful shutdown, the next one forces the exit.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Self> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate()).context("handling SIGTERM")?,
+            int: signal(SignalKind::interrupt()).context("handling SIGINT")?,
+        })
+    }
+
+    async fn first(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
+
+    async fn force_on_next(mut self) {
+        let name = self.first().await;
+        warn!(signal = name, "second signal: forcing exit");
+        std::process::exit(if name == "SIGTERM" { 143 } else { 130 });
+    }
+}

@@ -1,0 +1,44 @@
+//! The Debian packages the tests and benchmarks need, installed on demand (CI starts from a
+//! fresh machine).
+
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::run_checked;
+
+/// What every privileged test needs: namespaces (`ip`, `nsenter`), the firewall (`nft`), the
+/// OCI runtime and a static busybox for test images.
+pub const TEST_PACKAGES: &[&str] = &[
+    "iproute2",
+    "util-linux",
+    "nftables",
+    "runc",
+    "busybox-static",
+    "ca-certificates",
+];
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+/// Installs whichever of `pkgs` is missing, with apt (as root).
+pub fn ensure(pkgs: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    run_checked(Command::new("apt-get").args(["update", "-q"]))
+        .context("apt-get update (are you root?)")?;
+    run_checked(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+    .with_context(|| format!("installing {}", missing.join(" ")))
+}
