@@ -8,6 +8,7 @@
 pub mod backend;
 pub mod error;
 pub mod extract;
+pub mod filters;
 mod routes;
 mod serve;
 pub mod types;

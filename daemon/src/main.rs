@@ -8,6 +8,7 @@ mod images;
 mod info;
 mod network;
 mod pidfile;
+mod routes_pending;
 mod socket;
 mod startup;
 mod version;

@@ -1,5 +1,7 @@
 //! The router: one file per resource, handlers named after the Docker operation.
 
+mod image;
+mod network;
 mod system;
 
 use std::sync::Arc;
@@ -15,6 +17,8 @@ use crate::{Backend, Error, version};
 pub fn router<B: Backend>(backend: Arc<B>) -> Router {
     let routes = Router::new()
         .merge(system::routes::<B>())
+        .merge(network::routes::<B>())
+        .merge(image::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -8,8 +8,15 @@ use http_body_util::BodyExt;
 use tower::ServiceExt;
 
 use crate::Error;
-use crate::backend::SystemBackend;
-use crate::types::{Platform, SystemInfo, SystemVersion};
+use crate::backend::{
+    ByteStream, ImageBackend, ImageListOptions, ImportOptions, MessageStream, NetworkBackend,
+    SystemBackend,
+};
+use crate::types::{ConfigReference, Ipam, Network, Platform, SystemInfo, SystemVersion};
+use crate::types::{
+    HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary, JsonMessage,
+};
+use futures::StreamExt;
 
 struct Fake;
 
@@ -38,11 +45,112 @@ impl SystemBackend for Fake {
     }
 }
 
+impl NetworkBackend for Fake {
+    fn networks(&self) -> Vec<Network> {
+        [
+            ("bridge", "bridge", "6caeaa24"),
+            ("host", "host", "196a01f7"),
+            ("none", "null", "51798fde"),
+        ]
+        .into_iter()
+        .map(|(name, driver, id)| Network {
+            name: name.into(),
+            id: format!("{id}{}", "0".repeat(56)),
+            created: "2026-11-28T04:32:21.972469172Z".into(),
+            scope: "local".into(),
+            driver: driver.into(),
+            enable_ipv6: false,
+            ipam: Ipam {
+                driver: "default".into(),
+                options: None,
+                config: vec![],
+            },
+            internal: false,
+            attachable: false,
+            ingress: false,
+            config_from: ConfigReference::default(),
+            config_only: false,
+            containers: Default::default(),
+            options: Default::default(),
+            labels: Default::default(),
+        })
+        .collect()
+    }
+}
+
+impl ImageBackend for Fake {
+    async fn image_list(&self, _: ImageListOptions) -> Result<Vec<ImageSummary>, Error> {
+        Ok(vec![])
+    }
+
+    async fn image_inspect(&self, name: &str) -> Result<ImageInspect, Error> {
+        Err(Error::not_found(format!("No such image: {name}")))
+    }
+
+    async fn image_history(&self, name: &str) -> Result<Vec<HistoryResponseItem>, Error> {
+        Err(Error::not_found(format!("No such image: {name}")))
+    }
+
+    async fn image_tag(&self, name: &str, repo: &str, tag: Option<&str>) -> Result<(), Error> {
+        if name == "localhost:5000/team/app:1" && repo == "x" && tag == Some("2") {
+            Ok(())
+        } else {
+            Err(Error::invalid(format!("unexpected {name} {repo} {tag:?}")))
+        }
+    }
+
+    async fn image_delete(
+        &self,
+        name: &str,
+        force: bool,
+        _: bool,
+    ) -> Result<Vec<ImageDeleteResponseItem>, Error> {
+        assert!(force);
+        Ok(vec![
+            ImageDeleteResponseItem::Untagged(name.to_owned()),
+            ImageDeleteResponseItem::Deleted("sha256:abc".into()),
+        ])
+    }
+
+    async fn image_load(&self, body: ByteStream, _: bool) -> Result<MessageStream, Error> {
+        let n: usize = body
+            .map(|c| c.map_or(0, |b| b.len()))
+            .collect::<Vec<_>>()
+            .await
+            .iter()
+            .sum();
+        Ok(Box::pin(futures::stream::iter([JsonMessage::stream(
+            format!("read {n} bytes\n"),
+        )])))
+    }
+
+    async fn image_save(&self, names: Vec<String>) -> Result<ByteStream, Error> {
+        let text = names.join(",");
+        Ok(Box::pin(futures::stream::iter([Ok(bytes::Bytes::from(
+            text,
+        ))])))
+    }
+
+    async fn image_import(&self, _: ByteStream, o: ImportOptions) -> Result<MessageStream, Error> {
+        Ok(Box::pin(futures::stream::iter([JsonMessage::status(
+            o.changes.join("|"),
+        )])))
+    }
+}
+
 async fn call(method: &str, uri: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    call_with(method, uri, "").await
+}
+
+async fn call_with(
+    method: &str,
+    uri: &str,
+    body: &'static str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
-        .body(Body::empty())
+        .body(Body::from(body))
         .expect("request");
     let resp = super::router(Arc::new(Fake))
         .oneshot(req)
@@ -104,4 +212,80 @@ async fn errors_are_json_with_the_right_status() {
         let v: serde_json::Value = serde_json::from_str(&body).expect("json");
         assert_eq!(v["message"], message);
     }
+}
+
+fn names(body: &str) -> Vec<String> {
+    let v: serde_json::Value = serde_json::from_str(body).expect("json");
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|n| n["Name"].as_str().expect("name").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn networks_filter_and_inspect_by_name_id_and_prefix() {
+    let (_, _, body) = call("GET", "/networks").await;
+    assert_eq!(names(&body), ["bridge", "host", "none"]);
+    let (_, _, body) = call(
+        "GET",
+        "/networks?filters=%7B%22driver%22%3A%5B%22null%22%5D%7D",
+    )
+    .await;
+    assert_eq!(names(&body), ["none"]);
+    let (_, _, body) = call("GET", "/networks?filters=%7B%22name%22%3A%5B%22o%22%5D%7D").await;
+    assert_eq!(names(&body), ["host", "none"]);
+    let (s, _, body) = call(
+        "GET",
+        "/networks?filters=%7B%22colour%22%3A%5B%22x%22%5D%7D",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+
+    for term in ["bridge", "6caeaa24", "6cae"] {
+        let (s, _, body) = call("GET", &format!("/v1.47/networks/{term}")).await;
+        assert_eq!(s, StatusCode::OK, "{term}");
+        assert!(body.contains("\"Name\":\"bridge\""), "{body}");
+    }
+    let (s, _, body) = call("GET", "/networks/nope").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("network nope not found"), "{body}");
+}
+
+#[tokio::test]
+async fn image_routes_take_names_with_slashes() {
+    let (s, _, body) = call("GET", "/v1.47/images/localhost:5000/team/app:1/json").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(
+        body.contains("No such image: localhost:5000/team/app:1"),
+        "{body}"
+    );
+    let (s, _, _) = call("POST", "/images/localhost:5000/team/app:1/tag?repo=x&tag=2").await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, _, body) = call("DELETE", "/images/team/app:1?force=1").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        body,
+        r#"[{"Untagged":"team/app:1"},{"Deleted":"sha256:abc"}]"#
+    );
+    let (s, _, _) = call("GET", "/images/json").await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, headers, body) = call("GET", "/images/get?names=a&names=b%2Fc").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(headers["Content-Type"], "application/x-tar");
+    assert_eq!(body, "a,b/c");
+}
+
+#[tokio::test]
+async fn load_and_import_stream_json_lines_and_pull_is_refused() {
+    let (s, headers, body) = call_with("POST", "/images/load?quiet=1", "12345").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(headers["Content-Type"], "application/json");
+    assert_eq!(body, "{\"stream\":\"read 5 bytes\\n\"}\n");
+    let uri = "/images/create?fromSrc=-&changes=CMD%20%5B%22sh%22%5D&changes=ENV%20A%3Db";
+    let (_, _, body) = call_with("POST", uri, "x").await;
+    assert_eq!(body, "{\"status\":\"CMD [\\\"sh\\\"]|ENV A=b\"}\n");
+    let (s, _, body) = call("POST", "/images/create?fromImage=busybox&tag=1.36").await;
+    assert_eq!(s, StatusCode::NOT_IMPLEMENTED);
+    assert!(body.contains("busybox:1.36"), "{body}");
 }

@@ -3,6 +3,12 @@
 //! Every field carries its own `rename` (a blanket `rename_all` gets names such as `NCPU` and
 //! `OSType` wrong); optional fields are skipped when absent.
 
+mod container_config;
+mod image;
+mod network;
 mod system;
 
+pub use container_config::*;
+pub use image::*;
+pub use network::*;
 pub use system::*;

@@ -1,0 +1,225 @@
+//! `/images`.
+//!
+//! Image names may contain slashes (`localhost:5000/team/app:1`), so everything below
+//! `/images/` that is not a fixed route is one wildcard, and the operation is read from its last
+//! segment (`/json`, `/history`, `/get`, `/tag`), as moby's `{name:.*}` routes do.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures::{StreamExt, TryStreamExt};
+use serde::Deserialize;
+
+use crate::backend::{ByteStream, ImageListOptions, ImportOptions, MessageStream};
+use crate::extract::{Query, bool_value};
+use crate::filters::Filters;
+use crate::{Backend, Error, ErrorKind};
+
+pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
+    Router::new()
+        .route("/images/json", get(image_list::<B>))
+        .route("/images/load", post(image_load::<B>))
+        .route("/images/get", get(image_save_many::<B>))
+        .route("/images/create", post(image_create::<B>))
+        .route(
+            "/images/{*name}",
+            get(image_get::<B>)
+                .post(image_post::<B>)
+                .delete(image_delete::<B>),
+        )
+}
+
+/// Query booleans and plain strings, as clients send them.
+#[derive(Debug, Default, Deserialize)]
+struct Params {
+    all: Option<String>,
+    digests: Option<String>,
+    #[serde(rename = "shared-size")]
+    shared_size: Option<String>,
+    filters: Option<String>,
+    quiet: Option<String>,
+    force: Option<String>,
+    noprune: Option<String>,
+    repo: Option<String>,
+    tag: Option<String>,
+}
+
+/// `GET /images/json`.
+async fn image_list<B: Backend>(
+    State(b): State<Arc<B>>,
+    Query(p): Query<Params>,
+) -> Result<Response, Error> {
+    let filters = Filters::parse(p.filters.as_deref())?;
+    filters.only(&["dangling", "reference", "label", "before", "since", "until"])?;
+    let opts = ImageListOptions {
+        all: bool_value(p.all.as_deref()),
+        digests: bool_value(p.digests.as_deref()),
+        shared_size: bool_value(p.shared_size.as_deref()),
+        filters,
+    };
+    Ok(axum::Json(b.image_list(opts).await?).into_response())
+}
+
+/// `GET /images/{name}/json|history|get`.
+async fn image_get<B: Backend>(
+    State(b): State<Arc<B>>,
+    Path(path): Path<String>,
+) -> Result<Response, Error> {
+    let (name, op) = split_op(&path)?;
+    match op {
+        "json" => Ok(axum::Json(b.image_inspect(name).await?).into_response()),
+        "history" => Ok(axum::Json(b.image_history(name).await?).into_response()),
+        "get" => Ok(tar(b.image_save(vec![name.to_owned()]).await?)),
+        _ => Err(Error::not_found("page not found")),
+    }
+}
+
+/// `POST /images/{name}/tag` (and `push`, which needs a registry).
+async fn image_post<B: Backend>(
+    State(b): State<Arc<B>>,
+    Path(path): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, Error> {
+    let (name, op) = split_op(&path)?;
+    match op {
+        "tag" => {
+            let repo = p.repo.unwrap_or_default();
+            b.image_tag(name, &repo, p.tag.as_deref().filter(|t| !t.is_empty()))
+                .await?;
+            Ok(StatusCode::CREATED.into_response())
+        }
+        "push" => Err(no_registry()),
+        _ => Err(Error::not_found("page not found")),
+    }
+}
+
+/// `DELETE /images/{name}`.
+async fn image_delete<B: Backend>(
+    State(b): State<Arc<B>>,
+    Path(name): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, Error> {
+    let force = bool_value(p.force.as_deref());
+    let noprune = bool_value(p.noprune.as_deref());
+    Ok(axum::Json(b.image_delete(&name, force, noprune).await?).into_response())
+}
+
+/// `POST /images/load`.
+async fn image_load<B: Backend>(
+    State(b): State<Arc<B>>,
+    Query(p): Query<Params>,
+    body: Body,
+) -> Result<Response, Error> {
+    let quiet = bool_value(p.quiet.as_deref());
+    Ok(json_lines(b.image_load(byte_stream(body), quiet).await?))
+}
+
+/// `GET /images/get?names=a&names=b`.
+async fn image_save_many<B: Backend>(
+    State(b): State<Arc<B>>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, Error> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let names: Vec<String> = pairs
+        .into_iter()
+        .filter(|(k, _)| k == "names")
+        .map(|(_, v)| v)
+        .collect();
+    Ok(tar(b.image_save(names).await?))
+}
+
+/// `POST /images/create`: import (`fromSrc=-`); pulling needs a registry.
+async fn image_create<B: Backend>(
+    State(b): State<Arc<B>>,
+    RawQuery(q): RawQuery,
+    body: Body,
+) -> Result<Response, Error> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let one = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
+    };
+    if let Some(image) = one("fromImage") {
+        let tag = one("tag").map(|t| format!(":{t}")).unwrap_or_default();
+        return Err(Error::new(
+            ErrorKind::NotImplemented,
+            format!(
+                "pull of {image}{tag} is not supported: wharf has no registry client yet; \
+                 bring the image in with docker load or docker import"
+            ),
+        ));
+    }
+    match one("fromSrc").as_deref() {
+        Some("-") => {}
+        Some(url) => {
+            return Err(Error::new(
+                ErrorKind::NotImplemented,
+                format!("importing from {url} is not supported: send the tar in the request body"),
+            ));
+        }
+        None => return Err(Error::invalid("fromImage or fromSrc is required")),
+    }
+    let opts = ImportOptions {
+        repo: one("repo"),
+        tag: one("tag"),
+        message: one("message"),
+        changes: pairs
+            .iter()
+            .filter(|(k, v)| k == "changes" && !v.is_empty())
+            .map(|(_, v)| v.clone())
+            .collect(),
+    };
+    Ok(json_lines(b.image_import(byte_stream(body), opts).await?))
+}
+
+/// `name/json` → (`name`, `json`).
+fn split_op(path: &str) -> Result<(&str, &str), Error> {
+    match path.rsplit_once('/') {
+        Some((name, op)) if !name.is_empty() => Ok((name, op)),
+        _ => Err(Error::not_found("page not found")),
+    }
+}
+
+fn no_registry() -> Error {
+    Error::new(
+        ErrorKind::NotImplemented,
+        "push is not supported: wharf has no registry client yet",
+    )
+}
+
+fn byte_stream(body: Body) -> ByteStream {
+    Box::pin(body.into_data_stream().map_err(std::io::Error::other))
+}
+
+/// A jsonmessage stream: one JSON object per line, sent as each is produced.
+fn json_lines(stream: MessageStream) -> Response {
+    let lines = stream.map(|m| {
+        let mut line = serde_json::to_vec(&m).unwrap_or_default();
+        line.push(b'\n');
+        Ok::<_, std::io::Error>(bytes::Bytes::from(line))
+    });
+    (
+        [(CONTENT_TYPE, "application/json")],
+        Body::from_stream(lines),
+    )
+        .into_response()
+}
+
+fn tar(stream: ByteStream) -> Response {
+    (
+        [(CONTENT_TYPE, "application/x-tar")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}

@@ -1,0 +1,238 @@
+//! The image endpoints' bodies.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::ContainerConfig;
+
+/// `ImageSummary`: one entry of `GET /images/json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageSummary {
+    /// `sha256:<hex>`.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// The parent image's ID, or empty.
+    #[serde(rename = "ParentId")]
+    pub parent_id: String,
+    /// `name:tag` references.
+    #[serde(rename = "RepoTags")]
+    pub repo_tags: Vec<String>,
+    /// `name@sha256:...` references.
+    #[serde(rename = "RepoDigests")]
+    pub repo_digests: Vec<String>,
+    /// Creation time, Unix seconds.
+    #[serde(rename = "Created")]
+    pub created: i64,
+    /// Total size of the image's layers.
+    #[serde(rename = "Size")]
+    pub size: i64,
+    /// Size shared with other images (-1 unless asked for).
+    #[serde(rename = "SharedSize")]
+    pub shared_size: i64,
+    /// Same as `Size` (removed in API 1.44; older clients read it).
+    #[serde(rename = "VirtualSize", skip_serializing_if = "Option::is_none")]
+    pub virtual_size: Option<i64>,
+    /// The image's labels.
+    #[serde(rename = "Labels")]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Containers using the image (-1 unless computed).
+    #[serde(rename = "Containers")]
+    pub containers: i64,
+}
+
+/// `ImageInspect`: `GET /images/{name}/json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageInspect {
+    /// `sha256:<hex>`.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// `name:tag` references.
+    #[serde(rename = "RepoTags")]
+    pub repo_tags: Vec<String>,
+    /// `name@sha256:...` references.
+    #[serde(rename = "RepoDigests")]
+    pub repo_digests: Vec<String>,
+    /// The parent image's ID, or empty.
+    #[serde(rename = "Parent")]
+    pub parent: String,
+    /// The image's comment.
+    #[serde(rename = "Comment")]
+    pub comment: String,
+    /// Creation time (RFC 3339 with nanoseconds).
+    #[serde(rename = "Created")]
+    pub created: String,
+    /// The build container's ID (legacy).
+    #[serde(rename = "Container", skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The build container's config (legacy).
+    #[serde(rename = "ContainerConfig", skip_serializing_if = "Option::is_none")]
+    pub container_config: Option<ContainerConfig>,
+    /// The engine version that built it.
+    #[serde(rename = "DockerVersion")]
+    pub docker_version: String,
+    /// The author.
+    #[serde(rename = "Author")]
+    pub author: String,
+    /// The default container configuration.
+    #[serde(rename = "Config")]
+    pub config: Option<ContainerConfig>,
+    /// CPU architecture.
+    #[serde(rename = "Architecture")]
+    pub architecture: String,
+    /// Architecture variant.
+    #[serde(rename = "Variant", skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// Operating system.
+    #[serde(rename = "Os")]
+    pub os: String,
+    /// OS version.
+    #[serde(rename = "OsVersion", skip_serializing_if = "Option::is_none")]
+    pub os_version: Option<String>,
+    /// Total size of the layers.
+    #[serde(rename = "Size")]
+    pub size: i64,
+    /// Same as `Size` (older clients read it).
+    #[serde(rename = "VirtualSize", skip_serializing_if = "Option::is_none")]
+    pub virtual_size: Option<i64>,
+    /// Storage driver details.
+    #[serde(rename = "GraphDriver")]
+    pub graph_driver: DriverData,
+    /// The layers.
+    #[serde(rename = "RootFS")]
+    pub root_fs: RootFs,
+    /// Local metadata.
+    #[serde(rename = "Metadata")]
+    pub metadata: ImageMetadata,
+}
+
+/// `DriverData`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DriverData {
+    /// The driver's name.
+    #[serde(rename = "Name")]
+    pub name: String,
+    /// Driver-specific paths.
+    #[serde(rename = "Data")]
+    pub data: BTreeMap<String, String>,
+}
+
+/// `ImageInspect.RootFS`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RootFs {
+    /// `layers`.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// Diff IDs, bottom first.
+    #[serde(rename = "Layers")]
+    pub layers: Vec<String>,
+}
+
+/// `ImageInspect.Metadata`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageMetadata {
+    /// When the image was last tagged (RFC 3339), or the zero time.
+    #[serde(rename = "LastTagTime")]
+    pub last_tag_time: String,
+}
+
+/// `HistoryResponseItem`: one entry of `GET /images/{name}/history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryResponseItem {
+    /// The image ID of this step, or `<missing>`.
+    #[serde(rename = "Id")]
+    pub id: String,
+    /// Unix seconds.
+    #[serde(rename = "Created")]
+    pub created: i64,
+    /// The instruction.
+    #[serde(rename = "CreatedBy")]
+    pub created_by: String,
+    /// Tags of the image at this step.
+    #[serde(rename = "Tags")]
+    pub tags: Option<Vec<String>>,
+    /// Size of the step's layer.
+    #[serde(rename = "Size")]
+    pub size: i64,
+    /// The step's comment.
+    #[serde(rename = "Comment")]
+    pub comment: String,
+}
+
+/// `ImageDeleteResponseItem`.
+#[derive(Debug, Clone, Serialize)]
+pub enum ImageDeleteResponseItem {
+    /// A reference was removed.
+    Untagged(String),
+    /// An image (`sha256:...`) was deleted.
+    Deleted(String),
+}
+
+/// One line of a jsonmessage stream (load, import, pull).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct JsonMessage {
+    /// Free text the CLI prints as is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<String>,
+    /// A status line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The object the status is about.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Progress counters.
+    #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
+    pub progress_detail: Option<ProgressDetail>,
+    /// An in-band error (the stream's status code is already 200).
+    #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
+    pub error_detail: Option<ErrorDetail>,
+    /// The same error as plain text (older clients).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl JsonMessage {
+    /// `{"stream": text}`.
+    pub fn stream(text: impl Into<String>) -> Self {
+        JsonMessage {
+            stream: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    /// `{"status": text}`.
+    pub fn status(text: impl Into<String>) -> Self {
+        JsonMessage {
+            status: Some(text.into()),
+            ..Self::default()
+        }
+    }
+
+    /// An in-band error.
+    pub fn error(message: impl Into<String>) -> Self {
+        let message = message.into();
+        JsonMessage {
+            error_detail: Some(ErrorDetail {
+                message: message.clone(),
+            }),
+            error: Some(message),
+            ..Self::default()
+        }
+    }
+}
+
+/// `ProgressDetail`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ProgressDetail {
+    /// Bytes done.
+    pub current: u64,
+    /// Bytes in all.
+    pub total: u64,
+}
+
+/// `ErrorDetail`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorDetail {
+    /// The message.
+    pub message: String,
+}
