@@ -7,6 +7,7 @@
 //! loudly instead of skipping when they cannot run; `cargo xtask test` runs them as root.
 
 mod daemon;
+pub mod fixtures;
 mod http;
 mod netns;
 
