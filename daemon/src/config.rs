@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use ipnet::Ipv4Net;
+use netdriver::Bridge;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -47,23 +48,11 @@ pub enum ConfigError {
     Conflict(String),
 }
 
-/// How containers get networking.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BridgeMode {
-    /// Find or create `docker0`.
-    Default,
-    /// Use this existing bridge.
-    Named(String),
-    /// `--bridge=none`: no networking.
-    Disabled,
-}
-
 /// Network settings, handed to the network driver.
 #[derive(Debug, Clone)]
-#[expect(dead_code, reason = "read by the network driver step, wired in next")]
 pub struct NetworkConfig {
     /// Which bridge, if any.
-    pub bridge: BridgeMode,
+    pub bridge: Bridge,
     /// The default bridge's address and subnet.
     pub bip: Option<Ipv4Net>,
     /// MTU of the bridge and container interfaces.
@@ -193,11 +182,7 @@ impl Config {
         }
 
         let network = NetworkConfig {
-            bridge: match bridge.as_deref() {
-                None | Some("") => BridgeMode::Default,
-                Some("none") => BridgeMode::Disabled,
-                Some(name) => BridgeMode::Named(name.to_owned()),
-            },
+            bridge: Bridge::from_flag(bridge.as_deref().unwrap_or("")),
             bip: bip.as_deref().map(parse_bip).transpose()?,
             mtu: mtu
                 .as_deref()
@@ -453,7 +438,7 @@ mod tests {
         assert_eq!(c.data_root, PathBuf::from("/var/lib/wharf"));
         assert_eq!(c.exec_root, PathBuf::from("/var/run/wharf"));
         assert_eq!(c.pidfile, PathBuf::from("/var/run/wharf.pid"));
-        assert_eq!(c.network.bridge, BridgeMode::Default);
+        assert_eq!(c.network.bridge, Bridge::Default);
         assert_eq!(c.network.mtu, 1500);
         assert!(c.network.iptables && c.network.icc && c.network.ip_forward);
         assert_eq!(c.network.ip.to_string(), "0.0.0.0");
@@ -511,12 +496,10 @@ mod tests {
     fn bridge_and_bip_are_mutually_exclusive() {
         let e = load(&["--bridge", "br0", "--bip", "10.1.0.1/16"], None).unwrap_err();
         assert!(e.to_string().contains("mutually exclusive"), "{e}");
-        assert!(
-            load(&["--bridge=none"], None).is_ok_and(|c| c.network.bridge == BridgeMode::Disabled)
-        );
+        assert!(load(&["--bridge=none"], None).is_ok_and(|c| c.network.bridge == Bridge::None));
         assert!(
             load(&["-b", "br0"], None)
-                .is_ok_and(|c| c.network.bridge == BridgeMode::Named("br0".into()))
+                .is_ok_and(|c| c.network.bridge == Bridge::Named("br0".into()))
         );
     }
 

@@ -1,30 +1,141 @@
-//! The network step of start-up (backed by `netdriver`).
+//! The network step of start-up, and the networks `GET /networks` shows.
+//!
+//! `netdriver` does the work (bridge, addresses, firewall, endpoints); this module hands it the
+//! configuration and maps what it reports to Docker's network objects.
 
-use crate::config::{BridgeMode, NetworkConfig};
+use std::collections::BTreeMap;
+use std::path::Path;
 
-/// The daemon's networking.
+use anyhow::{Context, Result};
+use api::types::{ConfigReference, Ipam, IpamConfig, Network as ApiNetwork, NetworkContainer};
+use netdriver::{BuiltinNetworks, NetDriver, NetworkIdentity};
+
+use crate::config::NetworkConfig;
+
+/// The daemon's networking: the three built-in networks, and the driver unless networking is
+/// disabled (`--bridge=none`).
 #[derive(Debug)]
 pub struct Network {
-    enabled: bool,
+    builtin: BuiltinNetworks,
+    driver: Option<NetDriver>,
 }
 
 impl Network {
-    /// Sets up the bridge, addresses and firewall as configured.
-    pub async fn init(cfg: &NetworkConfig) -> anyhow::Result<Self> {
-        Ok(Network {
-            enabled: cfg.bridge != BridgeMode::Disabled,
-        })
+    /// Sets up the bridge, addresses and firewall as configured; state lives in `state_dir`.
+    pub async fn init(cfg: &NetworkConfig, state_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(state_dir)
+            .with_context(|| format!("creating {}", state_dir.display()))?;
+        let builtin = netdriver::builtin_networks(state_dir)?;
+        let mut driver_cfg = netdriver::Config::new(state_dir);
+        driver_cfg.bridge = cfg.bridge.clone();
+        driver_cfg.bip = cfg.bip;
+        driver_cfg.mtu = cfg.mtu;
+        driver_cfg.iptables = cfg.iptables;
+        driver_cfg.icc = cfg.icc;
+        driver_cfg.ip_forward = cfg.ip_forward;
+        driver_cfg.ip = cfg.ip;
+        driver_cfg.dns = cfg.dns.clone();
+        let driver = NetDriver::init(driver_cfg).await?;
+        if let Some(d) = &driver {
+            tracing::info!(bridge = d.bridge_name(), subnet = %d.subnet(), "bridge ready");
+        } else {
+            tracing::info!("networking disabled (--bridge=none)");
+        }
+        Ok(Network { builtin, driver })
     }
 
     /// The network drivers `/info` lists.
     pub fn drivers(&self) -> Vec<String> {
         let mut d = vec!["host".to_owned(), "null".to_owned()];
-        if self.enabled {
+        if self.driver.is_some() {
             d.insert(0, "bridge".to_owned());
         }
         d
     }
 
-    /// Releases what must not outlive the daemon.
-    pub async fn shutdown(self) {}
+    /// `bridge` (when networking is on), `host` and `none`, as Docker shows them.
+    pub fn list(&self) -> Vec<ApiNetwork> {
+        let mut out = Vec::new();
+        if let Some(d) = &self.driver {
+            let info = d.info();
+            let mut n = plain(&info.name, "bridge", &info.identity);
+            n.ipam.config = vec![IpamConfig {
+                subnet: info.subnet.trunc().to_string(),
+                gateway: info.gateway.to_string(),
+            }];
+            let opt = |k: &str, v: String| (format!("com.docker.network.{k}"), v);
+            n.options = BTreeMap::from([
+                opt("bridge.default_bridge", info.default_bridge.to_string()),
+                opt("bridge.enable_icc", info.icc.to_string()),
+                opt(
+                    "bridge.enable_ip_masquerade",
+                    info.ip_masquerade.to_string(),
+                ),
+                opt(
+                    "bridge.host_binding_ipv4",
+                    info.host_binding_ipv4.to_string(),
+                ),
+                opt("bridge.name", info.bridge.clone()),
+                opt("driver.mtu", info.mtu.to_string()),
+            ]);
+            n.containers = info
+                .endpoints
+                .iter()
+                .map(|e| {
+                    let c = NetworkContainer {
+                        name: String::new(),
+                        endpoint_id: e.id.clone(),
+                        mac_address: e.mac.to_string(),
+                        ipv4_address: e.ip_net().to_string(),
+                        ipv6_address: String::new(),
+                    };
+                    (e.container_id.clone(), c)
+                })
+                .collect();
+            out.push(n);
+        }
+        out.push(plain("host", "host", &self.builtin.host));
+        out.push(plain("none", "null", &self.builtin.none));
+        out
+    }
+
+    /// Closes the driver; what stays on the host is described in `netdriver`'s docs.
+    pub async fn shutdown(self) {
+        if let Some(d) = self.driver
+            && let Err(e) = d.shutdown().await
+        {
+            tracing::warn!(error = %e, "network shutdown");
+        }
+    }
+}
+
+/// A network with Docker's defaults for the fields wharf does not use.
+fn plain(name: &str, driver: &str, identity: &NetworkIdentity) -> ApiNetwork {
+    ApiNetwork {
+        name: name.into(),
+        id: identity.id.clone(),
+        created: identity.created.clone(),
+        scope: "local".into(),
+        driver: driver.into(),
+        enable_ipv6: false,
+        ipam: Ipam {
+            driver: "default".into(),
+            options: None,
+            config: vec![],
+        },
+        internal: false,
+        attachable: false,
+        ingress: false,
+        config_from: ConfigReference::default(),
+        config_only: false,
+        containers: BTreeMap::new(),
+        options: BTreeMap::new(),
+        labels: BTreeMap::new(),
+    }
+}
+
+impl api::backend::NetworkBackend for crate::daemon::Daemon {
+    fn networks(&self) -> Vec<ApiNetwork> {
+        self.network.list()
+    }
 }

@@ -1,11 +1,7 @@
 //! Backend traits whose stores are being wired in: answers in Docker's shape until then.
 
-use api::backend::{
-    ByteStream, ImageBackend, ImageListOptions, ImportOptions, MessageStream, NetworkBackend,
-};
-use api::types::{
-    HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary, Network,
-};
+use api::backend::{ByteStream, ImageBackend, ImageListOptions, ImportOptions, MessageStream};
+use api::types::{HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary};
 use api::{Error, ErrorKind};
 
 use crate::daemon::Daemon;
@@ -19,12 +15,6 @@ fn pending(what: &str) -> Error {
         ErrorKind::NotImplemented,
         format!("{what} is not implemented yet"),
     )
-}
-
-impl NetworkBackend for Daemon {
-    fn networks(&self) -> Vec<Network> {
-        Vec::new()
-    }
 }
 
 impl ImageBackend for Daemon {

@@ -86,7 +86,11 @@ async fn serve(
     let images = step("image store", || {
         ImageStore::open(&root, config.storage_driver.as_deref(), &host)
     })?;
-    let network = step_async("network", Network::init(&config.network)).await?;
+    let network = step_async(
+        "network",
+        Network::init(&config.network, &root.root.join("network")),
+    )
+    .await?;
     step("restore", || Ok(()))?;
     let sockets = step("api socket", || {
         config

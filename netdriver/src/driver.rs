@@ -1,0 +1,453 @@
+//! [`NetDriver`]: the bridge network's state and the operations the daemon calls.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use ipnet::Ipv4Net;
+use rtnetlink::Handle;
+use serde::{Deserialize, Serialize};
+
+use crate::bridge::{self, BridgeState};
+use crate::config::{Bridge, Config};
+use crate::endpoint::{self, Endpoint};
+use crate::error::{Error, Result};
+use crate::firewall::{self, FirewallSpec};
+use crate::info::{self, NetworkIdentity, NetworkInfo};
+use crate::ipam::Ipam;
+use crate::mac::MacAddr;
+use crate::netlink;
+use crate::ports::{self, PortBinding, PortTable, Protocol};
+use crate::resolv::{self, ResolvConf};
+use crate::state;
+use crate::sysctl;
+
+/// The file that holds the bridge network's endpoints and published ports.
+pub const BRIDGE_STATE_FILE: &str = "bridge.json";
+
+/// What `bridge.json` holds.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Persisted {
+    /// The subnet the endpoints were allocated from.
+    subnet: Option<Ipv4Net>,
+    endpoints: Vec<Endpoint>,
+    ports: Vec<PortBinding>,
+}
+
+/// The mutable part, behind one lock.
+#[derive(Debug)]
+struct Inner {
+    ipam: Ipam,
+    /// By container ID.
+    endpoints: BTreeMap<String, Endpoint>,
+    ports: PortTable,
+}
+
+/// The bridge network driver: owns the bridge, its addresses, its nftables table, container
+/// endpoints and published ports. Methods take `&self`; share it in an `Arc`.
+#[derive(Debug)]
+pub struct NetDriver {
+    config: Config,
+    bridge: BridgeState,
+    resolv: ResolvConf,
+    dns: Vec<IpAddr>,
+    identity: NetworkIdentity,
+    handle: Handle,
+    state_file: PathBuf,
+    inner: Mutex<Inner>,
+    /// Serialises rule generation and `nft` runs, so the last run always reflects the newest
+    /// state.
+    firewall: tokio::sync::Mutex<()>,
+}
+
+impl NetDriver {
+    /// Start-up step "network", in the calling thread's network namespace: finds or creates the
+    /// bridge, enables forwarding, restores allocations and published ports from `state_dir`, and
+    /// replaces wharf's nftables table. `Ok(None)` for `--bridge=none`.
+    pub async fn init(config: Config) -> Result<Option<NetDriver>> {
+        if config.bridge == Bridge::None {
+            return Ok(None);
+        }
+        let resolv = ResolvConf::read(&config.resolv_conf).unwrap_or_else(|e| {
+            tracing::warn!(path = %config.resolv_conf.display(), error = %e,
+                "cannot read the host's resolver configuration");
+            ResolvConf::default()
+        });
+        let dns = resolv::container_dns(&resolv, &config.dns);
+        let handle = netlink::connect_pinned().await?;
+        let bridge = bridge::ensure(&handle, &config, &resolv.nameservers).await?;
+        tracing::info!(bridge = %bridge.name, address = %bridge.address, created = bridge.created,
+            "bridge ready");
+        set_sysctls(&config, &bridge.name);
+        let identity = info::builtin_networks(&config.state_dir)?.bridge;
+        let state_file = config.state_dir.join(BRIDGE_STATE_FILE);
+        let inner = restore(&state_file, &bridge)?;
+        let driver = NetDriver {
+            config,
+            bridge,
+            resolv,
+            dns,
+            identity,
+            handle,
+            state_file,
+            inner: Mutex::new(inner),
+            firewall: tokio::sync::Mutex::new(()),
+        };
+        driver.save(&driver.lock())?;
+        driver.apply_firewall().await?;
+        Ok(Some(driver))
+    }
+
+    /// Ends the driver. The bridge, its address, the nftables table, the sysctls and the state
+    /// files stay, as dockerd leaves `docker0` and its rules: the next start reuses them and
+    /// replaces the table. Endpoints the container layer did not detach stay recorded; their
+    /// ports' reserving sockets close with the driver.
+    pub async fn shutdown(self) -> Result<()> {
+        let inner = self.lock();
+        self.save(&inner)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep using it.
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn save(&self, inner: &Inner) -> Result<()> {
+        let p = Persisted {
+            subnet: Some(inner.ipam.subnet()),
+            endpoints: inner.endpoints.values().cloned().collect(),
+            ports: inner.ports.bindings().cloned().collect(),
+        };
+        state::write_json(&self.state_file, &p)
+    }
+
+    /// Regenerates the table from the current state (or removes it with `--iptables=false`).
+    async fn apply_firewall(&self) -> Result<()> {
+        let _serialised = self.firewall.lock().await;
+        if !self.config.iptables {
+            // Stale rules from an earlier `--iptables` run must go; without nft there are none.
+            if let Err(e) = firewall::apply(&firewall::removal()).await {
+                tracing::warn!(error = %e, "cannot remove table ip {}", firewall::TABLE);
+            }
+            return Ok(());
+        }
+        let spec = FirewallSpec {
+            bridge: self.bridge.name.clone(),
+            subnet: self.subnet(),
+            icc: self.config.icc,
+            ports: self.lock().ports.bindings().cloned().collect(),
+        };
+        firewall::apply(&firewall::ruleset(&spec)).await
+    }
+
+    /// The nameservers containers get (`--dns`, else the host's non-loopback ones, else
+    /// 8.8.8.8 and 8.8.4.4).
+    pub fn dns(&self) -> &[IpAddr] {
+        &self.dns
+    }
+
+    /// The host's search domains, for containers' `resolv.conf`.
+    pub fn dns_search(&self) -> &[String] {
+        &self.resolv.search
+    }
+
+    /// The host's resolver options, for containers' `resolv.conf`.
+    pub fn dns_options(&self) -> &[String] {
+        &self.resolv.options
+    }
+
+    /// The bridge's interface name.
+    pub fn bridge_name(&self) -> &str {
+        &self.bridge.name
+    }
+
+    /// The bridge's subnet.
+    pub fn subnet(&self) -> Ipv4Net {
+        self.bridge.address.trunc()
+    }
+
+    /// The bridge's address, the containers' default gateway.
+    pub fn gateway(&self) -> Ipv4Addr {
+        self.bridge.address.addr()
+    }
+
+    /// The bridge network as the API shows it.
+    pub fn info(&self) -> NetworkInfo {
+        NetworkInfo {
+            name: "bridge".into(),
+            identity: self.identity.clone(),
+            bridge: self.bridge.name.clone(),
+            default_bridge: true,
+            subnet: self.subnet(),
+            gateway: self.gateway(),
+            mtu: self.config.mtu,
+            icc: self.config.icc,
+            ip_masquerade: self.config.iptables,
+            host_binding_ipv4: self.config.ip,
+            endpoints: self.endpoints(),
+        }
+    }
+
+    /// Every endpoint, including those restored at start-up whose containers may be gone (the
+    /// daemon detaches those).
+    pub fn endpoints(&self) -> Vec<Endpoint> {
+        self.lock().endpoints.values().cloned().collect()
+    }
+
+    /// The endpoint of `container_id`, if it has one.
+    pub fn endpoint(&self, container_id: &str) -> Option<Endpoint> {
+        self.lock().endpoints.get(container_id).cloned()
+    }
+
+    /// Published ports, of one container or of all.
+    pub fn ports(&self, container_id: Option<&str>) -> Vec<PortBinding> {
+        self.lock()
+            .ports
+            .bindings()
+            .filter(|b| container_id.is_none_or(|c| b.container_id == c))
+            .cloned()
+            .collect()
+    }
+
+    /// Connects the network namespace `netns` (such as `/proc/PID/ns/net` or `/run/netns/x`)
+    /// to the bridge: allocates an address (`requested_ip` or the next free one), creates a
+    /// veth pair, and configures `eth0`, `lo` and the default route inside.
+    pub async fn attach(
+        &self,
+        container_id: &str,
+        netns: &Path,
+        requested_ip: Option<Ipv4Addr>,
+    ) -> Result<Endpoint> {
+        let ns = File::open(netns).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                Error::NotFound(format!("network namespace {} not found", netns.display()))
+            }
+            _ => Error::system(format!("opening network namespace {}", netns.display()), e),
+        })?;
+        let ep = self.reserve_endpoint(container_id, netns, requested_ip)?;
+        // A link with this name is left from a crash: no live endpoint owns it.
+        netlink::delete_link(&self.handle, &ep.host_veth).await?;
+        if let Err(e) = endpoint::plumb(&self.handle, self.bridge.index, &ep, ns).await {
+            let mut inner = self.lock();
+            inner.endpoints.remove(container_id);
+            inner.ipam.release(ep.ip);
+            if let Err(save) = self.save(&inner) {
+                tracing::warn!(error = %save, "cannot record a failed attach");
+            }
+            return Err(e);
+        }
+        Ok(ep)
+    }
+
+    /// Allocates the address and records the endpoint before any link exists, so a crash
+    /// half-way never lets the address be handed out twice.
+    fn reserve_endpoint(
+        &self,
+        container_id: &str,
+        netns: &Path,
+        requested_ip: Option<Ipv4Addr>,
+    ) -> Result<Endpoint> {
+        let mut inner = self.lock();
+        if inner.endpoints.contains_key(container_id) {
+            return Err(Error::Conflict(format!(
+                "container {container_id} is already attached to network bridge"
+            )));
+        }
+        let id = state::random_id()?;
+        let ip = inner.ipam.allocate(requested_ip)?;
+        let host_veth = (0u32..)
+            .map(|salt| endpoint::host_veth_name(container_id, salt))
+            .find(|n| inner.endpoints.values().all(|e| &e.host_veth != n))
+            .expect("an unbounded range always finds an unused name");
+        let ep = Endpoint {
+            id,
+            container_id: container_id.to_string(),
+            ip,
+            prefix_len: self.bridge.address.prefix_len(),
+            gateway: self.gateway(),
+            mac: MacAddr::from_ipv4(ip),
+            host_veth,
+            mtu: self.config.mtu,
+            netns: netns.to_path_buf(),
+        };
+        inner.endpoints.insert(container_id.to_string(), ep.clone());
+        if let Err(e) = self.save(&inner) {
+            inner.endpoints.remove(container_id);
+            inner.ipam.release(ip);
+            return Err(e);
+        }
+        Ok(ep)
+    }
+
+    /// Removes the endpoint's veth pair (if its namespace still holds it), releases its address
+    /// and its published ports. Detaching an endpoint that is already gone succeeds.
+    pub async fn detach(&self, endpoint: &Endpoint) -> Result<()> {
+        let (known, owned) = {
+            let inner = self.lock();
+            let known = inner
+                .endpoints
+                .get(&endpoint.container_id)
+                .is_some_and(|e| e.id == endpoint.id);
+            // A stale copy must not delete a veth that a newer endpoint now uses.
+            let used_by_other = inner
+                .endpoints
+                .values()
+                .any(|e| e.host_veth == endpoint.host_veth && e.id != endpoint.id);
+            (known, !used_by_other)
+        };
+        if owned {
+            netlink::delete_link(&self.handle, &endpoint.host_veth).await?;
+        }
+        if !known {
+            return Ok(());
+        }
+        let had_ports = {
+            let mut inner = self.lock();
+            if inner.endpoints.remove(&endpoint.container_id).is_none() {
+                // A concurrent detach of the same endpoint got here first.
+                return Ok(());
+            }
+            inner.ipam.release(endpoint.ip);
+            let gone = inner.ports.remove_container(&endpoint.container_id);
+            self.save(&inner)?;
+            !gone.is_empty()
+        };
+        if had_ports {
+            self.apply_firewall().await?;
+        }
+        Ok(())
+    }
+
+    /// Publishes `container_port/proto` of the container's endpoint on `host_ip:host_port`
+    /// (`host_ip` defaults to `--ip`; port 0 picks a free one in 32768–60999). The port is
+    /// reachable from other hosts and from this namespace's loopback through DNAT.
+    pub async fn publish(
+        &self,
+        container_id: &str,
+        host_ip: Option<IpAddr>,
+        host_port: u16,
+        container_port: u16,
+        proto: Protocol,
+    ) -> Result<PortBinding> {
+        if !self.config.iptables {
+            return Err(Error::InvalidParameter(
+                "cannot publish ports with --iptables=false: wharf has no userland proxy".into(),
+            ));
+        }
+        if container_port == 0 {
+            return Err(Error::InvalidParameter("invalid container port 0".into()));
+        }
+        let binding = {
+            let mut inner = self.lock();
+            let ep = inner.endpoints.get(container_id).ok_or_else(|| {
+                Error::NotFound(format!(
+                    "container {container_id} has no endpoint on network bridge"
+                ))
+            })?;
+            let wanted = PortBinding {
+                container_id: container_id.to_string(),
+                host_ip: host_ip.unwrap_or(self.config.ip),
+                host_port,
+                container_ip: ep.ip,
+                container_port,
+                proto,
+            };
+            let binding = inner.ports.add(wanted, ports::reserve)?;
+            if let Err(e) = self.save(&inner) {
+                inner.ports.remove(&binding);
+                return Err(e);
+            }
+            binding
+        };
+        if let Err(e) = self.apply_firewall().await {
+            self.lock().ports.remove(&binding);
+            return Err(e);
+        }
+        Ok(binding)
+    }
+
+    /// Withdraws one published port; unknown bindings are ignored.
+    pub async fn unpublish(&self, binding: &PortBinding) -> Result<()> {
+        let removed = {
+            let mut inner = self.lock();
+            let removed = inner.ports.remove(binding);
+            if removed {
+                self.save(&inner)?;
+            }
+            removed
+        };
+        if removed {
+            self.apply_firewall().await?;
+        }
+        Ok(())
+    }
+}
+
+/// `--ip-forward` and, for published ports on loopback, `route_localnet` on the bridge. Failures
+/// are warnings: the daemon still runs, with the missing feature logged.
+fn set_sysctls(config: &Config, bridge: &str) {
+    if config.ip_forward
+        && sysctl::read("net.ipv4.ip_forward").as_deref() != Some("1")
+        && let Err(e) = sysctl::write("net.ipv4.ip_forward", "1")
+    {
+        tracing::warn!(error = %e, "cannot enable ip forwarding: containers cannot reach other hosts");
+    }
+    if config.iptables {
+        let key = sysctl::route_localnet_key(bridge);
+        if let Err(e) = sysctl::write(&key, "1") {
+            tracing::warn!(error = %e, "published ports will not answer on 127.0.0.1");
+        }
+    }
+    if config.iptables
+        && !config.icc
+        && sysctl::read("net.bridge.bridge-nf-call-iptables").as_deref() != Some("1")
+    {
+        tracing::warn!(
+            "--icc=false needs br_netfilter with net.bridge.bridge-nf-call-iptables=1; \
+             containers on the bridge can still reach each other"
+        );
+    }
+}
+
+/// Rebuilds the allocations and port reservations recorded by the previous run. Entries that no
+/// longer fit (another subnet, a port some process took meanwhile) are dropped with a warning.
+fn restore(path: &Path, bridge: &BridgeState) -> Result<Inner> {
+    let saved: Persisted = state::read_json(path)?.unwrap_or_default();
+    let mut inner = Inner {
+        ipam: Ipam::new(bridge.address.trunc(), bridge.address.addr()),
+        endpoints: BTreeMap::new(),
+        ports: PortTable::default(),
+    };
+    for ep in saved.endpoints {
+        let fits = if ep.prefix_len == bridge.address.prefix_len() {
+            inner.ipam.restore(ep.ip)
+        } else {
+            Err(Error::InvalidParameter(format!(
+                "prefix /{} differs",
+                ep.prefix_len
+            )))
+        };
+        match fits {
+            Ok(()) => {
+                inner.endpoints.insert(ep.container_id.clone(), ep);
+            }
+            Err(e) => tracing::warn!(container = %ep.container_id, error = %e,
+                "dropping an endpoint recorded on another subnet"),
+        }
+    }
+    for b in saved.ports {
+        let live = inner
+            .endpoints
+            .get(&b.container_id)
+            .is_some_and(|e| e.ip == b.container_ip);
+        if !live {
+            continue;
+        }
+        if let Err(e) = inner.ports.add(b.clone(), ports::reserve) {
+            tracing::warn!(container = %b.container_id, error = %e, "dropping a published port");
+        }
+    }
+    Ok(inner)
+}

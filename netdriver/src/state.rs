@@ -1,0 +1,114 @@
+//! Files in the driver's state directory, written atomically (temporary file, fsync, rename,
+//! fsync of the directory), so a crash leaves either the old or the new version.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Context, Error, Result};
+
+/// Reads JSON file `path`, or `None` if it does not exist.
+pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::system(format!("reading {}", path.display()), e)),
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Replaces `path` with `value` as JSON, atomically and durably.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let bytes = serde_json::to_vec_pretty(value)
+        .with_context(|| format!("serialising {}", path.display()))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| Error::InvalidParameter(format!("{} has no directory", path.display())))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".tmp");
+    let tmp = Path::new(&tmp_name);
+    let mut f = File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(&bytes)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    drop(f);
+    std::fs::rename(tmp, path).with_context(|| format!("renaming {}", tmp.display()))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing {}", dir.display()))
+}
+
+/// 32 random bytes as 64 lowercase hex characters, the shape of a Docker object ID.
+pub(crate) fn random_id() -> Result<String> {
+    let mut bytes = [0u8; 32];
+    File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .context("reading /dev/urandom")?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `t` in UTC as RFC 3339 with nanoseconds and trailing zeros trimmed, as Go's `RFC3339Nano`
+/// (and so Docker's `Created` fields) prints it.
+pub(crate) fn rfc3339(t: SystemTime) -> String {
+    // humantime always prints nine fraction digits; Go trims the zeros (and a bare dot).
+    let full = humantime::format_rfc3339_nanos(t).to_string();
+    let body = full.trim_end_matches('Z').trim_end_matches('0').trim_end_matches('.');
+    format!("{body}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn rfc3339_like_go() {
+        let at = |s: u64, n: u32| SystemTime::UNIX_EPOCH + Duration::new(s, n);
+        assert_eq!(rfc3339(at(0, 0)), "1970-01-01T00:00:00Z");
+        // 2026-11-28T04:43:30.21583672Z, the bridge network in the reference trace.
+        assert_eq!(
+            rfc3339(at(1_795_841_010, 215_836_720)),
+            "2026-11-28T04:43:30.21583672Z"
+        );
+        assert_eq!(
+            rfc3339(at(951_782_400, 1)),
+            "2000-02-29T00:00:00.000000001Z"
+        );
+    }
+
+    #[test]
+    fn ids_are_64_hex() {
+        let a = random_id().expect("urandom");
+        assert_eq!(a.len(), 64);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_ne!(a, random_id().expect("urandom"));
+    }
+
+    #[test]
+    fn json_round_trip_replaces_atomically() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("sub/state.json");
+        assert_eq!(read_json::<Vec<u32>>(&p).expect("missing is ok"), None);
+        write_json(&p, &vec![1u32, 2]).expect("written");
+        write_json(&p, &vec![3u32]).expect("rewritten");
+        assert_eq!(read_json::<Vec<u32>>(&p).expect("read"), Some(vec![3]));
+        let names: Vec<_> = std::fs::read_dir(p.parent().expect("dir"))
+            .expect("listable")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["state.json"], "no temporary file left");
+        std::fs::write(&p, b"{").expect("corrupt");
+        assert!(read_json::<Vec<u32>>(&p).is_err());
+    }
+}
