@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ipnet::Ipv4Net;
 use rtnetlink::Handle;
@@ -34,6 +34,9 @@ struct Persisted {
     subnet: Option<Ipv4Net>,
     endpoints: Vec<Endpoint>,
     ports: Vec<PortBinding>,
+    /// Detached endpoints whose veth was still being deleted; their addresses stay reserved.
+    #[serde(default)]
+    retiring: Vec<Endpoint>,
 }
 
 /// The mutable part, behind one lock.
@@ -43,6 +46,8 @@ struct Inner {
     /// By container ID.
     endpoints: BTreeMap<String, Endpoint>,
     ports: PortTable,
+    /// Detached endpoints whose veth is being deleted in the background, by endpoint ID.
+    retiring: BTreeMap<String, Endpoint>,
 }
 
 /// The bridge network driver: owns the bridge, its addresses, its nftables table, container
@@ -56,7 +61,9 @@ pub struct NetDriver {
     identity: NetworkIdentity,
     handle: Handle,
     state_file: PathBuf,
-    inner: Mutex<Inner>,
+    inner: Arc<Mutex<Inner>>,
+    /// Background deletions of detached veths (see [`NetDriver::detach`]).
+    retiring: Mutex<tokio::task::JoinSet<()>>,
     /// Serialises rule generation and `nft` runs, so the last run always reflects the newest
     /// state.
     firewall: tokio::sync::Mutex<()>,
@@ -92,9 +99,11 @@ impl NetDriver {
             identity,
             handle,
             state_file,
-            inner: Mutex::new(inner),
+            inner: Arc::new(Mutex::new(inner)),
+            retiring: Mutex::new(tokio::task::JoinSet::new()),
             firewall: tokio::sync::Mutex::new(()),
         };
+        driver.finish_retired().await?;
         driver.save(&driver.lock())?;
         driver.apply_firewall().await?;
         Ok(Some(driver))
@@ -105,22 +114,36 @@ impl NetDriver {
     /// replaces the table. Endpoints the container layer did not detach stay recorded; their
     /// ports' reserving sockets close with the driver.
     pub async fn shutdown(self) -> Result<()> {
+        self.settle().await;
         let inner = self.lock();
         self.save(&inner)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        // A panic while holding the lock leaves plain data behind; keep using it.
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.inner)
     }
 
     fn save(&self, inner: &Inner) -> Result<()> {
-        let p = Persisted {
-            subnet: Some(inner.ipam.subnet()),
-            endpoints: inner.endpoints.values().cloned().collect(),
-            ports: inner.ports.bindings().cloned().collect(),
-        };
-        state::write_json(&self.state_file, &p)
+        persist(&self.state_file, inner)
+    }
+
+    /// Deletes the veths that a crash left retiring, and frees their addresses.
+    async fn finish_retired(&self) -> Result<()> {
+        let left: Vec<Endpoint> = self.lock().retiring.values().cloned().collect();
+        for ep in left {
+            netlink::delete_link(&self.handle, &ep.host_veth).await?;
+            let mut inner = self.lock();
+            inner.retiring.remove(&ep.id);
+            inner.ipam.release(ep.ip);
+        }
+        Ok(())
+    }
+
+    /// Waits until every detached endpoint's veth is gone (shutdown and tests).
+    pub async fn settle(&self) {
+        let mut tasks =
+            std::mem::take(&mut *self.retiring.lock().unwrap_or_else(PoisonError::into_inner));
+        while tasks.join_next().await.is_some() {}
     }
 
     /// Regenerates the table from the current state (or removes it with `--iptables=false`).
@@ -297,27 +320,54 @@ impl NetDriver {
                 .any(|e| e.host_veth == endpoint.host_veth && e.id != endpoint.id);
             (known, !used_by_other)
         };
-        if owned {
-            netlink::delete_link(&self.handle, &endpoint.host_veth).await?;
-        }
         if !known {
+            if owned {
+                netlink::delete_link(&self.handle, &endpoint.host_veth).await?;
+            }
             return Ok(());
         }
         let had_ports = {
             let mut inner = self.lock();
-            if inner.endpoints.remove(&endpoint.container_id).is_none() {
+            let Some(ep) = inner.endpoints.remove(&endpoint.container_id) else {
                 // A concurrent detach of the same endpoint got here first.
                 return Ok(());
-            }
-            inner.ipam.release(endpoint.ip);
+            };
             let gone = inner.ports.remove_container(&endpoint.container_id);
+            inner.retiring.insert(ep.id.clone(), ep);
             self.save(&inner)?;
             !gone.is_empty()
         };
         if had_ports {
             self.apply_firewall().await?;
         }
+        self.retire(endpoint.clone());
         Ok(())
+    }
+
+    /// Deletes a detached endpoint's veth in the background: the kernel takes 15–25 ms to
+    /// unregister a device (an RCU grace period), which detach need not wait for. The address
+    /// stays reserved, and the endpoint recorded as retiring, until the veth is gone, so it is
+    /// never handed out while in use; a crash in between is finished at the next start.
+    fn retire(&self, ep: Endpoint) {
+        let handle = self.handle.clone();
+        let inner = Arc::clone(&self.inner);
+        let state_file = self.state_file.clone();
+        let task = async move {
+            if let Err(e) = netlink::delete_link(&handle, &ep.host_veth).await {
+                tracing::warn!(veth = %ep.host_veth, error = %e, "cannot delete a detached veth");
+                return;
+            }
+            let mut inner = lock(&inner);
+            inner.retiring.remove(&ep.id);
+            inner.ipam.release(ep.ip);
+            if let Err(e) = persist(&state_file, &inner) {
+                tracing::warn!(error = %e, "cannot record a retired endpoint");
+            }
+        };
+        self.retiring
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .spawn(task);
     }
 
     /// Publishes `container_port/proto` of the container's endpoint on `host_ip:host_port`
@@ -413,13 +463,34 @@ fn set_sysctls(config: &Config, bridge: &str) {
 
 /// Rebuilds the allocations and port reservations recorded by the previous run. Entries that no
 /// longer fit (another subnet, a port some process took meanwhile) are dropped with a warning.
+fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+    // A panic while holding the lock leaves plain data behind; keep using it.
+    inner.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn persist(path: &Path, inner: &Inner) -> Result<()> {
+    let p = Persisted {
+        subnet: Some(inner.ipam.subnet()),
+        endpoints: inner.endpoints.values().cloned().collect(),
+        ports: inner.ports.bindings().cloned().collect(),
+        retiring: inner.retiring.values().cloned().collect(),
+    };
+    state::write_json(path, &p)
+}
+
 fn restore(path: &Path, bridge: &BridgeState) -> Result<Inner> {
     let saved: Persisted = state::read_json(path)?.unwrap_or_default();
     let mut inner = Inner {
         ipam: Ipam::new(bridge.address.trunc(), bridge.address.addr()),
         endpoints: BTreeMap::new(),
         ports: PortTable::default(),
+        retiring: BTreeMap::new(),
     };
+    for ep in saved.retiring {
+        if ep.prefix_len == bridge.address.prefix_len() && inner.ipam.restore(ep.ip).is_ok() {
+            inner.retiring.insert(ep.id.clone(), ep);
+        }
+    }
     for ep in saved.endpoints {
         let fits = if ep.prefix_len == bridge.address.prefix_len() {
             inner.ipam.restore(ep.ip)

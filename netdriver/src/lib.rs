@@ -26,12 +26,12 @@
 //! as `eth0` with its MAC (`02:42:` + the IPv4 address) and MTU. Creating the peer there costs
 //! about 1 ms; moving a device between namespaces costs 20–30 ms of kernel time. The namespace
 //! thread then adds the address, sets `eth0` and `lo` up and adds the default route. Detach
-//! deletes the host side (the kernel removes the peer with it). That takes 15–25 ms of kernel
-//! time (the same as `ip link del`: unregistering a device waits for an RCU grace period), also
-//! right after the container's namespace was deleted, since the kernel tears namespaces down
-//! asynchronously. Deferring the deletion to a background task would make detach return in well
-//! under a millisecond; it is not done yet because detach then no longer guarantees the veth is
-//! gone when it returns.
+//! releases the endpoint's published ports at once and deletes the host side (the kernel removes
+//! the peer with it) in a background task: that takes 15–25 ms of kernel time (as `ip link del`:
+//! unregistering a device waits for an RCU grace period), which the caller need not wait for.
+//! Until the veth is gone the endpoint is recorded as retiring and its address stays reserved,
+//! so it is never handed out while in use; a crash in between is finished at the next start.
+//! [`NetDriver::settle`] waits for pending deletions (shutdown does).
 //!
 //! **Firewall.** One table, `ip wharf`, replaced as a whole in one `nft` transaction whenever
 //! the state changes (see the `firewall` module for the rules). Restarting gives the same table;

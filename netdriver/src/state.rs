@@ -59,7 +59,10 @@ pub(crate) fn random_id() -> Result<String> {
 pub(crate) fn rfc3339(t: SystemTime) -> String {
     // humantime always prints nine fraction digits; Go trims the zeros (and a bare dot).
     let full = humantime::format_rfc3339_nanos(t).to_string();
-    let body = full.trim_end_matches('Z').trim_end_matches('0').trim_end_matches('.');
+    let body = full
+        .trim_end_matches('Z')
+        .trim_end_matches('0')
+        .trim_end_matches('.');
     format!("{body}Z")
 }
 

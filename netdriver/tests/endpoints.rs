@@ -81,6 +81,8 @@ fn endpoints_reach_each_other_and_the_gateway() {
             let t = Instant::now();
             d.detach(&ep).await.expect("detach");
             detach += ms(t);
+            // The same namespace is reused: let the old eth0 go before the next attach.
+            d.settle().await;
         }
         let n = f64::from(rounds);
         println!(
@@ -93,6 +95,8 @@ fn endpoints_reach_each_other_and_the_gateway() {
         // Detaching twice is harmless.
         d.detach(&e2).await.expect("detach c2 again");
         assert!(d.endpoints().is_empty());
+        // Veths are deleted in the background; wait for that before looking.
+        d.settle().await;
         d
     });
     // Detach after the container's namespace is gone, as after a container exits.
@@ -112,7 +116,9 @@ fn endpoints_reach_each_other_and_the_gateway() {
         let (d2, took) = block_in(&fx.path(), move || async move {
             let t = Instant::now();
             d2.detach(&ep).await.expect("detach");
-            (d2, ms(t))
+            let took = ms(t);
+            d2.settle().await;
+            (d2, took)
         });
         after_exit += took;
         d = d2;

@@ -158,6 +158,7 @@ fn published_port_reaches_the_container() {
         assert!(d.ports(Some("web")).is_empty());
         assert!(exchange_here(addr("127.0.0.1:8080"), "gone").is_err());
         drop(TcpListener::bind("0.0.0.0:8080").expect("8080 is free again"));
+        d.settle().await;
         d
     });
     assert!(!fx.table().contains("dnat to"), "{}", fx.table());
