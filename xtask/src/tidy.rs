@@ -26,12 +26,12 @@ mod tests {
         deps
     }
 
-    const WORKSPACE_CRATES: &[&str] = &["daemon", "api", "graph", "netdriver", "hostcheck"];
+    const WORKSPACE_CRATES: &[&str] = &["daemon", "api", "graph", "netdriver", "hostcheck", "execdriver"];
     const HTTP_CRATES: &[&str] = &["axum", "hyper", "hyper-util", "tower", "http-body-util"];
 
     #[test]
     fn leaf_crates_know_nothing_of_each_other() {
-        for leaf in ["api", "graph", "netdriver", "hostcheck"] {
+        for leaf in ["api", "graph", "netdriver", "hostcheck", "execdriver"] {
             let deps = dependencies(leaf);
             for d in &deps {
                 assert!(
@@ -44,7 +44,7 @@ mod tests {
 
     #[test]
     fn only_the_api_crate_speaks_http() {
-        for krate in ["graph", "netdriver", "hostcheck", "daemon"] {
+        for krate in ["graph", "netdriver", "hostcheck", "execdriver", "daemon"] {
             for d in dependencies(krate) {
                 assert!(!HTTP_CRATES.contains(&d.as_str()), "{krate} depends on {d}");
             }

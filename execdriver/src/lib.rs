@@ -1,0 +1,51 @@
+//! The exec driver of wharf: runs containers with an OCI runtime binary (`runc`) under a small
+//! per-container monitor process. It knows nothing about HTTP, images or networks; the daemon
+//! hands it a resolved [`ContainerSpec`] and paths.
+//!
+//! # Design notes
+//!
+//! **Bundle.** [`write_bundle`] turns a [`ContainerSpec`] into `config.json` (oci-spec's
+//! builders) with Docker's defaults: capabilities, namespaces, system mounts, masked and
+//! read-only paths, device rules, cgroup `/wharf/<id>`. The state directory is the bundle; the
+//! rootfs is referenced by absolute path.
+//!
+//! **Monitor.** One process per container ([`monitor_main`], see the [`monitor`] module) owns
+//! the container's stdio, writes the json-file log, serves the attach socket ([`protocol`]),
+//! reaps the container as a child subreaper and records `exit.json`. It survives the daemon.
+//!
+//! **Daemon side.** [`prepare`] / [`Prepared::start`] (or [`start`]) launch a monitor and wait
+//! for its reports; [`state`] reads a container back from disk after a daemon restart;
+//! [`kill`] goes through `runc kill`; [`wait_exit`] blocks on the attach socket until the exit
+//! frame; [`read_log`] parses the json-file log.
+//!
+//! **State directory** (`ContainerDir`): `config.json`, `<id>-json.log`, `monitor.lock`
+//! (flocked by the live monitor), `attach.sock`, `started.json`, `exit.json`, `runc.log`,
+//! `monitor.log`, `init.pid`.
+
+mod container;
+mod error;
+mod logfile;
+pub mod monitor;
+pub mod protocol;
+mod runc;
+mod spec;
+mod state;
+mod user;
+
+pub use container::{
+    LAUNCH_TIMEOUT, MonitorCommand, Prepared, Running, State, delete, kill, monitor_alive, prepare,
+    start, state, wait_exit,
+};
+pub use error::{Error, Result};
+pub use logfile::{LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, parse_line, read_log};
+pub use monitor::{MonitorArgs, monitor_main};
+pub use protocol::{AttachConn, Frame};
+pub use runc::{docker_start_message, start_failure};
+pub use spec::{
+    BindMount, ContainerSpec, DEFAULT_CAPABILITIES, DEFAULT_CGROUP_PARENT, DEFAULT_SHM_SIZE,
+    MASKED_PATHS, Network, OCI_VERSION, READONLY_PATHS, Resources, build_spec, write_bundle,
+};
+pub use state::{
+    ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, format_time, write_atomic,
+};
+pub use user::{User, resolve_user};

@@ -1,0 +1,146 @@
+//! The monitor's command line.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::state::{ContainerDir, Runtime};
+
+/// What the monitor needs to know; everything else is in the bundle's `config.json`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonitorArgs {
+    /// The container ID.
+    pub id: String,
+    /// The container's state directory (the bundle); absolute.
+    pub state_dir: PathBuf,
+    /// The runtime binary and its state root.
+    pub runtime: Runtime,
+    /// Whether the container's stdin is a pipe attach clients write to (`-i`).
+    pub open_stdin: bool,
+}
+
+impl MonitorArgs {
+    /// Parses the arguments that follow `monitor` on the command line.
+    pub fn parse<I, S>(args: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut id = None;
+        let mut state_dir = None;
+        let mut binary = None;
+        let mut root = None;
+        let mut open_stdin = false;
+        let mut it = args.into_iter().map(Into::into);
+        while let Some(flag) = it.next() {
+            let mut value = |name: &str| {
+                it.next().ok_or_else(|| {
+                    Error::InvalidParameter(format!("monitor flag {name} needs a value"))
+                })
+            };
+            match flag.to_str() {
+                Some("--id") => id = Some(value("--id")?),
+                Some("--state-dir") => state_dir = Some(PathBuf::from(value("--state-dir")?)),
+                Some("--runtime") => binary = Some(PathBuf::from(value("--runtime")?)),
+                Some("--runtime-root") => root = Some(PathBuf::from(value("--runtime-root")?)),
+                Some("--stdin") => open_stdin = true,
+                _ => {
+                    return Err(Error::InvalidParameter(format!(
+                        "unknown monitor argument {}",
+                        flag.to_string_lossy()
+                    )));
+                }
+            }
+        }
+        let missing =
+            |name: &str| Error::InvalidParameter(format!("monitor flag {name} is required"));
+        let id = id
+            .ok_or_else(|| missing("--id"))?
+            .into_string()
+            .map_err(|_| Error::InvalidParameter("monitor --id is not UTF-8".to_owned()))?;
+        crate::spec::validate_id(&id)?;
+        let state_dir = state_dir.ok_or_else(|| missing("--state-dir"))?;
+        if !state_dir.is_absolute() {
+            return Err(Error::InvalidParameter(format!(
+                "monitor --state-dir {} is not absolute",
+                state_dir.display()
+            )));
+        }
+        Ok(MonitorArgs {
+            id,
+            state_dir,
+            runtime: Runtime {
+                binary: binary.ok_or_else(|| missing("--runtime"))?,
+                root: root.ok_or_else(|| missing("--runtime-root"))?,
+            },
+            open_stdin,
+        })
+    }
+
+    /// The arguments [`MonitorArgs::parse`] reads back.
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut out: Vec<OsString> = vec![
+            "--id".into(),
+            self.id.clone().into(),
+            "--state-dir".into(),
+            self.state_dir.clone().into(),
+            "--runtime".into(),
+            self.runtime.binary.clone().into(),
+            "--runtime-root".into(),
+            self.runtime.root.clone().into(),
+        ];
+        if self.open_stdin {
+            out.push("--stdin".into());
+        }
+        out
+    }
+
+    /// The container's state directory.
+    pub fn dir(&self) -> ContainerDir {
+        ContainerDir::new(&self.id, &self.state_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let a = MonitorArgs {
+            id: "abc".into(),
+            state_dir: "/var/lib/wharf/containers/abc".into(),
+            runtime: Runtime::runc("/run/wharf/runc"),
+            open_stdin: true,
+        };
+        assert_eq!(MonitorArgs::parse(a.to_args()).unwrap(), a);
+    }
+
+    #[test]
+    fn bad_arguments() {
+        assert!(MonitorArgs::parse(["--id", "x"]).is_err());
+        assert!(MonitorArgs::parse(["--bogus"]).is_err());
+        let rel = [
+            "--id",
+            "x",
+            "--state-dir",
+            "rel",
+            "--runtime",
+            "r",
+            "--runtime-root",
+            "/r",
+        ];
+        assert!(MonitorArgs::parse(rel).is_err());
+        let bad_id = [
+            "--id",
+            "../x",
+            "--state-dir",
+            "/s",
+            "--runtime",
+            "r",
+            "--runtime-root",
+            "/r",
+        ];
+        assert!(MonitorArgs::parse(bad_id).is_err());
+    }
+}

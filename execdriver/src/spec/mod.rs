@@ -1,0 +1,183 @@
+//! The container description the daemon hands over ([`ContainerSpec`]) and its translation into
+//! an OCI runtime bundle (`config.json`) with Docker's defaults.
+
+mod build;
+mod defaults;
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+pub use build::{build_spec, write_bundle};
+pub use defaults::{
+    DEFAULT_CAPABILITIES, DEFAULT_CGROUP_PARENT, DEFAULT_SHM_SIZE, MASKED_PATHS, OCI_VERSION,
+    READONLY_PATHS,
+};
+
+use crate::error::{Error, Result};
+use crate::user::User;
+
+/// Which network namespace the container gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Network {
+    /// Join the namespace bind-mounted at this path (e.g. `/run/netns/NAME`, prepared by
+    /// netdriver with the container's `eth0`).
+    Join(PathBuf),
+    /// A fresh namespace with only `lo` (`--network none`), made by the runtime.
+    Isolated,
+    /// The host's namespace (`--network host`): no network namespace entry at all.
+    Host,
+}
+
+/// A bind mount of a host file or directory the caller prepared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BindMount {
+    /// The host path.
+    pub source: PathBuf,
+    /// The absolute path inside the container.
+    pub destination: PathBuf,
+    /// Mount it read-only.
+    pub readonly: bool,
+}
+
+/// Cgroup limits, in Docker's units and with Docker's meaning of each field.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// `--memory`, bytes.
+    pub memory: Option<i64>,
+    /// `--memory-swap`, bytes of memory plus swap (-1: unlimited). Docker's default of twice
+    /// `memory` is the caller's to apply, when the host has swap accounting.
+    pub memory_swap: Option<i64>,
+    /// `--cpu-shares`, relative weight (1024 is the kernel's default).
+    pub cpu_shares: Option<u64>,
+    /// `--cpu-quota`, microseconds per period.
+    pub cpu_quota: Option<i64>,
+    /// `--cpu-period`, microseconds.
+    pub cpu_period: Option<u64>,
+    /// `--pids-limit`; zero or negative means unlimited, as in Docker.
+    pub pids_limit: Option<i64>,
+}
+
+/// Everything needed to run one container, resolved by the caller from the image config and
+/// the create request (Entrypoint + Cmd merged into `args`, Env merged, `TERM=xterm` added for a
+/// tty, `HOSTNAME` and `PATH` set as dockerd does).
+#[derive(Debug, Clone)]
+pub struct ContainerSpec {
+    /// The container ID (runc's container name and the last cgroup path element).
+    pub id: String,
+    /// The hostname inside the container (Docker: the first 12 characters of the ID).
+    pub hostname: String,
+    /// The root filesystem (already mounted, e.g. the overlay's merged directory); absolute.
+    pub rootfs: PathBuf,
+    /// `--read-only`.
+    pub readonly_rootfs: bool,
+    /// The process: `args[0]` is looked up in the container's `PATH` by the runtime.
+    pub args: Vec<String>,
+    /// `KEY=value` environment entries.
+    pub env: Vec<String>,
+    /// The working directory inside the container; absolute (`/` when the image sets none).
+    pub cwd: String,
+    /// The numeric identity, e.g. from [`crate::resolve_user`].
+    pub user: User,
+    /// `-t`: the process gets a pseudo-terminal as stdin, stdout and stderr.
+    pub tty: bool,
+    /// `-i`: the process's stdin stays open for attach clients to write to.
+    pub open_stdin: bool,
+    /// The network namespace.
+    pub network: Network,
+    /// Bind mounts, mounted in this order after the system mounts: typically the container's
+    /// `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`, then volumes.
+    pub mounts: Vec<BindMount>,
+    /// Cgroup limits.
+    pub resources: Resources,
+    /// The cgroup parent (`/wharf` when `None`); the container's cgroup is `<parent>/<id>`.
+    pub cgroup_parent: Option<String>,
+}
+
+impl ContainerSpec {
+    /// A spec with Docker's defaults for everything but the ID, rootfs and command: hostname
+    /// from the ID, root user, cwd `/`, no tty, a fresh empty network namespace.
+    pub fn new(id: impl Into<String>, rootfs: impl Into<PathBuf>, args: Vec<String>) -> Self {
+        let id = id.into();
+        ContainerSpec {
+            hostname: id.chars().take(12).collect(),
+            id,
+            rootfs: rootfs.into(),
+            readonly_rootfs: false,
+            args,
+            env: vec![
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_owned(),
+            ],
+            cwd: "/".to_owned(),
+            user: User::default(),
+            tty: false,
+            open_stdin: false,
+            network: Network::Isolated,
+            mounts: Vec::new(),
+            resources: Resources::default(),
+            cgroup_parent: None,
+        }
+    }
+
+    /// The cgroup path runc creates (cgroupfs style, relative to each hierarchy's root).
+    pub fn cgroups_path(&self) -> String {
+        let parent = self
+            .cgroup_parent
+            .as_deref()
+            .unwrap_or(DEFAULT_CGROUP_PARENT);
+        format!("{}/{}", parent.trim_end_matches('/'), self.id)
+    }
+
+    /// Checks what the runtime would otherwise reject with a less helpful message.
+    pub fn validate(&self) -> Result<()> {
+        validate_id(&self.id)?;
+        if self.args.is_empty() || self.args[0].is_empty() {
+            return Err(Error::InvalidParameter(format!(
+                "no command specified for container {}",
+                self.id
+            )));
+        }
+        if !self.rootfs.is_absolute() {
+            return Err(Error::InvalidParameter(format!(
+                "rootfs {} of container {} is not absolute",
+                self.rootfs.display(),
+                self.id
+            )));
+        }
+        if !self.cwd.starts_with('/') {
+            return Err(Error::InvalidParameter(format!(
+                "the working directory '{}' is invalid, it needs to be an absolute path",
+                self.cwd
+            )));
+        }
+        if let Some(m) = self.mounts.iter().find(|m| !m.destination.is_absolute()) {
+            return Err(Error::InvalidParameter(format!(
+                "invalid mount config: mount path must be absolute: {}",
+                m.destination.display()
+            )));
+        }
+        if let Network::Join(path) = &self.network
+            && !path.is_absolute()
+        {
+            return Err(Error::InvalidParameter(format!(
+                "network namespace path {} is not absolute",
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Rejects IDs runc would refuse, or that would escape a directory when used in a path.
+pub(crate) fn validate_id(id: &str) -> Result<()> {
+    let ok = id
+        .bytes()
+        .enumerate()
+        .all(|(i, b)| b.is_ascii_alphanumeric() || (i > 0 && b"_.-".contains(&b)));
+    if id.is_empty() || id.len() > 1024 || !ok {
+        return Err(Error::InvalidParameter(format!(
+            "invalid container id {id:?}"
+        )));
+    }
+    Ok(())
+}

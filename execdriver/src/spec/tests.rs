@@ -1,0 +1,286 @@
+//! The generated `config.json`, checked field by field.
+
+use oci_spec::runtime::Spec;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::user::User;
+
+fn sample() -> ContainerSpec {
+    let mut s = ContainerSpec::new(
+        "0123456789abcdef",
+        "/var/lib/wharf/rootfs",
+        vec!["sh".into(), "-c".into(), "echo hi".into()],
+    );
+    s.network = Network::Join("/run/netns/wharf-x".into());
+    s.mounts = vec![BindMount {
+        source: "/var/lib/wharf/c/hosts".into(),
+        destination: "/etc/hosts".into(),
+        readonly: false,
+    }];
+    s
+}
+
+fn to_json(s: &ContainerSpec) -> Value {
+    serde_json::to_value(build_spec(s).unwrap()).unwrap()
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    let mut out: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_owned())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn process_root_and_hostname() {
+    let j = to_json(&sample());
+    assert_eq!(j["ociVersion"], OCI_VERSION);
+    assert_eq!(
+        j["root"],
+        json!({"path": "/var/lib/wharf/rootfs", "readonly": false})
+    );
+    assert_eq!(j["hostname"], "0123456789ab");
+    let p = &j["process"];
+    assert_eq!(p["terminal"], false);
+    assert_eq!(p["args"], json!(["sh", "-c", "echo hi"]));
+    assert_eq!(p["cwd"], "/");
+    assert_eq!(p["user"], json!({"uid": 0, "gid": 0}));
+    assert_eq!(p["noNewPrivileges"], false);
+    assert_eq!(p["rlimits"], json!([]));
+}
+
+#[test]
+fn docker_default_capabilities_for_root_only_bounding_for_others() {
+    let j = to_json(&sample());
+    let caps = &j["process"]["capabilities"];
+    let expected = {
+        let mut v: Vec<String> = [
+            "CHOWN",
+            "DAC_OVERRIDE",
+            "FSETID",
+            "FOWNER",
+            "MKNOD",
+            "NET_RAW",
+            "SETGID",
+            "SETUID",
+            "SETFCAP",
+            "SETPCAP",
+            "NET_BIND_SERVICE",
+            "SYS_CHROOT",
+            "KILL",
+            "AUDIT_WRITE",
+        ]
+        .iter()
+        .map(|c| format!("CAP_{c}"))
+        .collect();
+        v.sort();
+        v
+    };
+    for set in ["bounding", "effective", "permitted"] {
+        assert_eq!(strings(&caps[set]), expected, "{set}");
+    }
+    assert_eq!(caps["inheritable"], json!([]));
+    assert_eq!(caps["ambient"], json!([]));
+
+    let mut s = sample();
+    s.user = User {
+        uid: 1000,
+        gid: 1000,
+        additional_gids: vec![10],
+        home: "/".into(),
+    };
+    let j = to_json(&s);
+    assert_eq!(
+        j["process"]["user"],
+        json!({"uid": 1000, "gid": 1000, "additionalGids": [10]})
+    );
+    let caps = &j["process"]["capabilities"];
+    assert_eq!(strings(&caps["bounding"]), expected);
+    assert_eq!(caps["effective"], json!([]));
+    assert_eq!(caps["permitted"], json!([]));
+}
+
+#[test]
+fn namespaces_by_network_mode() {
+    let j = to_json(&sample());
+    assert_eq!(
+        j["linux"]["namespaces"],
+        json!([
+            {"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"},
+            {"type": "network", "path": "/run/netns/wharf-x"}
+        ])
+    );
+    assert_eq!(
+        j["linux"]["sysctl"]["net.ipv4.ip_unprivileged_port_start"],
+        "0"
+    );
+    let mut s = sample();
+    s.network = Network::Isolated;
+    let j = to_json(&s);
+    assert_eq!(j["linux"]["namespaces"][4], json!({"type": "network"}));
+    s.network = Network::Host;
+    let j = to_json(&s);
+    assert_eq!(j["linux"]["namespaces"].as_array().unwrap().len(), 4);
+    assert!(
+        j["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["type"] != "network")
+    );
+    assert_eq!(j["linux"]["sysctl"], json!({}));
+}
+
+#[test]
+fn system_mounts_then_binds() {
+    let j = to_json(&sample());
+    let mounts = j["mounts"].as_array().unwrap();
+    let dests: Vec<&str> = mounts
+        .iter()
+        .map(|m| m["destination"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dests,
+        [
+            "/proc",
+            "/dev",
+            "/dev/pts",
+            "/sys",
+            "/sys/fs/cgroup",
+            "/dev/mqueue",
+            "/dev/shm",
+            "/etc/hosts"
+        ]
+    );
+    assert_eq!(
+        mounts[2],
+        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+               "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]})
+    );
+    assert_eq!(
+        mounts[3]["options"],
+        json!(["nosuid", "noexec", "nodev", "ro"])
+    );
+    assert_eq!(
+        mounts[4]["options"],
+        json!(["ro", "nosuid", "noexec", "nodev"])
+    );
+    assert_eq!(
+        mounts[6]["options"],
+        json!(["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"])
+    );
+    assert_eq!(
+        mounts[7],
+        json!({"destination": "/etc/hosts", "type": "bind",
+               "source": "/var/lib/wharf/c/hosts", "options": ["rbind", "rprivate"]})
+    );
+}
+
+#[test]
+fn masked_readonly_paths_devices_and_cgroup() {
+    let j = to_json(&sample());
+    let l = &j["linux"];
+    assert_eq!(l["cgroupsPath"], "/wharf/0123456789abcdef");
+    assert!(
+        l["maskedPaths"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("/proc/kcore"))
+    );
+    assert_eq!(l["maskedPaths"].as_array().unwrap().len(), 11);
+    assert_eq!(
+        l["readonlyPaths"],
+        json!([
+            "/proc/bus",
+            "/proc/fs",
+            "/proc/irq",
+            "/proc/sys",
+            "/proc/sysrq-trigger"
+        ])
+    );
+    let devices = l["resources"]["devices"].as_array().unwrap();
+    assert_eq!(devices[0], json!({"allow": false, "access": "rwm"}));
+    assert!(devices.contains(&json!({"allow": true, "type": "c", "major": 136, "access": "rwm"})));
+    assert!(l["resources"].get("memory").is_none());
+    assert!(l["resources"].get("pids").is_none());
+}
+
+#[test]
+fn resource_limits() {
+    let mut s = sample();
+    s.cgroup_parent = Some("/custom/".into());
+    s.resources = Resources {
+        memory: Some(64 << 20),
+        memory_swap: Some(128 << 20),
+        cpu_shares: Some(512),
+        cpu_quota: Some(50_000),
+        cpu_period: Some(100_000),
+        pids_limit: Some(100),
+    };
+    let j = to_json(&s);
+    let r = &j["linux"]["resources"];
+    assert_eq!(r["memory"], json!({"limit": 64 << 20, "swap": 128 << 20}));
+    assert_eq!(
+        r["cpu"],
+        json!({"shares": 512, "quota": 50_000, "period": 100_000})
+    );
+    assert_eq!(r["pids"], json!({"limit": 100}));
+    assert_eq!(j["linux"]["cgroupsPath"], "/custom/0123456789abcdef");
+    s.resources.pids_limit = Some(-1);
+    assert!(to_json(&s)["linux"]["resources"].get("pids").is_none());
+}
+
+#[test]
+fn tty_readonly_and_ro_binds() {
+    let mut s = sample();
+    s.tty = true;
+    s.readonly_rootfs = true;
+    s.mounts[0].readonly = true;
+    let j = to_json(&s);
+    assert_eq!(j["process"]["terminal"], true);
+    assert_eq!(j["root"]["readonly"], true);
+    assert_eq!(
+        j["mounts"][7]["options"],
+        json!(["rbind", "rprivate", "ro"])
+    );
+}
+
+#[test]
+fn invalid_specs_are_rejected() {
+    let mut s = sample();
+    s.args.clear();
+    assert!(matches!(build_spec(&s), Err(Error::InvalidParameter(_))));
+    let mut s = sample();
+    s.cwd = "relative".into();
+    let e = build_spec(&s).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the working directory 'relative' is invalid, it needs to be an absolute path"
+    );
+    for id in ["", "../x", "a/b", "-x", "a b"] {
+        let mut s = sample();
+        s.id = id.into();
+        assert!(build_spec(&s).is_err(), "{id:?}");
+    }
+    let mut s = sample();
+    s.rootfs = "rel".into();
+    assert!(build_spec(&s).is_err());
+}
+
+#[test]
+fn bundle_is_written_atomically_and_loads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    write_bundle(&sample(), dir.path()).unwrap();
+    let loaded = Spec::load(dir.path().join("config.json")).unwrap();
+    assert_eq!(loaded.hostname().as_deref(), Some("0123456789ab"));
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["config.json"]);
+}

@@ -1,0 +1,250 @@
+//! The files of a container's state directory, the records the monitor keeps there, and the
+//! runtime (`runc` and its state root) that runs the container.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Context, Error, Result};
+
+/// The default OCI runtime: Debian's `runc`.
+pub const DEFAULT_RUNTIME: &str = "/usr/sbin/runc";
+
+/// An OCI runtime binary with its private state root (`runc --root`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Runtime {
+    /// The runtime binary, e.g. `/usr/sbin/runc`.
+    pub binary: PathBuf,
+    /// Its state root (never the default `/run/runc`, so wharf sees only its own containers).
+    pub root: PathBuf,
+}
+
+impl Runtime {
+    /// Debian's `runc` with state under `root`.
+    pub fn runc(root: impl Into<PathBuf>) -> Self {
+        Runtime {
+            binary: DEFAULT_RUNTIME.into(),
+            root: root.into(),
+        }
+    }
+}
+
+/// A container's state directory: the bundle (`config.json`), the json-file log and the files
+/// the monitor keeps. The rootfs lives elsewhere (`config.json` names it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerDir {
+    id: String,
+    dir: PathBuf,
+}
+
+impl ContainerDir {
+    /// The state directory `dir` of container `id`; `dir` should be absolute.
+    pub fn new(id: impl Into<String>, dir: impl Into<PathBuf>) -> Self {
+        ContainerDir {
+            id: id.into(),
+            dir: dir.into(),
+        }
+    }
+
+    /// The container ID.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The directory itself (also the OCI bundle directory).
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `config.json`, the OCI runtime spec.
+    pub fn config(&self) -> PathBuf {
+        self.dir.join("config.json")
+    }
+
+    /// The Docker `json-file` log, `<id>-json.log`.
+    pub fn log(&self) -> PathBuf {
+        self.dir.join(format!("{}-json.log", self.id))
+    }
+
+    /// `exit.json`: the [`ExitStatus`], written once the container is gone.
+    pub fn exit_file(&self) -> PathBuf {
+        self.dir.join("exit.json")
+    }
+
+    /// `started.json`: the [`Started`] record, written once the process runs.
+    pub fn started_file(&self) -> PathBuf {
+        self.dir.join("started.json")
+    }
+
+    /// `monitor.lock`: locked by the monitor for as long as it lives.
+    pub fn lock_file(&self) -> PathBuf {
+        self.dir.join("monitor.lock")
+    }
+
+    /// `monitor.log`: the monitor's own diagnostics (its stderr).
+    pub fn monitor_log(&self) -> PathBuf {
+        self.dir.join("monitor.log")
+    }
+
+    /// `attach.sock`: the monitor's socket for live output, stdin and resizes.
+    pub fn attach_socket(&self) -> PathBuf {
+        self.dir.join(ATTACH_SOCKET)
+    }
+
+    /// `runc.log`: runc's JSON log, where its error messages are read from.
+    pub fn runc_log(&self) -> PathBuf {
+        self.dir.join("runc.log")
+    }
+
+    /// `init.pid`: written by `runc create --pid-file`.
+    pub fn pid_file(&self) -> PathBuf {
+        self.dir.join("init.pid")
+    }
+
+    /// Reads `exit.json`, `None` when there is none yet.
+    pub fn read_exit(&self) -> Result<Option<ExitStatus>> {
+        read_json(&self.exit_file())
+    }
+
+    /// Reads `started.json`, `None` when there is none yet.
+    pub fn read_started(&self) -> Result<Option<Started>> {
+        read_json(&self.started_file())
+    }
+}
+
+/// The attach socket's file name inside the state directory.
+pub(crate) const ATTACH_SOCKET: &str = "attach.sock";
+/// The console socket's file name inside the state directory (runc sends the pty master there).
+pub(crate) const CONSOLE_SOCKET: &str = "console.sock";
+
+/// How the container ended, as recorded by the monitor in `exit.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExitStatus {
+    /// Docker's exit code: the process's status, 128 + N when killed by signal N, 127/126 when
+    /// the command could not be found or executed, 128 when the start failed otherwise.
+    pub exit_code: i32,
+    /// The signal that killed the process, if one did.
+    pub signal: Option<i32>,
+    /// Whether the kernel's OOM killer killed a process of the container's cgroup.
+    pub oom_killed: bool,
+    /// When the process was reaped (or the start failed).
+    #[serde(with = "rfc3339")]
+    pub finished_at: SystemTime,
+    /// Why the container failed to start (the runtime's message), if it did.
+    pub error: Option<String>,
+}
+
+/// The running container, as recorded by the monitor in `started.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Started {
+    /// The container's init process, in the host's PID namespace.
+    pub pid: i32,
+    /// The monitor's PID.
+    pub monitor_pid: i32,
+    /// When `runc start` returned.
+    #[serde(with = "rfc3339")]
+    pub started_at: SystemTime,
+}
+
+/// Formats `t` as Docker does: RFC 3339 in UTC with nine fraction digits.
+pub fn format_time(t: SystemTime) -> String {
+    humantime::format_rfc3339_nanos(t).to_string()
+}
+
+/// Serde for [`SystemTime`] as an RFC 3339 string with nanoseconds.
+pub(crate) mod rfc3339 {
+    use std::time::SystemTime;
+
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(crate) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_time(*t))
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_rfc3339(&s).map_err(|e| D::Error::custom(format!("{s:?}: {e}")))
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::Runtime(format!("reading {}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::path("reading", path, e)),
+    }
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the whole new one, also after a
+/// crash: a temporary file in the same directory, fsync, rename, fsync of the directory.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp).on_path("creating", &tmp)?;
+        f.write_all(bytes).on_path("writing", &tmp)?;
+        f.sync_all().on_path("syncing", &tmp)?;
+        std::fs::rename(&tmp, path).on_path("renaming into place", path)?;
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .on_path("syncing", dir)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Writes `value` as JSON with [`write_atomic`].
+pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let bytes = serde_json::to_vec(value)
+        .map_err(|e| Error::Runtime(format!("serialising {}: {e}", path.display())))?;
+    write_atomic(path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn times_have_nine_fraction_digits() {
+        let t = SystemTime::UNIX_EPOCH + Duration::new(1_795_842_000, 123_456_789);
+        assert_eq!(format_time(t), "2026-11-28T05:00:00.123456789Z");
+        let t = SystemTime::UNIX_EPOCH + Duration::new(1_795_842_000, 0);
+        assert_eq!(format_time(t), "2026-11-28T05:00:00.000000000Z");
+    }
+
+    #[test]
+    fn exit_status_round_trips_through_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ContainerDir::new("abc", dir.path());
+        assert_eq!(c.read_exit().unwrap(), None);
+        let status = ExitStatus {
+            exit_code: 137,
+            signal: Some(9),
+            oom_killed: false,
+            finished_at: SystemTime::UNIX_EPOCH + Duration::new(1_795_842_000, 5),
+            error: None,
+        };
+        write_json_atomic(&c.exit_file(), &status).unwrap();
+        let raw = std::fs::read_to_string(c.exit_file()).unwrap();
+        assert!(
+            raw.contains(r#""finished_at":"2026-11-28T05:00:00.000000005Z""#),
+            "{raw}"
+        );
+        assert_eq!(c.read_exit().unwrap(), Some(status));
+        assert_eq!(c.log(), dir.path().join("abc-json.log"));
+        // Only the final file is left behind.
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+    }
+}
