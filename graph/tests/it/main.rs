@@ -1,0 +1,11 @@
+//! Integration tests of the image store. They run as root here (devices, chown, trusted
+//! xattrs); nothing is mounted.
+
+mod crash;
+mod escape;
+mod helpers;
+mod load;
+mod ops;
+mod prefix;
+mod roundtrip;
+mod whiteout;
