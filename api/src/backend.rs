@@ -1,5 +1,9 @@
 //! The traits the router calls; the daemon implements them (moby's `router/*/backend.go`).
 
+mod container;
+
+pub use container::*;
+
 use std::future::Future;
 use std::pin::Pin;
 
@@ -14,9 +18,15 @@ use crate::types::{
 };
 
 /// Everything the API needs from the daemon.
-pub trait Backend: SystemBackend + NetworkBackend + ImageBackend + Send + Sync + 'static {}
+pub trait Backend:
+    SystemBackend + NetworkBackend + ImageBackend + ContainerBackend + Send + Sync + 'static
+{
+}
 
-impl<T> Backend for T where T: SystemBackend + NetworkBackend + ImageBackend + Send + Sync + 'static {}
+impl<T> Backend for T where
+    T: SystemBackend + NetworkBackend + ImageBackend + ContainerBackend + Send + Sync + 'static
+{
+}
 
 /// A request body as it arrives, chunk by chunk.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;

@@ -11,6 +11,9 @@ use serde::Serialize;
 /// The class of a failure, independent of HTTP (moby's `errdefs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
+    /// The object is already in the requested state, e.g. starting a running container (304,
+    /// without a body, as moby's `errdefs.NotModified`).
+    NotModified,
     /// The request is malformed or names an invalid value (400).
     InvalidParameter,
     /// The object does not exist (404).
@@ -29,6 +32,7 @@ impl ErrorKind {
     /// The HTTP status for this kind: the one table from error kind to status.
     pub fn status(self) -> StatusCode {
         match self {
+            ErrorKind::NotModified => StatusCode::NOT_MODIFIED,
             ErrorKind::InvalidParameter => StatusCode::BAD_REQUEST,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
@@ -68,6 +72,16 @@ impl Error {
         Self::new(ErrorKind::NotFound, message)
     }
 
+    /// A 409 with `message`.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, message)
+    }
+
+    /// A 304: the object is already in the requested state; `message` is only logged.
+    pub fn not_modified(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotModified, message)
+    }
+
     /// A 500 with `message`.
     pub fn system(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::System, message)
@@ -83,8 +97,11 @@ pub struct ErrorBody {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        if self.kind == ErrorKind::System {
-            tracing::error!(message = %self.message, "request failed");
+        match self.kind {
+            ErrorKind::System => tracing::error!(message = %self.message, "request failed"),
+            // A 304 may not carry a body (HTTP/1.1 and Go's server both drop it).
+            ErrorKind::NotModified => return self.kind.status().into_response(),
+            _ => {}
         }
         (
             self.kind.status(),

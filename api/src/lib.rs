@@ -9,8 +9,11 @@ pub mod backend;
 pub mod error;
 pub mod extract;
 pub mod filters;
+mod hijack;
 mod routes;
 mod serve;
+pub mod signal;
+mod stream;
 pub mod types;
 pub mod version;
 

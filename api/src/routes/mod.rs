@@ -1,5 +1,7 @@
 //! The router: one file per resource, handlers named after the Docker operation.
 
+mod container;
+mod container_io;
 mod image;
 mod network;
 mod system;
@@ -19,6 +21,8 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(system::routes::<B>())
         .merge(network::routes::<B>())
         .merge(image::routes::<B>())
+        .merge(container::routes::<B>())
+        .merge(container_io::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -18,7 +18,13 @@ use crate::types::{
 };
 use futures::StreamExt;
 
-struct Fake;
+mod container;
+
+/// A backend whose answers the tests choose; `ctr` records what the container routes passed.
+#[derive(Default)]
+struct Fake {
+    ctr: container::FakeContainers,
+}
 
 impl SystemBackend for Fake {
     fn version(&self) -> SystemVersion {
@@ -152,7 +158,7 @@ async fn call_with(
         .uri(uri)
         .body(Body::from(body))
         .expect("request");
-    let resp = super::router(Arc::new(Fake))
+    let resp = super::router(Arc::new(Fake::default()))
         .oneshot(req)
         .await
         .expect("infallible");

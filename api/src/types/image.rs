@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::ContainerConfig;
 
@@ -107,7 +107,8 @@ pub struct ImageInspect {
 }
 
 /// `DriverData`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DriverData {
     /// The driver's name.
     #[serde(rename = "Name")]

@@ -3,12 +3,18 @@
 //! Every field carries its own `rename` (a blanket `rename_all` gets names such as `NCPU` and
 //! `OSType` wrong); optional fields are skipped when absent.
 
+mod container;
 mod container_config;
+mod endpoint;
+mod host_config;
 mod image;
 mod network;
 mod system;
 
+pub use container::*;
 pub use container_config::*;
+pub use endpoint::*;
+pub use host_config::*;
 pub use image::*;
 pub use network::*;
 pub use system::*;

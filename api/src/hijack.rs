@@ -1,0 +1,125 @@
+//! An attach session on a hijacked (upgraded) connection: container output to the client,
+//! client input to the container, until the output ends.
+//!
+//! The client half-closing its side ends the container's stdin, not the session: output keeps
+//! flowing until the backend ends it (the container exited, or the backend decided the
+//! attachment is over). The detach keys, a failed write to the client or a failed read from it
+//! end the session at once.
+
+use futures::StreamExt;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::task::JoinHandle;
+
+use crate::backend::{Attachment, InputSink};
+use crate::stream::{DetachScanner, encode_frame};
+
+/// How the client's input ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum InputEnd {
+    /// The client ended its stdin, or the container's stdin is closed: keep sending output.
+    Closed,
+    /// The client typed the detach keys, or its connection failed: end the session.
+    Leave,
+}
+
+/// Runs the session on `io` until the output ends or the client leaves, then closes `io`.
+/// `detach` watches the input for the detach keys (moby does so only under a TTY).
+pub(crate) async fn attach_session<IO>(io: IO, att: Attachment, detach: Option<DetachScanner>)
+where
+    IO: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (rd, mut wr) = tokio::io::split(io);
+    let mut input: Option<JoinHandle<InputEnd>> = att
+        .input
+        .map(|sink| tokio::spawn(copy_input(rd, sink, detach)));
+    let mut output = att.output;
+    loop {
+        tokio::select! {
+            item = output.next() => match item {
+                Some(Ok(frame)) => {
+                    let bytes = encode_frame(att.tty, &frame);
+                    if wr.write_all(&bytes).await.is_err() || wr.flush().await.is_err() {
+                        tracing::debug!("attach: client went away");
+                        break;
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::warn!(error = %e, "attach: container output failed");
+                    break;
+                }
+                None => break,
+            },
+            end = input_end(&mut input) => {
+                input = None;
+                if end == InputEnd::Leave {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = wr.shutdown().await;
+    if let Some(task) = input {
+        // Dropping the sink without shutting it down: the client left, its stdin did not end.
+        task.abort();
+    }
+}
+
+/// Waits for the input task, or forever when there is none.
+async fn input_end(task: &mut Option<JoinHandle<InputEnd>>) -> InputEnd {
+    match task {
+        Some(t) => t.await.unwrap_or(InputEnd::Leave),
+        None => std::future::pending().await,
+    }
+}
+
+/// Copies the client's bytes to the container's stdin until either side ends.
+async fn copy_input<R>(
+    mut rd: R,
+    mut sink: InputSink,
+    mut detach: Option<DetachScanner>,
+) -> InputEnd
+where
+    R: AsyncRead + Unpin,
+{
+    let mut buf = vec![0u8; 32 * 1024];
+    let mut pass = Vec::new();
+    loop {
+        let n = match rd.read(&mut buf).await {
+            Ok(0) => {
+                let _ = sink.shutdown().await;
+                return InputEnd::Closed;
+            }
+            Ok(n) => n,
+            Err(_) => return InputEnd::Leave,
+        };
+        let (data, detached) = match detach.as_mut() {
+            Some(scanner) => {
+                pass.clear();
+                let detached = scanner.feed(&buf[..n], &mut pass);
+                (&pass[..], detached)
+            }
+            None => (&buf[..n], false),
+        };
+        if !data.is_empty() && (sink.write_all(data).await.is_err() || sink.flush().await.is_err())
+        {
+            // The container's stdin is closed; its output may still come.
+            return InputEnd::Closed;
+        }
+        if detached {
+            return InputEnd::Leave;
+        }
+    }
+}
+
+/// Copies a request body to the container's stdin (attach without an upgrade), ending its
+/// stdin when the body ends.
+pub(crate) async fn copy_body(body: axum::body::Body, mut sink: InputSink) {
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let Ok(chunk) = chunk else { return };
+        if sink.write_all(&chunk).await.is_err() {
+            return;
+        }
+    }
+    let _ = sink.shutdown().await;
+}
