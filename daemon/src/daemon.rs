@@ -4,7 +4,7 @@ use hostcheck::Report;
 
 use crate::config::Config;
 use crate::dataroot::DataRoot;
-use crate::images::ImageStore;
+use crate::images::Images;
 use crate::network::Network;
 
 /// The running daemon's state; the API backend traits are implemented on it.
@@ -17,7 +17,7 @@ pub struct Daemon {
     /// The host report taken at start-up (facts that do not change while running).
     pub host: Report,
     /// The image store.
-    pub images: ImageStore,
+    pub images: Images,
     /// The network driver (`None` with `--bridge=none`).
     pub network: Network,
 }

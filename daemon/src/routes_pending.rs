@@ -1,57 +1,73 @@
 //! Backend traits whose stores are being wired in: answers in Docker's shape until then.
 
-use api::backend::{ByteStream, ImageBackend, ImageListOptions, ImportOptions, MessageStream};
-use api::types::{HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary};
-use api::{Error, ErrorKind};
+use api::Error;
+use api::backend::{
+    AttachOptions, Attachment, ContainerBackend, ContainerListOptions, ContainerLogs,
+    DeleteOptions, LogsOptions, StopOptions, WaitCondition, WaitFuture, no_such_container,
+};
+use api::signal::Signal;
+use api::types::{
+    ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary,
+};
 
 use crate::daemon::Daemon;
 
-fn no_such_image(name: &str) -> Error {
-    Error::not_found(format!("No such image: {name}"))
-}
+impl ContainerBackend for Daemon {
+    async fn container_create(
+        &self,
+        _: Option<&str>,
+        _: ContainerCreateRequest,
+    ) -> Result<ContainerCreateResponse, Error> {
+        Err(Error::new(
+            api::ErrorKind::NotImplemented,
+            "containers are not implemented yet",
+        ))
+    }
 
-fn pending(what: &str) -> Error {
-    Error::new(
-        ErrorKind::NotImplemented,
-        format!("{what} is not implemented yet"),
-    )
-}
+    async fn container_start(&self, id: &str) -> Result<(), Error> {
+        Err(no_such_container(id))
+    }
 
-impl ImageBackend for Daemon {
-    async fn image_list(&self, _: ImageListOptions) -> Result<Vec<ImageSummary>, Error> {
+    async fn container_wait(&self, id: &str, _: WaitCondition) -> Result<WaitFuture, Error> {
+        Err(no_such_container(id))
+    }
+
+    async fn container_attach(&self, id: &str, _: AttachOptions) -> Result<Attachment, Error> {
+        Err(no_such_container(id))
+    }
+
+    async fn container_logs(&self, id: &str, _: LogsOptions) -> Result<ContainerLogs, Error> {
+        Err(no_such_container(id))
+    }
+
+    async fn container_stop(&self, id: &str, _: StopOptions) -> Result<(), Error> {
+        Err(no_such_container(id))
+    }
+
+    async fn container_restart(&self, id: &str, _: StopOptions) -> Result<(), Error> {
+        Err(no_such_container(id))
+    }
+
+    async fn container_kill(&self, id: &str, _: Signal) -> Result<(), Error> {
+        Err(no_such_container(id))
+    }
+
+    async fn container_delete(&self, id: &str, _: DeleteOptions) -> Result<(), Error> {
+        Err(no_such_container(id))
+    }
+
+    async fn container_list(
+        &self,
+        _: ContainerListOptions,
+    ) -> Result<Vec<ContainerSummary>, Error> {
         Ok(Vec::new())
     }
 
-    async fn image_inspect(&self, name: &str) -> Result<ImageInspect, Error> {
-        Err(no_such_image(name))
+    async fn container_inspect(&self, id: &str, _: bool) -> Result<ContainerInspect, Error> {
+        Err(no_such_container(id))
     }
 
-    async fn image_history(&self, name: &str) -> Result<Vec<HistoryResponseItem>, Error> {
-        Err(no_such_image(name))
-    }
-
-    async fn image_tag(&self, name: &str, _: &str, _: Option<&str>) -> Result<(), Error> {
-        Err(no_such_image(name))
-    }
-
-    async fn image_delete(
-        &self,
-        name: &str,
-        _: bool,
-        _: bool,
-    ) -> Result<Vec<ImageDeleteResponseItem>, Error> {
-        Err(no_such_image(name))
-    }
-
-    async fn image_load(&self, _: ByteStream, _: bool) -> Result<MessageStream, Error> {
-        Err(pending("image load"))
-    }
-
-    async fn image_save(&self, _: Vec<String>) -> Result<ByteStream, Error> {
-        Err(pending("image save"))
-    }
-
-    async fn image_import(&self, _: ByteStream, _: ImportOptions) -> Result<MessageStream, Error> {
-        Err(pending("image import"))
+    async fn container_resize(&self, id: &str, _: u32, _: u32) -> Result<(), Error> {
+        Err(no_such_container(id))
     }
 }

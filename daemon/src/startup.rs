@@ -15,7 +15,7 @@ use tracing::{info, warn};
 use crate::config::Config;
 use crate::daemon::Daemon;
 use crate::dataroot::DataRoot;
-use crate::images::ImageStore;
+use crate::images::Images;
 use crate::network::Network;
 use crate::pidfile::Pidfile;
 use crate::socket::ApiSocket;
@@ -84,7 +84,7 @@ async fn serve(
 ) -> Result<()> {
     let mut signals = Signals::new()?;
     let images = step("image store", || {
-        ImageStore::open(&root, config.storage_driver.as_deref(), &host)
+        Images::open(&root, config.storage_driver.as_deref(), &host)
     })?;
     let network = step_async(
         "network",

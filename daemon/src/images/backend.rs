@@ -1,0 +1,165 @@
+//! `api::backend::ImageBackend` for the daemon.
+
+use api::Error;
+use api::backend::{ByteStream, ImageBackend, ImageListOptions, ImportOptions, MessageStream};
+use api::types::{
+    HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary, JsonMessage,
+    ProgressDetail,
+};
+
+use super::{bridge, convert, filter};
+use crate::daemon::Daemon;
+use crate::version::VERSION;
+
+impl ImageBackend for Daemon {
+    async fn image_list(&self, opts: ImageListOptions) -> Result<Vec<ImageSummary>, Error> {
+        let list = self
+            .images
+            .blocking(move |s| {
+                let images = s.list(opts.shared_size)?;
+                Ok(filter::apply(s, images, &opts.filters, opts.all))
+            })
+            .await??;
+        Ok(list.into_iter().map(convert::summary).collect())
+    }
+
+    async fn image_inspect(&self, name: &str) -> Result<ImageInspect, Error> {
+        let name = name.to_owned();
+        let d = self.images.blocking(move |s| s.inspect(&name)).await?;
+        Ok(convert::inspect(d))
+    }
+
+    async fn image_history(&self, name: &str) -> Result<Vec<HistoryResponseItem>, Error> {
+        let name = name.to_owned();
+        let h = self.images.blocking(move |s| s.history(&name)).await?;
+        Ok(h.into_iter().map(convert::history).collect())
+    }
+
+    async fn image_tag(&self, name: &str, repo: &str, tag: Option<&str>) -> Result<(), Error> {
+        if repo.is_empty() {
+            return Err(Error::invalid(
+                "repository name must have at least one component",
+            ));
+        }
+        let target = match tag {
+            Some(t) => format!("{repo}:{t}"),
+            None => repo.to_owned(),
+        };
+        let name = name.to_owned();
+        self.images.blocking(move |s| s.tag(&name, &target)).await?;
+        Ok(())
+    }
+
+    async fn image_delete(
+        &self,
+        name: &str,
+        force: bool,
+        noprune: bool,
+    ) -> Result<Vec<ImageDeleteResponseItem>, Error> {
+        let name = name.to_owned();
+        let removed = self
+            .images
+            .blocking(move |s| s.remove(&name, force, noprune, &graph::NoContainers))
+            .await?;
+        Ok(removed.into_iter().map(convert::removed).collect())
+    }
+
+    async fn image_load(&self, body: ByteStream, quiet: bool) -> Result<MessageStream, Error> {
+        let (tx, stream) = bridge::message_channel();
+        let mut input = bridge::reader(body);
+        tokio::spawn(self.images.blocking(move |s| {
+            let mut progress = |p: graph::LoadProgress| match p {
+                graph::LoadProgress::Layer {
+                    member,
+                    current,
+                    total,
+                } if !quiet => tx.send(JsonMessage {
+                    status: Some("Loading layer".into()),
+                    id: Some(member.chars().take(12).collect()),
+                    progress_detail: Some(ProgressDetail { current, total }),
+                    ..JsonMessage::default()
+                }),
+                graph::LoadProgress::TagMoved { reference, old_id } => {
+                    tx.send(JsonMessage::stream(format!(
+                        "The image {reference} already exists, renaming the old one with ID \
+                         {old_id} to empty string\n"
+                    )))
+                }
+                graph::LoadProgress::Layer { .. } => {}
+            };
+            match s.load(&mut input, &mut progress) {
+                Ok(loaded) => {
+                    for image in loaded {
+                        if image.tags.is_empty() {
+                            tx.send(JsonMessage::stream(format!(
+                                "Loaded image ID: {}\n",
+                                image.id
+                            )));
+                        }
+                        for tag in image.tags {
+                            tx.send(JsonMessage::stream(format!(
+                                "Loaded image: {}\n",
+                                tag.familiar()
+                            )));
+                        }
+                    }
+                }
+                Err(e) => tx.send(JsonMessage::error(e.to_string())),
+            }
+            Ok(())
+        }));
+        Ok(stream)
+    }
+
+    async fn image_save(&self, names: Vec<String>) -> Result<ByteStream, Error> {
+        if names.is_empty() {
+            return Err(Error::invalid("no image names given"));
+        }
+        // Unknown names fail now, with a status, before the first byte of the tar.
+        let check = names.clone();
+        self.images
+            .blocking(move |s| check.iter().try_for_each(|n| s.resolve(n).map(drop)))
+            .await?;
+        let (mut out, stream) = bridge::byte_channel();
+        tokio::spawn(self.images.blocking(move |s| {
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            match s.save(&refs, &mut out) {
+                Ok(()) => {
+                    let _ = std::io::Write::flush(&mut out);
+                }
+                Err(e) => out.fail(std::io::Error::other(e.to_string())),
+            }
+            Ok(())
+        }));
+        Ok(stream)
+    }
+
+    async fn image_import(
+        &self,
+        body: ByteStream,
+        opts: ImportOptions,
+    ) -> Result<MessageStream, Error> {
+        let reference = match (opts.repo, opts.tag) {
+            (Some(repo), Some(tag)) => Some(format!("{repo}:{tag}")),
+            (repo, _) => repo,
+        };
+        let options = graph::ImportOptions {
+            reference,
+            message: opts.message.unwrap_or_default(),
+            changes: opts.changes,
+            engine_version: VERSION.into(),
+            architecture: None,
+            os: None,
+        };
+        let (tx, stream) = bridge::message_channel();
+        let mut input = bridge::reader(body);
+        tokio::spawn(self.images.blocking(move |s| {
+            match s.import(&mut input, &options) {
+                Ok(id) => tx.send(JsonMessage::status(id.to_string())),
+                Err(e) => tx.send(JsonMessage::error(e.to_string())),
+            }
+            Ok(())
+        }));
+        Ok(stream)
+    }
+}

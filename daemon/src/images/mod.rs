@@ -1,0 +1,84 @@
+//! The image store as the daemon uses it: `graph` behind the API's `ImageBackend`.
+//!
+//! `graph` is synchronous (it reads and writes files and sled); every call runs on tokio's
+//! blocking pool, and request and response bodies cross over through bounded channels
+//! (`bridge`), so memory stays bounded however large the tar is.
+
+mod backend;
+mod bridge;
+mod convert;
+mod filter;
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use graph::{ImageStore, StoreOptions};
+use hostcheck::Report;
+
+use crate::dataroot::DataRoot;
+
+/// The opened image store, shared with the blocking tasks that use it.
+#[derive(Clone)]
+pub struct Images {
+    store: Arc<ImageStore>,
+}
+
+impl std::fmt::Debug for Images {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Images")
+            .field("driver", &self.store.driver())
+            .finish()
+    }
+}
+
+impl Images {
+    /// Opens the store under the data root with the requested (or best supported) driver.
+    pub fn open(root: &DataRoot, driver: Option<&str>, host: &Report) -> Result<Self> {
+        let overlay_supported = host.facts.overlay.unwrap_or(false)
+            && host.data_root.as_ref().is_none_or(|fs| fs.d_type);
+        let store = ImageStore::open(&StoreOptions {
+            root: root.root.clone(),
+            driver: driver.map(str::to_owned),
+            overlay_supported,
+        })
+        .context("opening the image store")?;
+        Ok(Images {
+            store: Arc::new(store),
+        })
+    }
+
+    /// How many distinct images the store holds.
+    pub fn count(&self) -> u64 {
+        self.store.image_count().unwrap_or(0)
+    }
+
+    /// The storage driver's name.
+    pub fn driver_name(&self) -> &str {
+        self.store.driver()
+    }
+
+    /// The storage driver's details, as label/value pairs.
+    pub fn driver_status(&self) -> Vec<[String; 2]> {
+        self.store
+            .driver_status()
+            .into_iter()
+            .map(|(k, v)| [k, v])
+            .collect()
+    }
+
+    /// Runs `f` with the store on the blocking pool; the future owns what it needs, so it can
+    /// also be spawned to outlive the request that started it.
+    fn blocking<T, F>(&self, f: F) -> impl Future<Output = Result<T, api::Error>> + Send + 'static
+    where
+        T: Send + 'static,
+        F: FnOnce(&ImageStore) -> graph::Result<T> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        async move {
+            tokio::task::spawn_blocking(move || f(&store))
+                .await
+                .map_err(|e| api::Error::system(format!("image task failed: {e}")))?
+                .map_err(convert::error)
+        }
+    }
+}
