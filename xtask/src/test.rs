@@ -12,6 +12,9 @@ use anyhow::{Context, Result, bail, ensure};
 
 use crate::{cargo, packages, run_checked};
 
+/// How long one `cargo test` run (build included) may take.
+const TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(25 * 60);
+
 /// Passed / failed / ignored counts summed over `cargo test` result lines.
 #[derive(Debug, Default, Clone, Copy)]
 struct Counts {
@@ -95,8 +98,22 @@ fn cargo_test(args: &[&str], env: &[(&str, &str)]) -> Result<Counts> {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    // Its own process group, so that a timeout stops the test binaries too.
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let mut child = cmd.spawn().context("running cargo test")?;
     let stdout = child.stdout.take().context("cargo test's output")?;
+    // A hung test must fail the run, not eat CI's whole time budget.
+    let pid = child.id();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if done_rx.recv_timeout(TEST_TIMEOUT).is_err() {
+            eprintln!("xtask: cargo test ran over {TEST_TIMEOUT:?}; stopping it");
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(-(pid as i32)),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    });
     let mut counts = Counts::default();
     for line in BufReader::new(stdout).lines() {
         let line = line?;
@@ -108,6 +125,8 @@ fn cargo_test(args: &[&str], env: &[(&str, &str)]) -> Result<Counts> {
         }
     }
     let status = child.wait()?;
+    let _ = done_tx.send(());
+    let _ = watchdog.join();
     if !status.success() {
         bail!("cargo test {} failed ({status})", args.join(" "));
     }

@@ -26,7 +26,14 @@ mod tests {
         deps
     }
 
-    const WORKSPACE_CRATES: &[&str] = &["daemon", "api", "graph", "netdriver", "hostcheck", "execdriver"];
+    const WORKSPACE_CRATES: &[&str] = &[
+        "daemon",
+        "api",
+        "graph",
+        "netdriver",
+        "hostcheck",
+        "execdriver",
+    ];
     const HTTP_CRATES: &[&str] = &["axum", "hyper", "hyper-util", "tower", "http-body-util"];
 
     #[test]

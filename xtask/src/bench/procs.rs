@@ -1,0 +1,231 @@
+//! Processes seen from `/proc`: liveness, stopping by PID, the memory of a process tree, what
+//! is left in a network namespace, and the `/_ping` probe.
+//!
+//! Daemons launched through the peer recipe are orphaned on purpose (`setsid … &`). This
+//! machine kind's PID 1 reaps orphans only every few seconds; until then a stopped daemon is a
+//! zombie that `kill -0` still finds, and the recipe's `stop_pid` keeps waiting (each dockerd
+//! stop took ~3.8 s instead of ~2.3 s). The bench therefore makes itself their child subreaper
+//! and reaps what it adopts.
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
+use nix::unistd::Pid;
+
+/// Makes this process the reaper of its orphaned descendants (see the module comment).
+pub fn become_subreaper() -> Result<()> {
+    nix::sys::prctl::set_child_subreaper(true).context("prctl(PR_SET_CHILD_SUBREAPER)")
+}
+
+/// One `GET /_ping` over the Unix socket `sock`: true when the answer is 200 with body `OK`.
+pub fn ping(sock: &Path) -> bool {
+    let Ok(mut s) = UnixStream::connect(sock) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    if s.write_all(b"GET /_ping HTTP/1.0\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut answer = Vec::with_capacity(512);
+    if s.read_to_end(&mut answer).is_err() {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&answer);
+    text.split_whitespace().nth(1) == Some("200") && text.ends_with("\r\n\r\nOK")
+}
+
+/// The one-letter state of `pid` (`R`, `S`, `Z`...), `None` when it does not exist.
+fn state(pid: Pid) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) S ppid ...": comm may hold spaces and parentheses, the last ')' ends it.
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .next()?
+        .chars()
+        .next()
+}
+
+/// Whether `pid` has exited; reaps it when it is our child (or was adopted by us).
+pub fn has_exited(pid: Pid) -> bool {
+    match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
+        Ok(WaitStatus::StillAlive) => false,
+        Ok(_) => true,
+        // Not our child: a zombie someone else must reap counts as exited.
+        Err(_) => !matches!(state(pid), Some(s) if s != 'Z' && s != 'X'),
+    }
+}
+
+/// Stops `pid` (a process we started): SIGTERM, up to `grace` to exit, then SIGKILL.
+pub fn stop_pid(pid: Pid, name: &str, grace: Duration) {
+    if has_exited(pid) {
+        return;
+    }
+    let _ = kill(pid, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while !has_exited(pid) {
+        if Instant::now() > deadline {
+            eprintln!("xtask bench: {name} (pid {pid}) ignored SIGTERM for {grace:?}, SIGKILL");
+            let _ = kill(pid, Signal::SIGKILL);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while !has_exited(pid) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Every live process with its parent, from `/proc`.
+fn parents() -> HashMap<Pid, Pid> {
+    let mut map = HashMap::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return map;
+    };
+    for entry in dir.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok());
+        if let Some(ppid) = ppid {
+            map.insert(Pid::from_raw(pid), Pid::from_raw(ppid));
+        }
+    }
+    map
+}
+
+/// `root` and all its descendants.
+pub fn tree(root: Pid) -> Vec<Pid> {
+    let parents = parents();
+    let mut out = vec![root];
+    let mut i = 0;
+    while let Some(&p) = out.get(i) {
+        out.extend(parents.iter().filter(|(_, pp)| **pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    out
+}
+
+/// `VmRSS` of one process in kB (0 for a zombie or a process that just went away).
+fn rss_kb(pid: Pid) -> u64 {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return 0;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Resident memory (kB) of `root` and all its descendants, and how many processes that is.
+pub fn rss_tree_kb(root: Pid) -> Result<(u64, usize)> {
+    anyhow::ensure!(
+        matches!(state(root), Some(s) if s != 'Z'),
+        "pid {root} is not running"
+    );
+    let pids = tree(root);
+    Ok((pids.iter().map(|&p| rss_kb(p)).sum(), pids.len()))
+}
+
+/// The processes inside network namespace `ns` (`ip netns pids`).
+pub fn netns_pids(ns: &str) -> Vec<Pid> {
+    Command::new("ip")
+        .args(["netns", "pids", ns])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .map(Pid::from_raw)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Kills whatever still runs in `ns`, a namespace this bench created (so everything in it is
+/// ours), saying so: a daemon that exits must not leave processes behind.
+pub fn kill_leftovers(ns: &str) {
+    for pid in netns_pids(ns) {
+        let cmdline = std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+            .unwrap_or_default()
+            .replace('\0', " ");
+        eprintln!(
+            "xtask bench: left behind in {ns}: pid {pid} ({})",
+            cmdline.trim()
+        );
+        let _ = kill(pid, Signal::SIGKILL);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !has_exited(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Reaps every exited child except `keep` (children adopted as subreaper).
+pub fn reap_adopted(keep: Option<Pid>) {
+    let peek = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
+    while let Ok(status) = waitid(Id::All, peek) {
+        let Some(pid) = status.pid() else { return };
+        if Some(pid) == keep {
+            return;
+        }
+        if matches!(waitpid(pid, Some(WaitPidFlag::WNOHANG)), Err(Errno::ECHILD)) {
+            return;
+        }
+    }
+}
+
+/// Waits for `child` (a recipe script) up to `timeout`, reaping the daemons it orphans
+/// meanwhile; kills it when it takes longer.
+pub fn wait_reaping(child: &mut Child, timeout: Duration) -> Result<ExitStatus> {
+    let pid = Pid::from_raw(i32::try_from(child.id()).context("pid fits in i32")?);
+    let deadline = Instant::now() + timeout;
+    loop {
+        reap_adopted(Some(pid));
+        if let Some(status) = child.try_wait()? {
+            reap_adopted(None);
+            return Ok(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            anyhow::bail!("{child:?} did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_tree_and_rss_are_found() {
+        let me = Pid::this();
+        assert_eq!(tree(me).first(), Some(&me));
+        let (kb, n) = rss_tree_kb(me).expect("this process runs");
+        assert!(kb > 0 && n >= 1);
+    }
+
+    #[test]
+    fn a_missing_socket_does_not_answer() {
+        assert!(!ping(Path::new("/nonexistent/wharf.sock")));
+    }
+}
