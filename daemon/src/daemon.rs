@@ -3,6 +3,7 @@
 use hostcheck::Report;
 
 use crate::config::Config;
+use crate::containers::Containers;
 use crate::dataroot::DataRoot;
 use crate::images::Images;
 use crate::network::Network;
@@ -20,4 +21,6 @@ pub struct Daemon {
     pub images: Images,
     /// The network driver (`None` with `--bridge=none`).
     pub network: Network,
+    /// The containers.
+    pub containers: Containers,
 }

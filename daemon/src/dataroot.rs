@@ -7,10 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// The prepared state directories.
 #[derive(Debug, Clone)]
-#[expect(
-    dead_code,
-    reason = "tmp and exec_root are for the image and container stores"
-)]
+#[cfg_attr(not(test), expect(dead_code, reason = "tmp is for the image store"))]
 pub struct DataRoot {
     /// The data root, canonical (symlinks resolved).
     pub root: PathBuf,

@@ -21,8 +21,13 @@ impl SystemBackend for Daemon {
         let facts = &self.host.facts;
         let controllers = &facts.cgroups.controllers;
         let has = |c: &str| controllers.iter().any(|x| x == c);
+        let (containers, running, paused, stopped) = self.containers.counts();
         Ok(SystemInfo {
             id: self.root.engine_id.clone(),
+            containers,
+            containers_running: running,
+            containers_paused: paused,
+            containers_stopped: stopped,
             images: self.images.count(),
             driver: self.images.driver_name().to_owned(),
             driver_status: self.images.driver_status(),

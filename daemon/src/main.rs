@@ -2,13 +2,13 @@
 
 mod cli;
 mod config;
+mod containers;
 mod daemon;
 mod dataroot;
 mod images;
 mod info;
 mod network;
 mod pidfile;
-mod routes_pending;
 mod socket;
 mod startup;
 mod version;
@@ -23,6 +23,18 @@ use crate::cli::{Cli, Command};
 use crate::config::Config;
 
 fn main() -> ExitCode {
+    // `wharfd monitor ...`: a container's monitor, re-executed from this binary. It must start
+    // before anything else (no thread, no runtime, no parsing), because it forks.
+    let mut args = std::env::args_os();
+    if args.nth(1).is_some_and(|a| a == "monitor") {
+        match execdriver::MonitorArgs::parse(args) {
+            Ok(a) => execdriver::monitor_main(a),
+            Err(e) => {
+                eprintln!("wharfd monitor: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
     let launched = Instant::now();
     // A parent may have blocked signals and we would inherit that mask; SIGTERM and SIGINT must
     // reach the shutdown handler.

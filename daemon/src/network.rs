@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use api::types::{ConfigReference, Ipam, IpamConfig, Network as ApiNetwork, NetworkContainer};
@@ -17,7 +18,7 @@ use crate::config::NetworkConfig;
 #[derive(Debug)]
 pub struct Network {
     builtin: BuiltinNetworks,
-    driver: Option<NetDriver>,
+    driver: Option<Arc<NetDriver>>,
 }
 
 impl Network {
@@ -41,7 +42,20 @@ impl Network {
         } else {
             tracing::info!("networking disabled (--bridge=none)");
         }
-        Ok(Network { builtin, driver })
+        Ok(Network {
+            builtin,
+            driver: driver.map(Arc::new),
+        })
+    }
+
+    /// The bridge driver, shared with the containers (`None` with `--bridge=none`).
+    pub fn driver(&self) -> Option<Arc<NetDriver>> {
+        self.driver.clone()
+    }
+
+    /// The IDs of the built-in networks.
+    pub fn builtin(&self) -> &BuiltinNetworks {
+        &self.builtin
     }
 
     /// The network drivers `/info` lists.
@@ -99,12 +113,18 @@ impl Network {
         out
     }
 
-    /// Closes the driver; what stays on the host is described in `netdriver`'s docs.
+    /// Closes the driver; what stays on the host is described in `netdriver`'s docs. The
+    /// containers must have let go of it first.
     pub async fn shutdown(self) {
-        if let Some(d) = self.driver
-            && let Err(e) = d.shutdown().await
-        {
-            tracing::warn!(error = %e, "network shutdown");
+        let Some(d) = self.driver else { return };
+        match Arc::try_unwrap(d) {
+            Ok(d) => {
+                if let Err(e) = d.shutdown().await {
+                    tracing::warn!(error = %e, "network shutdown");
+                }
+            }
+            // Its state is saved on every change; only pending veth deletions are not awaited.
+            Err(_) => tracing::warn!("network driver still in use at shutdown"),
         }
     }
 }
@@ -136,6 +156,15 @@ fn plain(name: &str, driver: &str, identity: &NetworkIdentity) -> ApiNetwork {
 
 impl api::backend::NetworkBackend for crate::daemon::Daemon {
     fn networks(&self) -> Vec<ApiNetwork> {
-        self.network.list()
+        let mut list = self.network.list();
+        let names = self.containers.names();
+        for n in &mut list {
+            for (id, c) in &mut n.containers {
+                if let Some(name) = names.get(id) {
+                    c.name.clone_from(name);
+                }
+            }
+        }
+        list
     }
 }

@@ -13,6 +13,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tracing::{info, warn};
 
 use crate::config::Config;
+use crate::containers::Containers;
 use crate::daemon::Daemon;
 use crate::dataroot::DataRoot;
 use crate::images::Images;
@@ -91,7 +92,18 @@ async fn serve(
         Network::init(&config.network, &root.root.join("network")),
     )
     .await?;
-    step("restore", || Ok(()))?;
+    let containers = Containers::open(&root, &images, &network, &config.network.dns)?;
+    step_async("restore", async {
+        let r = containers.restore().await?;
+        info!(
+            containers = r.containers,
+            adopted = r.adopted,
+            exited = r.exited,
+            "containers restored"
+        );
+        Ok(())
+    })
+    .await?;
     let sockets = step("api socket", || {
         config
             .sockets
@@ -108,6 +120,7 @@ async fn serve(
         host,
         images,
         network,
+        containers,
     });
     info!(elapsed_ms = ms(launched), "daemon ready: API listening");
 
@@ -145,8 +158,13 @@ async fn serve(
     drop(guards);
     let daemon = Arc::into_inner(daemon).context("requests still hold the daemon")?;
     let Daemon {
-        images, network, ..
+        images,
+        network,
+        containers,
+        ..
     } = daemon;
+    // Containers keep running under their monitors; the daemon only stops watching them.
+    containers.shutdown().await;
     network.shutdown().await;
     drop(images);
     info!("shutdown complete");

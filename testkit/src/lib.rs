@@ -11,7 +11,7 @@ pub mod fixtures;
 mod http;
 mod netns;
 
-pub use daemon::{Wharfd, WharfdBuilder, wharfd_binary};
+pub use daemon::{Wharfd, WharfdBuilder, release_dir, wharfd_binary};
 pub use http::{HttpResponse, request};
 pub use netns::NetNs;
 

@@ -7,7 +7,7 @@ use api::types::{
     ProgressDetail,
 };
 
-use super::{bridge, convert, filter};
+use super::{Images, bridge, convert, filter};
 use crate::daemon::Daemon;
 use crate::version::VERSION;
 
@@ -59,7 +59,10 @@ impl ImageBackend for Daemon {
         let name = name.to_owned();
         let removed = self
             .images
-            .blocking(move |s| s.remove(&name, force, noprune, &graph::NoContainers))
+            .blocking({
+                let users = self.containers.clone();
+                move |s| s.remove(&name, force, noprune, &users)
+            })
             .await?;
         Ok(removed.into_iter().map(convert::removed).collect())
     }
@@ -161,5 +164,14 @@ impl ImageBackend for Daemon {
             Ok(())
         }));
         Ok(stream)
+    }
+}
+
+impl Images {
+    /// The image `name` names (reference, ID or unique prefix) with its config and layer
+    /// directories, for creating containers; 404 `No such image: x` when there is none.
+    pub(crate) async fn details(&self, name: &str) -> Result<graph::ImageDetails, Error> {
+        let name = name.to_owned();
+        self.blocking(move |s| s.inspect(&name)).await
     }
 }

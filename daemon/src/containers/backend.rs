@@ -1,0 +1,103 @@
+//! `api::backend::ContainerBackend` for the daemon: each method hands one operation to the
+//! store. Mutating operations run detached from the request (see [`Containers::detached`]).
+
+use api::Error;
+use api::backend::{
+    AttachOptions, Attachment, ContainerBackend, ContainerListOptions, ContainerLogs,
+    DeleteOptions, LogsOptions, StopOptions, WaitCondition, WaitFuture,
+};
+use api::signal::Signal;
+use api::types::{
+    ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerStatus,
+    ContainerSummary,
+};
+
+use super::Containers;
+use crate::daemon::Daemon;
+
+impl ContainerBackend for Daemon {
+    async fn container_create(
+        &self,
+        name: Option<&str>,
+        req: ContainerCreateRequest,
+    ) -> Result<ContainerCreateResponse, Error> {
+        let (c, name) = (self.containers.clone(), name.map(str::to_owned));
+        Containers::detached(c.create(name, req)).await
+    }
+
+    async fn container_start(&self, id: &str) -> Result<(), Error> {
+        let (c, id) = (self.containers.clone(), id.to_owned());
+        Containers::detached(c.start(id)).await
+    }
+
+    async fn container_wait(
+        &self,
+        id: &str,
+        condition: WaitCondition,
+    ) -> Result<WaitFuture, Error> {
+        self.containers.wait(id, condition)
+    }
+
+    async fn container_attach(&self, id: &str, opts: AttachOptions) -> Result<Attachment, Error> {
+        self.containers.attach(id, opts).await
+    }
+
+    async fn container_logs(&self, id: &str, opts: LogsOptions) -> Result<ContainerLogs, Error> {
+        self.containers.logs(id, opts).await
+    }
+
+    async fn container_stop(&self, id: &str, opts: StopOptions) -> Result<(), Error> {
+        let (c, id) = (self.containers.clone(), id.to_owned());
+        Containers::detached(c.stop(id, opts)).await
+    }
+
+    async fn container_restart(&self, id: &str, opts: StopOptions) -> Result<(), Error> {
+        let (c, id) = (self.containers.clone(), id.to_owned());
+        Containers::detached(c.restart(id, opts)).await
+    }
+
+    async fn container_kill(&self, id: &str, signal: Signal) -> Result<(), Error> {
+        let (c, id) = (self.containers.clone(), id.to_owned());
+        Containers::detached(c.kill(id, signal)).await
+    }
+
+    async fn container_delete(&self, id: &str, opts: DeleteOptions) -> Result<(), Error> {
+        let (c, id) = (self.containers.clone(), id.to_owned());
+        Containers::detached(c.delete(id, opts)).await
+    }
+
+    async fn container_list(
+        &self,
+        opts: ContainerListOptions,
+    ) -> Result<Vec<ContainerSummary>, Error> {
+        self.containers.list(opts).await
+    }
+
+    async fn container_inspect(&self, id: &str, _size: bool) -> Result<ContainerInspect, Error> {
+        self.containers.inspect(id)
+    }
+
+    async fn container_resize(&self, id: &str, height: u32, width: u32) -> Result<(), Error> {
+        let (c, id) = (self.containers.clone(), id.to_owned());
+        Containers::detached(c.resize(id, height, width)).await
+    }
+}
+
+/// Which containers use an image, for `docker rmi`'s conflicts.
+impl graph::ImageUsers for Containers {
+    fn container_using(&self, id: &graph::ImageId, state: graph::ContainerState) -> Option<String> {
+        let id = id.to_string();
+        self.all().into_iter().find_map(|c| {
+            let l = c.live();
+            let running = matches!(
+                l.record.state.status,
+                ContainerStatus::Running | ContainerStatus::Restarting | ContainerStatus::Paused
+            );
+            let wanted = match state {
+                graph::ContainerState::Running => running,
+                graph::ContainerState::Stopped => !running,
+            };
+            (wanted && l.record.image_id == id).then(|| c.id.clone())
+        })
+    }
+}

@@ -1,0 +1,392 @@
+//! `POST /containers/create`: name, image, the merged configuration, the writable layer, the
+//! record.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use api::Error;
+use api::types::{ContainerConfig, ContainerCreateRequest, ContainerCreateResponse, HostConfig};
+
+use super::plumbing::{self, Mode};
+use super::record::{RECORD_FILE, RunState};
+use super::{Container, Containers, Record, errors, names, rootfs};
+
+impl Containers {
+    /// Creates a container from `req`, named `name` or a random name.
+    pub(crate) async fn create(
+        self,
+        name: Option<String>,
+        req: ContainerCreateRequest,
+    ) -> Result<ContainerCreateResponse, Error> {
+        let name = match name {
+            Some(n) => {
+                let n = names::validate(&n)?;
+                self.index().check_name(&n)?;
+                Some(n)
+            }
+            None => None,
+        };
+        let ContainerCreateRequest {
+            mut config,
+            host_config,
+            ..
+        } = req;
+        if config.image.is_empty() {
+            return Err(Error::invalid(
+                "Config cannot be empty in order to create a container",
+            ));
+        }
+        let image = self.inner.images.details(&config.image).await?;
+        if let Some(ic) = &image.config.config {
+            merge(&mut config, ic);
+        }
+        let (path, args) = command(&config)?;
+        let mut host_config = host_config;
+        fill_defaults(&mut host_config);
+        validate(&host_config)?;
+        // An unknown network is found at start, as dockerd does (a 404 here would make the
+        // CLI try to pull the image).
+        if host_config.network_mode.starts_with("container:") {
+            Mode::of(&host_config, &self.inner.net)?;
+        }
+        plumbing::requested(&host_config, &config)?;
+        let warnings = unsupported(&host_config, &config);
+
+        let id = loop {
+            let id = names::random_id()?;
+            if !self.index().contains(&id) {
+                break id;
+            }
+        };
+        if config.hostname.is_empty() && host_config.network_mode != "host" {
+            config.hostname = id[..12].to_owned();
+        }
+        let name = match name {
+            Some(n) => n,
+            None => self.free_random_name()?,
+        };
+        let record = Record {
+            id: id.clone(),
+            name: name.clone(),
+            created: SystemTime::now(),
+            image: config.image.clone(),
+            image_id: image.id.to_string(),
+            path,
+            args,
+            config,
+            host_config,
+            driver: image.driver.clone(),
+            layer_dirs: image.layer_dirs.clone(),
+            state: RunState::default(),
+            restart_count: 0,
+            manually_stopped: false,
+        };
+        let dir = self.inner.dir.join(&id);
+        {
+            let (dir, record) = (dir.clone(), record.clone());
+            errors::blocking(move || {
+                let made = std::fs::create_dir(&dir)
+                    .map_err(|e| errors::io(format!("creating {}", dir.display()), e))
+                    .and_then(|()| {
+                        rootfs::prepare(&record.driver, &dir, &record.layer_dirs)
+                            .map_err(|e| errors::io("preparing the writable layer", e))
+                    })
+                    .and_then(|()| record.save(&dir));
+                if made.is_err() {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+                made
+            })
+            .await??;
+        }
+        let c = Container::new(record, dir.clone());
+        let clash = {
+            let mut index = self.index();
+            match index.check_name(&name) {
+                Ok(()) => {
+                    index.insert(Arc::clone(&c), name);
+                    None
+                }
+                Err(e) => Some(e),
+            }
+        };
+        if let Some(e) = clash {
+            // Another create took the name while this one was writing.
+            let _ = errors::blocking(move || {
+                let _ = std::fs::remove_file(dir.join(RECORD_FILE));
+                std::fs::remove_dir_all(&dir)
+            })
+            .await;
+            return Err(e);
+        }
+        tracing::debug!(container = %id, "created");
+        Ok(ContainerCreateResponse { id, warnings })
+    }
+
+    fn free_random_name(&self) -> Result<String, Error> {
+        for retry in 0..10 {
+            let n = names::random_name(retry)?;
+            if self.index().name_owner(&n).is_none() {
+                return Ok(n);
+            }
+        }
+        Err(Error::system("cannot find a free random container name"))
+    }
+}
+
+/// moby's `merge`: what the request leaves empty comes from the image.
+pub(crate) fn merge(user: &mut ContainerConfig, image: &graph::config::ContainerConfig) {
+    if user.user.is_empty()
+        && let Some(u) = &image.user
+    {
+        user.user.clone_from(u);
+    }
+    if let Some(ports) = &image.exposed_ports {
+        let mine = user.exposed_ports.get_or_insert_with(Default::default);
+        for (k, v) in ports {
+            mine.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    match (&mut user.env, &image.env) {
+        (None, Some(ie)) => user.env = Some(ie.clone()),
+        (Some(ue), Some(ie)) if ue.is_empty() => ue.clone_from(ie),
+        (Some(ue), Some(ie)) => {
+            let key = |e: &str| e.split('=').next().unwrap_or_default().to_owned();
+            for e in ie {
+                if !ue.iter().any(|u| key(u) == key(e)) {
+                    ue.push(e.clone());
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(labels) = &image.labels {
+        let mine = user.labels.get_or_insert_with(Default::default);
+        for (k, v) in labels {
+            mine.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    if user.entrypoint.as_ref().is_none_or(Vec::is_empty) {
+        if user.cmd.as_ref().is_none_or(Vec::is_empty) {
+            user.cmd.clone_from(&image.cmd);
+        }
+        if user.entrypoint.is_none() {
+            user.entrypoint.clone_from(&image.entrypoint);
+        }
+    }
+    if user.working_dir.is_empty()
+        && let Some(wd) = &image.working_dir
+    {
+        user.working_dir.clone_from(wd);
+    }
+    if let Some(vols) = &image.volumes {
+        let mine = user.volumes.get_or_insert_with(Default::default);
+        for (k, v) in vols {
+            mine.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    if user.stop_signal.is_none() {
+        user.stop_signal.clone_from(&image.stop_signal);
+    }
+    if user.on_build.is_none() {
+        user.on_build.clone_from(&image.on_build);
+    }
+}
+
+/// `Path` and `Args`: the entrypoint followed by the command.
+pub(crate) fn command(config: &ContainerConfig) -> Result<(String, Vec<String>), Error> {
+    // `--entrypoint ""` arrives as `[""]`: no entrypoint.
+    let mut words: Vec<String> = match config.entrypoint.as_deref() {
+        Some([only]) if only.is_empty() => Vec::new(),
+        Some(e) => e.to_vec(),
+        None => Vec::new(),
+    };
+    words.extend(config.cmd.clone().unwrap_or_default());
+    let mut it = words.into_iter();
+    match it.next() {
+        Some(path) if !path.is_empty() => Ok((path, it.collect())),
+        _ => Err(Error::invalid("No command specified")),
+    }
+}
+
+/// What dockerd fills in when the request leaves it empty, as inspect shows it.
+pub(crate) fn fill_defaults(hc: &mut HostConfig) {
+    if hc.log_config.kind.is_empty() {
+        hc.log_config.kind = "json-file".to_owned();
+    }
+    if hc.log_config.config.is_none() {
+        hc.log_config.config = Some(Default::default());
+    }
+    if hc.network_mode.is_empty() {
+        hc.network_mode = "default".to_owned();
+    }
+    if hc.restart_policy.name.is_empty() {
+        hc.restart_policy.name = "no".to_owned();
+    }
+    if hc.shm_size == 0 {
+        hc.shm_size = execdriver::DEFAULT_SHM_SIZE as i64;
+    }
+    if hc.ipc_mode.is_empty() {
+        hc.ipc_mode = "private".to_owned();
+    }
+    if hc.cgroupns_mode.is_empty() {
+        let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
+        hc.cgroupns_mode = if v2 { "private" } else { "host" }.to_owned();
+    }
+    if hc.runtime.is_empty() {
+        hc.runtime = "runc".to_owned();
+    }
+    if hc.port_bindings.is_none() {
+        hc.port_bindings = Some(Default::default());
+    }
+}
+
+/// Checks the restart policy as moby does.
+pub(crate) fn validate(hc: &HostConfig) -> Result<(), Error> {
+    let p = &hc.restart_policy;
+    match p.name.as_str() {
+        "no" | "always" | "unless-stopped" if p.maximum_retry_count != 0 => {
+            return Err(Error::invalid(format!(
+                "invalid restart policy: maximum retry count can only be used with 'on-failure', \
+                 got '{}'",
+                p.name
+            )));
+        }
+        "no" | "always" | "unless-stopped" => {}
+        "on-failure" if p.maximum_retry_count < 0 => {
+            return Err(Error::invalid(
+                "invalid restart policy: maximum retry count can't be negative",
+            ));
+        }
+        "on-failure" => {}
+        other => {
+            return Err(Error::invalid(format!(
+                "invalid restart policy: unknown policy '{other}'; use one of 'no', 'always', \
+                 'on-failure', or 'unless-stopped'"
+            )));
+        }
+    }
+    if hc.auto_remove && p.name != "no" {
+        return Err(Error::invalid(
+            "can't create 'AutoRemove' container with restart policy",
+        ));
+    }
+    if hc.ipc_mode != "private" && !hc.ipc_mode.is_empty() && hc.ipc_mode != "shareable" {
+        return Err(Error::invalid(format!(
+            "IPC mode {:?} is not supported",
+            hc.ipc_mode
+        )));
+    }
+    if !hc.pid_mode.is_empty() {
+        return Err(Error::invalid(format!(
+            "PID mode {:?} is not supported",
+            hc.pid_mode
+        )));
+    }
+    Ok(())
+}
+
+/// Options wharf accepts but does not apply, as create warnings (the CLI prints them).
+fn unsupported(hc: &HostConfig, config: &ContainerConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut warn =
+        |what: &str| out.push(format!("{what} is not supported by wharf and was ignored"));
+    if hc.binds.as_ref().is_some_and(|b| !b.is_empty())
+        || hc.mounts.as_ref().is_some_and(|m| !m.is_empty())
+    {
+        warn("Mounting volumes or host paths");
+    }
+    if hc.privileged {
+        warn("--privileged");
+    }
+    if hc.cap_add.as_ref().is_some_and(|c| !c.is_empty())
+        || hc.cap_drop.as_ref().is_some_and(|c| !c.is_empty())
+    {
+        warn("Changing capabilities");
+    }
+    if hc.devices.as_ref().is_some_and(|d| !d.is_empty()) {
+        warn("Adding devices");
+    }
+    if hc.ulimits.as_ref().is_some_and(|u| !u.is_empty()) {
+        warn("--ulimit");
+    }
+    if config.healthcheck.is_some() {
+        warn("A health check");
+    }
+    if hc.log_config.kind != "json-file" {
+        warn("A log driver other than json-file");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn image(json: &str) -> graph::config::ContainerConfig {
+        serde_json::from_str(json).expect("image config")
+    }
+
+    #[test]
+    fn cmd_and_entrypoint_merge_as_in_moby() {
+        let img = image(
+            r#"{"Entrypoint":["/bin/sh","-c"],"Cmd":["echo hi"],"Env":["PATH=/bin","A=img"],"WorkingDir":"/app","Labels":{"l":"img","m":"img"}}"#,
+        );
+        // Nothing given: all from the image.
+        let mut c = ContainerConfig::default();
+        merge(&mut c, &img);
+        assert_eq!(
+            command(&c).expect("cmd"),
+            ("/bin/sh".into(), vec!["-c".into(), "echo hi".into()])
+        );
+        assert_eq!(c.working_dir, "/app");
+        // A command replaces the image's.
+        let mut c = ContainerConfig {
+            cmd: Some(vec!["echo bye".into()]),
+            env: Some(vec!["A=user".into()]),
+            labels: Some([("l".to_owned(), "user".to_owned())].into()),
+            ..ContainerConfig::default()
+        };
+        merge(&mut c, &img);
+        assert_eq!(command(&c).expect("cmd").1, ["-c", "echo bye"]);
+        assert_eq!(c.env.as_deref().expect("env"), ["A=user", "PATH=/bin"]);
+        let labels = c.labels.expect("labels");
+        assert_eq!(
+            (labels["l"].as_str(), labels["m"].as_str()),
+            ("user", "img")
+        );
+        // An entrypoint resets the image's command.
+        let mut c = ContainerConfig {
+            entrypoint: Some(vec!["env".into()]),
+            ..ContainerConfig::default()
+        };
+        merge(&mut c, &img);
+        assert_eq!(command(&c).expect("cmd"), ("env".into(), vec![]));
+        // No command anywhere.
+        let mut c = ContainerConfig::default();
+        merge(&mut c, &image("{}"));
+        assert_eq!(
+            command(&c).expect_err("none").message,
+            "No command specified"
+        );
+    }
+
+    #[test]
+    fn defaults_and_policies() {
+        let mut hc = HostConfig::default();
+        fill_defaults(&mut hc);
+        assert_eq!(hc.log_config.kind, "json-file");
+        assert_eq!(hc.network_mode, "default");
+        assert_eq!(hc.shm_size, 67_108_864);
+        assert!(validate(&hc).is_ok());
+        hc.restart_policy.name = "always".into();
+        hc.auto_remove = true;
+        assert!(validate(&hc).is_err());
+        hc.auto_remove = false;
+        hc.restart_policy.name = "sometimes".into();
+        assert!(validate(&hc).is_err());
+        hc.restart_policy.name = "on-failure".into();
+        hc.restart_policy.maximum_retry_count = 3;
+        assert!(validate(&hc).is_ok());
+    }
+}

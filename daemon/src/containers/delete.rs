@@ -1,0 +1,90 @@
+//! `DELETE /containers/{id}`, and the removal `--rm` does after an exit.
+
+use std::sync::Arc;
+
+use api::Error;
+use api::backend::{DeleteOptions, cannot_remove, no_such_container};
+use api::types::ContainerStatus;
+
+use super::record::RECORD_FILE;
+use super::{Container, Containers, errors, netns, rootfs};
+
+impl Containers {
+    /// Removes the container `term` names; a running one only with `force` (killed first).
+    pub(crate) async fn delete(self, term: String, opts: DeleteOptions) -> Result<(), Error> {
+        let c = self.get(&term)?;
+        let _op = c.op.lock().await;
+        let (status, name, removed) = {
+            let l = c.live();
+            (l.record.state.status, l.record.name.clone(), l.removed)
+        };
+        if removed {
+            return Err(no_such_container(&term));
+        }
+        if matches!(
+            status,
+            ContainerStatus::Running | ContainerStatus::Restarting | ContainerStatus::Paused
+        ) {
+            if !opts.force {
+                return Err(cannot_remove(&name, status));
+            }
+            self.kill_for_removal(&c).await?;
+        }
+        self.remove(&c).await
+    }
+
+    /// Removes a container that does not run: from the index, then its files (the record
+    /// first, so a crash half-way leaves a directory restore recognises as garbage), then
+    /// wakes `removed` waiters. Removing twice is harmless.
+    pub(crate) async fn remove(&self, c: &Arc<Container>) -> Result<(), Error> {
+        let (name, pending, run) = {
+            let mut l = c.live();
+            if l.removed {
+                return Ok(());
+            }
+            l.removed = true;
+            l.restart_gen += 1;
+            (
+                l.record.name.clone(),
+                std::mem::take(&mut l.pending),
+                l.run.take(),
+            )
+        };
+        drop(pending);
+        self.index().remove(&c.id, &name);
+        if let Some(run) = run {
+            self.release(&c.id, &c.dir, run).await;
+        }
+        let result = self.remove_files(&c.id, &c.dir).await;
+        c.publish();
+        tracing::debug!(container = %c.id, "removed");
+        result
+    }
+
+    /// Deletes everything of a container on disk and in runc.
+    pub(crate) async fn remove_files(&self, id: &str, dir: &std::path::Path) -> Result<(), Error> {
+        let dir = dir.to_path_buf();
+        let netns = self.inner.netns_dir.join(id);
+        let (runtime, id) = (self.inner.runtime.clone(), id.to_owned());
+        errors::blocking(move || {
+            match std::fs::remove_file(dir.join(RECORD_FILE)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(errors::io(format!("removing {}", dir.display()), e));
+                }
+                _ => {}
+            }
+            rootfs::unmount(&dir).map_err(|e| errors::io("unmounting the root filesystem", e))?;
+            netns::remove(&netns).map_err(|e| errors::io("removing the network namespace", e))?;
+            if runtime.root.join(&id).exists() {
+                execdriver::delete(&runtime, &id, true).map_err(errors::exec)?;
+            }
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    Err(errors::io(format!("removing {}", dir.display()), e))
+                }
+                _ => Ok(()),
+            }
+        })
+        .await?
+    }
+}

@@ -1,0 +1,371 @@
+//! Containers: the daemon's container store and lifecycle, on top of `execdriver` (runc under a
+//! per-container monitor), `netdriver` (endpoints and published ports) and `graph` (the image
+//! layers a container's root filesystem is made of).
+//!
+//! One operation per file: `create`, `start`, `exit` (the watcher and what happens after an
+//! exit), `stop` (stop, kill, restart, resize), `delete`, `attach`, `logs`, `wait`, `list`,
+//! `inspect`, `restore`. The pieces they share: the persisted [`record`], the in-memory
+//! [`index`], the writable layer ([`rootfs`]), network namespaces ([`netns`]) and endpoints
+//! ([`plumbing`]), the `/etc` files ([`etc`]) and the OCI spec ([`spec`]).
+//!
+//! **Concurrency.** Each container has a lifecycle lock (`op`, async) that start, stop,
+//! restart, delete and policy restarts take, a state lock (`live`, sync, never held across an
+//! await) and a `watch` channel that carries a [`Snapshot`] to waiters. Exit handling does not
+//! take the lifecycle lock (a stop holds it while it waits for the exit); it owns the run's
+//! resources instead. Mutating requests run in spawned tasks, so a client that goes away cannot
+//! cut an operation in half.
+
+mod attach;
+mod backend;
+mod create;
+mod delete;
+mod errors;
+mod etc;
+mod exit;
+mod index;
+mod inspect;
+mod list;
+mod logs;
+mod names;
+mod netns;
+mod plumbing;
+mod record;
+mod restore;
+mod rootfs;
+mod spec;
+mod start;
+mod stop;
+mod wait;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use api::Error;
+use api::types::ContainerStatus;
+use netdriver::{BuiltinNetworks, Endpoint, NetDriver};
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinSet;
+
+use crate::images::Images;
+use index::Index;
+pub(crate) use record::Record;
+
+/// The directory under the data root that holds one directory per container.
+const CONTAINERS_DIR: &str = "containers";
+/// The directory under the exec root where containers' network namespaces are bind-mounted.
+const NETNS_DIR: &str = "netns";
+/// runc's state root under the exec root.
+const RUNC_DIR: &str = "runc";
+
+/// The container store: cheap to clone (one `Arc`), shared by request handlers and the
+/// background tasks (exit watchers, restarts) that outlive them.
+#[derive(Clone)]
+pub struct Containers {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Containers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Containers")
+            .field("dir", &self.inner.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What every operation needs.
+struct Inner {
+    /// `<data-root>/containers`.
+    dir: PathBuf,
+    /// `<exec-root>/netns`.
+    netns_dir: PathBuf,
+    /// runc with its state root under the exec root.
+    runtime: execdriver::Runtime,
+    /// `wharfd monitor ...`.
+    monitor: execdriver::MonitorCommand,
+    /// The image store (for create, `ancestor` and image removal).
+    images: Images,
+    /// Networking as the containers see it.
+    net: Net,
+    /// Every container, by ID and by name.
+    index: Mutex<Index>,
+    /// Exit watchers and scheduled restarts; aborted at shutdown.
+    tasks: Mutex<JoinSet<()>>,
+}
+
+/// The network facts and driver containers use.
+pub(crate) struct Net {
+    /// The bridge driver (`None` with `--bridge=none`).
+    pub(crate) driver: Option<Arc<NetDriver>>,
+    /// The IDs of `bridge`, `host` and `none`.
+    pub(crate) builtin: BuiltinNetworks,
+    /// Nameservers when there is no driver to ask (`--dns`, else the host's).
+    pub(crate) fallback_dns: Vec<IpAddr>,
+}
+
+/// One container: its record and what is live about it.
+pub(crate) struct Container {
+    /// The full ID.
+    pub(crate) id: String,
+    /// `<data-root>/containers/<id>`: the record, the OCI bundle, the log, the `/etc` files,
+    /// the writable layer.
+    pub(crate) dir: PathBuf,
+    /// Serialises start, stop, restart, delete and policy restarts.
+    pub(crate) op: tokio::sync::Mutex<()>,
+    /// Serialises writes of the record, so the newest state is always the last written.
+    disk: tokio::sync::Mutex<()>,
+    live: Mutex<Live>,
+    /// The state waiters watch.
+    pub(crate) events: watch::Sender<Snapshot>,
+}
+
+/// The mutable part of a container.
+pub(crate) struct Live {
+    /// The persisted record (state included).
+    pub(crate) record: Record,
+    /// Attachments waiting for the next run: each gets a connection to the monitor before the
+    /// process starts.
+    pub(crate) pending: Vec<oneshot::Sender<std::os::unix::net::UnixStream>>,
+    /// The monitor's attach socket is up: attachments connect at once.
+    pub(crate) accepting: bool,
+    /// What the current run holds (network, mounts); taken by exit handling.
+    pub(crate) run: Option<RunResources>,
+    /// The container has been removed.
+    pub(crate) removed: bool,
+    /// Exits seen so far (for `next-exit` waiters).
+    pub(crate) exits: u64,
+    /// Bumped to cancel a scheduled policy restart.
+    pub(crate) restart_gen: u64,
+    /// The restart policy's current delay.
+    pub(crate) backoff: std::time::Duration,
+}
+
+/// What a run holds until its exit is handled.
+#[derive(Debug, Default)]
+pub(crate) struct RunResources {
+    /// The overlay is mounted.
+    pub(crate) rootfs_mounted: bool,
+    /// The bind-mounted network namespace.
+    pub(crate) netns: Option<PathBuf>,
+    /// The bridge endpoint (its published ports go with it).
+    pub(crate) endpoint: Option<Endpoint>,
+}
+
+/// A container's state as waiters see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Snapshot {
+    /// The status.
+    pub(crate) status: ContainerStatus,
+    /// The last exit code.
+    pub(crate) exit_code: i64,
+    /// Exits seen so far.
+    pub(crate) exits: u64,
+    /// Removed.
+    pub(crate) removed: bool,
+}
+
+impl Snapshot {
+    /// Running in moby's sense: also while paused or restarting.
+    pub(crate) fn running(&self) -> bool {
+        matches!(
+            self.status,
+            ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Restarting
+        )
+    }
+}
+
+impl Container {
+    fn new(record: Record, dir: PathBuf) -> Arc<Self> {
+        let live = Live {
+            record,
+            pending: Vec::new(),
+            accepting: false,
+            run: None,
+            removed: false,
+            exits: 0,
+            restart_gen: 0,
+            backoff: std::time::Duration::ZERO,
+        };
+        let (events, _) = watch::channel(live.snapshot());
+        Arc::new(Container {
+            id: live.record.id.clone(),
+            dir,
+            op: tokio::sync::Mutex::new(()),
+            disk: tokio::sync::Mutex::new(()),
+            live: Mutex::new(live),
+            events,
+        })
+    }
+
+    /// The live state, locked; never hold it across an await.
+    pub(crate) fn live(&self) -> MutexGuard<'_, Live> {
+        self.live.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A copy of the record.
+    pub(crate) fn record(&self) -> Record {
+        self.live().record.clone()
+    }
+
+    /// Tells waiters about the current state.
+    pub(crate) fn publish(&self) {
+        let snap = self.live().snapshot();
+        self.events.send_replace(snap);
+    }
+
+    /// The execdriver's view of the container's directory.
+    pub(crate) fn exec_dir(&self) -> execdriver::ContainerDir {
+        execdriver::ContainerDir::new(&self.id, &self.dir)
+    }
+
+    /// Writes the current record to disk (atomically; the newest state wins).
+    pub(crate) async fn save(&self) -> Result<(), Error> {
+        let _disk = self.disk.lock().await;
+        let record = {
+            let l = self.live();
+            if l.removed {
+                // Its directory is gone (or going); nothing to keep.
+                return Ok(());
+            }
+            l.record.clone()
+        };
+        let dir = self.dir.clone();
+        errors::blocking(move || record.save(&dir)).await?
+    }
+
+    /// [`Container::save`], logging a failure instead of returning it (for background work).
+    pub(crate) async fn save_or_warn(&self) {
+        if let Err(e) = self.save().await {
+            tracing::warn!(container = %self.id, error = %e.message, "cannot save the container's state");
+        }
+    }
+}
+
+impl Live {
+    /// What waiters see of this state.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            status: self.record.state.status,
+            exit_code: self.record.state.exit_code,
+            exits: self.exits,
+            removed: self.removed,
+        }
+    }
+}
+
+impl Containers {
+    /// Opens the store under the data root (`containers/`) and exec root (`netns/`, `runc/`);
+    /// the containers themselves are loaded by [`Containers::restore`].
+    pub fn open(
+        root: &crate::dataroot::DataRoot,
+        images: &Images,
+        network: &crate::network::Network,
+        flag_dns: &[IpAddr],
+    ) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let dir = root.root.join(CONTAINERS_DIR);
+        let netns_dir = root.exec_root.join(NETNS_DIR);
+        for d in [&dir, &netns_dir] {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        let host = netdriver::ResolvConf::read(std::path::Path::new("/etc/resolv.conf"))
+            .unwrap_or_default();
+        Ok(Containers {
+            inner: Arc::new(Inner {
+                dir,
+                netns_dir,
+                runtime: execdriver::Runtime::runc(root.exec_root.join(RUNC_DIR)),
+                monitor: execdriver::MonitorCommand::current_exe(),
+                images: images.clone(),
+                net: Net {
+                    driver: network.driver(),
+                    builtin: network.builtin().clone(),
+                    fallback_dns: netdriver::container_dns(&host, flag_dns),
+                },
+                index: Mutex::new(Index::default()),
+                tasks: Mutex::new(JoinSet::new()),
+            }),
+        })
+    }
+
+    fn index(&self) -> MutexGuard<'_, Index> {
+        self.inner
+            .index
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The container `term` names: a full ID, a name (with or without `/`) or a unique ID
+    /// prefix.
+    pub(crate) fn get(&self, term: &str) -> Result<Arc<Container>, Error> {
+        self.index().get(term)
+    }
+
+    /// Every container.
+    pub(crate) fn all(&self) -> Vec<Arc<Container>> {
+        self.index().all()
+    }
+
+    /// Runs `fut` in its own task and waits for it: the work finishes even if the request
+    /// that started it is dropped.
+    pub(crate) async fn detached<T, F>(fut: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, Error>> + Send + 'static,
+    {
+        tokio::spawn(fut)
+            .await
+            .map_err(|e| Error::system(format!("container task failed: {e}")))?
+    }
+
+    /// Spawns background work that shutdown aborts.
+    pub(crate) fn spawn_task(&self, fut: impl Future<Output = ()> + Send + 'static) {
+        let mut tasks = self
+            .inner
+            .tasks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(fut);
+    }
+
+    /// Counts by state for `/info`: (all, running, paused, stopped).
+    pub fn counts(&self) -> (u64, u64, u64, u64) {
+        let mut c = (0, 0, 0, 0);
+        for ctr in self.all() {
+            c.0 += 1;
+            match ctr.live().record.state.status {
+                ContainerStatus::Running | ContainerStatus::Restarting => c.1 += 1,
+                ContainerStatus::Paused => c.2 += 1,
+                _ => c.3 += 1,
+            }
+        }
+        c
+    }
+
+    /// The names of the containers, by ID (for the networks' container lists).
+    pub fn names(&self) -> std::collections::BTreeMap<String, String> {
+        self.all()
+            .into_iter()
+            .map(|c| {
+                let name = c.live().record.name.trim_start_matches('/').to_owned();
+                (c.id.clone(), name)
+            })
+            .collect()
+    }
+
+    /// Stops watching: exit watchers and scheduled restarts end, containers keep running
+    /// (their monitors outlive the daemon) and are re-adopted at the next start.
+    pub async fn shutdown(self) {
+        let mut tasks = {
+            let mut t = self
+                .inner
+                .tasks
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            std::mem::take(&mut *t)
+        };
+        tasks.abort_all();
+        while tasks.join_next().await.is_some() {}
+    }
+}

@@ -1,0 +1,214 @@
+//! The persisted container: `<data-root>/containers/<id>/container.json`, our own JSON with the
+//! merged `Config` and `HostConfig` in Docker's wire shape, written atomically (temp file, fsync,
+//! rename, fsync of the directory) on every state change.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use api::Error;
+use api::types::{ContainerConfig, ContainerStatus, HostConfig};
+use serde::{Deserialize, Serialize};
+
+/// The record's file name inside the container's directory.
+pub(crate) const RECORD_FILE: &str = "container.json";
+
+/// Go's zero time, which Docker prints for unset times.
+pub(crate) const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
+
+/// Everything the daemon keeps about a container across restarts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Record {
+    /// 64 hex characters.
+    pub(crate) id: String,
+    /// With its leading `/`.
+    pub(crate) name: String,
+    /// When it was created.
+    #[serde(with = "time")]
+    pub(crate) created: SystemTime,
+    /// The image as the user named it (`busybox`).
+    pub(crate) image: String,
+    /// `sha256:<hex>`.
+    pub(crate) image_id: String,
+    /// The executable (first word of entrypoint + command).
+    pub(crate) path: String,
+    /// Its arguments.
+    pub(crate) args: Vec<String>,
+    /// The request's config merged with the image's.
+    pub(crate) config: ContainerConfig,
+    /// The request's host config with the daemon's defaults filled in.
+    pub(crate) host_config: HostConfig,
+    /// The storage driver (`overlay2`, `vfs`).
+    pub(crate) driver: String,
+    /// The image's layer directories, top first (overlay `lowerdir` order).
+    pub(crate) layer_dirs: Vec<PathBuf>,
+    /// Running state.
+    pub(crate) state: RunState,
+    /// Restarts by the restart policy since the last manual start.
+    pub(crate) restart_count: i64,
+    /// Stopped by `stop`, `kill` or `rm -f`: the restart policy leaves it alone (except
+    /// `always` at daemon start).
+    pub(crate) manually_stopped: bool,
+}
+
+/// `State` as persisted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub(crate) struct RunState {
+    /// `created`, `running`, `exited`, ...
+    pub(crate) status: ContainerStatus,
+    /// The init process's host PID while running.
+    pub(crate) pid: i64,
+    /// The last exit code.
+    pub(crate) exit_code: i64,
+    /// Why the last start failed.
+    pub(crate) error: String,
+    /// The last run was OOM-killed.
+    pub(crate) oom_killed: bool,
+    /// When the last run started.
+    #[serde(with = "opt_time", default)]
+    pub(crate) started_at: Option<SystemTime>,
+    /// When the last run ended.
+    #[serde(with = "opt_time", default)]
+    pub(crate) finished_at: Option<SystemTime>,
+}
+
+impl Record {
+    /// Reads `dir/container.json`; `Ok(None)` if there is none.
+    pub(crate) fn load(dir: &Path) -> Result<Option<Record>, Error> {
+        let path = dir.join(RECORD_FILE);
+        match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| Error::system(format!("reading {}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::system(format!("reading {}: {e}", path.display()))),
+        }
+    }
+
+    /// Writes `dir/container.json` atomically.
+    pub(crate) fn save(&self, dir: &Path) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(self)
+            .map_err(|e| Error::system(format!("serialising container {}: {e}", self.id)))?;
+        execdriver::write_atomic(&dir.join(RECORD_FILE), &bytes)
+            .map_err(|e| Error::system(e.to_string()))
+    }
+
+    /// The first 12 characters of the ID.
+    pub(crate) fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
+}
+
+/// `t` as Go's `RFC3339Nano` prints it: UTC, trailing zeros of the fraction dropped.
+pub(crate) fn go_time(t: SystemTime) -> String {
+    let s = humantime::format_rfc3339_nanos(t).to_string();
+    let Some((main, frac)) = s.trim_end_matches('Z').split_once('.') else {
+        return s;
+    };
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        format!("{main}Z")
+    } else {
+        format!("{main}.{frac}Z")
+    }
+}
+
+/// An optional time as Docker prints it: Go's zero time when unset.
+pub(crate) fn go_time_opt(t: Option<SystemTime>) -> String {
+    t.map_or_else(|| ZERO_TIME.to_owned(), go_time)
+}
+
+/// Serde for [`SystemTime`] as RFC 3339 with nanoseconds.
+mod time {
+    use std::time::SystemTime;
+
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_rfc3339_nanos(*t).to_string())
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_rfc3339(&s).map_err(|e| D::Error::custom(format!("{s:?}: {e}")))
+    }
+}
+
+/// Serde for an optional [`SystemTime`]: `null` when unset.
+mod opt_time {
+    use std::time::SystemTime;
+
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub(super) fn serialize<S: Serializer>(
+        t: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&humantime::format_rfc3339_nanos(*t).to_string()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SystemTime>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => humantime::parse_rfc3339(&s)
+                .map(Some)
+                .map_err(|e| D::Error::custom(format!("{s:?}: {e}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn go_times_drop_trailing_zeros() {
+        let t = SystemTime::UNIX_EPOCH + Duration::new(1_795_841_119, 462_964_800);
+        assert_eq!(go_time(t), "2026-11-28T04:45:19.4629648Z");
+        let t = SystemTime::UNIX_EPOCH + Duration::new(1_795_841_119, 0);
+        assert_eq!(go_time(t), "2026-11-28T04:45:19Z");
+        assert_eq!(go_time_opt(None), ZERO_TIME);
+    }
+
+    #[test]
+    fn records_round_trip() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rec = Record {
+            id: "a".repeat(64),
+            name: "/web".into(),
+            created: SystemTime::UNIX_EPOCH + Duration::new(1_795_841_119, 5),
+            image: "busybox".into(),
+            image_id: format!("sha256:{}", "b".repeat(64)),
+            path: "sh".into(),
+            args: vec!["-c".into(), "exit 3".into()],
+            config: ContainerConfig::default(),
+            host_config: HostConfig::default(),
+            driver: "overlay2".into(),
+            layer_dirs: vec!["/x/diff".into()],
+            state: RunState {
+                status: ContainerStatus::Exited,
+                exit_code: 3,
+                finished_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(9)),
+                ..RunState::default()
+            },
+            restart_count: 0,
+            manually_stopped: false,
+        };
+        rec.save(dir.path()).expect("save");
+        let back = Record::load(dir.path()).expect("load").expect("present");
+        assert_eq!(back.created, rec.created);
+        assert_eq!(back.state.status, ContainerStatus::Exited);
+        assert_eq!(back.state.started_at, None);
+        assert_eq!(back.state.finished_at, rec.state.finished_at);
+        assert!(
+            Record::load(&dir.path().join("none"))
+                .expect("ok")
+                .is_none()
+        );
+    }
+}

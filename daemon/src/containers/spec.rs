@@ -1,0 +1,164 @@
+//! The exec driver's [`ContainerSpec`] for a run, from the record: command, environment, user,
+//! working directory, `/etc` bind mounts, network namespace and resource limits.
+
+use std::path::{Path, PathBuf};
+
+use api::Error;
+use api::types::HostConfig;
+use execdriver::{BindMount, ContainerSpec, Network, Resources};
+
+use super::etc::EtcFiles;
+use super::{Record, errors};
+
+/// The `PATH` a container gets when its config has none (moby's `DefaultPathEnv`).
+pub(crate) const DEFAULT_PATH: &str =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Builds the spec; reads the container's `/etc/passwd` and `/etc/group` under `rootfs` (so it
+/// blocks).
+pub(crate) fn build(
+    rec: &Record,
+    dir: &Path,
+    rootfs: PathBuf,
+    network: Network,
+    hostname: &str,
+) -> Result<ContainerSpec, Error> {
+    let mut args = vec![rec.path.clone()];
+    args.extend(rec.args.iter().cloned());
+    let mut spec = ContainerSpec::new(&rec.id, &rootfs, args);
+    spec.hostname = hostname.to_owned();
+    spec.env = environment(rec, hostname);
+    spec.cwd = match rec.config.working_dir.as_str() {
+        "" => "/".to_owned(),
+        wd => wd.to_owned(),
+    };
+    spec.user = execdriver::resolve_user(&rootfs, &rec.config.user).map_err(errors::exec)?;
+    spec.tty = rec.config.tty;
+    spec.open_stdin = rec.config.open_stdin;
+    spec.readonly_rootfs = rec.host_config.readonly_rootfs;
+    spec.network = network;
+    let etc = EtcFiles::of(dir);
+    spec.mounts = [
+        (etc.resolv_conf, "/etc/resolv.conf"),
+        (etc.hostname, "/etc/hostname"),
+        (etc.hosts, "/etc/hosts"),
+    ]
+    .into_iter()
+    .map(|(source, dest)| BindMount {
+        source,
+        destination: dest.into(),
+        readonly: false,
+    })
+    .collect();
+    spec.resources = resources(&rec.host_config);
+    if !rec.host_config.cgroup_parent.is_empty() {
+        spec.cgroup_parent = Some(rec.host_config.cgroup_parent.clone());
+    }
+    Ok(spec)
+}
+
+/// moby's `CreateDaemonEnvironment`: `PATH` (if the config has none), `HOSTNAME`, `TERM` under
+/// a TTY, then the config's entries replacing or appending.
+pub(crate) fn environment(rec: &Record, hostname: &str) -> Vec<String> {
+    let config_env = rec.config.env.clone().unwrap_or_default();
+    let mut env = Vec::new();
+    if !config_env.iter().any(|e| key(e) == "PATH") {
+        env.push(DEFAULT_PATH.to_owned());
+    }
+    env.push(format!("HOSTNAME={hostname}"));
+    if rec.config.tty {
+        env.push("TERM=xterm".to_owned());
+    }
+    for e in config_env {
+        match env.iter_mut().find(|x| key(x) == key(&e)) {
+            Some(slot) => *slot = e,
+            None => env.push(e),
+        }
+    }
+    env
+}
+
+fn key(entry: &str) -> &str {
+    entry.split_once('=').map_or(entry, |(k, _)| k)
+}
+
+/// Cgroup limits from `HostConfig`; `--cpus` becomes a quota over a 100 ms period.
+pub(crate) fn resources(hc: &HostConfig) -> Resources {
+    let positive = |v: i64| (v > 0).then_some(v);
+    let mut r = Resources {
+        memory: positive(hc.memory),
+        memory_swap: (hc.memory > 0 && hc.memory_swap != 0).then_some(hc.memory_swap),
+        cpu_shares: u64::try_from(hc.cpu_shares).ok().filter(|&s| s > 0),
+        cpu_quota: positive(hc.cpu_quota),
+        cpu_period: u64::try_from(hc.cpu_period).ok().filter(|&p| p > 0),
+        pids_limit: hc.pids_limit.filter(|&l| l > 0),
+    };
+    if hc.nano_cpus > 0 {
+        let period: u64 = 100_000;
+        r.cpu_period = Some(period);
+        r.cpu_quota = Some(hc.nano_cpus.saturating_mul(period as i64) / 1_000_000_000);
+    }
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::containers::record::RunState;
+    use std::time::SystemTime;
+
+    fn record() -> Record {
+        Record {
+            id: "c".repeat(64),
+            name: "/x".into(),
+            created: SystemTime::now(),
+            image: "busybox".into(),
+            image_id: String::new(),
+            path: "sh".into(),
+            args: vec![],
+            config: Default::default(),
+            host_config: Default::default(),
+            driver: "vfs".into(),
+            layer_dirs: vec![],
+            state: RunState::default(),
+            restart_count: 0,
+            manually_stopped: false,
+        }
+    }
+
+    #[test]
+    fn environment_as_dockerd_builds_it() {
+        let mut rec = record();
+        rec.config.tty = true;
+        rec.config.env = Some(vec![
+            "PATH=/bin".into(),
+            "A=1".into(),
+            "HOSTNAME=mine".into(),
+        ]);
+        assert_eq!(
+            environment(&rec, "abc"),
+            ["HOSTNAME=mine", "TERM=xterm", "PATH=/bin", "A=1"]
+        );
+        rec.config.tty = false;
+        rec.config.env = None;
+        assert_eq!(environment(&rec, "abc"), [DEFAULT_PATH, "HOSTNAME=abc"]);
+    }
+
+    #[test]
+    fn limits() {
+        let hc = HostConfig {
+            memory: 64 << 20,
+            cpu_shares: 512,
+            nano_cpus: 1_500_000_000,
+            pids_limit: Some(50),
+            ..HostConfig::default()
+        };
+        let r = resources(&hc);
+        assert_eq!(r.memory, Some(64 << 20));
+        assert_eq!(r.memory_swap, None);
+        assert_eq!(r.cpu_shares, Some(512));
+        assert_eq!((r.cpu_quota, r.cpu_period), (Some(150_000), Some(100_000)));
+        assert_eq!(r.pids_limit, Some(50));
+        assert_eq!(resources(&HostConfig::default()), Resources::default());
+    }
+}

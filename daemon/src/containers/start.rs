@@ -1,0 +1,290 @@
+//! `POST /containers/{id}/start`, and starts by the restart policy: mount the writable layer,
+//! set up the network, write the `/etc` files, launch the monitor (runc creates the container),
+//! connect the exit watcher and the attachments waiting for this run, then let the process run.
+
+use std::sync::Arc;
+
+use api::Error;
+use api::backend::no_such_container;
+use api::types::ContainerStatus;
+use execdriver::{AttachConn, Frame, Network};
+use tokio::io::AsyncWriteExt;
+
+use super::etc::EtcContent;
+use super::plumbing::Mode;
+use super::{Container, Containers, Record, RunResources, errors, etc, rootfs, spec};
+
+/// Who starts the container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartKind {
+    /// A client: resets the restart count and the manual-stop mark.
+    Manual,
+    /// The restart policy, scheduled with this generation (a newer one cancels it).
+    Policy(u64),
+}
+
+/// A failed launch: the API error and the exit code to record.
+struct Failed {
+    error: Error,
+    exit_code: i64,
+}
+
+impl From<Error> for Failed {
+    fn from(error: Error) -> Self {
+        // dockerd's `exitUnknown`.
+        Failed {
+            error,
+            exit_code: 128,
+        }
+    }
+}
+
+impl From<execdriver::Error> for Failed {
+    fn from(e: execdriver::Error) -> Self {
+        let exit_code = match &e {
+            execdriver::Error::Start { exit_code, .. } => i64::from(*exit_code),
+            _ => 128,
+        };
+        Failed {
+            error: errors::exec(e),
+            exit_code,
+        }
+    }
+}
+
+impl Containers {
+    /// Starts the container `term` names.
+    pub(crate) async fn start(self, term: String) -> Result<(), Error> {
+        let c = self.get(&term)?;
+        let _op = c.op.lock().await;
+        self.start_locked(&c, StartKind::Manual).await
+    }
+
+    /// Starts `c`; the caller holds its lifecycle lock.
+    pub(crate) async fn start_locked(
+        &self,
+        c: &Arc<Container>,
+        kind: StartKind,
+    ) -> Result<(), Error> {
+        {
+            let mut l = c.live();
+            if l.removed {
+                return Err(no_such_container(&c.id));
+            }
+            let status = l.record.state.status;
+            match kind {
+                StartKind::Manual => match status {
+                    ContainerStatus::Running => {
+                        return Err(Error::not_modified(format!(
+                            "container {} is already running",
+                            c.id
+                        )));
+                    }
+                    ContainerStatus::Paused => {
+                        return Err(Error::conflict(
+                            "cannot start a paused container, try unpause instead",
+                        ));
+                    }
+                    ContainerStatus::Removing | ContainerStatus::Dead => {
+                        return Err(Error::conflict(format!(
+                            "container is marked for removal and cannot be started: {}",
+                            c.id
+                        )));
+                    }
+                    _ => {
+                        l.record.restart_count = 0;
+                        l.record.manually_stopped = false;
+                        l.restart_gen += 1;
+                        l.backoff = std::time::Duration::ZERO;
+                    }
+                },
+                StartKind::Policy(generation) => {
+                    if status != ContainerStatus::Restarting
+                        || l.restart_gen != generation
+                        || l.record.manually_stopped
+                    {
+                        return Ok(());
+                    }
+                    l.record.restart_count += 1;
+                }
+            }
+        }
+        let rec = c.record();
+        let mut run = RunResources::default();
+        match self.launch(c, &rec, &mut run).await {
+            Ok((pid, started_at, watcher)) => {
+                {
+                    let mut l = c.live();
+                    let st = &mut l.record.state;
+                    st.status = ContainerStatus::Running;
+                    st.pid = i64::from(pid);
+                    st.started_at = Some(started_at);
+                    st.exit_code = 0;
+                    st.error.clear();
+                    st.oom_killed = false;
+                    l.run = Some(run);
+                }
+                c.save_or_warn().await;
+                c.publish();
+                self.spawn_watcher(Arc::clone(c), Some(watcher));
+                tracing::debug!(container = %c.id, pid, "started");
+                Ok(())
+            }
+            Err(failed) => {
+                let pending = {
+                    let mut l = c.live();
+                    l.accepting = false;
+                    std::mem::take(&mut l.pending)
+                };
+                // Attachments waiting for this run end with it.
+                drop(pending);
+                self.release(&c.id, &c.dir, run).await;
+                let auto_remove = {
+                    let mut l = c.live();
+                    let st = &mut l.record.state;
+                    st.exit_code = failed.exit_code;
+                    st.error.clone_from(&failed.error.message);
+                    st.pid = 0;
+                    if st.status == ContainerStatus::Restarting {
+                        st.status = ContainerStatus::Exited;
+                        st.finished_at = Some(std::time::SystemTime::now());
+                    }
+                    l.exits += 1;
+                    l.record.host_config.auto_remove
+                };
+                c.save_or_warn().await;
+                c.publish();
+                if auto_remove && let Err(e) = self.remove(c).await {
+                    tracing::warn!(container = %c.id, error = %e.message, "cannot remove a container whose start failed");
+                }
+                Err(failed.error)
+            }
+        }
+    }
+
+    /// Everything up to a running process; what it made is left in `run` for the caller to
+    /// release on failure.
+    async fn launch(
+        &self,
+        c: &Arc<Container>,
+        rec: &Record,
+        run: &mut RunResources,
+    ) -> Result<(i32, std::time::SystemTime, tokio::net::UnixStream), Failed> {
+        let mode = Mode::of(&rec.host_config, &self.inner.net)?;
+        {
+            let (driver, dir, layers) = (rec.driver.clone(), c.dir.clone(), rec.layer_dirs.clone());
+            run.rootfs_mounted = errors::blocking(move || rootfs::mount(&driver, &dir, &layers))
+                .await?
+                .map_err(|e| errors::io("mounting the root filesystem", e))?;
+        }
+        self.net_up(rec, run).await?;
+
+        let hostname = match (&rec.config.hostname, mode) {
+            (h, _) if !h.is_empty() => h.clone(),
+            (_, Mode::Host) => nix::unistd::gethostname()
+                .map(|h| h.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            _ => rec.short_id().to_owned(),
+        };
+        let content = self.etc_content(rec, run, &hostname, mode == Mode::Host)?;
+        let network = match (mode, &run.netns) {
+            (Mode::Bridge, Some(path)) => Network::Join(path.clone()),
+            (Mode::Host, _) => Network::Host,
+            _ => Network::Isolated,
+        };
+        let spec = {
+            let (rec, dir) = (rec.clone(), c.dir.clone());
+            errors::blocking(move || {
+                etc::write(&dir, &content).map_err(|e| errors::io("writing /etc files", e))?;
+                spec::build(&rec, &dir, rootfs::merged(&dir), network, &hostname)
+            })
+            .await??
+        };
+
+        let (runtime, monitor, dir) = (
+            self.inner.runtime.clone(),
+            self.inner.monitor.clone(),
+            c.exec_dir(),
+        );
+        let (prepared, watcher) = errors::blocking(move || {
+            let prepared = execdriver::prepare(&spec, &dir, &runtime, &monitor)?;
+            let watcher = prepared.attach()?.into_stream();
+            Ok::<_, execdriver::Error>((prepared, watcher))
+        })
+        .await??;
+
+        // From here on attachments connect to this run's monitor themselves; those that were
+        // waiting get their connection now, before the process starts.
+        let pending = {
+            let mut l = c.live();
+            l.accepting = true;
+            std::mem::take(&mut l.pending)
+        };
+        if !pending.is_empty() {
+            let dir = c.exec_dir();
+            errors::blocking(move || {
+                for tx in pending {
+                    if let Ok(conn) = AttachConn::connect(&dir) {
+                        let _ = tx.send(conn.into_stream());
+                    }
+                }
+            })
+            .await?;
+        }
+
+        let running = errors::blocking(move || prepared.start()).await??;
+        watcher
+            .set_nonblocking(true)
+            .map_err(|e| errors::io("configuring the monitor connection", e))?;
+        let mut watcher = tokio::net::UnixStream::from_std(watcher)
+            .map_err(|e| errors::io("registering the monitor connection", e))?;
+        let [height, width] = rec.host_config.console_size;
+        if rec.config.tty && height > 0 && width > 0 {
+            let frame = Frame::Resize {
+                height: u16::try_from(height).unwrap_or(u16::MAX),
+                width: u16::try_from(width).unwrap_or(u16::MAX),
+            };
+            let _ = watcher.write_all(&frame.encode()).await;
+        }
+        Ok((running.pid, running.started_at, watcher))
+    }
+
+    fn etc_content(
+        &self,
+        rec: &Record,
+        run: &RunResources,
+        hostname: &str,
+        host_network: bool,
+    ) -> Result<EtcContent, Error> {
+        let hc = &rec.host_config;
+        let driver = self.inner.net.driver.as_ref();
+        let dns = match hc.dns.as_deref() {
+            Some(list) if !list.is_empty() => list
+                .iter()
+                .map(|s| {
+                    s.parse()
+                        .map_err(|_| Error::invalid(format!("{s} is not an ip address")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            _ => driver.map_or_else(|| self.inner.net.fallback_dns.clone(), |d| d.dns().to_vec()),
+        };
+        let search = match hc.dns_search.as_deref() {
+            Some(list) if !list.is_empty() => list.to_vec(),
+            _ => driver.map(|d| d.dns_search().to_vec()).unwrap_or_default(),
+        };
+        let options = match hc.dns_options.as_deref() {
+            Some(list) if !list.is_empty() => list.to_vec(),
+            _ => driver.map(|d| d.dns_options().to_vec()).unwrap_or_default(),
+        };
+        Ok(EtcContent {
+            hostname: hostname.to_owned(),
+            domainname: rec.config.domainname.clone(),
+            ip: run.endpoint.as_ref().map(|e| e.ip),
+            extra_hosts: hc.extra_hosts.clone().unwrap_or_default(),
+            dns,
+            search,
+            options,
+            host_network,
+        })
+    }
+}
