@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn the_daemon_ties_the_leaves_together() {
         let deps = dependencies("daemon");
-        for leaf in ["api", "graph", "netdriver", "hostcheck"] {
+        for leaf in ["api", "graph", "netdriver", "hostcheck", "execdriver"] {
             assert!(deps.iter().any(|d| d == leaf), "daemon does not use {leaf}");
         }
     }
