@@ -48,27 +48,6 @@ pub enum ConfigError {
     Conflict(String),
 }
 
-/// Network settings, handed to the network driver.
-#[derive(Debug, Clone)]
-pub struct NetworkConfig {
-    /// Which bridge, if any.
-    pub bridge: Bridge,
-    /// The default bridge's address and subnet.
-    pub bip: Option<Ipv4Net>,
-    /// MTU of the bridge and container interfaces.
-    pub mtu: u32,
-    /// Manage firewall rules.
-    pub iptables: bool,
-    /// Allow inter-container communication.
-    pub icc: bool,
-    /// Enable IPv4 forwarding.
-    pub ip_forward: bool,
-    /// Default host IP for published ports.
-    pub ip: IpAddr,
-    /// DNS servers for containers (empty: from the host's resolv.conf).
-    pub dns: Vec<IpAddr>,
-}
-
 /// The validated configuration the daemon runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -82,8 +61,8 @@ pub struct Config {
     pub exec_root: PathBuf,
     /// The PID file.
     pub pidfile: PathBuf,
-    /// Network settings.
-    pub network: NetworkConfig,
+    /// Network settings, as the network driver takes them (its state dir under the data root).
+    pub network: netdriver::Config,
     /// The storage driver asked for (`None`: the best the host supports).
     pub storage_driver: Option<String>,
     /// Log level (`debug`, `info`, `warn`, `error`).
@@ -181,7 +160,8 @@ impl Config {
             });
         }
 
-        let network = NetworkConfig {
+        let data_root = data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into());
+        let network = netdriver::Config {
             bridge: Bridge::from_flag(bridge.as_deref().unwrap_or("")),
             bip: bip.as_deref().map(parse_bip).transpose()?,
             mtu: mtu
@@ -200,6 +180,7 @@ impl Config {
                 .iter()
                 .map(|s| parse_ip("dns", s))
                 .collect::<Result<_, _>>()?,
+            ..netdriver::Config::new(data_root.join("network"))
         };
         if bridge.as_deref().is_some_and(|b| !b.is_empty()) && network.bip.is_some() {
             return Err(ConfigError::Conflict(
@@ -218,7 +199,7 @@ impl Config {
         Ok(Config {
             config_file,
             sockets: parse_hosts(hosts)?,
-            data_root: data_root.unwrap_or_else(|| DEFAULT_DATA_ROOT.into()),
+            data_root,
             exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
             pidfile: pidfile.unwrap_or_else(|| DEFAULT_PIDFILE.into()),
             network,

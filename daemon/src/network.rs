@@ -4,14 +4,11 @@
 //! configuration and maps what it reports to Docker's network objects.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use api::types::{ConfigReference, Ipam, IpamConfig, Network as ApiNetwork, NetworkContainer};
 use netdriver::{BuiltinNetworks, NetDriver, NetworkIdentity};
-
-use crate::config::NetworkConfig;
 
 /// The daemon's networking: the three built-in networks, and the driver unless networking is
 /// disabled (`--bridge=none`).
@@ -22,21 +19,14 @@ pub struct Network {
 }
 
 impl Network {
-    /// Sets up the bridge, addresses and firewall as configured; state lives in `state_dir`.
-    pub async fn init(cfg: &NetworkConfig, state_dir: &Path) -> Result<Self> {
+    /// Sets up the bridge, addresses and firewall as configured; state lives in
+    /// `cfg.state_dir`.
+    pub async fn init(cfg: netdriver::Config) -> Result<Self> {
+        let state_dir = &cfg.state_dir;
         std::fs::create_dir_all(state_dir)
             .with_context(|| format!("creating {}", state_dir.display()))?;
         let builtin = netdriver::builtin_networks(state_dir)?;
-        let mut driver_cfg = netdriver::Config::new(state_dir);
-        driver_cfg.bridge = cfg.bridge.clone();
-        driver_cfg.bip = cfg.bip;
-        driver_cfg.mtu = cfg.mtu;
-        driver_cfg.iptables = cfg.iptables;
-        driver_cfg.icc = cfg.icc;
-        driver_cfg.ip_forward = cfg.ip_forward;
-        driver_cfg.ip = cfg.ip;
-        driver_cfg.dns = cfg.dns.clone();
-        let driver = NetDriver::init(driver_cfg).await?;
+        let driver = NetDriver::init(cfg).await?;
         if let Some(d) = &driver {
             tracing::info!(bridge = d.bridge_name(), subnet = %d.subnet(), "bridge ready");
         } else {

@@ -87,11 +87,12 @@ async fn serve(
     let images = step("image store", || {
         Images::open(&root, config.storage_driver.as_deref(), &host)
     })?;
-    let network = step_async(
-        "network",
-        Network::init(&config.network, &root.root.join("network")),
-    )
-    .await?;
+    let network_config = netdriver::Config {
+        // The canonical data root, now that it exists.
+        state_dir: root.root.join("network"),
+        ..config.network.clone()
+    };
+    let network = step_async("network", Network::init(network_config)).await?;
     let containers = Containers::open(&root, &images, &network, &config.network.dns)?;
     step_async("restore", async {
         let r = containers.restore().await?;
