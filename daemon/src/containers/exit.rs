@@ -209,26 +209,10 @@ async fn read_until_exit(mut s: UnixStream) -> Option<ExitStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::containers::record::RunState;
 
     #[test]
     fn restart_policies_as_moby_decides() {
-        let mut rec = Record {
-            id: "d".repeat(64),
-            name: "/x".into(),
-            created: SystemTime::now(),
-            image: String::new(),
-            image_id: String::new(),
-            path: "sh".into(),
-            args: vec![],
-            config: Default::default(),
-            host_config: Default::default(),
-            driver: "vfs".into(),
-            layer_dirs: vec![],
-            state: RunState::default(),
-            restart_count: 0,
-            manually_stopped: false,
-        };
+        let mut rec = Record::sample(&"d".repeat(64), "/x");
         assert!(!should_restart(&rec, 1, false));
         rec.host_config.restart_policy.name = "always".into();
         assert!(should_restart(&rec, 0, false));

@@ -93,29 +93,10 @@ impl Index {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::containers::record::{Record, RunState};
-    use std::time::SystemTime;
+    use crate::containers::record::Record;
 
     fn container(id: &str, name: &str) -> Arc<Container> {
-        Container::new(
-            Record {
-                id: id.into(),
-                name: name.into(),
-                created: SystemTime::now(),
-                image: "busybox".into(),
-                image_id: String::new(),
-                path: "sh".into(),
-                args: vec![],
-                config: Default::default(),
-                host_config: Default::default(),
-                driver: "vfs".into(),
-                layer_dirs: vec![],
-                state: RunState::default(),
-                restart_count: 0,
-                manually_stopped: false,
-            },
-            "/nonexistent".into(),
-        )
+        Container::new(Record::sample(id, name), "/nonexistent".into())
     }
 
     #[test]

@@ -72,6 +72,27 @@ pub(crate) struct RunState {
 }
 
 impl Record {
+    /// A minimal record for unit tests.
+    #[cfg(test)]
+    pub fn sample(id: &str, name: &str) -> Record {
+        Record {
+            id: id.into(),
+            name: name.into(),
+            created: SystemTime::now(),
+            image: "busybox".into(),
+            image_id: String::new(),
+            path: "sh".into(),
+            args: vec![],
+            config: Default::default(),
+            host_config: Default::default(),
+            driver: "vfs".into(),
+            layer_dirs: vec![],
+            state: RunState::default(),
+            restart_count: 0,
+            manually_stopped: false,
+        }
+    }
+
     /// Reads `dir/container.json`; `Ok(None)` if there is none.
     pub(crate) fn load(dir: &Path) -> Result<Option<Record>, Error> {
         let path = dir.join(RECORD_FILE);

@@ -104,26 +104,9 @@ pub(crate) fn resources(hc: &HostConfig) -> Resources {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::containers::record::RunState;
-    use std::time::SystemTime;
 
     fn record() -> Record {
-        Record {
-            id: "c".repeat(64),
-            name: "/x".into(),
-            created: SystemTime::now(),
-            image: "busybox".into(),
-            image_id: String::new(),
-            path: "sh".into(),
-            args: vec![],
-            config: Default::default(),
-            host_config: Default::default(),
-            driver: "vfs".into(),
-            layer_dirs: vec![],
-            state: RunState::default(),
-            restart_count: 0,
-            manually_stopped: false,
-        }
+        Record::sample(&"c".repeat(64), "/x")
     }
 
     #[test]
