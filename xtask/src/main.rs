@@ -17,8 +17,9 @@ usage: cargo xtask <command>
 commands:
   test                 fmt check, clippy -D warnings, unit tests, then the privileged tests (as root)
   run [WHARFD ARGS]    build wharfd, start it in a throwaway network namespace, Ctrl-C cleans up
-  bench [--with-dockerd]
-                       start-up and memory benchmarks (side by side with dockerd when installed)
+  bench [--with-dockerd] [--runs N] [--only WORD]
+                       start-up, memory, image and network benchmarks (side by side with
+                       dockerd when installed)
 ";
 
 fn main() -> ExitCode {

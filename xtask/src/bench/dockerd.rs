@@ -14,7 +14,7 @@ use tempfile::TempDir;
 
 use super::engine::{Engine, Launcher, Running, Start};
 use super::wharfd::field;
-use super::{interrupt, procs};
+use super::{interrupt, procs, scratch};
 
 /// The recipe at `recipe` (the `peer-dockerd` directory).
 pub struct Dockerd {
@@ -43,14 +43,16 @@ impl Engine for Dockerd {
         "dockerd"
     }
 
-    fn start(&self, how: &Start) -> Result<Box<dyn Running>> {
+    fn start(&self, how: &Start, data_root: Option<&Path>) -> Result<Box<dyn Running>> {
         ensure!(
             how.launcher == Launcher::Recipe,
             "dockerd is only launched by its recipe"
         );
-        let state = tempfile::Builder::new()
-            .prefix("wharf-bench-dockerd-")
-            .tempdir()?;
+        ensure!(
+            data_root.is_none(),
+            "dockerd starts on a fresh data root only (the recipe's FRESH=1)"
+        );
+        let state = scratch::tempdir("wharf-bench-dockerd-")?;
         // The guard exists before the recipe runs: whatever `start` leaves, `stop` removes.
         let mut d = Instance {
             script: self.recipe.join("dockerd.sh"),

@@ -19,13 +19,26 @@ pub enum Launcher {
     Recipe,
 }
 
-/// One way of starting an engine: its launcher and the flags it gets on top of its defaults.
+/// What a daemon finds in its data root when it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Data {
+    /// A fresh, empty data root.
+    Fresh,
+    /// The data root seeded once per bench run with 10 000 small images (see `assets`),
+    /// reused by every start: each is a restart on a full store.
+    Images10k,
+}
+
+/// One way of starting an engine: its launcher, the flags it gets on top of its defaults and
+/// the data root it starts on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Start {
     /// How it is launched and timed.
     pub launcher: Launcher,
     /// Extra daemon flags (both daemons take dockerd's flag names).
     pub args: &'static [&'static str],
+    /// Its data root.
+    pub data: Data,
 }
 
 /// A daemon implementation the scenarios can start.
@@ -33,9 +46,10 @@ pub trait Engine {
     /// Its column header: `wharfd`, `dockerd`.
     fn name(&self) -> &'static str;
 
-    /// Starts one daemon cold (fresh network namespace, fresh state) and returns once it has
+    /// Starts one daemon cold (fresh network namespace, fresh state — or, for
+    /// [`Data::Images10k`], the existing data root `data_root`) and returns once it has
     /// answered `/_ping`; dropping the result stops it and removes what it made.
-    fn start(&self, how: &Start) -> Result<Box<dyn Running>>;
+    fn start(&self, how: &Start, data_root: Option<&Path>) -> Result<Box<dyn Running>>;
 }
 
 /// A daemon that is up; dropping it stops it (SIGTERM, then waits) and removes its namespace
@@ -48,9 +62,5 @@ pub trait Running {
     fn pid(&self) -> Pid;
 
     /// Its API socket, for scenarios that drive it (image load, `docker run`...).
-    #[allow(
-        dead_code,
-        reason = "for the scenarios that drive the daemon, next issues"
-    )]
     fn socket(&self) -> &Path;
 }

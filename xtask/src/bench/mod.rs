@@ -1,17 +1,26 @@
-//! `cargo xtask bench [--with-dockerd] [--runs N]`: start-up time and idle memory of `wharfd`,
-//! side by side with dockerd when Debian's `docker.io` is installed.
+//! `cargo xtask bench [--with-dockerd] [--runs N] [--only WORD] [--no-scratch-fs]`: start-up
+//! time and idle memory of `wharfd` (issue 2), image load, list, untag and lookup (issue 3),
+//! and bridge and endpoint latencies (issue 4), side by side with dockerd when Debian's
+//! `docker.io` is installed and the comparison means something.
 //!
 //! Every daemon starts cold in a network namespace created for it, with its state in a fresh
 //! temp dir, and is stopped (SIGTERM, by PID) and its namespace removed before the next one,
 //! also on failure or Ctrl-C. dockerd is run by the peer recipe beside the clone
-//! (`../shared/reference/peer-dockerd/`), never in the host's namespace.
+//! (`../shared/reference/peer-dockerd/`), never in the host's namespace. The network example
+//! runs in a namespace of its own too. Fixtures, helper programs and the seeded store are
+//! [`assets`]; everything is written to a file system mounted for the run ([`scratch`]).
 
+mod assets;
+mod client;
 mod dockerd;
 mod engine;
 mod interrupt;
+mod notes;
+mod probe;
 mod procs;
 mod report;
 mod scenario;
+mod scratch;
 mod stats;
 mod wharfd;
 
@@ -22,21 +31,30 @@ use std::process::Command;
 use anyhow::{Context, Result, bail, ensure};
 
 use crate::{cargo, packages, run_checked, workspace_root};
-use engine::{Engine, Launcher, Start};
+use assets::Assets;
+use engine::{Data, Engine, Launcher, Start};
+use probe::Probe;
 use report::Row;
-use scenario::{ALL, Metric};
-use stats::Stats;
+use scenario::{ALL, Metric, Scenario};
+use stats::{Series, Stats};
 
-const USAGE: &str = "usage: cargo xtask bench [--with-dockerd] [--runs N]
+const USAGE: &str =
+    "usage: cargo xtask bench [--with-dockerd] [--runs N] [--only WORD] [--no-scratch-fs]
 
   --with-dockerd   install Debian's docker.io first (by the peer recipe's install.sh, which
                    keeps the package from starting dockerd on the host) to compare with it
-  --runs N         cold starts per start-up figure (default 10)";
+  --runs N         cold starts per start-up figure (default 10); the heavier rows take
+                   fewer (3 or 5), never more than N
+  --only WORD      only the rows whose name contains WORD (repeatable)
+  --no-scratch-fs  write to $TMPDIR instead of a fresh loop-mounted ext4 file system (see
+                   xtask/src/bench/scratch.rs for why the figures then vary more)";
 
 /// The command line.
 struct Options {
     with_dockerd: bool,
     runs: usize,
+    only: Vec<String>,
+    scratch_fs: bool,
 }
 
 impl Options {
@@ -44,6 +62,8 @@ impl Options {
         let mut o = Options {
             with_dockerd: false,
             runs: 10,
+            only: Vec::new(),
+            scratch_fs: true,
         };
         let mut args = args.iter();
         while let Some(a) = args.next() {
@@ -54,6 +74,10 @@ impl Options {
                     o.runs = n.parse().with_context(|| format!("--runs {n}"))?;
                     ensure!(o.runs > 0, "--runs must be at least 1");
                 }
+                "--no-scratch-fs" => o.scratch_fs = false,
+                "--only" => o
+                    .only
+                    .push(args.next().context("--only needs a word")?.clone()),
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -74,13 +98,35 @@ pub fn main(args: &[String]) -> Result<()> {
     );
     interrupt::install()?;
     procs::become_subreaper()?;
-    packages::ensure(&["iproute2", "util-linux"])?;
+    packages::ensure(&[
+        "iproute2",
+        "util-linux",
+        "nftables",
+        "busybox-static",
+        "tar",
+        "e2fsprogs",
+        "mount",
+    ])?;
+    // Declared first, dropped last: unmounted once every daemon and the assets are gone.
+    let scratch = if opts.scratch_fs {
+        let fs = scratch::ScratchFs::mount().context(
+            "making the scratch file system (--no-scratch-fs writes to $TMPDIR instead)",
+        )?;
+        eprintln!(
+            "xtask bench: writing to a scratch ext4 file system on {}",
+            fs.path().display()
+        );
+        Some(fs)
+    } else {
+        None
+    };
 
     let recipe = recipe_dir();
     if opts.with_dockerd && find_dockerd().is_none() {
         install_dockerd(recipe.as_deref())?;
     }
     run_checked(cargo().args(["build", "--release", "-p", "daemon", "--bin", "wharfd"]))?;
+    let assets = Assets::build()?;
     interrupt::check()?;
 
     let bin = workspace_root().join("target/release/wharfd");
@@ -96,16 +142,29 @@ pub fn main(args: &[String]) -> Result<()> {
         (None, _) => Peer::Missing,
     };
 
-    let rows = run(&engines, opts.runs, !matches!(peer, Peer::Dockerd(_)))?;
+    let alone = !matches!(peer, Peer::Dockerd(_));
+    let scenarios: Vec<&'static Scenario> = ALL
+        .iter()
+        .filter(|s| !(alone && s.needs_peer))
+        .filter(|s| opts.only.is_empty() || opts.only.iter().any(|w| s.name.contains(w.as_str())))
+        .collect();
+    ensure!(!scenarios.is_empty(), "--only matched no row");
+    let rows = run(&engines, &scenarios, opts.runs, &assets)?;
     let names: Vec<&str> = engines.iter().map(|e| e.name()).collect();
     println!();
     println!("{}", host_line(&peer));
     println!();
     print!("{}", report::render(&names, &rows));
     println!();
-    print!("{}", report::targets(&rows));
+    print!("{}", report::targets(&names, &rows));
     println!();
-    print_notes(&peer, recipe_overhead(&rows));
+    let how = notes::How {
+        peer: &peer,
+        recipe_overhead: recipe_overhead(&rows),
+        runs: opts.runs,
+        scratch_fs: scratch.is_some(),
+    };
+    notes::print(&how, &rows, &assets);
     Ok(())
 }
 
@@ -119,43 +178,99 @@ enum Peer {
     Missing,
 }
 
-/// Measures every scenario on every engine taking part; a measurement shared by several rows
-/// (same engine, metric and start) is taken once.
-fn run(engines: &[Box<dyn Engine>], runs: usize, alone: bool) -> Result<Vec<Row>> {
-    let mut memo: HashMap<(&'static str, Metric, Start), Stats> = HashMap::new();
+/// The figures of each (engine, probe, start) measured so far.
+type Memo = HashMap<(&'static str, Probe, Start), HashMap<Metric, Stats>>;
+
+/// Measures every scenario on every engine taking part; a run shared by several rows (same
+/// engine, probe and start) is taken once, and gives each of them its figure. The engines of a
+/// row are measured in rounds, one run of each per round, so that a machine whose speed drifts
+/// affects them alike.
+fn run(
+    engines: &[Box<dyn Engine>],
+    scenarios: &[&'static Scenario],
+    runs: usize,
+    assets: &Assets,
+) -> Result<Vec<Row>> {
+    let mut memo: Memo = HashMap::new();
     let mut rows = Vec::new();
-    for scenario in ALL.iter().filter(|s| !(alone && s.needs_peer)) {
-        let mut cells = Vec::new();
-        for engine in engines {
-            let Some(how) = scenario.start_for(engine.name()) else {
-                cells.push(None);
-                continue;
-            };
-            let key = (engine.name(), scenario.metric, *how);
-            let stats = match memo.get(&key) {
-                Some(s) => *s,
-                None => {
-                    let n = scenario.metric.runs(runs);
-                    eprint!(
-                        "xtask bench: {} / {} ({n} cold starts)",
-                        scenario.name,
-                        engine.name()
-                    );
-                    let s = stats::measure(n, |_| {
-                        eprint!(".");
-                        scenario.metric.sample(engine.as_ref(), how)
-                    })
-                    .with_context(|| format!("{}, {}", scenario.name, engine.name()))?;
-                    eprintln!(" {}", s.show(scenario.metric.unit()));
-                    memo.insert(key, s);
-                    s
-                }
-            };
-            cells.push(Some(stats));
+    for &scenario in scenarios {
+        let probe = scenario.metric.probe();
+        let todo: Vec<(&dyn Engine, &Start)> = engines
+            .iter()
+            .filter_map(|e| Some((e.as_ref(), scenario.start_for(e.name())?)))
+            .filter(|(e, how)| !memo.contains_key(&(e.name(), probe, **how)))
+            .collect();
+        if !todo.is_empty() {
+            measure(scenario, &todo, runs, assets, &mut memo)?;
         }
+        let cells = engines
+            .iter()
+            .map(|e| {
+                let Some(how) = scenario.start_for(e.name()) else {
+                    return Ok(None);
+                };
+                memo[&(e.name(), probe, *how)]
+                    .get(&scenario.metric)
+                    .copied()
+                    .map(Some)
+                    .with_context(|| format!("{probe:?} gave no figure for {:?}", scenario.metric))
+            })
+            .collect::<Result<Vec<_>>>()?;
         rows.push(Row { scenario, cells });
     }
     Ok(rows)
+}
+
+/// Takes `scenario`'s runs for the engines in `todo`, in rounds, and records each engine's
+/// figures in `memo`.
+fn measure(
+    scenario: &Scenario,
+    todo: &[(&dyn Engine, &Start)],
+    runs: usize,
+    assets: &Assets,
+    memo: &mut Memo,
+) -> Result<()> {
+    let probe = scenario.metric.probe();
+    let n = probe.runs(runs);
+    let what = if probe.starts_daemon() {
+        "cold starts"
+    } else {
+        "runs"
+    };
+    for (_, how) in todo {
+        probe.prepare(how, assets)?;
+    }
+    let names: Vec<&str> = todo.iter().map(|(e, _)| e.name()).collect();
+    eprint!(
+        "xtask bench: {} / {} ({n} {what}{})",
+        scenario.name.trim(),
+        names.join(" + "),
+        if names.len() > 1 { " each" } else { "" }
+    );
+    let mut series: Vec<Series<Metric>> = todo.iter().map(|_| Series::new()).collect();
+    for _ in 0..n {
+        for ((engine, how), s) in todo.iter().zip(&mut series) {
+            eprint!(".");
+            let figures = probe
+                .sample(*engine, how, assets)
+                .with_context(|| format!("{}, {}", scenario.name.trim(), engine.name()))?;
+            s.push(figures);
+        }
+    }
+    let mut shown = Vec::new();
+    for ((engine, how), s) in todo.iter().zip(series) {
+        let figures = s.summarise()?;
+        if let Some(f) = figures.get(&scenario.metric) {
+            shown.push(format!(
+                "{} {}",
+                engine.name(),
+                f.show(scenario.metric.unit())
+            ));
+        }
+        memo.insert((engine.name(), probe, **how), figures);
+    }
+    eprintln!(" {}", shown.join(", "));
+    Ok(())
 }
 
 /// The peer recipe beside the clone, as CI lays it out too.
@@ -220,6 +335,7 @@ fn recipe_overhead(rows: &[Row]) -> Option<f64> {
         let how = Start {
             launcher,
             args: &[],
+            data: Data::Fresh,
         };
         rows.iter()
             .find(|r| {
@@ -229,42 +345,4 @@ fn recipe_overhead(rows: &[Row]) -> Option<f64> {
             .map(|s| s.median)
     };
     Some(wharfd_ready(Launcher::Recipe)? - wharfd_ready(Launcher::Direct)?)
-}
-
-fn print_notes(peer: &Peer, recipe_overhead: Option<f64>) {
-    println!("how the figures are taken (median (min-max) of cold starts):");
-    println!(
-        "- wharfd: spawned by `nsenter --net` in a fresh namespace with a fresh data root, \
-         timed from spawn to the first OK of GET /_ping, polled from Rust every 0.5 ms."
-    );
-    println!(
-        "- idle RSS: VmRSS summed over the daemon and all its descendants after 1 s idle \
-         (dockerd: dockerd + containerd); 1 MB = 1024 kB."
-    );
-    match peer {
-        Peer::Dockerd(_) => {
-            println!(
-                "- dockerd: the recipe's `dockerd.sh start` (FRESH=1, fresh STATE, own netns). \
-                 Its ping_ms runs from before `ip netns exec ... ns-init.sh` (a shell that \
-                 re-mounts the cgroup hierarchies) to curl's first OK, polled every 5 ms, in \
-                 whole ms: it includes the launcher's and the poller's own cost."
-            );
-            println!(
-                "- \"both by the recipe\" times wharfd exactly that way (its dockerd column is the \
-                 same samples as the first row), for a like-for-like ratio.{}",
-                recipe_overhead.map_or_else(String::new, |ms| format!(
-                    " The recipe's launcher and poller add ~{ms:.0} ms here."
-                ))
-            );
-        }
-        Peer::NoRecipe => println!(
-            "- dockerd is installed but the peer recipe is not at \
-             ../shared/reference/peer-dockerd beside the clone: no comparison."
-        ),
-        Peer::Missing => println!(
-            "- no dockerd column: Debian's docker.io is not installed. `cargo xtask bench \
-             --with-dockerd` installs it (by the peer recipe's install.sh, which never lets it \
-             start on the host) and adds the comparison."
-        ),
-    }
 }

@@ -1,7 +1,7 @@
 //! The printed result: one row per scenario, one column per engine, the peer's ratio to wharfd,
-//! then the issue's targets and how each figure was taken.
+//! then the issues' targets and how each figure was taken.
 
-use super::scenario::Scenario;
+use super::scenario::{ALL, Scenario, Target};
 use super::stats::Stats;
 
 /// One measured row: the scenario and each engine's figure (`None`: not measured).
@@ -75,23 +75,86 @@ pub fn render(engines: &[&str], rows: &[Row]) -> String {
     table(&lines)
 }
 
-/// The issue's targets against wharfd's medians, PASS or MISS.
-pub fn targets(rows: &[Row]) -> String {
+/// The issues' targets against wharfd's medians, PASS or MISS (`-` when the figure a target
+/// compares with was not measured, such as dockerd's without `--with-dockerd`).
+pub fn targets(engines: &[&str], rows: &[Row]) -> String {
     let mut lines = vec![vec![
-        "target (issue 2)".to_string(),
+        "target".to_string(),
+        "issue".to_string(),
         "wharfd".to_string(),
         "result".to_string(),
     ]];
+    let peer = engines.iter().position(|e| *e == "dockerd");
     for row in rows {
-        let (Some(max), Some(Some(w))) = (row.scenario.target, row.cells.first()) else {
+        let Some(Some(w)) = row.cells.first() else {
             continue;
         };
         let unit = row.scenario.metric.unit();
-        lines.push(vec![
-            format!("{}: <= {max} {}", row.scenario.name, unit.label()),
-            unit.show(w.median),
-            if w.median <= max { "PASS" } else { "MISS" }.to_string(),
-        ]);
+        let name = row.scenario.name.trim();
+        for target in row.scenario.targets {
+            let (goal, figure, ok) = match *target {
+                Target::AtMost(max) => (
+                    format!("<= {} {}", unit.number(max), unit.label()),
+                    unit.show(w.median),
+                    Some(w.median <= max),
+                ),
+                Target::Below(max) => (
+                    format!("< {} {}", unit.number(max), unit.label()),
+                    unit.show(w.median),
+                    Some(w.median < max),
+                ),
+                Target::FasterThanPeer(factor) => {
+                    let d = peer.and_then(|i| row.cells.get(i).copied().flatten());
+                    (
+                        format!(">= {factor}x faster than dockerd"),
+                        d.map_or_else(
+                            || "no dockerd figure".to_string(),
+                            |d| unit.ratio(w.median, d.median),
+                        ),
+                        d.map(|d| d.median >= factor * w.median),
+                    )
+                }
+                Target::WithinOf(factor, metric) => {
+                    let other = rows
+                        .iter()
+                        .find(|r| r.scenario.metric == metric)
+                        .and_then(|r| r.cells.first().copied().flatten().map(|s| (r, s)));
+                    match other {
+                        Some((r, o)) => (
+                            format!("<= {factor}x {}", r.scenario.name.trim()),
+                            format!(
+                                "{:.2}x ({} vs {})",
+                                w.median / o.median,
+                                unit.show(w.median),
+                                unit.show(o.median)
+                            ),
+                            Some(w.median <= factor * o.median),
+                        ),
+                        None => (
+                            format!(
+                                "<= {factor}x {}",
+                                ALL.iter()
+                                    .find(|s| s.metric == metric)
+                                    .map_or("another row", |s| s.name.trim())
+                            ),
+                            "not measured".to_string(),
+                            None,
+                        ),
+                    }
+                }
+            };
+            lines.push(vec![
+                format!("{name}: {goal}"),
+                row.scenario.issue.to_string(),
+                figure,
+                match ok {
+                    Some(true) => "PASS",
+                    Some(false) => "MISS",
+                    None => "-",
+                }
+                .to_string(),
+            ]);
+        }
     }
     table(&lines)
 }
@@ -99,7 +162,7 @@ pub fn targets(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::scenario::ALL;
+    use crate::bench::scenario::{Fixture, Metric};
 
     #[test]
     fn rows_show_medians_ranges_and_ratios() {
@@ -113,7 +176,43 @@ mod tests {
         assert!(out.contains("7.0 ms (6.0-8.0)"), "{out}");
         assert!(out.contains("310 ms (300-320)"), "{out}");
         assert!(out.contains("44x faster"), "{out}");
-        let t = targets(&rows);
+        let t = targets(&["wharfd", "dockerd"], &rows);
         assert!(t.contains("PASS"), "{t}");
+    }
+
+    #[test]
+    fn relative_targets_compare_with_the_peer_and_other_rows() {
+        let row = |metric: Metric| {
+            ALL.iter()
+                .find(|s| s.metric == metric)
+                .expect("the row exists")
+        };
+        let big = row(Metric::Load(Fixture::Big));
+        let rows = [
+            Row {
+                scenario: big,
+                cells: vec![Stats::of(&[300.0]), Stats::of(&[900.0])],
+            },
+            Row {
+                scenario: row(Metric::TarExtract),
+                cells: vec![Stats::of(&[200.0]), None],
+            },
+        ];
+        let t = targets(&["wharfd", "dockerd"], &rows);
+        let line = |needle: &str| {
+            t.lines()
+                .find(|l| l.contains(needle))
+                .unwrap_or_else(|| panic!("no {needle} in\n{t}"))
+                .to_string()
+        };
+        assert!(line("3.0x faster").ends_with("PASS"), "{t}");
+        assert!(line("1.50x (300 ms vs 200 ms)").ends_with("MISS"), "{t}");
+        let alone = [Row {
+            scenario: big,
+            cells: vec![Stats::of(&[300.0])],
+        }];
+        let t = targets(&["wharfd"], &alone);
+        assert!(t.contains("no dockerd figure"), "{t}");
+        assert!(t.contains("not measured"), "{t}");
     }
 }

@@ -1,57 +1,88 @@
-//! The benchmark scenarios: one table row each. A later issue adds its row to [`ALL`] (and,
-//! when it measures something new, a [`Metric`] variant with its one-sample function).
+//! The benchmark scenarios: one table row each. A later issue adds its rows to [`ALL`] (and,
+//! when it measures something new, a [`Metric`] variant and the [`Probe`] that takes it).
 
-use std::time::Duration;
-
-use anyhow::Result;
-
-use super::engine::{Engine, Launcher, Start};
+use super::engine::{Data, Launcher, Start};
+use super::probe::Probe;
 use super::stats::Unit;
-use super::{interrupt, procs};
 
-/// How long a daemon sits idle before its memory is read.
-const IDLE: Duration = Duration::from_secs(1);
-/// Cold starts behind each idle-memory figure (each costs [`IDLE`]).
-const RSS_RUNS: usize = 3;
+/// A test image the image scenarios load (written by `testkit`'s `wharf-fixtures`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Fixture {
+    /// `busybox:latest`: one layer, Debian's static busybox and its applet links.
+    Busybox,
+    /// `layered:1`: busybox plus three layers with whiteouts, links and a setuid file.
+    Layered,
+    /// `big:1`: busybox plus a layer of about 100 MB sampled from the host's `/usr`.
+    Big,
+}
 
-/// What a scenario measures; each sample is one cold start of a daemon.
+/// What a row measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
     /// From launch to the first `OK` from `/_ping`.
     Ready,
-    /// Resident memory of the daemon's process tree after [`IDLE`] of idleness.
+    /// Resident memory of the daemon's process tree after a second of idleness.
     IdleRss,
+    /// `docker load -i` of a fixture, by the real CLI, on a daemon with no images.
+    Load(Fixture),
+    /// A plain `tar -x` of the big fixture's large layer into an empty directory (taken in
+    /// the same runs as the big load, right before each).
+    TarExtract,
+    /// `docker images` with 1 000 tags (of one image) stored.
+    ImagesList,
+    /// `docker rmi` of those 1 000 tags, in one command.
+    RmiTags,
+    /// Finding an image by a unique ID prefix among 100 000, in the index alone.
+    PrefixLookup,
+    /// The same lookups through the store's name resolution, as `docker image inspect` does.
+    PrefixResolve,
+    /// The network step's bridge set-up: `docker0`, forwarding, state files, nftables table.
+    BridgeSetup,
+    /// Connecting a container's network namespace to the bridge.
+    Attach,
+    /// Disconnecting it.
+    Detach,
+    /// Connecting one while the previous one's veth is still being deleted.
+    AttachBusy,
 }
 
 impl Metric {
     /// The unit of its samples.
     pub fn unit(self) -> Unit {
         match self {
-            Metric::Ready => Unit::Ms,
             Metric::IdleRss => Unit::Mb,
+            Metric::PrefixLookup | Metric::PrefixResolve => Unit::Us,
+            _ => Unit::Ms,
         }
     }
 
-    /// How many samples make one figure, given the requested number of cold starts.
-    pub fn runs(self, cold_starts: usize) -> usize {
+    /// What one run does to take it (one run may give several metrics).
+    pub fn probe(self) -> Probe {
         match self {
-            Metric::Ready => cold_starts,
-            Metric::IdleRss => RSS_RUNS.min(cold_starts),
-        }
-    }
-
-    /// One sample: starts a daemon of `engine` as `how` says, measures, stops it.
-    pub fn sample(self, engine: &dyn Engine, how: &Start) -> Result<f64> {
-        let daemon = engine.start(how)?;
-        match self {
-            Metric::Ready => Ok(daemon.ready().as_secs_f64() * 1000.0),
-            Metric::IdleRss => {
-                interrupt::sleep(IDLE)?;
-                let (kb, _) = procs::rss_tree_kb(daemon.pid())?;
-                Ok(kb as f64 / 1024.0)
+            Metric::Ready => Probe::Ready,
+            Metric::IdleRss => Probe::IdleRss,
+            Metric::Load(f) => Probe::Load(f),
+            Metric::TarExtract => Probe::Load(Fixture::Big),
+            Metric::ImagesList | Metric::RmiTags => Probe::Tags,
+            Metric::PrefixLookup | Metric::PrefixResolve => Probe::Prefix,
+            Metric::BridgeSetup | Metric::Attach | Metric::Detach | Metric::AttachBusy => {
+                Probe::Endpoints
             }
         }
     }
+}
+
+/// A goal an issue sets for wharfd's median.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// At most this much, in the metric's unit.
+    AtMost(f64),
+    /// Less than this much, in the metric's unit.
+    Below(f64),
+    /// At least this many times faster than dockerd (median over median).
+    FasterThanPeer(f64),
+    /// At most this many times wharfd's median of the row measuring that metric.
+    WithinOf(f64, Metric),
 }
 
 /// One row of the table.
@@ -59,12 +90,15 @@ impl Metric {
 pub struct Scenario {
     /// The row's label.
     pub name: &'static str,
+    /// The issue that asked for it.
+    pub issue: u8,
     /// What is measured.
     pub metric: Metric,
-    /// How each engine (by name) is started for it; an engine not listed shows `-`.
+    /// How each engine (by name) is started for it; an engine not listed shows `-`. Rows that
+    /// start no daemon (a tool of their own) list `wharfd` only, with [`DIRECT`].
     pub starts: &'static [(&'static str, Start)],
-    /// The most wharfd's median may be (issue 2's targets), when the row has a target.
-    pub target: Option<f64>,
+    /// The issue's targets for wharfd's median.
+    pub targets: &'static [Target],
     /// Only worth running next to a peer (it exists to make the comparison fair).
     pub needs_peer: bool,
 }
@@ -79,28 +113,37 @@ impl Scenario {
     }
 }
 
-const DIRECT: Start = Start {
+/// xtask's own launcher, default flags, a fresh data root.
+pub const DIRECT: Start = Start {
     launcher: Launcher::Direct,
     args: &[],
+    data: Data::Fresh,
 };
 const RECIPE: Start = Start {
     launcher: Launcher::Recipe,
     args: &[],
+    data: Data::Fresh,
 };
 const NO_BRIDGE: &[&str] = &["--bridge=none"];
+/// Each engine its usual way: wharfd by xtask, dockerd by its recipe.
+const BOTH: &[(&str, Start)] = &[("wharfd", DIRECT), ("dockerd", RECIPE)];
+/// wharfd alone (rows without a comparable dockerd figure, or without a daemon at all).
+const WHARFD: &[(&str, Start)] = &[("wharfd", DIRECT)];
 
-/// Every scenario, in table order. Identical (engine, metric, start) measurements are taken
-/// once and shared between rows.
+/// Every scenario, in table order. Identical (engine, probe, start) runs are taken once and
+/// shared between rows.
 pub const ALL: &[Scenario] = &[
     Scenario {
         name: "ready, default settings",
+        issue: 2,
         metric: Metric::Ready,
-        starts: &[("wharfd", DIRECT), ("dockerd", RECIPE)],
-        target: Some(50.0),
+        starts: BOTH,
+        targets: &[Target::AtMost(50.0)],
         needs_peer: false,
     },
     Scenario {
         name: "ready, --bridge=none",
+        issue: 2,
         metric: Metric::Ready,
         starts: &[
             (
@@ -118,21 +161,162 @@ pub const ALL: &[Scenario] = &[
                 },
             ),
         ],
-        target: None,
+        targets: &[],
         needs_peer: false,
     },
     Scenario {
         name: "ready, both by the recipe (curl/5ms)",
+        issue: 2,
         metric: Metric::Ready,
         starts: &[("wharfd", RECIPE), ("dockerd", RECIPE)],
-        target: None,
+        targets: &[],
         needs_peer: true,
     },
     Scenario {
         name: "idle RSS, default settings",
+        issue: 2,
         metric: Metric::IdleRss,
-        starts: &[("wharfd", DIRECT), ("dockerd", RECIPE)],
-        target: Some(15.0),
+        starts: BOTH,
+        targets: &[Target::AtMost(15.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker load: busybox (1 layer)",
+        issue: 3,
+        metric: Metric::Load(Fixture::Busybox),
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker load: multi-layer (4 layers)",
+        issue: 3,
+        metric: Metric::Load(Fixture::Layered),
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker load: ~100 MB (/usr sample)",
+        issue: 3,
+        metric: Metric::Load(Fixture::Big),
+        starts: BOTH,
+        targets: &[
+            Target::FasterThanPeer(2.0),
+            Target::WithinOf(1.2, Metric::TarExtract),
+        ],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "  plain tar -x of its /usr layer, same runs",
+        issue: 3,
+        metric: Metric::TarExtract,
+        starts: WHARFD,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker images, 1000 tags",
+        issue: 3,
+        metric: Metric::ImagesList,
+        starts: BOTH,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker rmi of 1000 tags, one command",
+        issue: 3,
+        metric: Metric::RmiTags,
+        starts: BOTH,
+        targets: &[Target::AtMost(500.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "prefix lookup among 100k IDs (index)",
+        issue: 3,
+        metric: Metric::PrefixLookup,
+        starts: WHARFD,
+        targets: &[Target::Below(10.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "prefix lookup among 100k IDs (resolve)",
+        issue: 3,
+        metric: Metric::PrefixResolve,
+        starts: WHARFD,
+        targets: &[Target::Below(10.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "ready, 10k images stored",
+        issue: 3,
+        metric: Metric::Ready,
+        starts: &[(
+            "wharfd",
+            Start {
+                data: Data::Images10k,
+                ..DIRECT
+            },
+        )],
+        targets: &[Target::AtMost(100.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "bridge set-up (network step, incl. nft)",
+        issue: 4,
+        metric: Metric::BridgeSetup,
+        starts: WHARFD,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "endpoint attach",
+        issue: 4,
+        metric: Metric::Attach,
+        starts: WHARFD,
+        targets: &[Target::AtMost(5.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "endpoint detach",
+        issue: 4,
+        metric: Metric::Detach,
+        starts: WHARFD,
+        targets: &[Target::AtMost(5.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "endpoint attach, right after a detach",
+        issue: 4,
+        metric: Metric::AttachBusy,
+        starts: WHARFD,
+        targets: &[],
         needs_peer: false,
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_targets_name_a_measured_row() {
+        for s in ALL {
+            for t in s.targets {
+                if let Target::WithinOf(_, m) = t {
+                    assert!(ALL.iter().any(|r| r.metric == *m), "{}", s.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rows_without_a_daemon_are_wharfd_only() {
+        for s in ALL {
+            if !s.metric.probe().starts_daemon() {
+                assert_eq!(s.starts.len(), 1, "{}", s.name);
+                assert_eq!(s.start_for("wharfd"), Some(&DIRECT), "{}", s.name);
+            }
+        }
+    }
+}

@@ -1,12 +1,17 @@
 //! Series of samples and their summary (median, min, max), with the unit they are in.
 
-use anyhow::Result;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use anyhow::{Result, ensure};
 
 /// What a sample measures, which decides how it is printed and compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unit {
     /// Milliseconds; less is faster.
     Ms,
+    /// Microseconds; less is faster.
+    Us,
     /// Megabytes (MiB, 1024 kB); less is smaller.
     Mb,
 }
@@ -21,15 +26,18 @@ impl Unit {
     pub fn number(self, value: f64) -> String {
         if value >= 100.0 {
             format!("{value:.0}")
-        } else {
+        } else if value >= 1.0 {
             format!("{value:.1}")
+        } else {
+            format!("{value:.2}")
         }
     }
 
-    /// `ms` or `MB`.
+    /// `ms`, `µs` or `MB`.
     pub fn label(self) -> &'static str {
         match self {
             Unit::Ms => "ms",
+            Unit::Us => "µs",
             Unit::Mb => "MB",
         }
     }
@@ -37,7 +45,7 @@ impl Unit {
     /// How a peer compares with wharfd, e.g. "6.1x faster" or "1.2x larger".
     pub fn ratio(self, wharfd: f64, peer: f64) -> String {
         let (better, worse) = match self {
-            Unit::Ms => ("faster", "slower"),
+            Unit::Ms | Unit::Us => ("faster", "slower"),
             Unit::Mb => ("smaller", "larger"),
         };
         if wharfd <= 0.0 || peer <= 0.0 {
@@ -100,11 +108,47 @@ impl Stats {
     }
 }
 
-/// Takes `runs` samples (`sample` gets the run's index) and summarises them; the first error
-/// ends the series.
-pub fn measure(runs: usize, mut sample: impl FnMut(usize) -> Result<f64>) -> Result<Stats> {
-    let samples = (0..runs).map(&mut sample).collect::<Result<Vec<_>>>()?;
-    Stats::of(&samples).ok_or_else(|| anyhow::anyhow!("no samples (runs = {runs})"))
+/// Series of samples by key (one sample per run for each key), summarised at the end.
+#[derive(Debug)]
+pub struct Series<K> {
+    samples: HashMap<K, Vec<f64>>,
+    runs: usize,
+}
+
+impl<K: Copy + Eq + Hash> Series<K> {
+    /// No samples yet.
+    pub fn new() -> Self {
+        Series {
+            samples: HashMap::new(),
+            runs: 0,
+        }
+    }
+
+    /// Adds one run's figures.
+    pub fn push(&mut self, figures: Vec<(K, f64)>) {
+        for (k, v) in figures {
+            self.samples.entry(k).or_default().push(v);
+        }
+        self.runs += 1;
+    }
+
+    /// Each key's summary; fails unless every run gave every key.
+    pub fn summarise(self) -> Result<HashMap<K, Stats>> {
+        ensure!(
+            !self.samples.is_empty(),
+            "no samples (runs = {})",
+            self.runs
+        );
+        ensure!(
+            self.samples.values().all(|v| v.len() == self.runs),
+            "a run did not give every figure"
+        );
+        Ok(self
+            .samples
+            .into_iter()
+            .filter_map(|(k, v)| Some((k, Stats::of(&v)?)))
+            .collect())
+    }
 }
 
 #[cfg(test)]
@@ -121,17 +165,19 @@ mod tests {
     }
 
     #[test]
-    fn measure_stops_at_the_first_error() {
-        let s = measure(3, |i| Ok(i as f64)).expect("three samples");
-        assert_eq!(s.median, 1.0);
-        let mut calls = 0;
-        let r = measure(5, |i| {
-            calls += 1;
-            anyhow::ensure!(i < 1, "run {i} failed");
-            Ok(1.0)
-        });
-        assert!(r.is_err());
-        assert_eq!(calls, 2);
+    fn series_summarise_each_key() {
+        let mut s = Series::new();
+        for i in 0..3 {
+            s.push(vec![("a", i as f64), ("b", 2.0 * i as f64)]);
+        }
+        let s = s.summarise().expect("three runs");
+        assert_eq!(s["a"].median, 1.0);
+        assert_eq!(s["b"].max, 4.0);
+        let mut gap = Series::new();
+        gap.push(vec![("a", 1.0)]);
+        gap.push(vec![]);
+        assert!(gap.summarise().is_err());
+        assert!(Series::<&str>::new().summarise().is_err());
     }
 
     #[test]
@@ -140,6 +186,7 @@ mod tests {
         assert_eq!(Unit::Ms.ratio(10.0, 300.0), "30x faster");
         assert_eq!(Unit::Mb.ratio(4.0, 2.0), "2.0x larger");
         assert_eq!(Unit::Mb.ratio(0.0, 2.0), "-");
+        assert_eq!(Unit::Us.ratio(2.0, 3.0), "1.5x faster");
     }
 
     #[test]
@@ -147,5 +194,6 @@ mod tests {
         let s = Stats::of(&[6.84, 6.1, 8.0]).expect("three samples");
         assert_eq!(s.show(Unit::Ms), "6.8 ms (6.1-8.0)");
         assert_eq!(Unit::Ms.show(312.4), "312 ms");
+        assert_eq!(Unit::Ms.show(0.274), "0.27 ms");
     }
 }

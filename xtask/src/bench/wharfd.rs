@@ -12,7 +12,7 @@ use nix::unistd::Pid;
 use tempfile::TempDir;
 
 use super::engine::{Engine, Launcher, Running, Start};
-use super::{interrupt, procs};
+use super::{interrupt, procs, scratch};
 use crate::ns::NetNs;
 
 /// How often the direct launcher polls `/_ping`.
@@ -47,8 +47,8 @@ impl Engine for Wharfd {
         "wharfd"
     }
 
-    fn start(&self, how: &Start) -> Result<Box<dyn Running>> {
-        let dir = tempfile::Builder::new().prefix("wharf-bench-").tempdir()?;
+    fn start(&self, how: &Start, data_root: Option<&Path>) -> Result<Box<dyn Running>> {
+        let dir = scratch::tempdir("wharf-bench-")?;
         let ns = NetNs::new("bench")?;
         let mut d = Instance {
             pid: None,
@@ -57,7 +57,7 @@ impl Engine for Wharfd {
             ns,
             dir,
         };
-        let args = daemon_args(d.dir.path(), how.args);
+        let args = daemon_args(d.dir.path(), data_root, how.args);
         match how.launcher {
             Launcher::Direct => d.start_direct(&self.bin, &args)?,
             Launcher::Recipe => {
@@ -72,13 +72,14 @@ impl Engine for Wharfd {
     }
 }
 
-/// wharfd's flags for a start whose state all lives in `dir`: its defaults otherwise (the
-/// config file named does not exist, so `/etc/wharf/daemon.json` is never read).
-fn daemon_args(dir: &Path, extra: &[&str]) -> Vec<String> {
+/// wharfd's flags for a start whose state all lives in `dir` (the data root too, unless
+/// `data_root` names one): its defaults otherwise (the config file named does not exist, so
+/// `/etc/wharf/daemon.json` is never read).
+fn daemon_args(dir: &Path, data_root: Option<&Path>, extra: &[&str]) -> Vec<String> {
     let p = |name: &str| dir.join(name).display().to_string();
     let mut args = vec![
         "--data-root".into(),
-        p("data"),
+        data_root.map_or_else(|| p("data"), |d| d.display().to_string()),
         "--exec-root".into(),
         p("exec"),
         "--pidfile".into(),

@@ -1,0 +1,248 @@
+//! What the image and network scenarios need besides the daemons: the fixture images, the
+//! helper programs built from the workspace, and a data root seeded with 10 000 images.
+//!
+//! xtask depends on no workspace crate: it builds `testkit`'s `wharf-fixtures` binary and the
+//! `graph` and `netdriver` examples with cargo, runs them, and reads their `key=value` lines.
+//! Everything they write lives in one temp dir, removed when the [`Assets`] drop (also on
+//! failure or Ctrl-C). Fixtures and the seeded data root are made on first use, once per run.
+
+use std::cell::OnceCell;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use anyhow::{Context, Result, bail, ensure};
+use tempfile::TempDir;
+
+use super::client::{DOCKER_CLI, Docker};
+use super::scenario::Fixture;
+use super::{interrupt, scratch};
+use crate::{cargo, run_checked, workspace_root};
+
+/// How many images the seeded data root holds.
+pub const SEEDED_IMAGES: u64 = 10_000;
+
+/// One fixture image as written: its archive, tag and expected image ID.
+#[derive(Debug)]
+pub struct FixtureImage {
+    /// The docker-archive.
+    pub path: PathBuf,
+    /// The tag it loads as.
+    pub tag: &'static str,
+    /// `sha256:…`, the same on every engine.
+    pub id: String,
+    /// The archive's size in bytes.
+    pub bytes: u64,
+}
+
+/// The fixture images and the big one's layer alone.
+#[derive(Debug)]
+pub struct Fixtures {
+    busybox: FixtureImage,
+    layered: FixtureImage,
+    big: FixtureImage,
+    /// The big image's `/usr` layer, as a plain tar.
+    pub big_layer: PathBuf,
+    /// Regular files in it.
+    pub big_layer_files: u64,
+    /// Their total size in bytes.
+    pub big_layer_content: u64,
+}
+
+impl Fixtures {
+    /// One of the images.
+    pub fn image(&self, f: Fixture) -> &FixtureImage {
+        match f {
+            Fixture::Busybox => &self.busybox,
+            Fixture::Layered => &self.layered,
+            Fixture::Big => &self.big,
+        }
+    }
+}
+
+/// The helper programs, their outputs and the temp dir that holds those.
+pub struct Assets {
+    dir: TempDir,
+    docker_config: PathBuf,
+    fixtures_bin: PathBuf,
+    seed_bin: PathBuf,
+    /// `graph`'s `prefix-bench` example.
+    pub prefix_bench: PathBuf,
+    /// `netdriver`'s `endpoint-bench` example.
+    pub endpoint_bench: PathBuf,
+    fixtures: OnceCell<Fixtures>,
+    seeded: OnceCell<PathBuf>,
+}
+
+impl Assets {
+    /// Builds the helper programs (release) and makes the temp dir; nothing is written yet.
+    pub fn build() -> Result<Assets> {
+        ensure!(
+            Path::new(DOCKER_CLI).is_file(),
+            "the image scenarios drive the real Docker CLI at {DOCKER_CLI}, which is missing"
+        );
+        run_checked(cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "testkit",
+            "--bin",
+            "wharf-fixtures",
+        ]))?;
+        run_checked(cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "graph",
+            "--example",
+            "prefix-bench",
+            "--example",
+            "seed-images",
+        ]))?;
+        run_checked(cargo().args([
+            "build",
+            "--release",
+            "-p",
+            "netdriver",
+            "--example",
+            "endpoint-bench",
+        ]))?;
+        let release = workspace_root().join("target/release");
+        let dir = scratch::tempdir("wharf-bench-assets-")?;
+        let docker_config = dir.path().join("docker-config");
+        std::fs::create_dir(&docker_config)?;
+        Ok(Assets {
+            dir,
+            docker_config,
+            fixtures_bin: release.join("wharf-fixtures"),
+            seed_bin: release.join("examples/seed-images"),
+            prefix_bench: release.join("examples/prefix-bench"),
+            endpoint_bench: release.join("examples/endpoint-bench"),
+            fixtures: OnceCell::new(),
+            seeded: OnceCell::new(),
+        })
+    }
+
+    /// The Docker CLI for the daemon on `sock`.
+    pub fn docker<'a>(&'a self, sock: &'a Path) -> Docker<'a> {
+        Docker::new(sock, &self.docker_config)
+    }
+
+    /// The fixture images, written on first use.
+    pub fn fixtures(&self) -> Result<&Fixtures> {
+        if let Some(f) = self.fixtures.get() {
+            return Ok(f);
+        }
+        let dir = self.dir.path().join("fixtures");
+        eprintln!("xtask bench: writing the fixture images (wharf-fixtures)");
+        let out = output(Command::new(&self.fixtures_bin).arg(&dir), "wharf-fixtures")?;
+        let image = |name: &str, tag: &'static str| -> Result<FixtureImage> {
+            Ok(FixtureImage {
+                path: PathBuf::from(text(&out, name)?),
+                tag,
+                id: text(&out, &format!("{name}_id"))?.to_string(),
+                bytes: number(&out, &format!("{name}_bytes"))? as u64,
+            })
+        };
+        let f = Fixtures {
+            busybox: image("busybox", "busybox:latest")?,
+            layered: image("layered", "layered:1")?,
+            big: image("big", "big:1")?,
+            big_layer: PathBuf::from(text(&out, "big_layer")?),
+            big_layer_files: number(&out, "big_layer_files")? as u64,
+            big_layer_content: number(&out, "big_layer_content_bytes")? as u64,
+        };
+        Ok(self.fixtures.get_or_init(|| f))
+    }
+
+    /// The fixture images, if a scenario used them.
+    pub fn loaded_fixtures(&self) -> Option<&Fixtures> {
+        self.fixtures.get()
+    }
+
+    /// Whether a scenario used the seeded data root.
+    pub fn is_seeded(&self) -> bool {
+        self.seeded.get().is_some()
+    }
+
+    /// A data root holding [`SEEDED_IMAGES`] images, seeded on first use.
+    pub fn seeded_root(&self) -> Result<&Path> {
+        if let Some(p) = self.seeded.get() {
+            return Ok(p);
+        }
+        let root = self.dir.path().join("seeded-root");
+        eprintln!("xtask bench: seeding a data root with {SEEDED_IMAGES} images (seed-images)");
+        let out = output(
+            Command::new(&self.seed_bin)
+                .arg(&root)
+                .arg(SEEDED_IMAGES.to_string()),
+            "seed-images",
+        )?;
+        let images = number(&out, "images")?;
+        ensure!(
+            images as u64 == SEEDED_IMAGES,
+            "seed-images stored {images} images, not {SEEDED_IMAGES}"
+        );
+        Ok(self.seeded.get_or_init(|| root))
+    }
+}
+
+/// Reads `path` through, so that a timed command finds it in the page cache: this machine
+/// kind reclaims cold page cache proactively (DAMON), and a fixture written a minute earlier
+/// may be half on disk again, which made the same load vary 4-fold between runs.
+pub fn warm(path: &Path) -> Result<()> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    std::io::copy(&mut f, &mut std::io::sink())
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(())
+}
+
+/// Runs a helper to the end in its own process group (Ctrl-C reaches xtask only, which stops
+/// once the helper is done); fails unless it exits 0. Returns its standard output.
+pub fn output(cmd: &mut Command, what: &str) -> Result<String> {
+    let out: Output = cmd
+        .env("TMPDIR", scratch::base())
+        .stdin(Stdio::null())
+        .process_group(0)
+        .output()
+        .with_context(|| format!("running {what}"))?;
+    interrupt::check()?;
+    if !out.status.success() {
+        bail!(
+            "{what} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The value of a `key=value` line.
+pub fn text<'a>(out: &'a str, key: &str) -> Result<&'a str> {
+    out.lines()
+        .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+        .map(str::trim)
+        .with_context(|| format!("no {key}= line in:\n{out}"))
+}
+
+/// The number of a `key=value` line.
+pub fn number(out: &str, key: &str) -> Result<f64> {
+    let v = text(out, key)?;
+    v.parse()
+        .with_context(|| format!("{key}={v} is not a number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_value_lines_are_read() {
+        let out = "attach_ms=0.9\nattach_ms_min=0.7\nbig=/tmp/x/big.tar\n";
+        assert_eq!(number(out, "attach_ms").expect("present"), 0.9);
+        assert_eq!(number(out, "attach_ms_min").expect("present"), 0.7);
+        assert_eq!(text(out, "big").expect("present"), "/tmp/x/big.tar");
+        assert!(number(out, "detach_ms").is_err());
+        assert!(number(out, "big").is_err());
+    }
+}

@@ -1,0 +1,167 @@
+//! The notes under the table: how each figure present was taken, in a few lines each.
+
+use super::Peer;
+use super::assets::{Assets, SEEDED_IMAGES};
+use super::client::{self, DOCKER_CLI};
+use super::probe::{ENDPOINT_ROUNDS, Probe, TAGS};
+use super::report::Row;
+use super::scenario::{Fixture, Metric};
+
+const MB: f64 = 1024.0 * 1024.0;
+
+/// How the bench ran.
+pub struct How<'a> {
+    /// Whether dockerd took part.
+    pub peer: &'a Peer,
+    /// What the recipe's launcher adds to a start-up figure, when measured.
+    pub recipe_overhead: Option<f64>,
+    /// The `--runs` asked for.
+    pub runs: usize,
+    /// Whether the runs wrote to the scratch file system.
+    pub scratch_fs: bool,
+}
+
+/// Prints the notes that apply to `rows`.
+pub fn print(how: &How, rows: &[Row], assets: &Assets) {
+    let (peer, recipe_overhead, runs) = (how.peer, how.recipe_overhead, how.runs);
+    let has = |f: &dyn Fn(Metric) -> bool| rows.iter().any(|r| f(r.scenario.metric));
+    let runs_of = |p: Probe| p.runs(runs);
+    println!(
+        "how the figures are taken: median (min-max) of the runs, each on a cold-started daemon \
+         unless said, the engines of a row taking turns run by run; runs per figure: start-up \
+         {}, idle RSS {}, loads (and tar -x) {}, 1000 tags and 100k IDs {}, endpoints {} (each \
+         {ENDPOINT_ROUNDS} rounds per pace).",
+        runs_of(Probe::Ready),
+        runs_of(Probe::IdleRss),
+        runs_of(Probe::Load(Fixture::Big)),
+        runs_of(Probe::Tags),
+        runs_of(Probe::Endpoints),
+    );
+    if how.scratch_fs {
+        println!(
+            "- all state (data roots, fixtures, extracted trees) is written to a fresh ext4 file \
+             system (mkfs defaults, journalled) loop-mounted from a sparse file for this run: \
+             the root file system here has no journal, so ext4 checks every inode it hands out \
+             for a recent deletion, which made the same load or tar -x vary 4-fold with what \
+             had just been deleted."
+        );
+    } else {
+        println!(
+            "- --no-scratch-fs: state is written under $TMPDIR; on a root file system without a \
+             journal, loads and tar -x vary several-fold with what was deleted just before."
+        );
+    }
+    println!(
+        "- wharfd: spawned by `nsenter --net` in a fresh namespace with a fresh data root, \
+         timed from spawn to the first OK of GET /_ping, polled from Rust every 0.5 ms."
+    );
+    if has(&|m| m == Metric::IdleRss) {
+        println!(
+            "- idle RSS: VmRSS summed over the daemon and all its descendants after 1 s idle \
+             (dockerd: dockerd + containerd); 1 MB = 1024 kB."
+        );
+    }
+    match peer {
+        Peer::Dockerd(_) => {
+            println!(
+                "- dockerd: the recipe's `dockerd.sh start` (FRESH=1, fresh STATE, own netns, \
+                 overlay2). Its ping_ms runs from before `ip netns exec ... ns-init.sh` (a \
+                 shell that re-mounts the cgroup hierarchies) to curl's first OK, polled every \
+                 5 ms, in whole ms: it includes the launcher's and the poller's own cost."
+            );
+            println!(
+                "- \"both by the recipe\" times wharfd exactly that way (its dockerd column is the \
+                 same samples as the first row), for a like-for-like ratio.{}",
+                recipe_overhead.map_or_else(String::new, |ms| format!(
+                    " The recipe's launcher and poller add ~{ms:.0} ms here."
+                ))
+            );
+        }
+        Peer::NoRecipe => println!(
+            "- dockerd is installed but the peer recipe is not at \
+             ../shared/reference/peer-dockerd beside the clone: no comparison."
+        ),
+        Peer::Missing => println!(
+            "- no dockerd column: Debian's docker.io is not installed. `cargo xtask bench \
+             --with-dockerd` installs it (by the peer recipe's install.sh, which never lets it \
+             start on the host) and adds the comparison."
+        ),
+    }
+    let images = has(&|m| matches!(m, Metric::Load(_) | Metric::ImagesList | Metric::RmiTags));
+    if images {
+        println!(
+            "- docker load / images / rmi: the real CLI ({DOCKER_CLI}) with DOCKER_HOST at the \
+             engine's socket and a config dir of its own, timed from spawn to exit, so the \
+             CLI's own start-up ({}) is in every figure. Each load is checked (untimed) to give \
+             the fixture's image ID, the same on both engines.",
+            client::cli_startup_ms().map_or_else(
+                |e| format!("not measured: {e:#}"),
+                |ms| format!("`docker --version`: {ms:.1} ms")
+            )
+        );
+    }
+    if let Some(f) = assets.loaded_fixtures() {
+        let size = |x: Fixture| f.image(x).bytes as f64 / MB;
+        println!(
+            "- fixtures (testkit's wharf-fixtures, docker-archives): busybox {:.1} MB; \
+             multi-layer {:.1} MB (busybox + whiteout, opaque dir, hard link, symlink, setuid); \
+             ~100 MB: {:.0} MB, busybox + one layer of {} regular files ({:.0} MB, with their \
+             directories and symlinks) sampled from this host's /usr/{{bin,include,lib,libexec,\
+             sbin,share}} by a hash of each path (files over 16 MB left out; owners root, fixed \
+             times), the same bytes on every run on this host. Not debootstrap: it downloads \
+             and takes minutes.",
+            size(Fixture::Busybox),
+            size(Fixture::Layered),
+            size(Fixture::Big),
+            f.big_layer_files,
+            f.big_layer_content as f64 / MB,
+        );
+    }
+    if has(&|m| m == Metric::TarExtract) {
+        println!(
+            "- plain tar -x: GNU `tar -x -f` of the ~100 MB image's /usr layer alone (its 2 MB \
+             busybox layer is not in it) into an empty dir on the file system of the data \
+             roots, timed right before each of wharfd's big loads (same runs, same \
+             conditions). Neither it nor the loads sync to disk."
+        );
+    }
+    if has(&|m| matches!(m, Metric::ImagesList | Metric::RmiTags)) {
+        println!(
+            "- {TAGS} tags: busybox loaded and tagged bench:t0001.. by POST \
+             /images/busybox:latest/tag (untimed), then on the same daemon `docker images` \
+             (all {} lines checked) and `docker rmi` of the {TAGS} tags in one command (the CLI \
+             sends one DELETE per tag, one after the other; every Untagged: line checked).",
+            TAGS + 2
+        );
+    }
+    if has(&|m| matches!(m, Metric::PrefixLookup | Metric::PrefixResolve)) {
+        println!(
+            "- prefix lookup: graph's prefix-bench example (no daemon): 100 000 image records \
+             committed to sled in a temp dir, reopened, then 10 000 lookups of distinct IDs by \
+             their shortest unique prefix, each timed; a run's figure is its median. (index) \
+             is Catalog::find_prefix; (resolve) is ImageStore::resolve, the path of `docker \
+             image inspect <prefix>` (a reference lookup that misses, then the index)."
+        );
+    }
+    if has(&|m| m == Metric::Ready) && assets.is_seeded() {
+        println!(
+            "- ready, 10k images stored: one data root seeded per bench run by graph's \
+             seed-images example ({SEEDED_IMAGES} images, each its own one-file layer, config \
+             and tag, stored by ImageStore::load from in-memory archives, no HTTP); every start \
+             is a restart of wharfd on it, and /info must report {SEEDED_IMAGES} images. dockerd: \
+             not measured (seeding it through its API would take minutes)."
+        );
+    }
+    if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
+        println!(
+            "- bridge and endpoints: netdriver's endpoint-bench example in a fresh namespace \
+             per run (nsenter): NetDriver::init creates docker0, enables forwarding, writes \
+             its state and applies the `ip wharf` table (one nft run); then {ENDPOINT_ROUNDS} \
+             attach/detach rounds, each to a namespace unshared by a thread. \"attach\" starts \
+             once the previous veth's background deletion is done (untimed settle); \"right \
+             after a detach\" starts while it is still going, and waits for the RTNL lock the \
+             kernel holds through that deletion's RCU grace period. A run's figure is its \
+             median. dockerd has no comparable API."
+        );
+    }
+}

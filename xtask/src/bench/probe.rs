@@ -1,0 +1,275 @@
+//! What one run of a scenario does, and the figures it gives. Most probes cold-start a daemon
+//! of the engine and drive it; a few run a workspace example instead and take part in the
+//! wharfd column only. One run may give several figures: the big load also times a plain
+//! `tar -x` of its layer right before, in the same conditions; the tags probe times `docker
+//! images` and then `docker rmi` on the same daemon; the endpoints probe gives the bridge
+//! set-up and the attach and detach latencies.
+
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, ensure};
+
+use super::assets::{self, Assets, SEEDED_IMAGES};
+use super::client;
+use super::engine::{Data, Engine, Start};
+use super::scenario::{Fixture, Metric};
+use super::{interrupt, procs, scratch};
+use crate::ns::NetNs;
+
+/// How long a daemon sits idle before its memory is read.
+const IDLE: Duration = Duration::from_secs(1);
+/// Cold starts behind each idle-memory figure (each costs [`IDLE`]).
+const RSS_RUNS: usize = 3;
+/// Cold starts behind each load figure.
+const LOAD_RUNS: usize = 5;
+/// Runs of the heavier probes (the 1 000 tags, the 100k-ID store).
+const HEAVY_RUNS: usize = 3;
+/// Runs of the endpoint example, each in a fresh namespace with a new bridge.
+const ENDPOINT_RUNS: usize = 5;
+/// Attach/detach rounds per endpoint run, for each pace.
+pub const ENDPOINT_ROUNDS: usize = 20;
+/// Tags set on busybox for `docker images` and `docker rmi`.
+pub const TAGS: usize = 1_000;
+
+/// One kind of run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Probe {
+    /// A cold start, timed to the first `/_ping`.
+    Ready,
+    /// A cold start, then a second idle, then the memory of the daemon's process tree.
+    IdleRss,
+    /// A cold start, then `docker load -i` of a fixture, timed. For the big fixture, a plain
+    /// `tar -x` of its `/usr` layer into an empty directory is timed first.
+    Load(Fixture),
+    /// A cold start, busybox loaded and tagged [`TAGS`] times through the API (not timed),
+    /// then `docker images` and `docker rmi` of every tag, each timed.
+    Tags,
+    /// `graph`'s `prefix-bench` example: 100 000 IDs in a sled store, 10 000 lookups.
+    Prefix,
+    /// `netdriver`'s `endpoint-bench` example in a fresh network namespace.
+    Endpoints,
+}
+
+impl Probe {
+    /// How many runs make one figure, given the requested number of cold starts.
+    pub fn runs(self, cold_starts: usize) -> usize {
+        let n = match self {
+            Probe::Ready => cold_starts,
+            Probe::IdleRss => RSS_RUNS,
+            Probe::Tags | Probe::Prefix => HEAVY_RUNS,
+            Probe::Load(_) => LOAD_RUNS,
+            Probe::Endpoints => ENDPOINT_RUNS,
+        };
+        n.min(cold_starts)
+    }
+
+    /// Whether each run starts a daemon of the engine (else it is a tool run by xtask).
+    pub fn starts_daemon(self) -> bool {
+        !matches!(self, Probe::Prefix | Probe::Endpoints)
+    }
+
+    /// Makes what its runs need that is made once per bench (fixtures, the seeded store), so
+    /// that it is not in the first run.
+    pub fn prepare(self, how: &Start, assets: &Assets) -> Result<()> {
+        match self {
+            Probe::Load(_) | Probe::Tags => assets.fixtures().map(drop),
+            Probe::Ready if how.data == Data::Images10k => assets.seeded_root().map(drop),
+            _ => Ok(()),
+        }
+    }
+
+    /// One run: starts a daemon of `engine` as `how` says when the probe needs one, measures,
+    /// stops it.
+    pub fn sample(
+        self,
+        engine: &dyn Engine,
+        how: &Start,
+        assets: &Assets,
+    ) -> Result<Vec<(Metric, f64)>> {
+        interrupt::check()?;
+        match self {
+            Probe::Ready => ready(engine, how, assets),
+            Probe::IdleRss => {
+                let daemon = engine.start(how, None)?;
+                interrupt::sleep(IDLE)?;
+                let (kb, _) = procs::rss_tree_kb(daemon.pid())?;
+                Ok(vec![(Metric::IdleRss, kb as f64 / 1024.0)])
+            }
+            Probe::Load(f) => load(engine, how, assets, f),
+            Probe::Tags => tags(engine, how, assets),
+            Probe::Prefix => prefix(assets),
+            Probe::Endpoints => endpoints(assets),
+        }
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn ready(engine: &dyn Engine, how: &Start, assets: &Assets) -> Result<Vec<(Metric, f64)>> {
+    let data_root = match how.data {
+        Data::Fresh => None,
+        Data::Images10k => Some(assets.seeded_root()?),
+    };
+    let daemon = engine.start(how, data_root)?;
+    let took = ms(daemon.ready());
+    if how.data == Data::Images10k {
+        // Not timed: the figure counts only if the daemon really opened the full store.
+        let (status, body) = client::request(daemon.socket(), "GET", "/info")?;
+        let images = client::json_number(&body, "Images");
+        ensure!(
+            status == 200 && images == Some(SEEDED_IMAGES),
+            "{} on the seeded data root reports {images:?} images (status {status}), \
+             not {SEEDED_IMAGES}",
+            engine.name()
+        );
+    }
+    Ok(vec![(Metric::Ready, took)])
+}
+
+fn load(
+    engine: &dyn Engine,
+    how: &Start,
+    assets: &Assets,
+    f: Fixture,
+) -> Result<Vec<(Metric, f64)>> {
+    let fixtures = assets.fixtures()?;
+    let fx = fixtures.image(f);
+    let mut figures = Vec::new();
+    if f == Fixture::Big {
+        figures.push((Metric::TarExtract, tar_extract(&fixtures.big_layer)?));
+    }
+    let daemon = engine.start(how, None)?;
+    let docker = assets.docker(daemon.socket());
+    assets::warm(&fx.path)?;
+    let (took, out) = docker.timed(&["load".as_ref(), "-i".as_ref(), fx.path.as_os_str()])?;
+    ensure!(
+        out.contains(&format!("Loaded image: {}", fx.tag)),
+        "docker load of {} on {}: {out}",
+        fx.tag,
+        engine.name()
+    );
+    // Not timed: both engines must give the image the same, content-derived ID.
+    let id = docker.run(&["image", "inspect", "--format", "{{.Id}}", fx.tag])?;
+    ensure!(
+        id.trim() == fx.id,
+        "{} loaded {} as {}, expected {}",
+        engine.name(),
+        fx.tag,
+        id.trim(),
+        fx.id
+    );
+    figures.push((Metric::Load(f), ms(took)));
+    Ok(figures)
+}
+
+/// A plain `tar -x` of `layer`, timed in ms.
+fn tar_extract(layer: &Path) -> Result<f64> {
+    // Beside the daemons' temp dirs, so on the same file system as their data roots.
+    let dir = scratch::tempdir("wharf-bench-tar-")?;
+    let mut cmd = Command::new("tar");
+    cmd.arg("-x")
+        .arg("-f")
+        .arg(layer)
+        .arg("-C")
+        .arg(dir.path())
+        .stdin(Stdio::null())
+        .process_group(0);
+    assets::warm(layer)?;
+    let t0 = Instant::now();
+    let out = cmd.output().context("running tar")?;
+    let took = t0.elapsed();
+    interrupt::check()?;
+    ensure!(
+        out.status.success(),
+        "tar -x of {} failed ({}): {}",
+        layer.display(),
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(ms(took))
+}
+
+fn tags(engine: &dyn Engine, how: &Start, assets: &Assets) -> Result<Vec<(Metric, f64)>> {
+    let busybox = assets.fixtures()?.image(Fixture::Busybox);
+    let daemon = engine.start(how, None)?;
+    let sock = daemon.socket();
+    let docker = assets.docker(sock);
+    docker.run(&["load".as_ref(), "-i".as_ref(), busybox.path.as_os_str()])?;
+    let names: Vec<String> = (1..=TAGS).map(|i| format!("bench:t{i:04}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        if i % 100 == 0 {
+            interrupt::check()?;
+        }
+        let tag = name.rsplit_once(':').map_or("latest", |(_, t)| t);
+        let path = format!("/images/{}/tag?repo=bench&tag={tag}", busybox.tag);
+        let (status, body) = client::request(sock, "POST", &path)?;
+        ensure!(
+            status == 201,
+            "POST {path} on {}: {status} {body}",
+            engine.name()
+        );
+    }
+
+    let (list, out) = docker.timed(&["images"])?;
+    let rows = out.lines().count();
+    ensure!(
+        rows == TAGS + 2,
+        "docker images on {} listed {rows} lines, expected {} (header, busybox and the tags)",
+        engine.name(),
+        TAGS + 2
+    );
+    let mut args = vec!["rmi".to_string()];
+    args.extend(names);
+    let (rmi, out) = docker.timed(&args)?;
+    let untagged = out.lines().filter(|l| l.starts_with("Untagged:")).count();
+    ensure!(
+        untagged == TAGS,
+        "docker rmi on {} untagged {untagged} tags, expected {TAGS}",
+        engine.name()
+    );
+    Ok(vec![
+        (Metric::ImagesList, ms(list)),
+        (Metric::RmiTags, ms(rmi)),
+    ])
+}
+
+fn prefix(assets: &Assets) -> Result<Vec<(Metric, f64)>> {
+    let out = assets::output(&mut Command::new(&assets.prefix_bench), "prefix-bench")?;
+    Ok(vec![
+        (
+            Metric::PrefixLookup,
+            assets::number(&out, "prefix_lookup_us")?,
+        ),
+        (Metric::PrefixResolve, assets::number(&out, "resolve_us")?),
+    ])
+}
+
+fn endpoints(assets: &Assets) -> Result<Vec<(Metric, f64)>> {
+    // The bridge, the veths and the nftables table all live in this namespace and go with it.
+    let ns = NetNs::new("bench-ep")?;
+    let program = assets
+        .endpoint_bench
+        .to_str()
+        .context("the example's path is UTF-8")?;
+    let mut cmd = ns.command(program);
+    cmd.arg("--netns")
+        .arg(ns.path())
+        .arg(ENDPOINT_ROUNDS.to_string());
+    let out = assets::output(&mut cmd, "endpoint-bench");
+    procs::kill_leftovers(&ns.name);
+    let out = out?;
+    Ok(vec![
+        (
+            Metric::BridgeSetup,
+            assets::number(&out, "bridge_setup_ms")?,
+        ),
+        (Metric::Attach, assets::number(&out, "attach_ms")?),
+        (Metric::Detach, assets::number(&out, "detach_ms")?),
+        (Metric::AttachBusy, assets::number(&out, "attach_busy_ms")?),
+    ])
+}
