@@ -82,6 +82,12 @@ pub struct Flags {
     /// Enable debug mode.
     #[arg(short = 'D', long = "debug", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
     pub debug: Option<bool>,
+    /// Register an OCI runtime (`NAME=PATH`), usable with `docker run --runtime NAME`.
+    #[arg(long = "add-runtime", value_name = "NAME=PATH")]
+    pub add_runtime: Vec<String>,
+    /// The runtime containers use unless they ask for another (`runc` by default).
+    #[arg(long = "default-runtime", value_name = "NAME")]
+    pub default_runtime: Option<String>,
     /// Group that owns the API socket.
     #[arg(short = 'G', long = "group", value_name = "GROUP")]
     pub group: Option<String>,

@@ -3,6 +3,7 @@
 //! Like dockerd, a setting given both as a flag and in the file is an error that names it, and
 //! a key the file does not know is an error too. Validation runs before anything is created.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
@@ -71,6 +72,21 @@ pub struct Config {
     pub debug: bool,
     /// The group that owns the API socket, if it exists (explicit or `docker`).
     pub group: Option<String>,
+    /// OCI runtimes by name (always with `runc`); binaries are names on `PATH` or paths.
+    pub runtimes: BTreeMap<String, PathBuf>,
+    /// The runtime used when a container names none.
+    pub default_runtime: String,
+}
+
+/// The built-in runtime: Debian's `runc`.
+pub const RUNC: &str = "runc";
+
+/// `daemon.json`'s `runtimes` entries, as dockerd writes them.
+#[derive(Debug, Clone, Deserialize)]
+struct FileRuntime {
+    path: PathBuf,
+    #[serde(rename = "runtimeArgs", default)]
+    runtime_args: Vec<String>,
 }
 
 /// `daemon.json` with dockerd's key names; everything optional.
@@ -97,6 +113,9 @@ struct FileConfig {
     log_level: Option<String>,
     debug: Option<bool>,
     group: Option<String>,
+    runtimes: Option<BTreeMap<String, FileRuntime>>,
+    #[serde(rename = "default-runtime")]
+    default_runtime: Option<String>,
 }
 
 /// Keys `daemon.json` may hold.
@@ -117,6 +136,8 @@ const FILE_KEYS: &[&str] = &[
     "log-level",
     "debug",
     "group",
+    "runtimes",
+    "default-runtime",
 ];
 
 impl Config {
@@ -149,6 +170,19 @@ impl Config {
         let log_level = m.one("log-level", flags.log_level.clone(), file.log_level);
         let debug = m.one("debug", flags.debug, file.debug);
         let group = m.one("group", flags.group.clone(), file.group);
+        let default_runtime = m.one(
+            "default-runtime",
+            flags.default_runtime.clone(),
+            file.default_runtime,
+        );
+        let file_runtimes = file.runtimes.unwrap_or_default();
+        if !flags.add_runtime.is_empty() && !file_runtimes.is_empty() {
+            m.conflicts.push(format!(
+                "runtimes: (from flag: [{}], from file: [{}])",
+                flags.add_runtime.join(" "),
+                file_runtimes.keys().cloned().collect::<Vec<_>>().join(" ")
+            ));
+        }
         if !m.conflicts.is_empty() {
             return Err(ConfigError::File {
                 path: config_file,
@@ -211,6 +245,20 @@ impl Config {
             },
             debug,
             group: resolve_group(group)?,
+            runtimes: {
+                let runtimes = parse_runtimes(&flags.add_runtime, file_runtimes)?;
+                if let Some(name) = &default_runtime
+                    && !runtimes.contains_key(name)
+                {
+                    return Err(flag_error(
+                        "default-runtime",
+                        name,
+                        format!("specified default runtime '{name}' does not exist"),
+                    ));
+                }
+                runtimes
+            },
+            default_runtime: default_runtime.unwrap_or_else(|| RUNC.to_owned()),
         })
     }
 }
@@ -384,6 +432,41 @@ fn parse_hosts(hosts: Vec<String>) -> Result<Vec<PathBuf>, ConfigError> {
         .collect()
 }
 
+/// `runc` plus `--add-runtime NAME=PATH` (or the file's `runtimes`), as dockerd reads them.
+fn parse_runtimes(
+    flags: &[String],
+    file: BTreeMap<String, FileRuntime>,
+) -> Result<BTreeMap<String, PathBuf>, ConfigError> {
+    let mut out = BTreeMap::from([(RUNC.to_owned(), PathBuf::from(RUNC))]);
+    let mut add = |name: &str, path: PathBuf, raw: &str| {
+        if name.is_empty() || path.as_os_str().is_empty() {
+            return Err(flag_error("add-runtime", raw, "expected NAME=PATH"));
+        }
+        if name == RUNC {
+            return Err(flag_error(
+                "add-runtime",
+                raw,
+                "runtime name 'runc' is reserved",
+            ));
+        }
+        out.insert(name.to_owned(), path);
+        Ok(())
+    };
+    for raw in flags {
+        let (name, path) = raw.split_once('=').unwrap_or((raw, ""));
+        add(name, PathBuf::from(path), raw)?;
+    }
+    for (name, rt) in file {
+        if !rt.runtime_args.is_empty() {
+            return Err(ConfigError::Conflict(format!(
+                "runtime {name}: runtimeArgs are not supported by wharf"
+            )));
+        }
+        add(&name, rt.path, &name)?;
+    }
+    Ok(out)
+}
+
 /// An explicit group must exist; the default `docker` group is used only when it exists.
 fn resolve_group(group: Option<String>) -> Result<Option<String>, ConfigError> {
     let exists = |g: &str| matches!(nix::unistd::Group::from_name(g), Ok(Some(_)));
@@ -482,6 +565,41 @@ mod tests {
             load(&["-b", "br0"], None)
                 .is_ok_and(|c| c.network.bridge == Bridge::Named("br0".into()))
         );
+    }
+
+    #[test]
+    fn runtimes_are_added_and_the_default_must_exist() {
+        let c = load(
+            &[
+                "--add-runtime",
+                "crun=/usr/bin/crun",
+                "--default-runtime",
+                "crun",
+            ],
+            None,
+        )
+        .expect("valid");
+        assert_eq!(c.runtimes.keys().collect::<Vec<_>>(), ["crun", "runc"]);
+        assert_eq!(c.default_runtime, "crun");
+        let c = load(
+            &[],
+            Some(r#"{"runtimes":{"youki":{"path":"/usr/bin/youki"}}}"#),
+        )
+        .expect("file");
+        assert_eq!(c.runtimes["youki"], PathBuf::from("/usr/bin/youki"));
+        assert_eq!(c.default_runtime, "runc");
+        let e = load(&["--default-runtime", "nope"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("\"--default-runtime\"") && e.contains("does not exist"),
+            "{e}"
+        );
+        let e = load(&["--add-runtime", "runc=/x"], None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("reserved"), "{e}");
+        assert!(load(&["--add-runtime", "broken"], None).is_err());
     }
 
     #[test]

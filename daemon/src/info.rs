@@ -69,14 +69,19 @@ impl SystemBackend for Daemon {
             name: facts.hostname.clone().unwrap_or_default(),
             labels: vec![],
             server_version: version::VERSION.into(),
-            runtimes: BTreeMap::from([(
-                "runc".to_owned(),
-                Runtime {
-                    path: "runc".into(),
-                    runtime_args: vec![],
-                },
-            )]),
-            default_runtime: "runc".into(),
+            runtimes: self
+                .config
+                .runtimes
+                .iter()
+                .map(|(name, path)| {
+                    let rt = Runtime {
+                        path: path.display().to_string(),
+                        runtime_args: vec![],
+                    };
+                    (name.clone(), rt)
+                })
+                .collect(),
+            default_runtime: self.config.default_runtime.clone(),
             swarm: SwarmInfo::default(),
             init_binary: String::new(),
             containerd_commit: Commit::default(),

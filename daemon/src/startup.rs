@@ -93,7 +93,14 @@ async fn serve(
         ..config.network.clone()
     };
     let network = step_async("network", Network::init(network_config)).await?;
-    let containers = Containers::open(&root, &images, &network, &config.network.dns)?;
+    let containers = Containers::open(
+        &root,
+        &images,
+        &network,
+        &config.network.dns,
+        &config.runtimes,
+        &config.default_runtime,
+    )?;
     step_async("restore", async {
         let r = containers.restore().await?;
         info!(

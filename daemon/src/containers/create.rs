@@ -42,6 +42,10 @@ impl Containers {
         }
         let (path, args) = command(&config)?;
         let mut host_config = host_config;
+        if host_config.runtime.is_empty() {
+            host_config.runtime = self.runtimes().default_name().to_owned();
+        }
+        self.runtimes().get(&host_config.runtime)?;
         fill_defaults(&mut host_config);
         validate(&host_config)?;
         // An unknown network is found at start, as dockerd does (a 404 here would make the

@@ -65,7 +65,7 @@ impl Containers {
     pub(crate) async fn remove_files(&self, id: &str, dir: &std::path::Path) -> Result<(), Error> {
         let dir = dir.to_path_buf();
         let netns = self.inner.netns_dir.join(id);
-        let (runtime, id) = (self.inner.runtime.clone(), id.to_owned());
+        let (runtime, id) = (self.inner.runtimes.holding(id), id.to_owned());
         errors::blocking(move || {
             match std::fs::remove_file(dir.join(RECORD_FILE)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {

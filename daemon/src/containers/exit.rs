@@ -64,7 +64,7 @@ impl Containers {
     /// The monitor is gone without recording an exit: whatever runc still has of the container
     /// is killed, and the exit is recorded as a kill (or 255 if nothing was left).
     pub(crate) async fn monitor_died(&self, c: &Container) -> ExitStatus {
-        let (runtime, id) = (self.inner.runtime.clone(), c.id.clone());
+        let (runtime, id) = (self.inner.runtimes.holding(&c.id), c.id.clone());
         let had_process = errors::blocking(move || {
             let had = runtime.root.join(&id).exists();
             if let Err(e) = execdriver::delete(&runtime, &id, true) {

@@ -37,8 +37,9 @@ mod start;
 mod stop;
 mod wait;
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use api::Error;
@@ -79,8 +80,8 @@ struct Inner {
     dir: PathBuf,
     /// `<exec-root>/netns`.
     netns_dir: PathBuf,
-    /// runc with its state root under the exec root.
-    runtime: execdriver::Runtime,
+    /// The OCI runtimes, each with its state root under the exec root.
+    runtimes: Runtimes,
     /// `wharfd monitor ...`.
     monitor: execdriver::MonitorCommand,
     /// The image store (for create, `ancestor` and image removal).
@@ -174,6 +175,93 @@ impl Snapshot {
     }
 }
 
+/// The OCI runtimes containers may use (`--add-runtime`), by name, and the default one.
+pub(crate) struct Runtimes {
+    default: String,
+    by_name: BTreeMap<String, execdriver::Runtime>,
+}
+
+impl Runtimes {
+    /// Each runtime keeps its state under its own root (runc's under `<exec-root>/runc`).
+    fn new(exec_root: &Path, config: &BTreeMap<String, PathBuf>, default: &str) -> Self {
+        let by_name = config
+            .iter()
+            .map(|(name, binary)| {
+                let rt = if name == crate::config::RUNC {
+                    execdriver::Runtime::runc(exec_root.join(RUNC_DIR))
+                } else {
+                    execdriver::Runtime {
+                        binary: on_path(binary),
+                        root: exec_root.join("runtimes").join(name),
+                    }
+                };
+                (name.clone(), rt)
+            })
+            .collect();
+        Runtimes {
+            default: default.to_owned(),
+            by_name,
+        }
+    }
+
+    /// The default runtime's name.
+    pub(crate) fn default_name(&self) -> &str {
+        &self.default
+    }
+
+    /// The runtime called `name`; Docker's 400 when there is none.
+    pub(crate) fn get(&self, name: &str) -> Result<execdriver::Runtime, Error> {
+        self.by_name
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::invalid(format!("Unknown runtime specified {name}")))
+    }
+
+    /// The runtime whose state root holds container `id` (the default one if none does), for
+    /// cleaning up a container whatever it ran with.
+    pub(crate) fn holding(&self, id: &str) -> execdriver::Runtime {
+        self.by_name
+            .values()
+            .find(|rt| rt.root.join(id).exists())
+            .or_else(|| self.by_name.get(&self.default))
+            .cloned()
+            .unwrap_or_else(|| execdriver::Runtime::runc(PathBuf::from("/nonexistent")))
+    }
+
+    /// Every runtime.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &execdriver::Runtime> {
+        self.by_name.values()
+    }
+}
+
+/// A runtime named without a slash is looked up on `PATH`, as dockerd does.
+fn on_path(binary: &Path) -> PathBuf {
+    if binary.components().count() > 1 {
+        return binary.to_path_buf();
+    }
+    std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(binary))
+                .find(|c| c.is_file())
+        })
+        .and_then(|found| found)
+        .unwrap_or_else(|| binary.to_path_buf())
+}
+
+impl Containers {
+    /// The runtime container `c` runs with (its `HostConfig.Runtime`).
+    pub(crate) fn runtime_of(&self, c: &Container) -> Result<execdriver::Runtime, Error> {
+        let name = c.live().record.host_config.runtime.clone();
+        self.inner.runtimes.get(&name)
+    }
+
+    /// The runtimes, for create's validation and `/info`.
+    pub(crate) fn runtimes(&self) -> &Runtimes {
+        &self.inner.runtimes
+    }
+}
+
 impl Container {
     fn new(record: Record, dir: PathBuf) -> Arc<Self> {
         let live = Live {
@@ -261,6 +349,8 @@ impl Containers {
         images: &Images,
         network: &crate::network::Network,
         flag_dns: &[IpAddr],
+        runtimes: &BTreeMap<String, PathBuf>,
+        default_runtime: &str,
     ) -> anyhow::Result<Self> {
         use anyhow::Context;
         let dir = root.root.join(CONTAINERS_DIR);
@@ -274,7 +364,7 @@ impl Containers {
             inner: Arc::new(Inner {
                 dir,
                 netns_dir,
-                runtime: execdriver::Runtime::runc(root.exec_root.join(RUNC_DIR)),
+                runtimes: Runtimes::new(&root.exec_root, runtimes, default_runtime),
                 monitor: execdriver::MonitorCommand::current_exe(),
                 images: images.clone(),
                 net: Net {

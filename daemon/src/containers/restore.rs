@@ -185,7 +185,7 @@ impl Containers {
     async fn release_stopped(&self, stopped: &[Arc<Container>], live: &HashSet<String>) {
         let dirs: Vec<PathBuf> = stopped.iter().map(|c| c.dir.clone()).collect();
         let netns_dir = self.inner.netns_dir.clone();
-        let runtime = self.inner.runtime.clone();
+        let runtimes: Vec<execdriver::Runtime> = self.inner.runtimes.all().cloned().collect();
         let live = live.clone();
         let _ = errors::blocking(move || {
             for d in &dirs {
@@ -209,11 +209,13 @@ impl Containers {
                     tracing::warn!(error = %e, "cannot remove a stale network namespace");
                 }
             }
-            for n in names(&runtime.root) {
-                if !live.contains(&n)
-                    && let Err(e) = execdriver::delete(&runtime, &n, true)
-                {
-                    tracing::warn!(container = %n, error = %e, "cannot delete stale runc state");
+            for runtime in &runtimes {
+                for n in names(&runtime.root) {
+                    if !live.contains(&n)
+                        && let Err(e) = execdriver::delete(runtime, &n, true)
+                    {
+                        tracing::warn!(container = %n, error = %e, "cannot delete stale runc state");
+                    }
                 }
             }
         })

@@ -202,7 +202,7 @@ impl Containers {
         };
 
         let (runtime, monitor, dir) = (
-            self.inner.runtime.clone(),
+            self.runtime_of(c)?,
             self.inner.monitor.clone(),
             c.exec_dir(),
         );

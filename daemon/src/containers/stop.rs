@@ -82,7 +82,7 @@ impl Containers {
         if self.wait_stopped(c, before, Some(KILL_GRACE)).await {
             return Ok(());
         }
-        let (runtime, id) = (self.inner.runtime.clone(), c.id.clone());
+        let (runtime, id) = (self.inner.runtimes.holding(&c.id), c.id.clone());
         errors::blocking(move || execdriver::delete(&runtime, &id, true))
             .await?
             .map_err(errors::exec)?;
@@ -128,7 +128,7 @@ impl Containers {
 
     /// Sends signal number `n` to the container's init process; 409 if it does not run.
     async fn signal(&self, c: &Container, n: i32) -> Result<(), Error> {
-        let (runtime, id) = (self.inner.runtime.clone(), c.id.clone());
+        let (runtime, id) = (self.inner.runtimes.holding(&c.id), c.id.clone());
         errors::blocking(move || execdriver::kill(&runtime, &id, &n.to_string()))
             .await?
             .map_err(|e| match e {
