@@ -284,12 +284,20 @@ impl Drop for Wharfd {
 /// then killed by PID, and every mount under `dir` (overlays, network namespaces) is detached,
 /// deepest first.
 pub fn release_dir(dir: &Path) {
-    let runc_root = dir.join("exec").join("runc");
-    if let Ok(entries) = std::fs::read_dir(&runc_root) {
+    // runc's own root, and those of runtimes added with --add-runtime (all runc here).
+    let exec = dir.join("exec");
+    let mut roots = vec![exec.join("runc")];
+    if let Ok(added) = std::fs::read_dir(exec.join("runtimes")) {
+        roots.extend(added.flatten().map(|e| e.path()));
+    }
+    for root in roots {
+        let Ok(entries) = std::fs::read_dir(&root) else {
+            continue;
+        };
         for e in entries.flatten() {
             let _ = Command::new("/usr/sbin/runc")
                 .arg("--root")
-                .arg(&runc_root)
+                .arg(&root)
                 .args(["delete", "--force"])
                 .arg(e.file_name())
                 .stdout(Stdio::null())
@@ -314,6 +322,18 @@ pub fn release_dir(dir: &Path) {
     }
     for m in mounts_under(dir) {
         let _ = nix::mount::umount2(&m, nix::mount::MntFlags::MNT_DETACH);
+    }
+    remove_empty_cgroup_parents();
+}
+
+/// runc leaves the (empty) `wharf` parent cgroup its containers were created under; remove it
+/// when no container uses it any more (`rmdir` refuses a cgroup that is still in use).
+fn remove_empty_cgroup_parents() {
+    let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else {
+        return;
+    };
+    for h in hierarchies.flatten() {
+        let _ = std::fs::remove_dir(h.path().join("wharf"));
     }
 }
 
