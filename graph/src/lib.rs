@@ -33,6 +33,7 @@ mod apply;
 mod fsutil;
 mod hashpipe;
 mod layers;
+mod readahead;
 mod tarsplit;
 mod tarstream;
 

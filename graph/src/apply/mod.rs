@@ -76,7 +76,7 @@ fn extract_stream(
     let hasher = PipeHasher::new(plain).map_err(|e| Error::io("start hashing thread", e))?;
     let mut tar = TarReader::new(hasher);
     let mut split = SplitWriter::create(layer_dir)?;
-    let mut ex = extract::Extractor::new(&diff_dir, layer_dir, mode);
+    let mut ex = extract::Extractor::new(&diff_dir, layer_dir, mode)?;
     while let Some(entry) = tar.next_entry(&mut split)? {
         ex.entry(&entry, &mut tar, &mut split)?;
         tar.skip_rest(&mut split)?;

@@ -155,14 +155,24 @@ impl Catalog {
 
     /// The references that point to an image, in order.
     pub fn references_of(&self, id: &ImageId) -> Result<Vec<Reference>> {
-        let prefix = key(IREF, &format!("{}/", id.hex()));
+        self.iter_references_of(id, "").collect()
+    }
+
+    /// The references that point to an image whose full form starts with `start` (`""` for
+    /// all; `docker.io/library/busybox:` for its tags in that repository), in order and
+    /// lazily: taking the first few costs a seek, however many the image has.
+    pub fn iter_references_of(
+        &self,
+        id: &ImageId,
+        start: &str,
+    ) -> impl Iterator<Item = Result<Reference>> + '_ {
+        let prefix_len = IREF.len() + id.hex().len() + 1;
         self.kv
-            .scan_prefix(&prefix)
-            .map(|r| {
+            .scan_prefix(&key(IREF, &format!("{}/{start}", id.hex())))
+            .map(move |r| {
                 let (k, _) = r?;
-                parse_stored_ref(utf8(&k[prefix.len()..])?)
+                parse_stored_ref(utf8(&k[prefix_len..])?)
             })
-            .collect()
     }
 
     /// Every reference with its image.

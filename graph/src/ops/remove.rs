@@ -51,7 +51,10 @@ struct Removal<'a> {
     users: &'a dyn ImageUsers,
     txn: Txn,
     records: Vec<Removed>,
+    /// References of images, read when a check needs all of them, without those removed.
     refs: HashMap<ImageId, Vec<Reference>>,
+    /// References removed so far (the catalog still has them until the commit).
+    untagged: HashMap<ImageId, HashSet<Reference>>,
     deleted: HashSet<ImageId>,
     layers: HashMap<ChainId, LayerRecord>,
     doomed_dirs: Vec<String>,
@@ -100,19 +103,23 @@ impl ImageStore {
             txn: self.catalog.txn(),
             records: Vec::new(),
             refs: HashMap::new(),
+            untagged: HashMap::new(),
             deleted: HashSet::new(),
             layers: HashMap::new(),
             doomed_dirs: Vec::new(),
         };
-        let repo_refs = r.refs_of(&id)?.clone();
         let by_id = id.as_str().starts_with(name) || id.hex().starts_with(name);
         let mut quiet = false;
         if !by_id {
-            if !force && is_single_reference(&repo_refs) {
+            // Untagging reads only the references it needs, never all the image's: removing
+            // each of an image's n tags in turn must not cost O(n²).
+            if !force {
                 let user = users
                     .container_using(&id, ContainerState::Running)
                     .or_else(|| users.container_using(&id, ContainerState::Stopped));
-                if let Some(c) = user {
+                if let Some(c) = user
+                    && r.is_single_reference(&id)?
+                {
                     return Err(Error::Conflict(format!(
                         "conflict: unable to remove repository reference {name:?} (must force) - container {} is using its referenced image {}",
                         short(&c),
@@ -123,34 +130,34 @@ impl ImageStore {
             let parsed = Reference::parse_normalized(name)?.with_default_tag();
             r.untag(&id, &parsed);
             if parsed.digest().is_none() {
-                let remaining = r.refs_of(&id)?.clone();
-                let same_repo_tag = remaining
-                    .iter()
-                    .any(|x| x.digest().is_none() && x.name() == parsed.name());
-                if !same_repo_tag {
-                    for x in remaining
-                        .iter()
-                        .filter(|x| x.digest().is_some() && x.name() == parsed.name())
-                    {
-                        r.untag(&id, x);
+                let repo = parsed.name();
+                let is_tag = |x: &Reference| x.digest().is_none();
+                if r.kept_refs(&id, Some(&repo), 1, is_tag)?.is_empty() {
+                    // The repository's last tag: its digests go too.
+                    let is_digest = |x: &Reference| x.digest().is_some();
+                    for x in r.kept_refs(&id, Some(&repo), usize::MAX, is_digest)? {
+                        r.untag(&id, &x);
                     }
                 }
             }
-            if !r.refs_of(&id)?.is_empty() {
+            if !r.kept_refs(&id, None, 1, |_| true)?.is_empty() {
                 return r.finish();
             }
             quiet = true;
-        } else if is_single_reference(&repo_refs) {
-            let mask = if force {
-                HARD
-            } else {
-                HARD | (SOFT & !SOFT_REFERENCE)
-            };
-            if let Some(c) = r.conflict(&id, mask)? {
-                return Err(c.into_error(&id));
-            }
-            for x in &repo_refs {
-                r.untag(&id, x);
+        } else {
+            let repo_refs = r.refs_of(&id)?.clone();
+            if is_single_reference(&repo_refs) {
+                let mask = if force {
+                    HARD
+                } else {
+                    HARD | (SOFT & !SOFT_REFERENCE)
+                };
+                if let Some(c) = r.conflict(&id, mask)? {
+                    return Err(c.into_error(&id));
+                }
+                for x in &repo_refs {
+                    r.untag(&id, x);
+                }
             }
         }
         r.delete(&id, force, !noprune, quiet)?;
@@ -159,12 +166,75 @@ impl ImageStore {
 }
 
 impl Removal<'_> {
+    /// All the references of `id` this removal has not removed (read once, then kept).
     fn refs_of(&mut self, id: &ImageId) -> Result<&Vec<Reference>> {
         if !self.refs.contains_key(id) {
-            let refs = self.store.catalog.references_of(id)?;
+            let mut refs = self.store.catalog.references_of(id)?;
+            refs.retain(|r| !self.is_untagged(id, r));
             self.refs.insert(id.clone(), refs);
         }
         Ok(&self.refs[id])
+    }
+
+    /// Up to `limit` references that `id` keeps (not removed by this removal), in repository
+    /// `repo` or any, that `want` accepts, in key order. Reads only until it has `limit`.
+    fn kept_refs(
+        &self,
+        id: &ImageId,
+        repo: Option<&str>,
+        limit: usize,
+        want: impl Fn(&Reference) -> bool,
+    ) -> Result<Vec<Reference>> {
+        // A repository's references all start with `<name>:` (tags) or `<name>@` (digests).
+        let starts = match repo {
+            Some(name) => vec![format!("{name}:"), format!("{name}@")],
+            None => vec![String::new()],
+        };
+        let mut out = Vec::new();
+        for start in &starts {
+            for x in self.store.catalog.iter_references_of(id, start) {
+                let x = x?;
+                if repo.is_some_and(|name| x.name() != name)
+                    || !want(&x)
+                    || self.is_untagged(id, &x)
+                {
+                    continue;
+                }
+                out.push(x);
+                if out.len() >= limit {
+                    return Ok(out);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn is_untagged(&self, id: &ImageId, r: &Reference) -> bool {
+        self.untagged.get(id).is_some_and(|set| set.contains(r))
+    }
+
+    /// Docker's `isSingleReference` for the references `id` keeps, reading only until the
+    /// answer is known (a second tag, or a second repository, settles it).
+    fn is_single_reference(&self, id: &ImageId) -> Result<bool> {
+        if let Some(refs) = self.refs.get(id) {
+            return Ok(is_single_reference(refs));
+        }
+        let mut seen: Vec<Reference> = Vec::new();
+        let (mut tags, mut repos) = (0, HashSet::new());
+        for r in self.store.catalog.iter_references_of(id, "") {
+            let r = r?;
+            if self.is_untagged(id, &r) {
+                continue;
+            }
+            tags += usize::from(r.digest().is_none());
+            repos.insert(r.name());
+            seen.push(r);
+            if tags > 1 || repos.len() > 1 {
+                // Not single whatever follows; `seen` holds enough to say so.
+                break;
+            }
+        }
+        Ok(is_single_reference(&seen))
     }
 
     fn untag(&mut self, id: &ImageId, r: &Reference) {
@@ -172,6 +242,10 @@ impl Removal<'_> {
         if let Some(list) = self.refs.get_mut(id) {
             list.retain(|x| x != r);
         }
+        self.untagged
+            .entry(id.clone())
+            .or_default()
+            .insert(r.clone());
         self.records.push(Removed::Untagged(r.familiar()));
     }
 

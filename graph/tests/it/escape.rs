@@ -166,3 +166,42 @@ fn truncated_and_non_tar_input_is_a_clean_error() {
         tree(&staging)
     );
 }
+
+#[test]
+fn directory_times_are_never_set_through_a_symlink() {
+    for driver in BOTH {
+        let base = tempfile::tempdir().expect("tempdir");
+        let root = base.path().join("root");
+        let outside = base.path().join("outside");
+        std::fs::create_dir_all(outside.join("sub")).expect("mkdir");
+        let before = std::fs::metadata(outside.join("sub"))
+            .expect("stat")
+            .modified()
+            .expect("mtime");
+        // `a/sub/` gets its time at the end of the layer, when `a` has become an (absolute,
+        // hence allowed) symlink to a directory outside: the time must not land there.
+        let tar = RawTar::new()
+            .dir("a/")
+            .dir("a/sub/")
+            .symlink("a", &outside.display().to_string())
+            .finish();
+        let s = open(&root, driver);
+        s.import(&mut &tar[..], &ImportOptions::default())
+            .expect("import");
+        let after = std::fs::metadata(outside.join("sub"))
+            .expect("stat")
+            .modified()
+            .expect("mtime");
+        assert_eq!(after, before, "{driver:?}: outside/sub's mtime changed");
+    }
+}
+
+#[test]
+fn a_hard_link_to_itself_is_refused() {
+    for driver in BOTH {
+        let base = tempfile::tempdir().expect("tempdir");
+        let tar = RawTar::new().file("a", b"x").hardlink("a", "a").finish();
+        let msg = refused(base.path(), driver, &tar, "hard link to itself");
+        assert!(msg.contains("points to itself"), "{msg}");
+    }
+}

@@ -8,4 +8,5 @@ mod load;
 mod ops;
 mod prefix;
 mod roundtrip;
+mod untag;
 mod whiteout;

@@ -103,6 +103,18 @@ fn rich_layer() -> Vec<u8> {
     .dir("app/replaced/")
     .file("app/replaced/f", b"in a dir that a symlink replaces")
     .symlink("app/replaced", "bin")
+    // Entries that replace what an earlier entry of the same tar made.
+    .file("app/file-then-dir", b"a file first")
+    .dir("app/file-then-dir/")
+    .file("app/file-then-dir/inner", b"then a directory")
+    .dir("app/dir-then-file/")
+    .file("app/dir-then-file/inner", b"in a directory first")
+    .file("app/dir-then-file", b"then a file")
+    .symlink("app/link-then-file", "hello.txt")
+    .file("app/link-then-file", b"then a file")
+    .entry(b'6', "app/fifo-then-link", "", Meta::default(), b"")
+    .symlink("app/fifo-then-link", "hello.txt")
+    .dir("app/bin/")
     .file("app/big.bin", &big)
     .file("app/empty", b"");
     let len = t.buf.len() + 1024;
@@ -192,6 +204,20 @@ fn save_reproduces_layers_byte_for_byte() {
             b"second version"
         );
         assert!(m("app/replaced").file_type().is_symlink());
+        assert_eq!(
+            std::fs::read(top.join("app/file-then-dir/inner")).expect("inner"),
+            b"then a directory"
+        );
+        assert_eq!(
+            std::fs::read(top.join("app/dir-then-file")).expect("file"),
+            b"then a file"
+        );
+        assert!(m("app/link-then-file").is_file());
+        assert!(m("app/fifo-then-link").file_type().is_symlink());
+        assert!(
+            m("app/bin/suid").is_file(),
+            "a directory entry repeated keeps what is in it"
+        );
         match driver {
             DriverKind::Overlay2 => assert!(m("app/gone").file_type().is_char_device()),
             DriverKind::Vfs => assert!(std::fs::symlink_metadata(top.join("app/gone")).is_err()),
