@@ -1,10 +1,12 @@
-//! What the image and network scenarios need besides the daemons: the fixture images, the
-//! helper programs built from the workspace, and a data root seeded with 10 000 images.
+//! What the image, network and container scenarios need besides the daemons: the fixture
+//! images, the helper programs built from the workspace, a data root seeded with 10 000
+//! images, and an OCI bundle of busybox for a bare `runc run`.
 //!
 //! xtask depends on no workspace crate: it builds `testkit`'s `wharf-fixtures` binary and the
 //! `graph` and `netdriver` examples with cargo, runs them, and reads their `key=value` lines.
 //! Everything they write lives in one temp dir, removed when the [`Assets`] drop (also on
-//! failure or Ctrl-C). Fixtures and the seeded data root are made on first use, once per run.
+//! failure or Ctrl-C). Fixtures, the seeded data root and the bundle are made on first use,
+//! once per run.
 
 use std::cell::OnceCell;
 use std::os::unix::process::CommandExt;
@@ -60,6 +62,16 @@ impl Fixtures {
     }
 }
 
+/// An OCI bundle of the busybox fixture's rootfs for a bare `runc run`.
+#[derive(Debug)]
+pub struct RuncBundle {
+    /// The bundle: `config.json` and `rootfs/`.
+    pub dir: PathBuf,
+    /// The cgroup its spec names (`cgroupsPath`), one level, the bench's own: runc removes it
+    /// when a run ends, and nothing of it stays.
+    pub cgroup: String,
+}
+
 /// The helper programs, their outputs and the temp dir that holds those.
 pub struct Assets {
     dir: TempDir,
@@ -72,6 +84,7 @@ pub struct Assets {
     pub endpoint_bench: PathBuf,
     fixtures: OnceCell<Fixtures>,
     seeded: OnceCell<PathBuf>,
+    bundle: OnceCell<RuncBundle>,
 }
 
 impl Assets {
@@ -120,6 +133,7 @@ impl Assets {
             endpoint_bench: release.join("examples/endpoint-bench"),
             fixtures: OnceCell::new(),
             seeded: OnceCell::new(),
+            bundle: OnceCell::new(),
         })
     }
 
@@ -187,6 +201,81 @@ impl Assets {
     }
 }
 
+impl Assets {
+    /// The busybox fixture as an OCI bundle for `runc run` (made on first use): its one layer
+    /// extracted as `rootfs/`, and `runc spec`'s default `config.json` (new namespaces of every
+    /// kind, network included; read-only root) made to run `true` without a terminal, in a
+    /// cgroup of its own.
+    pub fn runc_bundle(&self) -> Result<&RuncBundle> {
+        if let Some(b) = self.bundle.get() {
+            return Ok(b);
+        }
+        let archive = &self.fixtures()?.image(Fixture::Busybox).path;
+        let dir = self.dir.path().join("runc-bundle");
+        let unpacked = self.dir.path().join("busybox-archive");
+        let rootfs = dir.join("rootfs");
+        for d in [&unpacked, &rootfs] {
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+        }
+        run_checked(
+            Command::new("tar")
+                .arg("-xf")
+                .arg(archive)
+                .arg("-C")
+                .arg(&unpacked),
+        )?;
+        // A docker-archive: `<id>/layer.tar` per layer; busybox has one.
+        let layers: Vec<PathBuf> = std::fs::read_dir(&unpacked)?
+            .flatten()
+            .map(|e| e.path().join("layer.tar"))
+            .filter(|p| p.is_file())
+            .collect();
+        let [layer] = layers.as_slice() else {
+            bail!(
+                "{} holds {} layers, expected one",
+                archive.display(),
+                layers.len()
+            );
+        };
+        run_checked(
+            Command::new("tar")
+                .arg("-xf")
+                .arg(layer)
+                .arg("-C")
+                .arg(&rootfs),
+        )?;
+        run_checked(Command::new("runc").arg("spec").arg("--bundle").arg(&dir))?;
+        let cgroup = format!("/wharf-bench-runc-{}", std::process::id());
+        let path = dir.join("config.json");
+        let spec = std::fs::read_to_string(&path)?;
+        let spec = bundle_spec(&spec, &cgroup)?;
+        std::fs::write(&path, spec)?;
+        Ok(self.bundle.get_or_init(|| RuncBundle { dir, cgroup }))
+    }
+}
+
+/// `runc spec`'s default config made to run `true` without a terminal in cgroup `cgroup`
+/// (each edit must apply exactly once: the text is runc's own, indented with tabs).
+fn bundle_spec(spec: &str, cgroup: &str) -> Result<String> {
+    let edits = [
+        ("\"terminal\": true", "\"terminal\": false".to_string()),
+        ("\"sh\"", "\"true\"".to_string()),
+        (
+            "\"linux\": {",
+            format!("\"linux\": {{\n\t\t\"cgroupsPath\": \"{cgroup}\","),
+        ),
+    ];
+    let mut spec = spec.to_string();
+    for (from, to) in edits {
+        ensure!(
+            spec.matches(from).count() == 1,
+            "runc spec's config.json does not hold {from} exactly once"
+        );
+        spec = spec.replace(from, &to);
+    }
+    Ok(spec)
+}
+
 /// Reads `path` through, so that a timed command finds it in the page cache: this machine
 /// kind reclaims cold page cache proactively (DAMON), and a fixture written a minute earlier
 /// may be half on disk again, which made the same load vary 4-fold between runs.
@@ -235,6 +324,19 @@ pub fn number(out: &str, key: &str) -> Result<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runc_spec_is_edited_once_each() {
+        let spec = "{\n\t\"process\": {\n\t\t\"terminal\": true,\n\t\t\"args\": [\n\t\t\t\"sh\"\n\t\t]\n\t},\n\t\"linux\": {\n\t\t\"namespaces\": []\n\t}\n}";
+        let out = bundle_spec(spec, "/b-1").expect("every edit applies");
+        assert!(out.contains("\"terminal\": false"), "{out}");
+        assert!(out.contains("\"true\"") && !out.contains("\"sh\""), "{out}");
+        assert!(
+            out.contains("\"linux\": {\n\t\t\"cgroupsPath\": \"/b-1\","),
+            "{out}"
+        );
+        assert!(bundle_spec("{}", "/b-1").is_err());
+    }
 
     #[test]
     fn key_value_lines_are_read() {

@@ -1,5 +1,6 @@
-//! Clients of a running daemon: the real Docker CLI, as users run it (what the image rows
-//! time), and raw API requests over the Unix socket for set-up steps that are not timed.
+//! Clients of a running daemon: the real Docker CLI, as users run it (what the image and
+//! container rows time), and raw API requests over the Unix socket for set-up and clean-up
+//! steps that are not timed.
 
 use std::ffi::OsStr;
 use std::io::{Read, Write};
@@ -132,6 +133,34 @@ pub fn request(sock: &Path, method: &str, path: &str) -> Result<(u16, String)> {
     Ok((status, body))
 }
 
+/// Removes every container of the daemon on `sock` (`DELETE ?force=1`, as `docker rm -f`);
+/// returns how many there were. wharfd's containers outlive it (their monitors do, as with
+/// dockerd's live-restore), so a wharfd must lose them before it is stopped.
+pub fn remove_all_containers(sock: &Path) -> Result<usize> {
+    let (status, body) = request(sock, "GET", "/containers/json?all=1")?;
+    anyhow::ensure!(status == 200, "GET /containers/json: {status} {body}");
+    let ids = json_strings(&body, "Id");
+    for id in &ids {
+        let (status, body) = request(sock, "DELETE", &format!("/containers/{id}?force=1"))?;
+        anyhow::ensure!(
+            status == 204,
+            "DELETE /containers/{id}?force=1: {status} {body}"
+        );
+    }
+    Ok(ids.len())
+}
+
+/// Every string after `"key":` in a JSON body (enough for the IDs of a container list).
+pub fn json_strings(body: &str, key: &str) -> Vec<String> {
+    body.split(&format!("\"{key}\":"))
+        .skip(1)
+        .filter_map(|rest| {
+            let rest = rest.trim_start().strip_prefix('"')?;
+            Some(rest[..rest.find('"')?].to_string())
+        })
+        .collect()
+}
+
 /// The number after `"key":` in a JSON body (enough for the counters the bench checks).
 pub fn json_number(body: &str, key: &str) -> Option<u64> {
     let rest = body.split_once(&format!("\"{key}\":"))?.1.trim_start();
@@ -152,6 +181,13 @@ mod tests {
         assert_eq!(json_number(body, "Containers"), Some(0));
         assert_eq!(json_number(body, "Driver"), None);
         assert_eq!(json_number(body, "Missing"), None);
+    }
+
+    #[test]
+    fn json_strings_are_read() {
+        let body = r#"[{"Id":"ab12","Names":["/x"]},{"Id": "cd34","Image":"busybox"}]"#;
+        assert_eq!(json_strings(body, "Id"), ["ab12", "cd34"]);
+        assert!(json_strings("[]", "Id").is_empty());
     }
 
     #[test]

@@ -1,17 +1,21 @@
 //! `cargo xtask bench [--with-dockerd] [--runs N] [--only WORD] [--no-scratch-fs]`: start-up
 //! time and idle memory of `wharfd` (issue 2), image load, list, untag and lookup (issue 3),
-//! and bridge and endpoint latencies (issue 4), side by side with dockerd when Debian's
-//! `docker.io` is installed and the comparison means something.
+//! bridge and endpoint latencies (issue 4), and `docker run`, create, `ps -a` and `rm` of
+//! containers (issue 5), side by side with dockerd when Debian's `docker.io` is installed and
+//! the comparison means something.
 //!
 //! Every daemon starts cold in a network namespace created for it, with its state in a fresh
 //! temp dir, and is stopped (SIGTERM, by PID) and its namespace removed before the next one,
 //! also on failure or Ctrl-C. dockerd is run by the peer recipe beside the clone
 //! (`../shared/reference/peer-dockerd/`), never in the host's namespace. The network example
-//! runs in a namespace of its own too. Fixtures, helper programs and the seeded store are
+//! runs in a namespace of its own too, as does the bare `runc run`. wharfd's containers outlive
+//! it, so each wharfd loses its containers before it is stopped, and what a failure leaves of
+//! them (runc containers, monitors, mounts) is ended by PID and path (see [`wharfd`]). Fixtures, helper programs and the seeded store are
 //! [`assets`]; everything is written to a file system mounted for the run ([`scratch`]).
 
 mod assets;
 mod client;
+mod containers;
 mod dockerd;
 mod engine;
 mod interrupt;

@@ -3,6 +3,8 @@
 use super::Peer;
 use super::assets::{Assets, SEEDED_IMAGES};
 use super::client::{self, DOCKER_CLI};
+use super::containers::{CONTAINERS, RUNC_PER_RUN, RUNS_PER_DAEMON};
+use super::engine::Launcher;
 use super::probe::{ENDPOINT_ROUNDS, Probe, TAGS};
 use super::report::Row;
 use super::scenario::{Fixture, Metric};
@@ -30,12 +32,17 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
         "how the figures are taken: median (min-max) of the runs, each on a cold-started daemon \
          unless said, the engines of a row taking turns run by run; runs per figure: start-up \
          {}, idle RSS {}, loads (and tar -x) {}, 1000 tags and 100k IDs {}, endpoints {} (each \
-         {ENDPOINT_ROUNDS} rounds per pace).",
+         {ENDPOINT_ROUNDS} rounds per pace), docker run {} daemons x {RUNS_PER_DAEMON} runs \
+         (+ the first on each), runc run {} x {RUNC_PER_RUN}, create/ps/rm {} daemons (fewer \
+         runs for the heavier rows keep the whole bench with dockerd to a few minutes).",
         runs_of(Probe::Ready),
         runs_of(Probe::IdleRss),
         runs_of(Probe::Load(Fixture::Big)),
         runs_of(Probe::Tags),
         runs_of(Probe::Endpoints),
+        runs_of(Probe::Run),
+        runs_of(Probe::Runc),
+        runs_of(Probe::Containers),
     );
     if how.scratch_fs {
         println!(
@@ -69,13 +76,19 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                  shell that re-mounts the cgroup hierarchies) to curl's first OK, polled every \
                  5 ms, in whole ms: it includes the launcher's and the poller's own cost."
             );
-            println!(
-                "- \"both by the recipe\" times wharfd exactly that way (its dockerd column is the \
-                 same samples as the first row), for a like-for-like ratio.{}",
-                recipe_overhead.map_or_else(String::new, |ms| format!(
-                    " The recipe's launcher and poller add ~{ms:.0} ms here."
-                ))
-            );
+            let by_recipe = rows.iter().any(|r| {
+                r.scenario.metric == Metric::Ready
+                    && r.scenario.start_for("wharfd").map(|s| s.launcher) == Some(Launcher::Recipe)
+            });
+            if by_recipe {
+                println!(
+                    "- \"both by the recipe\" times wharfd exactly that way (its dockerd column \
+                     is the same samples as the first row), for a like-for-like ratio.{}",
+                    recipe_overhead.map_or_else(String::new, |ms| format!(
+                        " The recipe's launcher and poller add ~{ms:.0} ms here."
+                    ))
+                );
+            }
         }
         Peer::NoRecipe => println!(
             "- dockerd is installed but the peer recipe is not at \
@@ -87,10 +100,22 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
              start on the host) and adds the comparison."
         ),
     }
-    let images = has(&|m| matches!(m, Metric::Load(_) | Metric::ImagesList | Metric::RmiTags));
-    if images {
+    let cli = has(&|m| {
+        matches!(
+            m,
+            Metric::Load(_)
+                | Metric::ImagesList
+                | Metric::RmiTags
+                | Metric::Run
+                | Metric::RunFirst
+                | Metric::Create100
+                | Metric::PsAll
+                | Metric::Rm100
+        )
+    });
+    if cli {
         println!(
-            "- docker load / images / rmi: the real CLI ({DOCKER_CLI}) with DOCKER_HOST at the \
+            "- docker load / images / rmi / run / create / ps / rm: the real CLI ({DOCKER_CLI}) with DOCKER_HOST at the \
              engine's socket and a config dir of its own, timed from spawn to exit, so the \
              CLI's own start-up ({}) is in every figure. Each load is checked (untimed) to give \
              the fixture's image ID, the same on both engines.",
@@ -152,6 +177,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
              not measured (seeding it through its API would take minutes)."
         );
     }
+    containers(rows);
     if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
         println!(
             "- bridge and endpoints: netdriver's endpoint-bench example in a fresh namespace \
@@ -162,6 +188,45 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
              after a detach\" starts while it is still going, and waits for the RTNL lock the \
              kernel holds through that deletion's RCU grace period. A run's figure is its \
              median. dockerd has no comparable API."
+        );
+    }
+}
+
+/// The notes of the container rows (issue 5).
+fn containers(rows: &[Row]) {
+    let has = |f: &dyn Fn(Metric) -> bool| rows.iter().any(|r| f(r.scenario.metric));
+    if has(&|m| matches!(m, Metric::Run | Metric::RunFirst)) {
+        println!(
+            "- docker run --rm busybox true: on each cold-started daemon (default settings, so \
+             the default bridge network: a veth per container) busybox is loaded by docker load \
+             (untimed), then the CLI runs it 1 + {RUNS_PER_DAEMON} times in a row; the first \
+             is its own row, the figure is the median of the others over all daemons. Every \
+             run must print nothing and exit 0, and no container may be left (untimed ps -aq). \
+             wharfd: runc under a per-container monitor (wharfd monitor); dockerd: containerd, \
+             containerd-shim and runc."
+        );
+    }
+    if has(&|m| m == Metric::RuncRun) {
+        println!(
+            "- runc run alone: `runc run` (no daemon, no CLI) of an OCI bundle made once from \
+             the busybox fixture's layer (rootfs extracted by tar) and `runc spec`'s default \
+             config (read-only root, new namespaces of every kind, network included, no \
+             terminal, `true`, a one-level cgroup of the bench's), started by nsenter in a \
+             namespace of the bench's, state root in a temp dir; timed from spawn to exit, \
+             {RUNC_PER_RUN} times per run. No overlay, no veth, no log, no monitor: the floor \
+             under either engine's docker run."
+        );
+    }
+    if has(&|m| matches!(m, Metric::Create100 | Metric::PsAll | Metric::Rm100)) {
+        println!(
+            "- {CONTAINERS} containers: on one cold daemon with busybox loaded (untimed), \
+             `docker create busybox true` {CONTAINERS} times, one CLI call after the other \
+             (the figure is the sum of their times; each must print a full ID), then `docker \
+             ps -a` ({} lines checked), then `docker rm` of the {CONTAINERS} IDs in one command \
+             (the CLI sends one DELETE per container, up to 50 at a time; every ID checked in its \
+             output), then an untimed ps -aq must be empty. No numeric target: the issue \
+             compares them with dockerd.",
+            CONTAINERS + 1
         );
     }
 }

@@ -1,9 +1,11 @@
 //! What one run of a scenario does, and the figures it gives. Most probes cold-start a daemon
-//! of the engine and drive it; a few run a workspace example instead and take part in the
-//! wharfd column only. One run may give several figures: the big load also times a plain
-//! `tar -x` of its layer right before, in the same conditions; the tags probe times `docker
-//! images` and then `docker rmi` on the same daemon; the endpoints probe gives the bridge
-//! set-up and the attach and detach latencies.
+//! of the engine and drive it; a few run a workspace example (or runc) instead and take part
+//! in the wharfd column only. One run may give several figures: the big load also times a
+//! plain `tar -x` of its layer right before, in the same conditions; the tags probe times
+//! `docker images` and then `docker rmi` on the same daemon; the endpoints probe gives the
+//! bridge set-up and the attach and detach latencies; the container probes ([`containers`])
+//! give several samples of `docker run` per daemon, and create, list and remove 100
+//! containers on one.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -13,10 +15,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, ensure};
 
 use super::assets::{self, Assets, SEEDED_IMAGES};
-use super::client;
 use super::engine::{Data, Engine, Start};
 use super::scenario::{Fixture, Metric};
-use super::{interrupt, procs, scratch};
+use super::{client, containers, interrupt, procs, scratch};
 use crate::ns::NetNs;
 
 /// How long a daemon sits idle before its memory is read.
@@ -25,7 +26,7 @@ const IDLE: Duration = Duration::from_secs(1);
 const RSS_RUNS: usize = 3;
 /// Cold starts behind each load figure.
 const LOAD_RUNS: usize = 5;
-/// Runs of the heavier probes (the 1 000 tags, the 100k-ID store).
+/// Runs of the heavier probes (the 1 000 tags, the 100k-ID store, the container probes).
 const HEAVY_RUNS: usize = 3;
 /// Runs of the endpoint example, each in a fresh namespace with a new bridge.
 const ENDPOINT_RUNS: usize = 5;
@@ -51,6 +52,14 @@ pub enum Probe {
     Prefix,
     /// `netdriver`'s `endpoint-bench` example in a fresh network namespace.
     Endpoints,
+    /// A cold start, busybox loaded (not timed), then `docker run --rm busybox true` 1 +
+    /// [`containers::RUNS_PER_DAEMON`] times, each timed.
+    Run,
+    /// `runc run` of busybox's rootfs [`containers::RUNC_PER_RUN`] times, no daemon.
+    Runc,
+    /// A cold start, busybox loaded (not timed), then [`containers::CONTAINERS`] `docker
+    /// create`s, `docker ps -a` and one `docker rm` of them all, each timed.
+    Containers,
 }
 
 impl Probe {
@@ -59,7 +68,9 @@ impl Probe {
         let n = match self {
             Probe::Ready => cold_starts,
             Probe::IdleRss => RSS_RUNS,
-            Probe::Tags | Probe::Prefix => HEAVY_RUNS,
+            Probe::Tags | Probe::Prefix | Probe::Containers | Probe::Run | Probe::Runc => {
+                HEAVY_RUNS
+            }
             Probe::Load(_) => LOAD_RUNS,
             Probe::Endpoints => ENDPOINT_RUNS,
         };
@@ -68,14 +79,17 @@ impl Probe {
 
     /// Whether each run starts a daemon of the engine (else it is a tool run by xtask).
     pub fn starts_daemon(self) -> bool {
-        !matches!(self, Probe::Prefix | Probe::Endpoints)
+        !matches!(self, Probe::Prefix | Probe::Endpoints | Probe::Runc)
     }
 
     /// Makes what its runs need that is made once per bench (fixtures, the seeded store), so
     /// that it is not in the first run.
     pub fn prepare(self, how: &Start, assets: &Assets) -> Result<()> {
         match self {
-            Probe::Load(_) | Probe::Tags => assets.fixtures().map(drop),
+            Probe::Load(_) | Probe::Tags | Probe::Run | Probe::Containers => {
+                assets.fixtures().map(drop)
+            }
+            Probe::Runc => assets.runc_bundle().map(drop),
             Probe::Ready if how.data == Data::Images10k => assets.seeded_root().map(drop),
             _ => Ok(()),
         }
@@ -102,6 +116,9 @@ impl Probe {
             Probe::Tags => tags(engine, how, assets),
             Probe::Prefix => prefix(assets),
             Probe::Endpoints => endpoints(assets),
+            Probe::Run => containers::run(engine, how, assets),
+            Probe::Runc => containers::runc(assets),
+            Probe::Containers => containers::create_ps_rm(engine, how, assets),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Processes seen from `/proc`: liveness, stopping by PID, the memory of a process tree, what
-//! is left in a network namespace, and the `/_ping` probe.
+//! is left in a network namespace or by a stopped wharfd's containers, and the `/_ping` probe.
 //!
 //! Daemons launched through the peer recipe are orphaned on purpose (`setsid … &`). This
 //! machine kind's PID 1 reaps orphans only every few seconds; until then a stopped daemon is a
@@ -8,14 +8,17 @@
 //! and reaps what it adopts.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
-use std::process::{Child, Command, ExitStatus};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use nix::errno::Errno;
+use nix::mount::{MntFlags, umount2};
 use nix::sys::signal::{Signal, kill};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 use nix::unistd::Pid;
@@ -178,6 +181,147 @@ pub fn kill_leftovers(ns: &str) {
     }
 }
 
+/// Ends what a stopped wharfd's containers may have left in `dir`, its temp dir (data and exec
+/// roots), so the dir can go: containers still known to runc (under `<dir>/exec/runc`) are
+/// deleted with `runc delete --force`, monitors (processes whose `--state-dir` is under `dir`)
+/// get 3 s to exit and are then killed by PID, and every mount under `dir` (overlays, container
+/// network namespaces) is detached lazily, deepest first. What had to be cleaned is said: a
+/// run that removed its containers leaves nothing. The same steps as `testkit::release_dir`
+/// (xtask depends on no workspace crate).
+pub fn release_dir(dir: &Path) {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    runc_delete_all(&dir.join("exec").join("runc"));
+    let deadline = Instant::now() + Duration::from_secs(3);
+    loop {
+        let monitors = monitors_under(&dir);
+        if monitors.is_empty() {
+            break;
+        }
+        if Instant::now() > deadline {
+            for pid in monitors {
+                eprintln!("xtask bench: leftover monitor pid {pid}: SIGKILL");
+                let _ = kill(pid, Signal::SIGKILL);
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while !has_exited(pid) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            break;
+        }
+        // They are our adopted children (we are their subreaper): reap the ones that ended.
+        reap_adopted(None);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for m in mounts_under(&dir) {
+        eprintln!("xtask bench: leftover mount {}: lazy unmount", m.display());
+        let _ = umount2(&m, MntFlags::MNT_DETACH);
+    }
+    reap_adopted(None);
+}
+
+/// `runc delete --force` of every container runc still knows under its state root `root`.
+fn runc_delete_all(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten().filter(|e| e.path().is_dir()) {
+        eprintln!(
+            "xtask bench: leftover container {}: runc delete --force",
+            e.file_name().to_string_lossy()
+        );
+        let _ = Command::new("runc")
+            .arg("--root")
+            .arg(root)
+            .args(["delete", "--force"])
+            .arg(e.file_name())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// Ends what `runc run`s with state root `root` left (nothing, when each ran to its end): the
+/// containers still known to runc, then the cgroup `cgroup` (a path relative to each
+/// hierarchy's root, only the bench's) in every hierarchy where it is still there.
+pub fn release_runc(root: &Path, cgroup: &str) {
+    runc_delete_all(root);
+    let rel = cgroup.trim_start_matches('/');
+    if rel.is_empty() {
+        return;
+    }
+    let base = Path::new("/sys/fs/cgroup");
+    let hierarchies = std::fs::read_dir(base)
+        .map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    for dir in std::iter::once(base.to_path_buf())
+        .chain(hierarchies)
+        .map(|h| h.join(rel))
+        .filter(|d| d.is_dir())
+    {
+        eprintln!("xtask bench: leftover cgroup {}: rmdir", dir.display());
+        let _ = std::fs::remove_dir(&dir);
+    }
+}
+
+/// Monitor processes (`wharfd monitor ... --state-dir D`) whose state directory is under `dir`.
+fn monitors_under(dir: &Path) -> Vec<Pid> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|p| {
+            let pid: i32 = p.file_name().to_str()?.parse().ok()?;
+            let cmdline = std::fs::read(p.path().join("cmdline")).ok()?;
+            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+            let is_monitor = args.get(1) == Some(&&b"monitor"[..])
+                && args.windows(2).any(|w| {
+                    w[0] == b"--state-dir" && Path::new(OsStr::from_bytes(w[1])).starts_with(dir)
+                });
+            (is_monitor && !matches!(state(Pid::from_raw(pid)), Some('Z' | 'X') | None))
+                .then(|| Pid::from_raw(pid))
+        })
+        .collect()
+}
+
+/// Mount points under `dir` (not `dir` itself), deepest first.
+fn mounts_under(dir: &Path) -> Vec<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let mut out: Vec<PathBuf> = text
+        .lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .map(|m| PathBuf::from(unescape_mount(m)))
+        .filter(|m| m.starts_with(dir) && m != dir)
+        .collect();
+    out.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
+    out.dedup();
+    out
+}
+
+/// `/proc/self/mountinfo` escapes space, tab, newline and backslash as octal (`\040`).
+fn unescape_mount(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        // Bytes, not `&s[..]`: a path may hold multi-byte characters right after a backslash.
+        if b[i] == b'\\'
+            && let Some(v) = b
+                .get(i + 1..i + 4)
+                .and_then(|d| std::str::from_utf8(d).ok())
+                .and_then(|d| u8::from_str_radix(d, 8).ok())
+        {
+            out.push(v);
+            i += 4;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// Reaps every exited child except `keep` (children adopted as subreaper).
 pub fn reap_adopted(keep: Option<Pid>) {
     let peek = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
@@ -222,6 +366,14 @@ mod tests {
         assert_eq!(tree(me).first(), Some(&me));
         let (kb, n) = rss_tree_kb(me).expect("this process runs");
         assert!(kb > 0 && n >= 1);
+    }
+
+    #[test]
+    fn mount_points_are_unescaped() {
+        assert_eq!(unescape_mount("/tmp/a\\040b"), "/tmp/a b");
+        assert_eq!(unescape_mount("/plain"), "/plain");
+        assert_eq!(unescape_mount("/end\\04"), "/end\\04");
+        assert_eq!(unescape_mount("/x\\é"), "/x\\é");
     }
 
     #[test]

@@ -44,6 +44,18 @@ pub enum Metric {
     Detach,
     /// Connecting one while the previous one's veth is still being deleted.
     AttachBusy,
+    /// `docker run --rm busybox true`, each run after the first on a cold daemon.
+    Run,
+    /// The first `docker run --rm busybox true` on a cold daemon (taken in the same runs).
+    RunFirst,
+    /// `runc run` of busybox's rootfs, with no daemon at all.
+    RuncRun,
+    /// `docker create busybox true` 100 times, one CLI call after the other (their sum).
+    Create100,
+    /// `docker ps -a` with those 100 containers.
+    PsAll,
+    /// `docker rm` of the 100, in one command.
+    Rm100,
 }
 
 impl Metric {
@@ -68,6 +80,9 @@ impl Metric {
             Metric::BridgeSetup | Metric::Attach | Metric::Detach | Metric::AttachBusy => {
                 Probe::Endpoints
             }
+            Metric::Run | Metric::RunFirst => Probe::Run,
+            Metric::RuncRun => Probe::Runc,
+            Metric::Create100 | Metric::PsAll | Metric::Rm100 => Probe::Containers,
         }
     }
 }
@@ -290,6 +305,54 @@ pub const ALL: &[Scenario] = &[
         issue: 4,
         metric: Metric::AttachBusy,
         starts: WHARFD,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker run --rm busybox true",
+        issue: 5,
+        metric: Metric::Run,
+        starts: BOTH,
+        targets: &[Target::AtMost(100.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "  the first run on each cold daemon",
+        issue: 5,
+        metric: Metric::RunFirst,
+        starts: BOTH,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "  runc run of its rootfs alone (no daemon)",
+        issue: 5,
+        metric: Metric::RuncRun,
+        starts: WHARFD,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker create x100 (100 CLI calls, total)",
+        issue: 5,
+        metric: Metric::Create100,
+        starts: BOTH,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker ps -a, 100 containers",
+        issue: 5,
+        metric: Metric::PsAll,
+        starts: BOTH,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker rm of 100 containers, one command",
+        issue: 5,
+        metric: Metric::Rm100,
+        starts: BOTH,
         targets: &[],
         needs_peer: false,
     },

@@ -108,10 +108,13 @@ impl Stats {
     }
 }
 
-/// Series of samples by key (one sample per run for each key), summarised at the end.
+/// Series of samples by key, summarised at the end. A run gives each key one sample, or
+/// several (a probe that times the same step a few times on one daemon).
 #[derive(Debug)]
 pub struct Series<K> {
     samples: HashMap<K, Vec<f64>>,
+    /// In how many runs each key had at least one sample.
+    seen: HashMap<K, usize>,
     runs: usize,
 }
 
@@ -120,19 +123,27 @@ impl<K: Copy + Eq + Hash> Series<K> {
     pub fn new() -> Self {
         Series {
             samples: HashMap::new(),
+            seen: HashMap::new(),
             runs: 0,
         }
     }
 
     /// Adds one run's figures.
     pub fn push(&mut self, figures: Vec<(K, f64)>) {
+        let mut keys = Vec::new();
         for (k, v) in figures {
             self.samples.entry(k).or_default().push(v);
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        for k in keys {
+            *self.seen.entry(k).or_default() += 1;
         }
         self.runs += 1;
     }
 
-    /// Each key's summary; fails unless every run gave every key.
+    /// Each key's summary, over all its samples; fails unless every run gave every key.
     pub fn summarise(self) -> Result<HashMap<K, Stats>> {
         ensure!(
             !self.samples.is_empty(),
@@ -140,7 +151,7 @@ impl<K: Copy + Eq + Hash> Series<K> {
             self.runs
         );
         ensure!(
-            self.samples.values().all(|v| v.len() == self.runs),
+            self.seen.values().all(|&n| n == self.runs),
             "a run did not give every figure"
         );
         Ok(self
@@ -173,6 +184,12 @@ mod tests {
         let s = s.summarise().expect("three runs");
         assert_eq!(s["a"].median, 1.0);
         assert_eq!(s["b"].max, 4.0);
+        let mut several = Series::new();
+        several.push(vec![("a", 1.0), ("a", 2.0), ("b", 5.0)]);
+        several.push(vec![("a", 3.0), ("b", 6.0)]);
+        let several = several.summarise().expect("every run gave a and b");
+        assert_eq!((several["a"].median, several["a"].runs), (2.0, 3));
+        assert_eq!(several["b"].runs, 2);
         let mut gap = Series::new();
         gap.push(vec![("a", 1.0)]);
         gap.push(vec![]);

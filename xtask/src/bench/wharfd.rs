@@ -1,5 +1,9 @@
 //! `wharfd` as a benchmark engine: each start gets a network namespace of its own (xtask's
 //! [`NetNs`]) and a temp dir holding its data root, exec root, pidfile, socket and log.
+//!
+//! Its containers outlive it (each has a monitor process, as with dockerd's live-restore), so
+//! stopping one removes its containers first, through the API, and then ends whatever a
+//! failure left in its temp dir (runc containers, monitors, mounts: [`procs::release_dir`]).
 
 use std::fs::File;
 use std::os::unix::process::CommandExt;
@@ -12,7 +16,7 @@ use nix::unistd::Pid;
 use tempfile::TempDir;
 
 use super::engine::{Engine, Launcher, Running, Start};
-use super::{interrupt, procs, scratch};
+use super::{client, interrupt, procs, scratch};
 use crate::ns::NetNs;
 
 /// How often the direct launcher polls `/_ping`.
@@ -33,7 +37,8 @@ impl Wharfd {
     }
 }
 
-/// A running `wharfd`; fields drop after [`Drop::drop`] stopped it: namespace, then state.
+/// A running `wharfd`; fields drop after [`Drop::drop`] removed its containers and stopped
+/// it: namespace, then state.
 struct Instance {
     pid: Option<Pid>,
     ready: Duration,
@@ -206,8 +211,18 @@ impl Running for Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         if let Some(pid) = self.pid {
+            // Its containers would outlive it (their monitors do): they go first. A probe that
+            // ran to the end left none; one that failed half way may have.
+            if !procs::has_exited(pid) {
+                match client::remove_all_containers(&self.sock) {
+                    Ok(0) => {}
+                    Ok(n) => eprintln!("xtask bench: wharfd still had {n} containers: removed"),
+                    Err(e) => eprintln!("xtask bench: removing wharfd's containers: {e:#}"),
+                }
+            }
             procs::stop_pid(pid, "wharfd", Duration::from_secs(15));
         }
+        procs::release_dir(self.dir.path());
         procs::kill_leftovers(&self.ns.name);
     }
 }
