@@ -380,7 +380,9 @@ fn unescape_mount(s: &str) -> String {
     while i < b.len() {
         if b[i] == b'\\'
             && i + 3 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 4], 8)
+            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 4])
+                .ok()
+                .and_then(|d| u8::from_str_radix(d, 8).ok())
         {
             out.push(v);
             i += 4;
@@ -390,4 +392,16 @@ fn unescape_mount(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unescape_mount;
+
+    #[test]
+    fn mountinfo_escapes_are_decoded_and_non_ascii_is_kept() {
+        assert_eq!(unescape_mount(r"/tmp/a\040b"), "/tmp/a b");
+        assert_eq!(unescape_mount(r"/tmp/\éé"), r"/tmp/\éé");
+        assert_eq!(unescape_mount("/tmp/plain"), "/tmp/plain");
+    }
 }
