@@ -164,7 +164,12 @@ async fn serve(
         }
     }
     drop(guards);
-    let daemon = Arc::into_inner(daemon).context("requests still hold the daemon")?;
+    let Some(daemon) = sole_owner(daemon).await else {
+        // Every change was made durable when it was reported done; what still runs is dropped
+        // with the runtime.
+        warn!("requests still running after the drain; leaving them");
+        return Ok(());
+    };
     let Daemon {
         images,
         network,
@@ -177,6 +182,19 @@ async fn serve(
     drop(images);
     info!("shutdown complete");
     Ok(())
+}
+
+/// Takes the daemon back from the API: connection tasks drop their clones of the router (and
+/// so of the daemon) a moment after the server reports them closed, so wait for that briefly.
+async fn sole_owner(mut daemon: Arc<Daemon>) -> Option<Daemon> {
+    for _ in 0..200 {
+        match Arc::try_unwrap(daemon) {
+            Ok(d) => return Some(d),
+            Err(shared) => daemon = shared,
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
 }
 
 /// SIGTERM and SIGINT: the first starts a graceful shutdown, the next one forces the exit.

@@ -369,7 +369,8 @@ fn the_socket_never_appears_before_ping_answers() {
             .request("GET", "/_ping", None)
             .expect("the first connection succeeds");
         assert_eq!(r.status, 200);
-        assert!(d.terminate(Duration::from_secs(2)).expect("exit").success());
+        let status = d.terminate(Duration::from_secs(2)).expect("exit");
+        assert!(status.success(), "{status}: {}", d.log());
     }
 }
 
