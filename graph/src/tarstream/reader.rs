@@ -4,6 +4,7 @@ use std::io::{self, Read};
 
 use super::RawSink;
 use super::entry::{EntryKind, Pending, TarEntry, parse_pax_time, parse_pax_u64};
+use crate::compress::read_head;
 use crate::error::{Error, Result};
 
 const BLOCK: usize = 512;
@@ -18,21 +19,6 @@ pub(crate) struct TarReader<R> {
     /// Padding bytes after the current entry's content.
     padding: u64,
     ended: bool,
-}
-
-/// Reads as many bytes as possible into `buf`; returns the count (less than `buf.len()` only at
-/// end of input).
-fn read_full<R: Read>(r: &mut R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
 }
 
 /// A read error: corrupt compressed data is the sender's fault, anything else is I/O.
@@ -90,7 +76,7 @@ impl<R: Read> TarReader<R> {
     }
 
     fn read_block(&mut self, block: &mut [u8; BLOCK]) -> Result<usize> {
-        read_full(&mut self.r, block).map_err(read_err)
+        read_head(&mut self.r, block).map_err(read_err)
     }
 
     /// Reads an extension record's body (PAX, GNU long name) into memory, sending it and its
@@ -113,7 +99,7 @@ impl<R: Read> TarReader<R> {
     }
 
     fn read_block_exact(&mut self, buf: &mut [u8]) -> Result<bool> {
-        let n = read_full(&mut self.r, buf).map_err(read_err)?;
+        let n = read_head(&mut self.r, buf).map_err(read_err)?;
         Ok(n == buf.len())
     }
 
@@ -281,7 +267,7 @@ impl<R: Read> TarReader<R> {
         self.ended = true;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            let n = read_full(&mut self.r, &mut buf).map_err(read_err)?;
+            let n = read_head(&mut self.r, &mut buf).map_err(read_err)?;
             if n == 0 {
                 return Ok(());
             }
@@ -294,7 +280,7 @@ impl<R: Read> TarReader<R> {
         let mut buf = [0u8; 8192];
         while self.remaining > 0 {
             let want = self.remaining.min(buf.len() as u64) as usize;
-            let n = read_full(&mut self.r, &mut buf[..want]).map_err(read_err)?;
+            let n = read_head(&mut self.r, &mut buf[..want]).map_err(read_err)?;
             if n == 0 {
                 return Err(truncated());
             }
@@ -303,7 +289,7 @@ impl<R: Read> TarReader<R> {
         }
         if self.padding > 0 {
             let pad = self.padding as usize;
-            let n = read_full(&mut self.r, &mut buf[..pad]).map_err(read_err)?;
+            let n = read_head(&mut self.r, &mut buf[..pad]).map_err(read_err)?;
             if n < pad {
                 return Err(truncated());
             }
