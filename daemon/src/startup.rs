@@ -66,7 +66,7 @@ pub fn run(config: Config, launched: Instant) -> Result<()> {
         Ok(root)
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(1)
         .enable_all()
         .build()
         .context("starting the async runtime")?;

@@ -14,7 +14,7 @@
 
 use std::error::Error;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -45,9 +45,10 @@ fn main() -> Result<(), Box<dyn Error>> {
             driver: None,
             overlay_supported: true,
         })?;
-        let mut input = BufReader::new(File::open(&archive)?);
+        let mut input = File::open(&archive)?;
         let t = Instant::now();
-        let loaded = store.load(&mut input, &mut |_| {})?;
+        // Read ahead on a thread of its own, as the daemon gathers a request body ahead.
+        let loaded = graph::read_ahead(&mut input, |input| store.load(input, &mut |_| {}))?;
         let load_ms = ms(t);
         if loaded.is_empty() {
             return Err("nothing loaded".into());

@@ -1,129 +1,238 @@
-//! Hashing on a second thread, so that computing a diff ID does not add to the time of
-//! extracting a layer (sha256 of a 1 GB layer is ~0.6 s of CPU even with SHA-NI).
+//! A conveyor of buffers, so that reading a layer and computing its diff ID take nothing from
+//! the thread that extracts it (sha256 of a 1 GB layer is ~0.6 s of CPU even with SHA-NI).
 //!
-//! The bytes read are copied into batches of [`BATCH`] bytes, and only full batches cross to
-//! the hashing thread, which hands each emptied buffer back for reuse. A tar stream is read
-//! in many small pieces (a 512-byte header, then the file's content, for every entry): handing
-//! each piece over on its own cost a thread wake-up (a futex call on each side) and an
-//! allocation freed on the other thread per piece, about a fifth of the time of extracting a
-//! layer of small files.
+//! [`conveyor`] runs three stages at once, each on its own thread, sharing [`BATCH`]-byte
+//! buffers without copying them:
+//!
+//! - the calling thread reads the input (the request body through the archive's reader, or a
+//!   decompressor) into a buffer and hands it to both others;
+//! - the consumer (the tar reader and extractor, on a scoped thread) uses it in place through
+//!   [`BufRead`];
+//! - a hashing thread hashes it.
+//!
+//! Whichever of the two finishes with a buffer last sends it back for refilling. Extraction is
+//! the slowest stage and the one everything waits for, so it does nothing but parse and create
+//! files: the copy out of the input, the outer archive's parsing, decompression and hashing all
+//! run beside it. Hashing never holds it up: it runs at a lower priority, in the time the CPUs
+//! would otherwise idle, and may lag behind by up to [`DEPTH`] buffers (it is faster, and
+//! catches up while the extractor finishes). A tar stream is read in many small pieces (a
+//! 512-byte header, then the file's content, for every entry), yet stages meet once per
+//! buffer, never per piece. Memory stays below [`DEPTH`] buffers per layer.
 
-use std::io::{self, Read};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
+use std::io::{self, BufRead, Read};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 use sha2::{Digest as _, Sha256};
 
 use crate::digest::Digest;
 
-/// Bytes handed to the hashing thread at once.
+/// Bytes in one buffer.
 const BATCH: usize = 512 * 1024;
-/// Batches in flight (filled, being hashed, or waiting to be refilled): memory stays below
-/// this many [`BATCH`]es.
-const DEPTH: usize = 4;
+/// Buffers in circulation (being filled, used, hashed, or waiting).
+const DEPTH: usize = 32;
+/// The hashing thread's nice value: below the extractor, which the whole load waits for.
+const HASH_NICE: i32 = 5;
 
-/// A reader that hands a copy of every byte read to a hashing thread.
-pub(crate) struct PipeHasher<R> {
-    inner: R,
-    /// The batch being filled.
-    batch: Vec<u8>,
-    tx: Option<SyncSender<Vec<u8>>>,
-    /// Emptied buffers coming back from the hashing thread.
-    spare: Receiver<Vec<u8>>,
-    /// Buffers allocated so far (at most [`DEPTH`]).
-    allocated: usize,
-    worker: Option<JoinHandle<(Digest, u64)>>,
+/// What the reading stage hands on.
+#[derive(Clone)]
+enum Item {
+    /// A buffer and how many of its bytes are data.
+    Data(Arc<Vec<u8>>, usize),
+    /// The input ended.
+    End,
+    /// Reading the input failed (`io::Error` is not `Clone`, so it travels as kind and text).
+    Failed(io::ErrorKind, String),
 }
 
-impl<R: Read> PipeHasher<R> {
-    /// Starts the hashing thread.
-    pub(crate) fn new(inner: R) -> io::Result<Self> {
-        let (tx, rx) = sync_channel::<Vec<u8>>(DEPTH);
-        let (back_tx, spare) = sync_channel::<Vec<u8>>(DEPTH);
-        let worker = std::thread::Builder::new()
+/// The sha256 and length of an input, or why there are none.
+pub(crate) type Hashed = io::Result<(Digest, u64)>;
+
+/// Runs `consume` on a thread of its own with a buffered reader of `input`'s bytes, which
+/// the calling thread reads and a third thread hashes beside it. Returns what `consume`
+/// returned and the sha256 and length of the input: an error if reading the input failed, or
+/// if `consume` returned before the end of the input. Fails only if a thread cannot start.
+///
+/// Once `consume` has returned, the calling thread stops reading after the read it is in.
+pub(crate) fn conveyor<T: Send>(
+    input: &mut dyn Read,
+    consume: impl FnOnce(&mut Conveyor) -> T + Send,
+) -> io::Result<(T, Hashed)> {
+    let (to_hash, hash_rx) = sync_channel::<Item>(DEPTH);
+    let (to_consumer, consumer_rx) = sync_channel::<Item>(DEPTH);
+    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(DEPTH);
+    let hash_back = back_tx.clone();
+    std::thread::scope(|scope| {
+        let hashing = std::thread::Builder::new()
             .name("graph-sha256".to_string())
-            .spawn(move || {
-                let mut h = Sha256::new();
-                let mut n = 0u64;
-                for mut chunk in rx {
-                    h.update(&chunk);
-                    n += chunk.len() as u64;
-                    chunk.clear();
-                    // The reader may be gone (finished or dropped); the buffer is then freed.
-                    let _ = back_tx.try_send(chunk);
-                }
-                (Digest::from_hasher(h), n)
-            })?;
-        Ok(PipeHasher {
-            inner,
-            batch: Vec::with_capacity(BATCH),
-            tx: Some(tx),
-            spare,
-            allocated: 1,
-            worker: Some(worker),
-        })
-    }
-
-    /// Sends the current batch to the hashing thread and takes an empty buffer for the next.
-    fn send_batch(&mut self) -> io::Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        let next = match self.spare.try_recv() {
-            Ok(b) => b,
-            Err(_) if self.allocated < DEPTH => {
-                self.allocated += 1;
-                Vec::with_capacity(BATCH)
-            }
-            // Every buffer is in flight: wait for the hashing thread to return one.
-            Err(_) => self
-                .spare
-                .recv()
-                .map_err(|_| io::Error::other("hashing thread stopped"))?,
+            .spawn_scoped(scope, move || hash(hash_rx, hash_back))?;
+        let mut reader = Conveyor {
+            rx: consumer_rx,
+            back: back_tx,
+            cur: None,
+            len: 0,
+            pos: 0,
+            ended: false,
+            failed: None,
         };
-        let full = std::mem::replace(&mut self.batch, next);
-        self.tx
-            .as_ref()
-            .ok_or_else(|| io::Error::other("hash already taken"))?
-            .send(full)
-            .map_err(|_| io::Error::other("hashing thread stopped"))
-    }
-
-    /// The digest and length of everything read.
-    pub(crate) fn finish(mut self) -> io::Result<(Digest, u64)> {
-        self.send_batch()?;
-        drop(self.tx.take());
-        self.worker
-            .take()
-            .ok_or_else(|| io::Error::other("hash already taken"))?
+        let consuming = std::thread::Builder::new()
+            .name("graph-extract".to_string())
+            .spawn_scoped(scope, move || {
+                let out = consume(&mut reader);
+                let complete = reader.ended && reader.pos == reader.len;
+                (out, complete)
+            })?;
+        // (Had that failed, dropping the senders on return would end the hashing thread.)
+        fill(input, &[to_hash, to_consumer], &back_rx);
+        drop(back_rx);
+        let (out, complete) = consuming
             .join()
-            .map_err(|_| io::Error::other("hashing thread panicked"))
-    }
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let hashed = hashing
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+            .and_then(|h| match complete {
+                true => Ok(h),
+                false => Err(io::Error::other("the layer was not read to its end")),
+            });
+        Ok((out, hashed))
+    })
 }
 
-impl<R: Read> Read for PipeHasher<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        let mut rest = &buf[..n];
-        while !rest.is_empty() {
-            let take = (BATCH - self.batch.len()).min(rest.len());
-            self.batch.extend_from_slice(&rest[..take]);
-            rest = &rest[take..];
-            if self.batch.len() == BATCH {
-                self.send_batch()?;
+/// Stage 1: reads `input` into buffers and sends each to every stage in `to`, until the end of
+/// the input, an error, or a stage is gone.
+fn fill(input: &mut dyn Read, to: &[SyncSender<Item>], back: &Receiver<Vec<u8>>) {
+    let send = |item: Item| to.iter().all(|tx| tx.send(item.clone()).is_ok());
+    let mut allocated = 0;
+    loop {
+        let mut buf = match back.try_recv() {
+            Ok(b) => b,
+            Err(TryRecvError::Empty) if allocated < DEPTH => {
+                allocated += 1;
+                vec![0u8; BATCH]
+            }
+            Err(TryRecvError::Empty) => match back.recv() {
+                Ok(b) => b,
+                Err(_) => return,
+            },
+            Err(TryRecvError::Disconnected) => return,
+        };
+        let mut len = 0;
+        let mut failed = None;
+        while len < BATCH {
+            match input.read(&mut buf[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failed = Some(Item::Failed(e.kind(), e.to_string()));
+                    break;
+                }
             }
         }
-        Ok(n)
+        let full = len == BATCH;
+        if len > 0 && !send(Item::Data(Arc::new(buf), len)) {
+            return;
+        }
+        match failed {
+            Some(f) => {
+                send(f);
+                return;
+            }
+            None if !full => {
+                send(Item::End);
+                return;
+            }
+            None => {}
+        }
     }
 }
 
-impl<R> Drop for PipeHasher<R> {
-    fn drop(&mut self) {
-        // Closing the channel ends the thread; wait so no thread outlives an aborted layer.
-        drop(self.tx.take());
-        if let Some(w) = self.worker.take() {
-            let _ = w.join();
+/// Gives a buffer back for refilling if no one else holds it any more.
+fn release(buf: Arc<Vec<u8>>, back: &SyncSender<Vec<u8>>) {
+    if let Ok(b) = Arc::try_unwrap(buf) {
+        // Stage 1 may have stopped; the buffer is then freed.
+        let _ = back.try_send(b);
+    }
+}
+
+/// Stage 2: hashes each buffer; the digest and length of the whole input at its end.
+fn hash(rx: Receiver<Item>, back: SyncSender<Vec<u8>>) -> Hashed {
+    // SAFETY: setpriority only reads its arguments; on Linux, `who` 0 with PRIO_PROCESS is
+    // the calling thread. Failing leaves the default priority, which is fine.
+    unsafe {
+        nix::libc::setpriority(nix::libc::PRIO_PROCESS, 0, HASH_NICE);
+    }
+    let mut h = Sha256::new();
+    let mut total = 0u64;
+    for item in rx {
+        match item {
+            Item::Data(buf, len) => {
+                h.update(&buf[..len]);
+                total += len as u64;
+                release(buf, &back);
+            }
+            Item::End => return Ok((Digest::from_hasher(h), total)),
+            Item::Failed(kind, msg) => return Err(io::Error::new(kind, msg)),
         }
+    }
+    Err(io::Error::other("the layer was not read to its end"))
+}
+
+/// Stage 3's reader: the buffers, in order, as a [`BufRead`].
+pub(crate) struct Conveyor {
+    rx: Receiver<Item>,
+    /// Used buffers going back to stage 1.
+    back: SyncSender<Vec<u8>>,
+    cur: Option<Arc<Vec<u8>>>,
+    len: usize,
+    pos: usize,
+    /// Set at the end of the input.
+    ended: bool,
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl BufRead for Conveyor {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos == self.len && !self.ended {
+            if let Some((kind, msg)) = &self.failed {
+                return Err(io::Error::new(*kind, msg.clone()));
+            }
+            if let Some(used) = self.cur.take() {
+                release(used, &self.back);
+            }
+            let item = self
+                .rx
+                .recv()
+                .unwrap_or_else(|_| Item::Failed(io::ErrorKind::Other, "reading stopped".into()));
+            match item {
+                Item::Data(buf, len) => {
+                    self.cur = Some(buf);
+                    self.len = len;
+                    self.pos = 0;
+                }
+                Item::End => self.ended = true,
+                Item::Failed(kind, msg) => self.failed = Some((kind, msg)),
+            }
+        }
+        match &self.cur {
+            Some(buf) => Ok(&buf[self.pos..self.len]),
+            None => Ok(&[]),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.pos = (self.pos + n).min(self.len);
+    }
+}
+
+impl Read for Conveyor {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let avail = self.fill_buf()?;
+        let n = avail.len().min(out.len());
+        out[..n].copy_from_slice(&avail[..n]);
+        self.consume(n);
+        Ok(n)
     }
 }
 
@@ -131,29 +240,121 @@ impl<R> Drop for PipeHasher<R> {
 mod tests {
     use super::*;
 
-    /// Reads `data` in pieces of the given sizes, in turn, and returns what the pipe hashed.
-    fn hash_in_pieces(data: &[u8], pieces: &[usize]) -> (Digest, u64) {
-        let mut p = PipeHasher::new(data).expect("start hashing thread");
-        let mut buf = vec![0u8; pieces.iter().copied().max().unwrap_or(1)];
+    /// A reader that gives `data` in pieces of at most `piece` bytes, then fails if `fail`.
+    struct Pieces<'a> {
+        data: &'a [u8],
+        piece: usize,
+        fail: bool,
+    }
+
+    impl Read for Pieces<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.data.is_empty() && self.fail {
+                return Err(io::Error::new(io::ErrorKind::ConnectionReset, "peer gone"));
+            }
+            let n = self.data.len().min(buf.len()).min(self.piece);
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn data() -> Vec<u8> {
+        (0..3 * BATCH + 12_345).map(|i| (i % 251) as u8).collect()
+    }
+
+    /// Consumes everything, alternating `read` of `size` bytes and `fill_buf`/`consume`.
+    fn consume_all(c: &mut Conveyor, size: usize) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
-        for size in pieces.iter().cycle() {
-            let n = p.read(&mut buf[..*size]).expect("read");
+        let mut buf = vec![0u8; size];
+        for i in 0.. {
+            let n = if i % 2 == 0 {
+                let n = c.read(&mut buf)?;
+                out.extend_from_slice(&buf[..n]);
+                n
+            } else {
+                let avail = c.fill_buf()?;
+                let n = avail.len().min(size);
+                out.extend_from_slice(&avail[..n]);
+                c.consume(n);
+                n
+            };
             if n == 0 {
                 break;
             }
-            out.extend_from_slice(&buf[..n]);
         }
-        assert_eq!(out, data);
-        p.finish().expect("finish")
+        Ok(out)
     }
 
     #[test]
-    fn hashes_everything_read_whatever_the_piece_sizes() {
-        let data: Vec<u8> = (0..3 * BATCH + 12_345).map(|i| (i % 251) as u8).collect();
-        let want = (Digest::of(&data), data.len() as u64);
-        for pieces in [&[512][..], &[BATCH], &[BATCH + 1], &[7, 512, 65_536, 3]] {
-            assert_eq!(hash_in_pieces(&data, pieces), want, "pieces {pieces:?}");
+    fn passes_every_byte_in_order_and_hashes_it() {
+        let data = data();
+        for (piece, size) in [
+            (1000, 512),
+            (32 * 1024, 7),
+            (BATCH, BATCH + 1),
+            (usize::MAX, 65_536),
+        ] {
+            let mut input = Pieces {
+                data: &data,
+                piece,
+                fail: false,
+            };
+            let (out, hashed) = conveyor(&mut input, |c| consume_all(c, size)).expect("threads");
+            assert!(out.expect("consume") == data, "piece {piece} size {size}");
+            assert_eq!(
+                hashed.expect("hash"),
+                (Digest::of(&data), data.len() as u64)
+            );
         }
-        assert_eq!(hash_in_pieces(&[], &[512]), (Digest::of(&[]), 0));
+        let (out, hashed) = conveyor(&mut io::empty(), |c| consume_all(c, 512)).expect("threads");
+        assert!(out.expect("consume").is_empty());
+        assert_eq!(hashed.expect("hash"), (Digest::of(&[]), 0));
+    }
+
+    #[test]
+    fn passes_a_read_error_on_after_the_data() {
+        let data = data();
+        let mut input = Pieces {
+            data: &data,
+            piece: 7000,
+            fail: true,
+        };
+        let (out, hashed) = conveyor(&mut input, |c| {
+            let mut got = 0;
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match c.read(&mut buf) {
+                    Ok(0) => return (got, None),
+                    Ok(n) => got += n,
+                    Err(e) => return (got, Some(e.kind())),
+                }
+            }
+        })
+        .expect("threads");
+        assert_eq!(out, (data.len(), Some(io::ErrorKind::ConnectionReset)));
+        assert_eq!(
+            hashed.map_err(|e| e.kind()).unwrap_err(),
+            io::ErrorKind::ConnectionReset
+        );
+    }
+
+    #[test]
+    fn stops_reading_when_the_consumer_returns_early() {
+        // More than the buffers in circulation can hold.
+        let data: Vec<u8> = (0..4 * DEPTH * BATCH).map(|i| (i % 7) as u8).collect();
+        let mut input = Pieces {
+            data: &data,
+            piece: 4096,
+            fail: false,
+        };
+        let (first, hashed) = conveyor(&mut input, |c| {
+            let mut b = [0u8; 10];
+            c.read(&mut b).map(|n| b[..n].to_vec())
+        })
+        .expect("threads");
+        assert_eq!(first.expect("read"), data[..10]);
+        assert!(hashed.is_err(), "an unfinished input has no digest");
+        assert!(!input.data.is_empty(), "the rest was left unread");
     }
 }

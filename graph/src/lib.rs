@@ -46,6 +46,7 @@ pub use ops::types::{
     ContainerState, HistoryEntry, ImageDetails, ImageSummary, ImageUsers, ImportOptions,
     LoadProgress, Loaded, NoContainers, Removed,
 };
+pub use readahead::read_ahead;
 pub use reference::{AnyReference, Reference};
 pub use store::{ImageStore, StoreOptions};
 pub use time::Timestamp;

@@ -1,12 +1,10 @@
 //! Reading an input on a thread of its own, ahead of the one that consumes it.
 //!
-//! The daemon hands [`crate::ImageStore::load`] a request body as a blocking reader: a read
-//! that finds the current HTTP chunk (about 32 KiB from the CLI) used up waits for the server
-//! task to read the next one from the socket, which it does only when asked. Read in lockstep
-//! with extraction, a 100 MB `docker load` spent about 40% of its time waiting in such reads,
-//! extracting nothing. A reader thread keeps the body flowing while the caller extracts and
-//! hands it over in batches of [`BATCH`] bytes (measured: a tenth off the whole load on a
-//! 2-CPU host, where the CLI, the server task, hashing and extraction share the CPUs).
+//! [`crate::ImageStore::load`] and `import` read their input in the calling thread. When each
+//! read of that input waits for something (a pipe, a socket, a file not yet in the page
+//! cache), reading in lockstep with extraction leaves the extracting thread idle meanwhile:
+//! [`read_ahead`] keeps a thread reading and hands the bytes over in batches of [`BATCH`].
+//! The daemon does not need it: it gathers a request body ahead in an async task.
 
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,10 +22,7 @@ type Batch = (Vec<u8>, usize);
 ///
 /// When `f` returns before the end of `input` (an error), the thread stops after the read it
 /// is in; `read_ahead` returns once it has.
-pub(crate) fn read_ahead<T>(
-    input: &mut (dyn Read + Send),
-    f: impl FnOnce(&mut dyn Read) -> T,
-) -> T {
+pub fn read_ahead<T>(input: &mut (dyn Read + Send), f: impl FnOnce(&mut dyn Read) -> T) -> T {
     let stop = AtomicBool::new(false);
     let (tx, rx) = sync_channel::<io::Result<Batch>>(DEPTH);
     let (back_tx, back_rx) = sync_channel::<Vec<u8>>(DEPTH);

@@ -22,6 +22,8 @@ use std::io::{self, BufWriter, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
 
 use nix::libc;
 
@@ -35,12 +37,21 @@ pub(crate) const FILE_NAME: &str = "tar-split.zst";
 pub(crate) const EXTRA_DIR: &str = "extra";
 const RAW_CHUNK: usize = 64 * 1024;
 
+/// Records handed to the compressing thread at once.
+const OUT_CHUNK: usize = 256 * 1024;
+
 /// Writes a tar-split record while a layer is extracted.
+///
+/// Records are gathered in memory and compressed and written by a thread of its own, so the
+/// extracting thread (which the whole load waits for) spends no time in zstd.
 pub(crate) struct SplitWriter {
-    enc: zstd::stream::write::Encoder<'static, BufWriter<File>>,
+    /// Records not yet handed over.
+    out: Vec<u8>,
     raw: Vec<u8>,
     files: u64,
     path: PathBuf,
+    tx: Option<SyncSender<Vec<u8>>>,
+    writer: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl SplitWriter {
@@ -48,15 +59,55 @@ impl SplitWriter {
     pub(crate) fn create(layer_dir: &Path) -> Result<SplitWriter> {
         let path = layer_dir.join(FILE_NAME);
         let f = File::create(&path).at("create", &path)?;
-        let mut enc =
+        let enc =
             zstd::stream::write::Encoder::new(BufWriter::new(f), 1).at("start zstd for", &path)?;
-        enc.write_all(MAGIC).at("write", &path)?;
+        let (tx, rx) = sync_channel::<Vec<u8>>(2);
+        let writer = std::thread::Builder::new()
+            .name("graph-tarsplit".to_string())
+            .spawn(move || compress(enc, rx))
+            .at("start a thread for", &path)?;
+        let mut out = Vec::with_capacity(OUT_CHUNK + RAW_CHUNK + 64);
+        out.extend_from_slice(MAGIC);
         Ok(SplitWriter {
-            enc,
+            out,
             raw: Vec::with_capacity(RAW_CHUNK),
             files: 0,
             path,
+            tx: Some(tx),
+            writer: Some(writer),
         })
+    }
+
+    /// Hands the gathered records to the compressing thread once there are enough.
+    fn hand_over(&mut self, force: bool) -> Result<()> {
+        if self.out.len() < OUT_CHUNK && !force {
+            return Ok(());
+        }
+        let full = std::mem::replace(
+            &mut self.out,
+            Vec::with_capacity(OUT_CHUNK + RAW_CHUNK + 64),
+        );
+        let sent = self.tx.as_ref().is_some_and(|tx| tx.send(full).is_ok());
+        if sent {
+            return Ok(());
+        }
+        // The thread stopped: its error says why.
+        Err(self.join_writer().err().unwrap_or_else(|| {
+            Error::at(
+                "write",
+                &self.path,
+                io::Error::other("compressing thread stopped"),
+            )
+        }))
+    }
+
+    fn join_writer(&mut self) -> Result<()> {
+        drop(self.tx.take());
+        match self.writer.take().map(JoinHandle::join) {
+            Some(Ok(r)) => r.at("write", &self.path),
+            Some(Err(p)) => std::panic::resume_unwind(p),
+            None => Ok(()),
+        }
     }
 
     fn flush_raw(&mut self) -> Result<()> {
@@ -64,13 +115,11 @@ impl SplitWriter {
             return Ok(());
         }
         let len = u32::try_from(self.raw.len()).expect("raw chunks are at most 64 KiB");
-        let w = &mut self.enc;
-        w.write_all(b"R")
-            .and_then(|()| w.write_all(&len.to_le_bytes()))
-            .and_then(|()| w.write_all(&self.raw))
-            .at("write", &self.path)?;
+        self.out.push(b'R');
+        self.out.extend_from_slice(&len.to_le_bytes());
+        self.out.extend_from_slice(&self.raw);
         self.raw.clear();
-        Ok(())
+        self.hand_over(false)
     }
 
     /// Records that `size` bytes of content come from the file at `rel` (relative to `diff/`).
@@ -78,27 +127,45 @@ impl SplitWriter {
     pub(crate) fn file(&mut self, rel: &[u8], size: u64) -> Result<u64> {
         self.flush_raw()?;
         let len = u32::try_from(rel.len()).map_err(|_| Error::bad("path too long"))?;
-        let w = &mut self.enc;
-        w.write_all(b"F")
-            .and_then(|()| w.write_all(&size.to_le_bytes()))
-            .and_then(|()| w.write_all(&len.to_le_bytes()))
-            .and_then(|()| w.write_all(rel))
-            .at("write", &self.path)?;
+        self.out.push(b'F');
+        self.out.extend_from_slice(&size.to_le_bytes());
+        self.out.extend_from_slice(&len.to_le_bytes());
+        self.out.extend_from_slice(rel);
         self.files += 1;
+        self.hand_over(false)?;
         Ok(self.files - 1)
     }
 
     /// Ends the record and closes the file.
     pub(crate) fn finish(mut self) -> Result<()> {
         self.flush_raw()?;
-        self.enc.write_all(b"E").at("write", &self.path)?;
-        let buf = self.enc.finish().at("finish", &self.path)?;
-        let f = buf
-            .into_inner()
-            .map_err(|e| Error::at("flush", &self.path, e.into_error()))?;
-        drop(f);
-        Ok(())
+        self.out.push(b'E');
+        self.hand_over(true)?;
+        self.join_writer()
     }
+}
+
+impl Drop for SplitWriter {
+    fn drop(&mut self) {
+        // An abandoned record (the layer failed): let the thread end, never outlive it.
+        drop(self.tx.take());
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The compressing thread: writes every chunk received through zstd, then ends the frame and
+/// flushes the file once the sender is gone.
+fn compress(
+    mut enc: zstd::stream::write::Encoder<'static, BufWriter<File>>,
+    rx: Receiver<Vec<u8>>,
+) -> io::Result<()> {
+    for chunk in rx {
+        enc.write_all(&chunk)?;
+    }
+    enc.finish()?.into_inner().map_err(|e| e.into_error())?;
+    Ok(())
 }
 
 impl RawSink for SplitWriter {

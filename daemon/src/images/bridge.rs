@@ -1,21 +1,129 @@
 //! Between async bodies and graph's blocking `Read`/`Write`, with bounded buffering.
 
-use std::io::Write;
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
 
 use api::backend::{ByteStream, MessageStream};
 use api::types::JsonMessage;
 use bytes::Bytes;
+use futures::StreamExt;
 use tokio::sync::mpsc;
-use tokio_util::io::{StreamReader, SyncIoBridge};
 
 /// How many chunks may wait between a producer and the client.
 const DEPTH: usize = 16;
 /// Size of a chunk sent to the client.
 const CHUNK: usize = 64 * 1024;
+/// A request body is handed to the blocking side in batches of about this many bytes...
+const BODY_BATCH: usize = 1 << 20;
+/// ...at most this many batches ahead of it: memory per body stays below ~5 MiB.
+const BODY_BATCHES: usize = 4;
+
+type BodyBatch = io::Result<Vec<Bytes>>;
 
 /// A request body as a blocking reader (use it on the blocking pool only).
-pub fn reader(body: ByteStream) -> SyncIoBridge<StreamReader<ByteStream, Bytes>> {
-    SyncIoBridge::new(StreamReader::new(body))
+///
+/// An async task drains the body as fast as the client sends it, gathering its chunks
+/// (~32 KiB each from the CLI) into batches for the reader. Read in lockstep instead, each
+/// chunk cost the reading thread a wake-up and the server task a round trip, and the reader
+/// waited whenever it caught up; gathered, the thread is woken about once per MiB, and only
+/// when it has run dry. A partial batch is handed over as soon as the reader has nothing
+/// left, so a slow client never leaves bytes waiting.
+pub fn reader(body: ByteStream) -> BodyReader {
+    let (tx, rx) = mpsc::channel::<BodyBatch>(BODY_BATCHES);
+    tokio::spawn(pump(body, tx));
+    BodyReader {
+        rx,
+        chunks: VecDeque::new(),
+        failed: None,
+    }
+}
+
+/// Moves the body's chunks into batches for a [`BodyReader`] until the body ends, fails, or
+/// the reader is gone.
+async fn pump(mut body: ByteStream, tx: mpsc::Sender<BodyBatch>) {
+    let mut batch = Vec::new();
+    let mut size = 0;
+    loop {
+        // Whatever arrived is handed over when the reader has nothing (its channel is
+        // empty) and no more is ready right now; otherwise it is gathered up to a batch.
+        let next = match futures::poll!(body.next()) {
+            std::task::Poll::Ready(next) => next,
+            std::task::Poll::Pending => {
+                if size > 0 && tx.capacity() == tx.max_capacity() {
+                    if tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                        return;
+                    }
+                    size = 0;
+                }
+                body.next().await
+            }
+        };
+        match next {
+            Some(Ok(chunk)) => {
+                size += chunk.len();
+                batch.push(chunk);
+                if size >= BODY_BATCH {
+                    if tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                        return;
+                    }
+                    size = 0;
+                }
+            }
+            Some(Err(e)) => {
+                if size > 0 && tx.send(Ok(batch)).await.is_err() {
+                    return;
+                }
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+            None => {
+                if size > 0 {
+                    let _ = tx.send(Ok(batch)).await;
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// The blocking end of [`reader`].
+pub struct BodyReader {
+    rx: mpsc::Receiver<BodyBatch>,
+    /// The current batch's chunks not yet read (the first possibly in part).
+    chunks: VecDeque<Bytes>,
+    /// The body's error, repeated to every later read (`io::Error` is not `Clone`).
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+impl Read for BodyReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if let Some((kind, msg)) = &self.failed {
+                return Err(io::Error::new(*kind, msg.clone()));
+            }
+            if let Some(chunk) = self.chunks.front_mut() {
+                let n = chunk.len().min(buf.len());
+                buf[..n].copy_from_slice(&chunk[..n]);
+                if n == chunk.len() {
+                    self.chunks.pop_front();
+                } else {
+                    let _ = chunk.split_to(n);
+                }
+                return Ok(n);
+            }
+            match self.rx.blocking_recv() {
+                Some(Ok(batch)) => self
+                    .chunks
+                    .extend(batch.into_iter().filter(|c| !c.is_empty())),
+                Some(Err(e)) => self.failed = Some((e.kind(), e.to_string())),
+                // The body ended (the pump sends everything before it stops).
+                None => return Ok(0),
+            }
+        }
+    }
 }
 
 /// A channel whose sending half is used from blocking code and whose receiving half is a

@@ -27,6 +27,7 @@ use nix::libc;
 use nix::sys::stat::{Mode, SFlag, mkdirat};
 use nix::unistd::symlinkat;
 
+use super::creator::{Creator, DEFAULT_ACL};
 use super::paths::{base_name, clean_entry_path, escape, join, parent, resolve};
 use crate::driver::{OPAQUE_XATTR, WhiteoutMode};
 use crate::error::{Error, IoContext, Result};
@@ -62,8 +63,10 @@ pub(crate) struct Extractor<'a> {
     /// by path, so that removing a directory drops its own and its descendants' entries: at
     /// the end every path here is a directory this tar made or kept, below real directories.
     dir_times: BTreeMap<Vec<u8>, (Time, Time)>,
+    /// Set while a new entry's owner and mode are certain (see [`Creator`]): those equal to
+    /// the tar's are then not set again.
+    creator: Option<Creator>,
     size: u64,
-    buf: Vec<u8>,
 }
 
 fn range_end(prefix: &[u8]) -> Vec<u8> {
@@ -97,8 +100,8 @@ impl<'a> Extractor<'a> {
             files: BTreeMap::new(),
             safe_dirs: HashSet::new(),
             dir_times: BTreeMap::new(),
+            creator: Creator::probe(root),
             size: 0,
-            buf: vec![0u8; 256 * 1024],
         })
     }
 
@@ -112,7 +115,7 @@ impl<'a> Extractor<'a> {
 
     /// Applies one entry; its regular-file content is read from `tar` and referenced in
     /// `split`. Content the extractor does not consume is left for the caller to record raw.
-    pub(crate) fn entry<R: io::Read>(
+    pub(crate) fn entry<R: io::BufRead>(
         &mut self,
         e: &TarEntry,
         tar: &mut TarReader<R>,
@@ -148,22 +151,35 @@ impl<'a> Extractor<'a> {
             )));
         }
         self.ensure_parent(&rel, &e.path)?;
+        self.note_uncertainty(e);
         let mut link_target_is_symlink = false;
         let mut file = None;
+        // What creating the entry already gave it: (owner, mode) right.
+        let mut given = (false, false);
         match e.kind {
             EntryKind::Regular => {
-                let f = self.make(&rel, "create", |dir| create_file(dir, &rel))?;
+                given = self.given(e, true);
+                let mode = if given.1 { e.mode } else { 0o600 };
+                let f = self.make(&rel, "create", |dir| create_file(dir, &rel, mode))?;
                 file = Some(self.write_file(&rel, f, e, tar, split)?);
             }
             EntryKind::Dir => {
-                self.make(&rel, "create directory", |dir| {
-                    match mkdirat(dir, &rel[..], Mode::from_bits_truncate(0o777)) {
+                // The owner must be able to write into it while it is filled (root can
+                // anyway; the test suites run unprivileged too).
+                let (owner, mode) = self.given(e, e.mode & 0o700 == 0o700);
+                let made = if mode { e.mode } else { 0o777 };
+                let created = self.make(&rel, "create directory", |dir| {
+                    match mkdirat(dir, &rel[..], Mode::from_bits_truncate(made & 0o777)) {
+                        Ok(()) => Ok(true),
                         // A directory already there is kept (with its contents); anything
                         // else is replaced.
-                        Err(Errno::EEXIST) if is_dir_at(dir, &rel) => Ok(()),
-                        r => r.map_err(io::Error::from),
+                        Err(Errno::EEXIST) if is_dir_at(dir, &rel) => Ok(false),
+                        Err(e) => Err(io::Error::from(e)),
                     }
                 })?;
+                if created {
+                    given = (owner, mode);
+                }
                 self.safe_dirs.insert(rel.clone());
             }
             EntryKind::Symlink => {
@@ -179,6 +195,7 @@ impl<'a> Extractor<'a> {
                 self.make(&rel, "create symlink", |dir| {
                     symlinkat(&e.link[..], dir, &rel[..]).map_err(io::Error::from)
                 })?;
+                given = self.given(e, false);
                 self.size += e.link.len() as u64;
             }
             EntryKind::HardLink => {
@@ -209,11 +226,30 @@ impl<'a> Extractor<'a> {
             EntryKind::Other(_) => unreachable!("refused above"),
         }
         match file {
-            Some(f) => self.apply_file_meta(&rel, &f, e)?,
-            None => self.apply_meta(&rel, e, link_target_is_symlink)?,
+            Some(f) => self.apply_file_meta(&rel, &f, e, given)?,
+            None => self.apply_meta(&rel, e, link_target_is_symlink, given)?,
         }
         self.written.insert(rel);
         Ok(())
+    }
+
+    /// Whether a new entry `e` is already owned as the tar says and (if `mode_too`) has its
+    /// permission bits, so that setting them can be skipped.
+    fn given(&self, e: &TarEntry, mode_too: bool) -> (bool, bool) {
+        let Some(c) = &self.creator else {
+            return (false, false);
+        };
+        let owner = owner(e).is_ok_and(|(uid, gid)| c.owns_as(uid, gid));
+        (owner, mode_too && c.keeps_mode(e.mode))
+    }
+
+    /// Stops skipping once the tar makes a directory whose new entries get something else
+    /// than the creator gives (set-group-ID, or a default ACL).
+    fn note_uncertainty(&mut self, e: &TarEntry) {
+        let set_gid = e.kind == EntryKind::Dir && e.mode & 0o2000 != 0;
+        if set_gid || e.xattrs.iter().any(|(k, _)| k.as_slice() == DEFAULT_ACL) {
+            self.creator = None;
+        }
     }
 
     /// Creates the entry `rel` with `create`, which must fail with `AlreadyExists` rather than
@@ -237,7 +273,7 @@ impl<'a> Extractor<'a> {
     }
 
     /// Writes a regular file's content into `f` (just created, empty) and returns the file.
-    fn write_file<R: io::Read>(
+    fn write_file<R: io::BufRead>(
         &mut self,
         rel: &[u8],
         mut f: File,
@@ -250,13 +286,15 @@ impl<'a> Extractor<'a> {
             self.files.insert(rel.to_vec(), ordinal);
         }
         loop {
-            let n = tar.read_content(&mut self.buf)?;
-            if n == 0 {
+            let piece = tar.content()?;
+            if piece.is_empty() {
                 break;
             }
-            if let Err(err) = f.write_all(&self.buf[..n]) {
+            let n = piece.len();
+            if let Err(err) = f.write_all(piece) {
                 return Err(Error::at("write", &self.abs(rel), err));
             }
+            tar.consume_content(n);
         }
         self.size += e.size;
         Ok(f)
@@ -301,30 +339,50 @@ impl<'a> Extractor<'a> {
 
     /// [`Self::apply_meta`] for a regular file still open: through its descriptor, which
     /// spares the kernel three path lookups.
-    fn apply_file_meta(&mut self, rel: &[u8], f: &File, e: &TarEntry) -> Result<()> {
+    /// `given`: whether owner and mode are already right (see [`Self::given`]).
+    fn apply_file_meta(
+        &mut self,
+        rel: &[u8],
+        f: &File,
+        e: &TarEntry,
+        given: (bool, bool),
+    ) -> Result<()> {
         let (uid, gid) = owner(e)?;
         let at = |what: &str, err: io::Error| Error::at(what, &self.abs(rel), err);
-        fchown(f, uid, gid).map_err(|err| at("chown", err))?;
+        if !given.0 {
+            fchown(f, uid, gid).map_err(|err| at("chown", err))?;
+        }
         if !e.xattrs.is_empty() {
             self.set_xattrs(&self.abs(rel), e)?;
         }
-        fchmod(f, e.mode).map_err(|err| at("chmod", err))?;
+        if !given.1 {
+            fchmod(f, e.mode).map_err(|err| at("chmod", err))?;
+        }
         let atime = e.atime.map_or(e.mtime, |a| a.max(e.mtime));
         futimes(f, atime, e.mtime).map_err(|err| at("set times on", err))
     }
 
-    /// Owner, xattrs, mode (after chown, which clears setuid) and times.
-    fn apply_meta(&mut self, rel: &[u8], e: &TarEntry, target_is_symlink: bool) -> Result<()> {
+    /// Owner, xattrs, mode (after chown, which clears setuid) and times; owner and mode only
+    /// where they are not `given` already.
+    fn apply_meta(
+        &mut self,
+        rel: &[u8],
+        e: &TarEntry,
+        target_is_symlink: bool,
+        given: (bool, bool),
+    ) -> Result<()> {
         let (uid, gid) = owner(e)?;
         let dir = self.root_fd.as_fd();
         let at = |what: &str, err: io::Error| Error::at(what, &self.abs(rel), err);
-        lchown_at(dir, rel, uid, gid).map_err(|err| at("chown", err))?;
+        if !given.0 {
+            lchown_at(dir, rel, uid, gid).map_err(|err| at("chown", err))?;
+        }
         if !e.xattrs.is_empty() {
             self.set_xattrs(&self.abs(rel), e)?;
         }
         let is_symlink =
             e.kind == EntryKind::Symlink || (e.kind == EntryKind::HardLink && target_is_symlink);
-        if !is_symlink {
+        if !is_symlink && !given.1 {
             chmod_at(dir, rel, e.mode).map_err(|err| at("chmod", err))?;
         }
         let atime = e.atime.map_or(e.mtime, |a| a.max(e.mtime));

@@ -1,6 +1,7 @@
 //! Applying a layer tar: one streaming pass that decompresses, hashes (diff ID), extracts and
 //! records tar-split metadata.
 
+mod creator;
 mod extract;
 mod paths;
 
@@ -11,7 +12,7 @@ use crate::compress::{Compression, decoder, sniff};
 use crate::digest::{DiffId, Digest, HashingReader};
 use crate::driver::WhiteoutMode;
 use crate::error::{Error, Result};
-use crate::hashpipe::PipeHasher;
+use crate::hashpipe::conveyor;
 use crate::tarsplit::SplitWriter;
 use crate::tarstream::TarReader;
 
@@ -68,24 +69,26 @@ pub(crate) fn apply_layer(
 }
 
 fn extract_stream(
-    plain: Box<dyn Read + '_>,
+    mut plain: Box<dyn Read + '_>,
     layer_dir: &Path,
     mode: WhiteoutMode,
 ) -> Result<(DiffId, u64, u64)> {
-    let diff_dir = layer_dir.join("diff");
-    let hasher = PipeHasher::new(plain).map_err(|e| Error::io("start hashing thread", e))?;
-    let mut tar = TarReader::new(hasher);
-    let mut split = SplitWriter::create(layer_dir)?;
-    let mut ex = extract::Extractor::new(&diff_dir, layer_dir, mode)?;
-    while let Some(entry) = tar.next_entry(&mut split)? {
-        ex.entry(&entry, &mut tar, &mut split)?;
-        tar.skip_rest(&mut split)?;
-    }
-    let size = ex.finish()?;
-    split.finish()?;
-    let (diff_id, tar_size) = tar
-        .into_inner()
-        .finish()
-        .map_err(|e| Error::io("hash layer", e))?;
+    // This thread reads `plain`; another hashes; the extraction runs on a third.
+    let (size, hashed) = conveyor(&mut plain, |input| -> Result<u64> {
+        let diff_dir = layer_dir.join("diff");
+        let mut tar = TarReader::new(input);
+        let mut split = SplitWriter::create(layer_dir)?;
+        let mut ex = extract::Extractor::new(&diff_dir, layer_dir, mode)?;
+        while let Some(entry) = tar.next_entry(&mut split)? {
+            ex.entry(&entry, &mut tar, &mut split)?;
+            tar.skip_rest(&mut split)?;
+        }
+        let size = ex.finish()?;
+        split.finish()?;
+        Ok(size)
+    })
+    .map_err(|e| Error::io("start a layer thread", e))?;
+    let size = size?;
+    let (diff_id, tar_size) = hashed.map_err(|e| Error::io("read tar stream", e))?;
     Ok((diff_id, size, tar_size))
 }

@@ -27,12 +27,12 @@ pub(crate) fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     .map_err(io::Error::from)
 }
 
-/// Creates the regular file `rel` under `dir` for writing, owner-only, refusing to follow or
-/// replace anything already there (`O_EXCL | O_NOFOLLOW`).
-pub(crate) fn create_file(dir: BorrowedFd<'_>, rel: &[u8]) -> io::Result<File> {
+/// Creates the regular file `rel` under `dir` for writing with permission bits `mode` (less
+/// the umask), refusing to follow or replace anything already there (`O_EXCL | O_NOFOLLOW`).
+pub(crate) fn create_file(dir: BorrowedFd<'_>, rel: &[u8], mode: u32) -> io::Result<File> {
     let flags =
         OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    openat(dir, rel, flags, Mode::from_bits_truncate(0o600))
+    openat(dir, rel, flags, Mode::from_bits_truncate(mode & 0o777))
         .map(File::from)
         .map_err(io::Error::from)
 }

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use super::types::LoadProgress;
 use crate::apply::resolve;
@@ -20,8 +21,8 @@ use crate::store::ImageStore;
 
 /// JSON members larger than this are refused (real ones are a few KiB).
 const MAX_SMALL_MEMBER: u64 = 16 << 20;
-/// Emit layer progress at most this often.
-const PROGRESS_STEP: u64 = 1 << 20;
+/// Emit layer progress at most this often (as dockerd's progress reader), and at the end.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// A temporary file removed on drop.
 pub(crate) struct Spool(pub PathBuf);
@@ -87,7 +88,9 @@ struct Progress<'a, R> {
     member: &'a str,
     total: u64,
     current: u64,
+    /// `current` when progress was last reported, and when.
     last: u64,
+    sent: Option<Instant>,
     cb: &'a mut dyn FnMut(LoadProgress),
 }
 
@@ -95,8 +98,10 @@ impl<R: Read> Read for Progress<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.current += n as u64;
-        if self.current - self.last >= PROGRESS_STEP || (n == 0 && self.current != self.last) {
+        let due = self.sent.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY);
+        if (n > 0 && due) || (n == 0 && self.current != self.last) {
             self.last = self.current;
+            self.sent = Some(Instant::now());
             (self.cb)(LoadProgress::Layer {
                 member: self.member.to_string(),
                 current: self.current,
@@ -201,6 +206,7 @@ impl ImageStore {
                     total: size,
                     current: 0,
                     last: 0,
+                    sent: None,
                     cb: &mut *progress,
                 };
                 self.take_layer_member(&mut reader)?

@@ -11,16 +11,15 @@ use crate::config::ContainerConfig;
 use crate::digest::{Digest, ImageId};
 use crate::error::{Error, Result};
 use crate::gojson::{self, Obj};
-use crate::readahead::read_ahead;
 use crate::reference::Reference;
 use crate::store::ImageStore;
 use crate::time::Timestamp;
 
 impl ImageStore {
     /// Creates an image from a (possibly compressed) rootfs tar, with a generated config, and
-    /// tags it when `opts.reference` is set. Returns the new image ID. `input` is read ahead
-    /// on a thread of its own, as by [`ImageStore::load`].
-    pub fn import(&self, input: &mut (dyn Read + Send), opts: &ImportOptions) -> Result<ImageId> {
+    /// tags it when `opts.reference` is set. Returns the new image ID. `input` is read as by
+    /// [`ImageStore::load`].
+    pub fn import(&self, input: &mut dyn Read, opts: &ImportOptions) -> Result<ImageId> {
         let tag = match &opts.reference {
             None => None,
             Some(r) => {
@@ -35,7 +34,7 @@ impl ImageStore {
         };
         let mut container = ContainerConfig::default();
         apply_changes(&opts.changes, &mut container)?;
-        let staged = read_ahead(input, |input| self.layers.stage(input, None))?;
+        let staged = self.layers.stage(input, None)?;
         let diff_id = staged.applied.diff_id.clone();
         let config = import_config(opts, &container, &diff_id, Timestamp::now());
         let id = Digest::of(config.as_bytes());

@@ -14,7 +14,6 @@ use crate::config::ImageConfig;
 use crate::digest::{ChainId, Digest, ImageId, chain_ids};
 use crate::error::{Error, IoContext, Result};
 use crate::layers::Staged;
-use crate::readahead::read_ahead;
 use crate::store::ImageStore;
 
 impl ImageStore {
@@ -22,17 +21,10 @@ impl ImageStore {
     /// gzip or zstd compressed), reading it once. `progress` receives layer progress and tag
     /// moves. All images become visible together at the end, or none do.
     ///
-    /// `input` is read ahead on a thread of its own (hence `Send`); after an error, `load`
-    /// returns once the read that thread is in has ended.
+    /// `input` is read in the calling thread, in pieces of up to 512 KiB; a caller whose input
+    /// makes each read wait (a request body, a pipe) reads it ahead elsewhere (the daemon's
+    /// request bodies are; [`crate::read_ahead`] does it for any reader).
     pub fn load(
-        &self,
-        input: &mut (dyn Read + Send),
-        progress: &mut dyn FnMut(LoadProgress),
-    ) -> Result<Vec<Loaded>> {
-        read_ahead(input, |input| self.load_from(input, progress))
-    }
-
-    fn load_from(
         &self,
         input: &mut dyn Read,
         progress: &mut dyn FnMut(LoadProgress),

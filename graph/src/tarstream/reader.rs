@@ -1,6 +1,6 @@
 //! The block-level tar reader.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use super::RawSink;
 use super::entry::{EntryKind, Pending, TarEntry, parse_pax_time, parse_pax_u64};
@@ -35,28 +35,37 @@ fn truncated() -> Error {
     Error::bad("unexpected end of tar stream: the archive is truncated")
 }
 
-/// Checks a header block's checksum (unsigned or, as some old tars write, signed).
+/// Checks a header block's checksum (unsigned or, as some old tars write, signed): the sum of
+/// the block's bytes with the checksum field counted as spaces.
 fn checksum_ok(block: &[u8; BLOCK]) -> bool {
     let field = &block[148..156];
-    let text: Vec<u8> = field
-        .iter()
-        .copied()
-        .filter(|b| *b != 0 && *b != b' ')
-        .collect();
-    let Ok(s) = std::str::from_utf8(&text) else {
-        return false;
-    };
-    let Ok(stored) = u32::from_str_radix(s, 8) else {
-        return false;
-    };
-    let mut unsigned: u32 = 0;
-    let mut signed: i32 = 0;
-    for (i, b) in block.iter().enumerate() {
-        let b = if (148..156).contains(&i) { b' ' } else { *b };
-        unsigned += u32::from(b);
-        signed += i32::from(b as i8);
+    let mut stored: u32 = 0;
+    let mut digits = 0;
+    for &b in field {
+        match b {
+            b'0'..=b'7' => {
+                stored = stored.wrapping_mul(8).wrapping_add(u32::from(b - b'0'));
+                digits += 1;
+            }
+            0 | b' ' => {}
+            _ => return false,
+        }
     }
-    stored == unsigned || i64::from(stored) == i64::from(signed)
+    if digits == 0 {
+        return false;
+    }
+    // Whole-block sums (the compiler vectorises these), corrected for the field.
+    let spaces = 8 * u32::from(b' ');
+    let unsigned = block.iter().map(|&b| u32::from(b)).sum::<u32>()
+        - field.iter().map(|&b| u32::from(b)).sum::<u32>()
+        + spaces;
+    if stored == unsigned {
+        return true;
+    }
+    let signed = block.iter().map(|&b| i32::from(b as i8)).sum::<i32>()
+        - field.iter().map(|&b| i32::from(b as i8)).sum::<i32>()
+        + spaces as i32;
+    i64::from(stored) == i64::from(signed)
 }
 
 impl<R: Read> TarReader<R> {
@@ -68,11 +77,6 @@ impl<R: Read> TarReader<R> {
             padding: 0,
             ended: false,
         }
-    }
-
-    /// The underlying reader.
-    pub(crate) fn into_inner(self) -> R {
-        self.r
     }
 
     fn read_block(&mut self, block: &mut [u8; BLOCK]) -> Result<usize> {
@@ -298,25 +302,86 @@ impl<R: Read> TarReader<R> {
         }
         Ok(())
     }
+}
 
-    /// Reads content of the current entry (returns 0 when it is exhausted). A short stream is an
-    /// error, never a silent end.
-    pub(crate) fn read_content(&mut self, buf: &mut [u8]) -> Result<usize> {
+impl<R: BufRead> TarReader<R> {
+    /// The next piece of the current entry's content, in place in the reader's buffer (empty
+    /// once the content is exhausted); pass how much was used to [`Self::consume_content`]. A
+    /// short stream is an error, never a silent end.
+    pub(crate) fn content(&mut self) -> Result<&[u8]> {
         if self.remaining == 0 {
-            return Ok(0);
+            return Ok(&[]);
         }
-        let want = self.remaining.min(buf.len() as u64) as usize;
-        let n = loop {
-            match self.r.read(&mut buf[..want]) {
-                Ok(n) => break n,
+        loop {
+            match self.r.fill_buf() {
+                Ok(_) => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(read_err(e)),
             }
-        };
-        if n == 0 {
+        }
+        // Filled above: this hands out what is buffered (or finds the end again).
+        let avail = self.r.fill_buf().map_err(read_err)?;
+        if avail.is_empty() {
             return Err(truncated());
         }
+        let n = self.remaining.min(avail.len() as u64) as usize;
+        Ok(&avail[..n])
+    }
+
+    /// Marks `n` bytes of what [`Self::content`] gave as used.
+    pub(crate) fn consume_content(&mut self, n: usize) {
+        let n = n.min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        self.r.consume(n);
         self.remaining -= n as u64;
-        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header block with the checksum field set to `sum` as tar writes it.
+    fn block_with(sum: u32, high_bytes: bool) -> [u8; BLOCK] {
+        let mut b = [0u8; BLOCK];
+        b[..5].copy_from_slice(b"hello");
+        if high_bytes {
+            b[10] = 0xe9;
+            b[11] = 0xff;
+        }
+        b[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        b
+    }
+
+    fn sums(b: &[u8; BLOCK]) -> (u32, i32) {
+        let mut blank = *b;
+        blank[148..156].fill(b' ');
+        (
+            blank.iter().map(|&x| u32::from(x)).sum(),
+            blank.iter().map(|&x| i32::from(x as i8)).sum(),
+        )
+    }
+
+    #[test]
+    fn checksums_are_checked_unsigned_or_signed() {
+        for high in [false, true] {
+            let (unsigned, signed) = sums(&block_with(0, high));
+            assert!(
+                checksum_ok(&block_with(unsigned, high)),
+                "unsigned, high {high}"
+            );
+            assert!(
+                checksum_ok(&block_with(signed as u32, high)),
+                "signed, high {high}"
+            );
+            assert!(
+                !checksum_ok(&block_with(unsigned + 1, high)),
+                "wrong, high {high}"
+            );
+        }
+        let mut b = block_with(0, false);
+        b[148..156].copy_from_slice(b"12x4\0   ");
+        assert!(!checksum_ok(&b), "not octal");
+        b[148..156].fill(0);
+        assert!(!checksum_ok(&b), "no digits");
     }
 }
