@@ -303,3 +303,73 @@ fn tar_member(archive: &[u8], name: &str) -> Vec<u8> {
     }
     panic!("{name} not in archive");
 }
+
+/// The extractor skips `chown`/`chmod` where creating an entry already gave the tar's owner
+/// and mode: whatever the umask takes away, a set-group-ID directory passes on, or the
+/// entry's owner, what lands on disk is exactly the tar's.
+#[test]
+fn owners_and_modes_are_exact_whatever_creating_gives() {
+    let m = |mode: u32, uid: u64, gid: u64| Meta {
+        mode,
+        uid,
+        gid,
+        ..Meta::default()
+    };
+    let mut t = RawTar::new();
+    t.entry(b'5', "open/", "", m(0o777, 0, 0), b"")
+        .file_m("open/f", b"x", m(0o666, 0, 0))
+        .file_m("open/plain", b"x", m(0o644, 0, 0))
+        .entry(b'5', "private/", "", m(0o700, 0, 0), b"")
+        .file_m("private/f", b"x", m(0o600, 0, 0))
+        .entry(b'5', "sticky/", "", m(0o1777, 0, 0), b"")
+        .file_m("owned", b"x", m(0o644, 7, 8))
+        .entry(b'5', "sgid/", "", m(0o2775, 0, 50), b"")
+        .file_m("sgid/f", b"x", m(0o644, 0, 0))
+        .entry(b'5', "sgid/sub/", "", m(0o755, 0, 0), b"")
+        .entry(b'2', "sgid/link", "f", m(0o777, 0, 0), b"")
+        .file_m("after", b"x", m(0o644, 0, 0))
+        .entry(b'5', "ro/", "", m(0o555, 0, 0), b"")
+        .file_m("ro/f", b"x", m(0o444, 0, 0));
+    let layer = t.finish();
+    for driver in BOTH {
+        let (_d, s) = store(driver);
+        let cfg = config(&[&layer], "modes");
+        let archive = docker_archive(&[Img {
+            config: cfg,
+            layers: vec![&layer],
+            tags: vec!["modes:1"],
+        }]);
+        s.load(&mut archive.as_slice(), &mut no_progress())
+            .expect("load");
+        let top = s.inspect("modes:1").expect("inspect").layer_dirs[0].clone();
+        let meta = |p: &str| std::fs::symlink_metadata(top.join(p)).expect(p);
+        for (path, mode, uid, gid) in [
+            ("open", 0o777, 0, 0),
+            ("open/f", 0o666, 0, 0),
+            ("open/plain", 0o644, 0, 0),
+            ("private", 0o700, 0, 0),
+            ("private/f", 0o600, 0, 0),
+            ("sticky", 0o1777, 0, 0),
+            ("owned", 0o644, 7, 8),
+            ("sgid", 0o2775, 0, 50),
+            ("sgid/f", 0o644, 0, 0),
+            ("sgid/sub", 0o755, 0, 0),
+            ("after", 0o644, 0, 0),
+            ("ro", 0o555, 0, 0),
+            ("ro/f", 0o444, 0, 0),
+        ] {
+            let md = meta(path);
+            assert_eq!(
+                (md.mode() & 0o7777, md.uid(), md.gid()),
+                (mode, uid, gid),
+                "{driver:?}: {path}"
+            );
+        }
+        let link = meta("sgid/link");
+        assert_eq!(
+            (link.uid(), link.gid()),
+            (0, 0),
+            "{driver:?}: symlink owner"
+        );
+    }
+}
