@@ -1,6 +1,6 @@
 //! What the image, network and container scenarios need besides the daemons: the fixture
-//! images, the helper programs built from the workspace, a data root seeded with 10 000
-//! images, and an OCI bundle of busybox for a bare `runc run`.
+//! images (and, apart, a ~1 GB one), the helper programs built from the workspace, a data
+//! root seeded with 10 000 images, and an OCI bundle of busybox for a bare `runc run`.
 //!
 //! xtask depends on no workspace crate: it builds `testkit`'s `wharf-fixtures` binary and the
 //! `graph` and `netdriver` examples with cargo, runs them, and reads their `key=value` lines.
@@ -12,6 +12,7 @@ use std::cell::OnceCell;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use tempfile::TempDir;
@@ -62,6 +63,19 @@ impl Fixtures {
     }
 }
 
+/// The ~1 GB fixture (`wharf-fixtures --huge`), written only for the rows that load it.
+#[derive(Debug)]
+pub struct HugeFixture {
+    /// The archive, `big1g:1`.
+    pub image: FixtureImage,
+    /// Regular files in its one layer.
+    pub files: u64,
+    /// Their total size in bytes.
+    pub content: u64,
+    /// How long writing it took.
+    pub took: Duration,
+}
+
 /// An OCI bundle of the busybox fixture's rootfs for a bare `runc run`.
 #[derive(Debug)]
 pub struct RuncBundle {
@@ -83,6 +97,7 @@ pub struct Assets {
     /// `netdriver`'s `endpoint-bench` example.
     pub endpoint_bench: PathBuf,
     fixtures: OnceCell<Fixtures>,
+    huge: OnceCell<HugeFixture>,
     seeded: OnceCell<PathBuf>,
     bundle: OnceCell<RuncBundle>,
 }
@@ -132,6 +147,7 @@ impl Assets {
             prefix_bench: release.join("examples/prefix-bench"),
             endpoint_bench: release.join("examples/endpoint-bench"),
             fixtures: OnceCell::new(),
+            huge: OnceCell::new(),
             seeded: OnceCell::new(),
             bundle: OnceCell::new(),
         })
@@ -167,6 +183,38 @@ impl Assets {
             big_layer_content: number(&out, "big_layer_content_bytes")? as u64,
         };
         Ok(self.fixtures.get_or_init(|| f))
+    }
+
+    /// The ~1 GB fixture, written on first use (in a couple of seconds).
+    pub fn huge(&self) -> Result<&HugeFixture> {
+        if let Some(h) = self.huge.get() {
+            return Ok(h);
+        }
+        let dir = self.dir.path().join("fixtures");
+        eprintln!("xtask bench: writing the ~1 GB fixture image (wharf-fixtures --huge)");
+        let t0 = Instant::now();
+        let out = output(
+            Command::new(&self.fixtures_bin).arg(&dir).arg("--huge"),
+            "wharf-fixtures --huge",
+        )?;
+        let took = t0.elapsed();
+        let h = HugeFixture {
+            image: FixtureImage {
+                path: PathBuf::from(text(&out, "huge")?),
+                tag: "big1g:1",
+                id: text(&out, "huge_id")?.to_string(),
+                bytes: number(&out, "huge_bytes")? as u64,
+            },
+            files: number(&out, "huge_layer_files")? as u64,
+            content: number(&out, "huge_layer_content_bytes")? as u64,
+            took,
+        };
+        Ok(self.huge.get_or_init(|| h))
+    }
+
+    /// The ~1 GB fixture, if a scenario used it.
+    pub fn loaded_huge(&self) -> Option<&HugeFixture> {
+        self.huge.get()
     }
 
     /// The fixture images, if a scenario used them.

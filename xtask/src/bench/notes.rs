@@ -31,13 +31,15 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
     println!(
         "how the figures are taken: median (min-max) of the runs, each on a cold-started daemon \
          unless said, the engines of a row taking turns run by run; runs per figure: start-up \
-         {}, idle RSS {}, loads (and tar -x) {}, 1000 tags and 100k IDs {}, endpoints {} (each \
-         {ENDPOINT_ROUNDS} rounds per pace), docker run {} daemons x {RUNS_PER_DAEMON} runs \
-         (+ the first on each), runc run {} x {RUNC_PER_RUN}, create/ps/rm {} daemons (fewer \
-         runs for the heavier rows keep the whole bench with dockerd to a few minutes).",
+         {}, idle RSS {}, loads (and tar -x) {}, ~1 GB load's RSS {}, 1000 tags and 100k IDs \
+         {}, endpoints {} (each {ENDPOINT_ROUNDS} rounds per pace), docker run {} daemons x \
+         {RUNS_PER_DAEMON} runs (+ the first on each), runc run {} x {RUNC_PER_RUN}, \
+         create/ps/rm {} daemons (fewer runs for the heavier rows keep the whole bench with \
+         dockerd to a few minutes).",
         runs_of(Probe::Ready),
         runs_of(Probe::IdleRss),
         runs_of(Probe::Load(Fixture::Big)),
+        runs_of(Probe::LoadRss),
         runs_of(Probe::Tags),
         runs_of(Probe::Endpoints),
         runs_of(Probe::Run),
@@ -104,6 +106,8 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
         matches!(
             m,
             Metric::Load(_)
+                | Metric::LoadRssGrowth
+                | Metric::LoadRssPeak
                 | Metric::ImagesList
                 | Metric::RmiTags
                 | Metric::Run
@@ -142,12 +146,39 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
             f.big_layer_content as f64 / MB,
         );
     }
+    if let Some(h) = assets.loaded_huge() {
+        println!(
+            "- ~1 GB fixture (wharf-fixtures --huge, written in {:.1} s into the bench's temp \
+             dir, never kept): big1g:1, a {:.0} MB docker-archive of one layer of {} regular \
+             files of {:.0} MB each ({:.0} MB in all) of pseudo-random bytes (splitmix64 from a \
+             fixed seed: incompressible, nowhere zero, the same image ID everywhere), made as \
+             it is written.",
+            h.took.as_secs_f64(),
+            h.image.bytes as f64 / MB,
+            h.files,
+            h.content as f64 / h.files.max(1) as f64 / MB,
+            h.content as f64 / MB,
+        );
+    }
+    if has(&|m| matches!(m, Metric::LoadRssGrowth | Metric::LoadRssPeak)) {
+        println!(
+            "- RSS while loading ~1 GB (wharfd only): on a cold daemon (default settings, \
+             fresh data root), the fixture read into the page cache first (so the CLI sends \
+             as fast as it can), then wharfd's VmRSS read from /proc/<pid>/status, its peak \
+             reset (`echo 5 > /proc/<pid>/clear_refs`, so start-up's peak is not counted), \
+             `docker load -i` by the real CLI (\"Loaded image: big1g:1\" and the image ID \
+             checked), then its VmHWM read. Growth = VmHWM - VmRSS before; the sub-row is \
+             VmHWM itself. Process memory only: the page cache the extracted files and the \
+             archive fill is the kernel's, not wharfd's. 1 MB = 1024 kB."
+        );
+    }
     if has(&|m| m == Metric::TarExtract) {
         println!(
             "- plain tar -x: GNU `tar -x -f` of the ~100 MB image's /usr layer alone (its 2 MB \
              busybox layer is not in it) into an empty dir on the file system of the data \
              roots, timed right before each of wharfd's big loads (same runs, same \
-             conditions). Neither it nor the loads sync to disk."
+             conditions). Neither it nor the loads sync to disk themselves; a `sync` (untimed) right \
+             before each of them writes back what earlier runs left dirty."
         );
     }
     if has(&|m| matches!(m, Metric::ImagesList | Metric::RmiTags)) {

@@ -1,7 +1,8 @@
 //! What one run of a scenario does, and the figures it gives. Most probes cold-start a daemon
 //! of the engine and drive it; a few run a workspace example (or runc) instead and take part
 //! in the wharfd column only. One run may give several figures: the big load also times a
-//! plain `tar -x` of its layer right before, in the same conditions; the tags probe times
+//! plain `tar -x` of its layer right before, in the same conditions; the ~1 GB load gives
+//! wharfd's memory growth and peak during it; the tags probe times
 //! `docker images` and then `docker rmi` on the same daemon; the endpoints probe gives the
 //! bridge set-up and the attach and detach latencies; the container probes ([`containers`])
 //! give several samples of `docker run` per daemon, and create, list and remove 100
@@ -26,6 +27,8 @@ const IDLE: Duration = Duration::from_secs(1);
 const RSS_RUNS: usize = 3;
 /// Cold starts behind each load figure.
 const LOAD_RUNS: usize = 5;
+/// Cold starts behind the ~1 GB load's memory figures (each loads 1 GiB).
+const LOAD_RSS_RUNS: usize = 2;
 /// Runs of the heavier probes (the 1 000 tags, the 100k-ID store, the container probes).
 const HEAVY_RUNS: usize = 3;
 /// Runs of the endpoint example, each in a fresh namespace with a new bridge.
@@ -45,6 +48,9 @@ pub enum Probe {
     /// A cold start, then `docker load -i` of a fixture, timed. For the big fixture, a plain
     /// `tar -x` of its `/usr` layer into an empty directory is timed first.
     Load(Fixture),
+    /// A cold start, then `docker load -i` of the ~1 GB fixture, with the daemon's resident
+    /// memory read right before and its peak (`VmHWM`, reset right before) right after.
+    LoadRss,
     /// A cold start, busybox loaded and tagged [`TAGS`] times through the API (not timed),
     /// then `docker images` and `docker rmi` of every tag, each timed.
     Tags,
@@ -72,6 +78,7 @@ impl Probe {
                 HEAVY_RUNS
             }
             Probe::Load(_) => LOAD_RUNS,
+            Probe::LoadRss => LOAD_RSS_RUNS,
             Probe::Endpoints => ENDPOINT_RUNS,
         };
         n.min(cold_starts)
@@ -89,6 +96,7 @@ impl Probe {
             Probe::Load(_) | Probe::Tags | Probe::Run | Probe::Containers => {
                 assets.fixtures().map(drop)
             }
+            Probe::LoadRss => assets.huge().map(drop),
             Probe::Runc => assets.runc_bundle().map(drop),
             Probe::Ready if how.data == Data::Images10k => assets.seeded_root().map(drop),
             _ => Ok(()),
@@ -113,6 +121,7 @@ impl Probe {
                 Ok(vec![(Metric::IdleRss, kb as f64 / 1024.0)])
             }
             Probe::Load(f) => load(engine, how, assets, f),
+            Probe::LoadRss => load_rss(engine, how, assets),
             Probe::Tags => tags(engine, how, assets),
             Probe::Prefix => prefix(assets),
             Probe::Endpoints => endpoints(assets),
@@ -158,11 +167,14 @@ fn load(
     let fx = fixtures.image(f);
     let mut figures = Vec::new();
     if f == Fixture::Big {
+        // Dirty pages of earlier runs are written back first, not during the timed step.
+        settle()?;
         figures.push((Metric::TarExtract, tar_extract(&fixtures.big_layer)?));
     }
     let daemon = engine.start(how, None)?;
     let docker = assets.docker(daemon.socket());
     assets::warm(&fx.path)?;
+    settle()?;
     let (took, out) = docker.timed(&["load".as_ref(), "-i".as_ref(), fx.path.as_os_str()])?;
     ensure!(
         out.contains(&format!("Loaded image: {}", fx.tag)),
@@ -182,6 +194,57 @@ fn load(
     );
     figures.push((Metric::Load(f), ms(took)));
     Ok(figures)
+}
+
+/// `docker load -i` of the ~1 GB fixture: how far the daemon's resident memory rises above
+/// what it was right before (MB), and that peak. The fixture is read into the page cache
+/// first, so the CLI sends as fast as it can: the case where a daemon that buffers would.
+fn load_rss(engine: &dyn Engine, how: &Start, assets: &Assets) -> Result<Vec<(Metric, f64)>> {
+    let huge = &assets.huge()?.image;
+    assets::warm(&huge.path)?;
+    let daemon = engine.start(how, None)?;
+    let pid = daemon.pid();
+    // The PID must be the daemon's own (nsenter execs it), not a launcher's.
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    ensure!(
+        comm.trim() == engine.name(),
+        "pid {pid} is {:?}, not {}",
+        comm.trim(),
+        engine.name()
+    );
+    let docker = assets.docker(daemon.socket());
+    let before = procs::status_kb(pid, "VmRSS")?;
+    // From here VmHWM is the peak of this load alone, not of start-up.
+    procs::reset_peak_rss(pid)?;
+    let out = docker.run(&["load".as_ref(), "-i".as_ref(), huge.path.as_os_str()])?;
+    let peak = procs::status_kb(pid, "VmHWM")?;
+    ensure!(
+        out.contains(&format!("Loaded image: {}", huge.tag)),
+        "docker load of {} on {}: {out}",
+        huge.tag,
+        engine.name()
+    );
+    // Not measured: the image must be the fixture's, by its content-derived ID.
+    let id = docker.run(&["image", "inspect", "--format", "{{.Id}}", huge.tag])?;
+    ensure!(
+        id.trim() == huge.id,
+        "{} loaded {} as {}, expected {}",
+        engine.name(),
+        huge.tag,
+        id.trim(),
+        huge.id
+    );
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    Ok(vec![
+        (Metric::LoadRssGrowth, mb(peak.saturating_sub(before))),
+        (Metric::LoadRssPeak, mb(peak)),
+    ])
+}
+
+/// Writes back every dirty page (`sync`), so that the kernel's writeback of what earlier
+/// runs wrote (a load or `tar -x` leaves ~100 MB dirty) does not land in a timed step.
+fn settle() -> Result<()> {
+    crate::run_checked(&mut Command::new("sync"))
 }
 
 /// A plain `tar -x` of `layer`, timed in ms.

@@ -126,15 +126,26 @@ pub fn tree(root: Pid) -> Vec<Pid> {
 
 /// `VmRSS` of one process in kB (0 for a zombie or a process that just went away).
 fn rss_kb(pid: Pid) -> u64 {
-    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-        return 0;
-    };
+    status_kb(pid, "VmRSS").unwrap_or(0)
+}
+
+/// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`...).
+pub fn status_kb(pid: Pid, field: &str) -> Result<u64> {
+    let path = format!("/proc/{pid}/status");
+    let status = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.split_whitespace().next())
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
+        .with_context(|| format!("no {field} in {path}"))
+}
+
+/// Resets the peak resident memory (`VmHWM`) of `pid` to its current resident memory, so that
+/// the next reading is the peak since now (`clear_refs`' "5", Linux 4.0 and later).
+pub fn reset_peak_rss(pid: Pid) -> Result<()> {
+    let path = format!("/proc/{pid}/clear_refs");
+    std::fs::write(&path, "5").with_context(|| format!("writing 5 to {path}"))
 }
 
 /// Resident memory (kB) of `root` and all its descendants, and how many processes that is.
@@ -366,6 +377,19 @@ mod tests {
         assert_eq!(tree(me).first(), Some(&me));
         let (kb, n) = rss_tree_kb(me).expect("this process runs");
         assert!(kb > 0 && n >= 1);
+    }
+
+    #[test]
+    fn peak_rss_is_read_and_reset() {
+        let me = Pid::this();
+        let ballast = vec![1u8; 32 << 20];
+        std::hint::black_box(&ballast);
+        drop(ballast);
+        reset_peak_rss(me).expect("a process may reset its own peak");
+        let peak = status_kb(me, "VmHWM").expect("VmHWM");
+        let rss = status_kb(me, "VmRSS").expect("VmRSS");
+        assert!(peak > 0 && rss > 0);
+        assert!(status_kb(me, "VmNope").is_err());
     }
 
     #[test]

@@ -28,6 +28,11 @@ pub enum Metric {
     /// A plain `tar -x` of the big fixture's large layer into an empty directory (taken in
     /// the same runs as the big load, right before each).
     TarExtract,
+    /// How much wharfd's resident memory grows while `docker load -i` stores a ~1 GB image:
+    /// its peak (`VmHWM`) during the load minus its `VmRSS` right before.
+    LoadRssGrowth,
+    /// That peak itself (taken in the same runs).
+    LoadRssPeak,
     /// `docker images` with 1 000 tags (of one image) stored.
     ImagesList,
     /// `docker rmi` of those 1 000 tags, in one command.
@@ -62,7 +67,7 @@ impl Metric {
     /// The unit of its samples.
     pub fn unit(self) -> Unit {
         match self {
-            Metric::IdleRss => Unit::Mb,
+            Metric::IdleRss | Metric::LoadRssGrowth | Metric::LoadRssPeak => Unit::Mb,
             Metric::PrefixLookup | Metric::PrefixResolve => Unit::Us,
             _ => Unit::Ms,
         }
@@ -75,6 +80,7 @@ impl Metric {
             Metric::IdleRss => Probe::IdleRss,
             Metric::Load(f) => Probe::Load(f),
             Metric::TarExtract => Probe::Load(Fixture::Big),
+            Metric::LoadRssGrowth | Metric::LoadRssPeak => Probe::LoadRss,
             Metric::ImagesList | Metric::RmiTags => Probe::Tags,
             Metric::PrefixLookup | Metric::PrefixResolve => Probe::Prefix,
             Metric::BridgeSetup | Metric::Attach | Metric::Detach | Metric::AttachBusy => {
@@ -226,6 +232,22 @@ pub const ALL: &[Scenario] = &[
         name: "  plain tar -x of its /usr layer, same runs",
         issue: 3,
         metric: Metric::TarExtract,
+        starts: WHARFD,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "RSS growth while loading a ~1 GB image",
+        issue: 3,
+        metric: Metric::LoadRssGrowth,
+        starts: WHARFD,
+        targets: &[Target::AtMost(64.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "  peak RSS (VmHWM) in those ~1 GB loads",
+        issue: 3,
+        metric: Metric::LoadRssPeak,
         starts: WHARFD,
         targets: &[],
         needs_peer: false,
