@@ -58,9 +58,19 @@ pub(crate) fn conveyor<T: Send>(
     input: &mut dyn Read,
     consume: impl FnOnce(&mut Conveyor) -> T + Send,
 ) -> io::Result<(T, Hashed)> {
-    let (to_hash, hash_rx) = sync_channel::<Item>(DEPTH);
-    let (to_consumer, consumer_rx) = sync_channel::<Item>(DEPTH);
-    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(DEPTH);
+    convey(input, consume, BATCH, DEPTH)
+}
+
+/// [`conveyor`] with `depth` buffers of `batch` bytes.
+fn convey<T: Send>(
+    input: &mut dyn Read,
+    consume: impl FnOnce(&mut Conveyor) -> T + Send,
+    batch: usize,
+    depth: usize,
+) -> io::Result<(T, Hashed)> {
+    let (to_hash, hash_rx) = sync_channel::<Item>(depth);
+    let (to_consumer, consumer_rx) = sync_channel::<Item>(depth);
+    let (back_tx, back_rx) = sync_channel::<Vec<u8>>(depth);
     let hash_back = back_tx.clone();
     std::thread::scope(|scope| {
         let hashing = std::thread::Builder::new()
@@ -83,7 +93,7 @@ pub(crate) fn conveyor<T: Send>(
                 (out, complete)
             })?;
         // (Had that failed, dropping the senders on return would end the hashing thread.)
-        fill(input, &[to_hash, to_consumer], &back_rx);
+        fill(input, &[to_hash, to_consumer], &back_rx, batch, depth);
         drop(back_rx);
         let (out, complete) = consuming
             .join()
@@ -101,17 +111,32 @@ pub(crate) fn conveyor<T: Send>(
 
 /// Stage 1: reads `input` into buffers and sends each to every stage in `to`, until the end of
 /// the input, an error, or a stage is gone.
-fn fill(input: &mut dyn Read, to: &[SyncSender<Item>], back: &Receiver<Vec<u8>>) {
-    let send = |item: Item| to.iter().all(|tx| tx.send(item.clone()).is_ok());
+fn fill(
+    input: &mut dyn Read,
+    to: &[SyncSender<Item>],
+    back: &Receiver<Vec<u8>>,
+    batch: usize,
+    depth: usize,
+) {
+    // Each stage gets its own handle on a buffer and stage 1 keeps none: a handle dropped
+    // here after the others were released would free the buffer instead of returning it.
+    let send = |item: Item| match to.split_last() {
+        Some((last, rest)) => {
+            rest.iter().all(|tx| tx.send(item.clone()).is_ok()) && last.send(item).is_ok()
+        }
+        None => true,
+    };
     let mut allocated = 0;
     loop {
         let mut buf = match back.try_recv() {
             Ok(b) => b,
-            Err(TryRecvError::Empty) if allocated < DEPTH => {
+            Err(TryRecvError::Empty) if allocated < depth => {
                 allocated += 1;
-                vec![0u8; BATCH]
+                vec![0u8; batch]
             }
             Err(TryRecvError::Empty) => match back.recv() {
+                // An empty buffer: the consumer is gone (see `Drop for Conveyor`).
+                Ok(b) if b.is_empty() => return,
                 Ok(b) => b,
                 Err(_) => return,
             },
@@ -119,7 +144,7 @@ fn fill(input: &mut dyn Read, to: &[SyncSender<Item>], back: &Receiver<Vec<u8>>)
         };
         let mut len = 0;
         let mut failed = None;
-        while len < BATCH {
+        while len < batch {
             match input.read(&mut buf[len..]) {
                 Ok(0) => break,
                 Ok(n) => len += n,
@@ -130,7 +155,7 @@ fn fill(input: &mut dyn Read, to: &[SyncSender<Item>], back: &Receiver<Vec<u8>>)
                 }
             }
         }
-        let full = len == BATCH;
+        let full = len == batch;
         if len > 0 && !send(Item::Data(Arc::new(buf), len)) {
             return;
         }
@@ -148,9 +173,12 @@ fn fill(input: &mut dyn Read, to: &[SyncSender<Item>], back: &Receiver<Vec<u8>>)
     }
 }
 
-/// Gives a buffer back for refilling if no one else holds it any more.
+/// Gives a buffer back for refilling if no one else holds it any more. Both stages release
+/// each buffer, maybe at the same moment: `Arc::into_inner` hands it to exactly one of them
+/// (`try_unwrap` then drop could fail for both and lose the buffer, and stage 1, waiting for
+/// it, would wait for ever).
 fn release(buf: Arc<Vec<u8>>, back: &SyncSender<Vec<u8>>) {
-    if let Ok(b) = Arc::try_unwrap(buf) {
+    if let Some(b) = Arc::into_inner(buf) {
         // Stage 1 may have stopped; the buffer is then freed.
         let _ = back.try_send(b);
     }
@@ -223,6 +251,15 @@ impl BufRead for Conveyor {
 
     fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.len);
+    }
+}
+
+impl Drop for Conveyor {
+    fn drop(&mut self) {
+        // Stage 1 may be waiting for a buffer that will never come back (this one, or those
+        // still queued for it): an empty one tells it to stop. It can only be waiting when
+        // the channel is empty, so this never finds it full then.
+        let _ = self.back.try_send(Vec::new());
     }
 }
 
@@ -341,20 +378,52 @@ mod tests {
 
     #[test]
     fn stops_reading_when_the_consumer_returns_early() {
+        let (batch, depth) = (4096, 4);
         // More than the buffers in circulation can hold.
-        let data: Vec<u8> = (0..4 * DEPTH * BATCH).map(|i| (i % 7) as u8).collect();
+        let data: Vec<u8> = (0..4 * depth * batch).map(|i| (i % 7) as u8).collect();
         let mut input = Pieces {
             data: &data,
-            piece: 4096,
+            piece: 1000,
             fail: false,
         };
-        let (first, hashed) = conveyor(&mut input, |c| {
-            let mut b = [0u8; 10];
-            c.read(&mut b).map(|n| b[..n].to_vec())
-        })
+        let (first, hashed) = convey(
+            &mut input,
+            |c| {
+                let mut b = [0u8; 10];
+                c.read(&mut b).map(|n| b[..n].to_vec())
+            },
+            batch,
+            depth,
+        )
         .expect("threads");
         assert_eq!(first.expect("read"), data[..10]);
         assert!(hashed.is_err(), "an unfinished input has no digest");
         assert!(!input.data.is_empty(), "the rest was left unread");
+    }
+
+    /// Both later stages release every buffer, often at the same moment: none may be lost,
+    /// or stage 1 waits for ever. Thousands of tiny buffers make that moment frequent.
+    #[test]
+    fn never_loses_a_buffer_when_both_stages_release_it_at_once() {
+        let data: Vec<u8> = (0..600_000).map(|i| (i % 241) as u8).collect();
+        let want = (Digest::of(&data), data.len() as u64);
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let runner = std::thread::spawn(move || {
+            for round in 0..40 {
+                let mut input = Pieces {
+                    data: &data,
+                    piece: 300 + round,
+                    fail: false,
+                };
+                let (out, hashed) =
+                    convey(&mut input, |c| consume_all(c, 97 + round), 256, 2).expect("threads");
+                assert!(out.expect("consume") == data, "round {round}");
+                assert_eq!(hashed.expect("hash"), want, "round {round}");
+            }
+            let _ = done_tx.send(());
+        });
+        let finished = done_rx.recv_timeout(std::time::Duration::from_secs(60));
+        assert!(finished.is_ok(), "the conveyor stalled");
+        runner.join().expect("no panic");
     }
 }
