@@ -221,6 +221,10 @@ fn import_with_changes_and_ambiguous_prefixes() {
             r#"CMD ["sh"]"#,
             "--change",
             "ENV A=b",
+            "--change",
+            "HEALTHCHECK --interval=5s --retries=2 CMD true",
+            "--change",
+            "WORKDIR /srv/$A",
             "-m",
             "from a test",
             rootfs.to_str().expect("utf-8"),
@@ -235,11 +239,26 @@ fn import_with_changes_and_ambiguous_prefixes() {
             "image",
             "inspect",
             "--format",
-            "{{json .Config.Cmd}} {{json .Config.Env}} {{.Comment}}",
+            "{{json .Config.Cmd}} {{json .Config.Env}} {{.Comment}} \
+             {{json .Config.Healthcheck}} {{.Config.WorkingDir}}",
             "imported:1",
         ],
     );
-    assert_eq!(cfg.trim(), r#"["sh"] ["A=b"] from a test"#);
+    assert_eq!(
+        cfg.trim(),
+        r#"["sh"] ["A=b"] from a test {"Test":["CMD-SHELL","true"],"Interval":5000000000,"Retries":2} /srv/b"#
+    );
+    // Anything but the instructions dockerd allows is refused in its words.
+    let err = docker_err(
+        &d,
+        &[
+            "import",
+            "--change",
+            "RUN true",
+            rootfs.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(err.contains("RUN is not a valid change command"), "{err}");
 
     // 17 distinct images: two of them must share a first hex digit.
     let mut ids = vec![id];

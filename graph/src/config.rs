@@ -189,6 +189,9 @@ pub struct HealthConfig {
     pub timeout: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_period: Option<i64>,
+    /// Between checks during the start period (API 1.44+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_interval: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<i64>,
 }

@@ -143,6 +143,7 @@ fn health(h: &HealthConfig) -> String {
         ("Interval", h.interval),
         ("Timeout", h.timeout),
         ("StartPeriod", h.start_period),
+        ("StartInterval", h.start_interval),
         ("Retries", h.retries),
     ] {
         if let Some(v) = v.filter(|v| *v != 0) {

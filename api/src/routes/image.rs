@@ -176,7 +176,8 @@ async fn image_create<B: Backend>(
         message: one("message"),
         changes: pairs
             .iter()
-            .filter(|(k, v)| k == "changes" && !v.is_empty())
+            // An empty one is passed on too: dockerd refuses it ("file with no instructions").
+            .filter(|(k, _)| k == "changes")
             .map(|(_, v)| v.clone())
             .collect(),
     };

@@ -1,236 +1,85 @@
-//! `--change` instructions of `docker import` (Dockerfile syntax, one instruction each):
-//! CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME.
+//! `--change` instructions of `docker import` (`changes=` of `POST /images/create`), applied
+//! as dockerd 27's `BuildFromConfig` applies them to the empty config of an import:
 //!
-//! Not done: `$VAR` expansion in values, and the HEALTHCHECK / ONBUILD instructions Docker
-//! also accepts here.
+//! 1. the changes, joined with newlines, are parsed as a Dockerfile (`parse`: parser
+//!    directives, comments, continuations, builder flags, heredocs);
+//! 2. every instruction must be CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD,
+//!    STOPSIGNAL, USER, VOLUME or WORKDIR, in any case; anything else is
+//!    "<name as written> is not a valid change command";
+//! 3. each is checked as the Dockerfile frontend checks it (`instruction`);
+//! 4. they are applied in order (`dispatch`), with `$VAR` expansion (`lex`) over the
+//!    environment set so far for ENV, LABEL, EXPOSE, USER, VOLUME, WORKDIR and STOPSIGNAL.
+//!
+//! The first failure, in that order, is the error, with dockerd's message word for word; the
+//! config changes only when all succeed.
+//!
+//! Not done: non-ASCII characters are classed approximately (Go's Unicode categories for
+//! letters and digits in variable names and for printable characters in quoted messages, see
+//! `gostd`); JSON arrays are read by serde_json, which refuses lone surrogates that Go
+//! replaces (such an array is then taken as shell form); builder flags treat only ASCII bytes
+//! as spaces; substitutions nested more than 200 deep are refused (Go has no limit, a thread
+//! stack here has one).
 
-use std::collections::BTreeMap;
+mod dispatch;
+mod gostd;
+mod instruction;
+mod lex;
+mod parse;
+mod pattern;
+mod ports;
+mod syntax;
 
 use crate::config::ContainerConfig;
 use crate::error::{Error, Result};
 
-/// Applies `changes` to `cfg` in order.
+/// The instructions `--change` allows (moby's `validCommitCommands`).
+const ALLOWED: [&str; 11] = [
+    "cmd",
+    "entrypoint",
+    "healthcheck",
+    "env",
+    "expose",
+    "label",
+    "onbuild",
+    "stopsignal",
+    "user",
+    "volume",
+    "workdir",
+];
+
+/// Applies `changes` to `cfg` in order; on error `cfg` is left as it was.
 pub(crate) fn apply_changes(changes: &[String], cfg: &mut ContainerConfig) -> Result<()> {
-    let mut cmd_set = false;
-    for change in changes {
-        for line in logical_lines(change) {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-            let rest = rest.trim();
-            match word.to_ascii_lowercase().as_str() {
-                "cmd" => {
-                    cfg.cmd = Some(command(rest));
-                    cmd_set = true;
-                }
-                "entrypoint" => {
-                    cfg.entrypoint = Some(command(rest));
-                    if !cmd_set {
-                        // As Docker: a new ENTRYPOINT drops an inherited CMD.
-                        cfg.cmd = None;
-                    }
-                }
-                "env" => {
-                    let env = cfg.env.get_or_insert_with(Vec::new);
-                    for (k, v) in name_values(rest, "ENV")? {
-                        env.retain(|e| e.split('=').next() != Some(k.as_str()));
-                        env.push(format!("{k}={v}"));
-                    }
-                }
-                "label" => {
-                    let labels = cfg.labels.get_or_insert_with(BTreeMap::new);
-                    for (k, v) in name_values(rest, "LABEL")? {
-                        labels.insert(k, v);
-                    }
-                }
-                "expose" => {
-                    let ports = cfg.exposed_ports.get_or_insert_with(BTreeMap::new);
-                    for spec in rest.split_whitespace() {
-                        for p in port_spec(spec)? {
-                            ports.insert(p, serde_json::json!({}));
-                        }
-                    }
-                }
-                "user" => cfg.user = Some(unquote(rest)),
-                "workdir" => {
-                    let current = cfg.working_dir.clone().unwrap_or_default();
-                    cfg.working_dir = Some(workdir(&current, &unquote(rest)));
-                }
-                "volume" => {
-                    let vols = cfg.volumes.get_or_insert_with(BTreeMap::new);
-                    let list = serde_json::from_str::<Vec<String>>(rest)
-                        .unwrap_or_else(|_| rest.split_whitespace().map(unquote).collect());
-                    for v in list {
-                        if v.trim().is_empty() {
-                            return Err(Error::bad("VOLUME specified can not be an empty string"));
-                        }
-                        vols.insert(v, serde_json::json!({}));
-                    }
-                }
-                other => {
-                    return Err(Error::bad(format!("{other} is not a valid change command")));
-                }
-            }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let parsed = parse::parse(&changes.join("\n")).map_err(Error::bad)?;
+    for node in &parsed.nodes {
+        if !ALLOWED.contains(&gostd::to_lower(&node.value).as_str()) {
+            return Err(Error::bad(format!(
+                "{} is not a valid change command",
+                node.value
+            )));
         }
     }
+    let instructions = parsed
+        .nodes
+        .iter()
+        .map(instruction::parse)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(Error::bad)?;
+    let mut next = cfg.clone();
+    let mut state = dispatch::State::new(parsed.escape);
+    for i in instructions {
+        state.apply(&mut next, i).map_err(Error::bad)?;
+    }
+    *cfg = next;
     Ok(())
-}
-
-/// Joins backslash-continued lines.
-fn logical_lines(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for line in s.lines() {
-        if let Some(stripped) = line.strip_suffix('\\') {
-            cur.push_str(stripped);
-        } else {
-            cur.push_str(line);
-            out.push(std::mem::take(&mut cur));
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// JSON (exec) form, or shell form wrapped in `/bin/sh -c`.
-fn command(rest: &str) -> Vec<String> {
-    if rest.starts_with('[')
-        && let Ok(v) = serde_json::from_str::<Vec<String>>(rest)
-    {
-        return v;
-    }
-    vec!["/bin/sh".to_string(), "-c".to_string(), rest.to_string()]
-}
-
-/// Splits on unquoted whitespace, keeping quotes in the words.
-fn words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quote: Option<char> = None;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (None, c) if c.is_whitespace() => {
-                if !cur.is_empty() {
-                    out.push(std::mem::take(&mut cur));
-                }
-            }
-            (_, '\\') => {
-                cur.push(c);
-                if let Some(n) = chars.next() {
-                    cur.push(n);
-                }
-            }
-            (None, '"' | '\'') => {
-                quote = Some(c);
-                cur.push(c);
-            }
-            (Some(q), c) if c == q => {
-                quote = None;
-                cur.push(c);
-            }
-            _ => cur.push(c),
-        }
-    }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
-    out
-}
-
-/// Removes quotes and backslash escapes.
-fn unquote(s: &str) -> String {
-    let mut out = String::new();
-    let mut quote: Option<char> = None;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match (quote, c) {
-            (Some('\''), '\'') | (Some('"'), '"') => quote = None,
-            (Some('\''), c) => out.push(c),
-            (_, '\\') => {
-                if let Some(n) = chars.next() {
-                    out.push(n);
-                }
-            }
-            (None, '"' | '\'') => quote = Some(c),
-            (_, c) => out.push(c),
-        }
-    }
-    out
-}
-
-/// `k=v k2="v 2"` or the legacy `k some value`.
-fn name_values(rest: &str, what: &str) -> Result<Vec<(String, String)>> {
-    let ws = words(rest);
-    let Some(first) = ws.first() else {
-        return Err(Error::bad(format!("{what} requires at least one argument")));
-    };
-    if !first.contains('=') {
-        let (k, v) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
-        if v.trim().is_empty() {
-            return Err(Error::bad(format!("{what} names can not be blank")));
-        }
-        return Ok(vec![(unquote(k), unquote(v.trim()))]);
-    }
-    ws.iter()
-        .map(|w| {
-            let (k, v) = w.split_once('=').ok_or_else(|| {
-                Error::bad(format!(
-                    "Syntax error - can't find = in {w:?}. Must be of the form: name=value"
-                ))
-            })?;
-            let k = unquote(k);
-            if k.is_empty() {
-                return Err(Error::bad(format!("{what} names can not be blank")));
-            }
-            Ok((k, unquote(v)))
-        })
-        .collect()
-}
-
-/// `80`, `80/udp`, `8000-8002/tcp` → `["80/tcp"]`, …
-fn port_spec(spec: &str) -> Result<Vec<String>> {
-    let (range, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
-    let bad = || Error::bad(format!("invalid containerPort: {spec}"));
-    let proto = proto.to_ascii_lowercase();
-    if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(Error::bad(format!("invalid proto: {proto}")));
-    }
-    let (lo, hi) = range.split_once('-').unwrap_or((range, range));
-    let lo: u16 = lo.parse().map_err(|_| bad())?;
-    let hi: u16 = hi.parse().map_err(|_| bad())?;
-    if hi < lo {
-        return Err(bad());
-    }
-    Ok((lo..=hi).map(|p| format!("{p}/{proto}")).collect())
-}
-
-/// Docker's `normalizeWorkdir`: relative paths join the current one; the result is clean.
-fn workdir(current: &str, requested: &str) -> String {
-    let joined = if requested.starts_with('/') {
-        requested.to_string()
-    } else {
-        format!("/{current}/{requested}")
-    };
-    let mut parts: Vec<&str> = Vec::new();
-    for c in joined.split('/') {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    format!("/{}", parts.join("/"))
 }
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn apply(ch: &[&str]) -> Result<ContainerConfig> {
@@ -240,6 +89,14 @@ mod tests {
             &mut c,
         )?;
         Ok(c)
+    }
+
+    fn refusal(ch: &[&str]) -> String {
+        apply(ch).expect_err("refused").to_string()
+    }
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
     }
 
     #[test]
@@ -255,16 +112,15 @@ mod tests {
             "WORKDIR sub",
             r#"VOLUME ["/data"]"#,
             "VOLUME /a /b",
+            "HEALTHCHECK --interval=5s --retries=2 CMD wget -q localhost",
+            "ONBUILD RUN echo $HOME",
+            "STOPSIGNAL SIGINT",
         ])
         .expect("valid");
-        assert_eq!(c.cmd, Some(vec!["sh".to_string()]));
+        assert_eq!(c.cmd, Some(strings(&["sh"])));
         assert_eq!(
             c.env,
-            Some(vec![
-                "A=1".to_string(),
-                "B=two words".to_string(),
-                "C=legacy value".to_string()
-            ])
+            Some(strings(&["A=1", "B=two words", "C=legacy value"]))
         );
         let ports: Vec<&String> = c.exposed_ports.as_ref().expect("ports").keys().collect();
         assert_eq!(ports, ["53/udp", "80/tcp", "8000/tcp", "8001/tcp"]);
@@ -272,14 +128,203 @@ mod tests {
         assert_eq!(c.user.as_deref(), Some("nobody"));
         assert_eq!(c.working_dir.as_deref(), Some("/app/sub"));
         assert_eq!(c.volumes.expect("vols").len(), 3);
-        let c = apply(&["CMD echo hi", "ENTRYPOINT [\"/bin/sh\", \"-c\"]"]).expect("valid");
-        assert_eq!(c.cmd.expect("cmd"), ["/bin/sh", "-c", "echo hi"]);
-        assert!(
-            apply(&["RUN x"])
-                .expect_err("invalid")
-                .to_string()
-                .contains("run is not a valid change command")
+        let h = c.healthcheck.expect("healthcheck");
+        assert_eq!(h.test, Some(strings(&["CMD-SHELL", "wget -q localhost"])));
+        assert_eq!((h.interval, h.retries), (Some(5_000_000_000), Some(2)));
+        assert_eq!(c.on_build, Some(strings(&["RUN echo $HOME"])));
+        assert_eq!(c.stop_signal.as_deref(), Some("SIGINT"));
+    }
+
+    #[test]
+    fn cmd_and_entrypoint_as_the_builder_sets_them() {
+        let c = apply(&["CMD echo hi", r#"ENTRYPOINT ["/bin/sh", "-c"]"#]).expect("valid");
+        assert_eq!(c.cmd, Some(strings(&["/bin/sh", "-c", "echo hi"])));
+        // An ENTRYPOINT drops the CMD unless this import gave one with a command.
+        let c = apply(&["CMD", "ENTRYPOINT top -b"]).expect("valid");
+        assert_eq!(c.cmd, None);
+        assert_eq!(c.entrypoint, Some(strings(&["/bin/sh", "-c", "top -b"])));
+        // A bare CMD is the shell alone, `CMD []` is empty, an empty ENTRYPOINT is none.
+        let c = apply(&["ENTRYPOINT []", "CMD"]).expect("valid");
+        assert_eq!(
+            (c.entrypoint, c.cmd),
+            (None, Some(strings(&["/bin/sh", "-c"])))
         );
-        assert!(apply(&["EXPOSE abc"]).is_err());
+        let c = apply(&["ENTRYPOINT x", "CMD []"]).expect("valid");
+        assert_eq!(c.cmd, Some(vec![]));
+        let c = apply(&["CMD []", "ENTRYPOINT"]).expect("valid");
+        assert_eq!((c.entrypoint, c.cmd), (None, None));
+        // CMD's JSON form is never expanded.
+        let c = apply(&["ENV A=1", r#"CMD ["$A"]"#]).expect("valid");
+        assert_eq!(c.cmd, Some(strings(&["$A"])));
+    }
+
+    #[test]
+    fn expansion_uses_the_environment_so_far() {
+        let c = apply(&[
+            "ENV BASE=/srv APP=web PORTS=\"80 443\" SIG=TERM",
+            "ENV BASE=/opt NEW=${BASE}/x",
+            "WORKDIR $BASE/${APP:-none}",
+            "WORKDIR ${MISSING:-logs}",
+            "USER ${APP}:'$APP'",
+            "LABEL \"$APP.name\"=\"${APP:+set} \\$APP\"",
+            "EXPOSE $PORTS \"8080\"",
+            r#"VOLUME ["$BASE/data", "${BASE}/cache"]"#,
+            "STOPSIGNAL SIG$SIG",
+            "ONBUILD RUN echo $APP",
+            "HEALTHCHECK CMD echo $APP",
+        ])
+        .expect("valid");
+        // ENV replaces a variable in place; a value reads the environment before the line.
+        assert_eq!(
+            c.env,
+            Some(strings(&[
+                "BASE=/opt",
+                "APP=web",
+                "PORTS=80 443",
+                "SIG=TERM",
+                "NEW=/srv/x"
+            ]))
+        );
+        assert_eq!(c.working_dir.as_deref(), Some("/opt/web/logs"));
+        assert_eq!(c.user.as_deref(), Some("web:$APP"));
+        assert_eq!(c.labels.expect("labels")["web.name"], "set $APP");
+        let ports: Vec<String> = c.exposed_ports.expect("ports").into_keys().collect();
+        assert_eq!(ports, ["443/tcp", "80/tcp", "8080/tcp"]);
+        let vols: Vec<String> = c.volumes.expect("volumes").into_keys().collect();
+        assert_eq!(vols, ["/opt/cache", "/opt/data"]);
+        assert_eq!(c.stop_signal.as_deref(), Some("SIGTERM"));
+        assert_eq!(c.on_build, Some(strings(&["RUN echo $APP"])));
+        let test = c.healthcheck.expect("healthcheck").test;
+        assert_eq!(test, Some(strings(&["CMD-SHELL", "echo $APP"])));
+    }
+
+    #[test]
+    fn refusals_in_dockerds_words_and_order() {
+        assert_eq!(refusal(&["RUN x"]), "RUN is not a valid change command");
+        assert_eq!(refusal(&["run x"]), "run is not a valid change command");
+        assert_eq!(
+            refusal(&["CMD a", "From scratch"]),
+            "From is not a valid change command"
+        );
+        assert_eq!(refusal(&["COPY a b"]), "COPY is not a valid change command");
+        assert_eq!(
+            refusal(&["MAINTAINER me"]),
+            "MAINTAINER is not a valid change command"
+        );
+        assert_eq!(refusal(&["bogus x"]), "bogus is not a valid change command");
+        assert_eq!(refusal(&[""]), "file with no instructions");
+        // Parsing comes first, then the names, then each instruction, then applying them.
+        assert_eq!(refusal(&["RUN x", "ENV A"]), "ENV must have two arguments");
+        assert_eq!(
+            refusal(&["USER", "RUN x"]),
+            "RUN is not a valid change command"
+        );
+        assert_eq!(
+            refusal(&["WORKDIR ${A", "USER"]),
+            "USER requires exactly one argument"
+        );
+        assert_eq!(
+            refusal(&["WORKDIR ${A"]),
+            "failed to process \"${A\": unsupported modifier (\u{fffd}) in substitution"
+        );
+        assert_eq!(refusal(&["WORKDIR \"\""]), "cannot normalize nothing");
+        assert_eq!(
+            refusal(&["VOLUME $NONE"]),
+            "VOLUME specified can not be an empty string"
+        );
+        assert_eq!(refusal(&["STOPSIGNAL SIGFOO"]), "invalid signal: SIGFOO");
+        assert_eq!(refusal(&["STOPSIGNAL 0"]), "invalid signal: 0");
+        assert_eq!(refusal(&["EXPOSE b a"]), "invalid containerPort: a");
+        assert_eq!(refusal(&["EXPOSE 80/xyz"]), "invalid proto: xyz");
+        assert_eq!(
+            refusal(&["ONBUILD ONBUILD CMD x"]),
+            "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"
+        );
+        assert_eq!(
+            refusal(&["ONBUILD FROM x"]),
+            "FROM isn't allowed as an ONBUILD trigger"
+        );
+        // A refused import leaves the config as it was.
+        let mut c = ContainerConfig::default();
+        let changes = strings(&["ENV A=1", "STOPSIGNAL nope"]);
+        assert!(apply_changes(&changes, &mut c).is_err());
+        assert_eq!(c, ContainerConfig::default());
+    }
+
+    #[test]
+    fn changes_are_one_dockerfile() {
+        // Joined with newlines: a continuation spans changes, a directive applies to all.
+        let c = apply(&[
+            "# escape=`",
+            "ENV A=x\\",
+            "LABEL l=1 `",
+            "  m=2",
+            "# just a comment",
+        ])
+        .expect("valid");
+        // With ` as the escape token a backslash is an ordinary character.
+        assert_eq!(c.env, Some(strings(&["A=x\\"])));
+        assert_eq!(c.labels.expect("labels").len(), 2);
+        let c = apply(&["USER a \\", "b"]).expect("valid");
+        assert_eq!(c.user.as_deref(), Some("a b"));
+    }
+
+    /// Text inside double quotes with `"`, `$` and `\` escaped.
+    fn double_quoted(v: &str) -> String {
+        let mut out = String::from("\"");
+        for c in v.chars() {
+            if matches!(c, '"' | '$' | '\\') {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        out.push('"');
+        out
+    }
+
+    proptest! {
+        /// Any value (without a newline) survives ENV and comes back through `$VAR`.
+        #[test]
+        fn env_values_round_trip(v in "[^\n]{0,40}") {
+            let c = apply(&[
+                &format!("ENV V={}", double_quoted(&v)),
+                "LABEL l=\"$V\"",
+                "USER ${V:-empty}",
+            ]).expect("valid");
+            prop_assert_eq!(c.env, Some(vec![format!("V={v}")]));
+            prop_assert_eq!(&c.labels.expect("labels")["l"], &v);
+            let user = if v.is_empty() { "empty".to_string() } else { v.clone() };
+            prop_assert_eq!(c.user, Some(user));
+        }
+
+        /// Words without special characters are left alone.
+        #[test]
+        fn plain_words_are_unchanged(w in "[a-zA-Z0-9_./:@+=,-]{1,30}") {
+            let c = apply(&[&format!("USER {w}")]).expect("valid");
+            prop_assert_eq!(c.user, Some(w));
+        }
+
+        /// Single quotes keep everything but a single quote literally.
+        #[test]
+        fn single_quotes_are_literal(w in "[^'\n]{0,30}") {
+            let c = apply(&[&format!("LABEL k='{w}'")]).expect("valid");
+            prop_assert_eq!(&c.labels.expect("labels")["k"], &w);
+        }
+
+        /// Any duration Go would print in nanoseconds reads back exactly.
+        #[test]
+        fn healthcheck_durations_in_nanoseconds(ms in 1u64..10_000_000, frac in 0u32..1000) {
+            let c = apply(&[&format!("HEALTHCHECK --timeout={ms}.{frac:03}ms CMD true")])
+                .expect("valid");
+            let want = ms as i64 * 1_000_000 + i64::from(frac) * 1_000;
+            prop_assert_eq!(c.healthcheck.expect("healthcheck").timeout, Some(want));
+        }
+
+        /// Arbitrary text never panics; it either applies or is refused.
+        #[test]
+        fn arbitrary_changes_do_not_panic(lines in proptest::collection::vec(".{0,40}", 1..4)) {
+            let mut c = ContainerConfig::default();
+            let _ = apply_changes(&lines, &mut c);
+        }
     }
 }

@@ -47,7 +47,8 @@ pub struct ImportOptions {
     pub reference: Option<String>,
     /// Commit message; the history comment is `Imported from -` when empty.
     pub message: String,
-    /// Dockerfile-style changes: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, WORKDIR, VOLUME.
+    /// Dockerfile instructions applied to the config, as `docker import --change` (CMD,
+    /// ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR).
     pub changes: Vec<String>,
     /// `docker_version` written in the config.
     pub engine_version: String,

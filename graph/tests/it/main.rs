@@ -1,6 +1,7 @@
 //! Integration tests of the image store. They run as root here (devices, chown, trusted
 //! xattrs); nothing is mounted.
 
+mod changes;
 mod crash;
 mod escape;
 mod helpers;

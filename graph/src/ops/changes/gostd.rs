@@ -1,0 +1,364 @@
+//! The few Go standard-library behaviours dockerd's messages and checks depend on: string
+//! quoting (`strconv.Quote`, `%q`, `%#v`, and the `time` package's own quoting), integer and
+//! duration parsing with their error texts, case mapping and character classes.
+//!
+//! Character classes are exact for ASCII; for other characters Go's Unicode categories are
+//! approximated with Rust's `char` properties (letters and digits in variable names, printable
+//! characters in quoted messages).
+
+/// `unicode.IsSpace` for a single byte treated as a rune, as Go code that walks a string byte
+/// by byte sees it. Only ASCII bytes count: a byte of a multi-byte character is never a space
+/// here (Go would take 0x85 and 0xA0 for spaces and split a character in two).
+pub(super) fn is_space_byte(b: u8) -> bool {
+    matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
+}
+
+/// The whitespace of the Dockerfile parser's `[\t\v\f\r ]+` splits.
+pub(super) fn is_split_space(c: char) -> bool {
+    matches!(c, '\t' | '\x0b' | '\x0c' | '\r' | ' ')
+}
+
+/// RE2's `\s`: `[\t\n\f\r ]`.
+pub(super) fn is_re_space(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\x0c' | '\r' | ' ')
+}
+
+/// `unicode.IsLetter` (category L); non-ASCII approximated by `char::is_alphabetic`.
+pub(super) fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        c.is_alphabetic() && !c.is_numeric()
+    }
+}
+
+/// `unicode.IsDigit` (category Nd); non-ASCII approximated by `char::is_numeric`.
+pub(super) fn is_digit(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_digit()
+    } else {
+        c.is_numeric()
+    }
+}
+
+/// `strings.ToUpper`: Go maps rune by rune, so a character whose upper case is several
+/// characters (`ß`) stays as it is.
+pub(super) fn to_upper(s: &str) -> String {
+    s.chars().map(|c| single(c.to_uppercase(), c)).collect()
+}
+
+/// `strings.ToLower`, rune by rune like [`to_upper`].
+pub(super) fn to_lower(s: &str) -> String {
+    s.chars().map(|c| single(c.to_lowercase(), c)).collect()
+}
+
+fn single(mut mapped: impl Iterator<Item = char>, original: char) -> char {
+    match (mapped.next(), mapped.next()) {
+        (Some(m), None) => m,
+        _ => original,
+    }
+}
+
+/// `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
+fn is_print(c: char) -> bool {
+    if c.is_ascii() {
+        return (' '..='~').contains(&c);
+    }
+    let u = c as u32;
+    let format = matches!(u,
+        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x890..=0x891 | 0x8E2 | 0x180E
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F | 0xFEFF | 0xFFF9..=0xFFFB
+        | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A
+        | 0xE0001 | 0xE0020..=0xE007F);
+    let private_or_non_char = matches!(u,
+        0xE000..=0xF8FF | 0xF0000..=0x10FFFF | 0xFDD0..=0xFDEF)
+        || (u & 0xFFFE) == 0xFFFE;
+    !c.is_whitespace() && !c.is_control() && !format && !private_or_non_char
+}
+
+/// `strconv.Quote` (also what `%q` and `%#v` print for a string).
+pub(super) fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if is_print(c) => out.push(c),
+            '\x07' => out.push_str("\\a"),
+            '\x08' => out.push_str("\\b"),
+            '\x0c' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\x0b' => out.push_str("\\v"),
+            c if (c as u32) < 0x20 || c == '\x7f' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push_str(&format!("\\U{:08x}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The `time` package's own quoting in duration errors: bytes of non-ASCII and control
+/// characters as `\xNN`.
+fn time_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if (c as u32) >= 0x80 || c < ' ' {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
+const ONE_63: u64 = 1 << 63;
+
+/// `time.ParseDuration`, in nanoseconds, with Go's error messages.
+pub(super) fn parse_duration(orig: &str) -> Result<i64, String> {
+    let invalid = || format!("time: invalid duration {}", time_quote(orig));
+    let mut s = orig;
+    let mut neg = false;
+    if let Some(rest) = s.strip_prefix('-') {
+        neg = true;
+        s = rest;
+    } else if let Some(rest) = s.strip_prefix('+') {
+        s = rest;
+    }
+    if s == "0" {
+        return Ok(0);
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    let mut d: u64 = 0;
+    while !s.is_empty() {
+        let b = s.as_bytes();
+        if !(b[0] == b'.' || b[0].is_ascii_digit()) {
+            return Err(invalid());
+        }
+        // The integer part.
+        let digits = b.iter().take_while(|c| c.is_ascii_digit()).count();
+        let mut v: u64 = 0;
+        for &c in &b[..digits] {
+            if v > ONE_63 / 10 {
+                return Err(invalid());
+            }
+            v = v * 10 + u64::from(c - b'0');
+            if v > ONE_63 {
+                return Err(invalid());
+            }
+        }
+        let pre = digits > 0;
+        s = &s[digits..];
+        // The fraction.
+        let (mut f, mut scale, mut post) = (0u64, 1f64, false);
+        if let Some(rest) = s.strip_prefix('.') {
+            s = rest;
+            let digits = s.bytes().take_while(|c| c.is_ascii_digit()).count();
+            let mut overflow = false;
+            for c in s[..digits].bytes() {
+                if overflow {
+                    continue;
+                }
+                if f > (ONE_63 - 1) / 10 {
+                    overflow = true;
+                    continue;
+                }
+                let y = f * 10 + u64::from(c - b'0');
+                if y > ONE_63 {
+                    overflow = true;
+                    continue;
+                }
+                f = y;
+                scale *= 10.0;
+            }
+            post = digits > 0;
+            s = &s[digits..];
+        }
+        if !pre && !post {
+            return Err(invalid());
+        }
+        // The unit.
+        let i = s
+            .bytes()
+            .position(|c| c == b'.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
+        if i == 0 {
+            return Err(format!(
+                "time: missing unit in duration {}",
+                time_quote(orig)
+            ));
+        }
+        let (u, rest) = s.split_at(i);
+        s = rest;
+        let unit: u64 = match u {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60 * 1_000_000_000,
+            "h" => 3600 * 1_000_000_000,
+            _ => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    time_quote(u),
+                    time_quote(orig)
+                ));
+            }
+        };
+        if v > ONE_63 / unit {
+            return Err(invalid());
+        }
+        v *= unit;
+        if f > 0 {
+            // As Go: float64 keeps a fraction of an hour nanosecond-exact.
+            v += (f as f64 * (unit as f64 / scale)) as u64;
+            if v > ONE_63 {
+                return Err(invalid());
+            }
+        }
+        d += v;
+        if d > ONE_63 {
+            return Err(invalid());
+        }
+    }
+    if neg {
+        return Ok((d as i64).wrapping_neg());
+    }
+    if d > ONE_63 - 1 {
+        return Err(invalid());
+    }
+    Ok(d as i64)
+}
+
+/// `strconv.ParseInt(s, 10, 32)` with its error message.
+pub(super) fn parse_int32(s: &str) -> Result<i64, String> {
+    let syntax = || format!("strconv.ParseInt: parsing {}: invalid syntax", quote(s));
+    let range = || format!("strconv.ParseInt: parsing {}: value out of range", quote(s));
+    let (neg, digits) = match s.as_bytes().first() {
+        Some(b'+') => (false, &s[1..]),
+        Some(b'-') => (true, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() {
+        return Err(syntax());
+    }
+    const MAX: u64 = u32::MAX as u64;
+    let mut n: u64 = 0;
+    for c in digits.bytes() {
+        if !c.is_ascii_digit() {
+            return Err(syntax());
+        }
+        n = n * 10 + u64::from(c - b'0');
+        if n > MAX {
+            return Err(range());
+        }
+    }
+    let cutoff = 1u64 << 31;
+    if (!neg && n >= cutoff) || (neg && n > cutoff) {
+        return Err(range());
+    }
+    Ok(if neg { -(n as i64) } else { n as i64 })
+}
+
+/// `strconv.Atoi`: an optionally signed decimal that fits an `int64`.
+pub(super) fn atoi(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.strip_prefix('+').unwrap_or(s).parse().ok()
+}
+
+/// Levenshtein distance over characters (buildkit's suggestions).
+pub(super) fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_as_go() {
+        assert_eq!(parse_duration("5s"), Ok(5_000_000_000));
+        assert_eq!(parse_duration("1h2m3.5s"), Ok(3_723_500_000_000));
+        assert_eq!(parse_duration("1.5h"), Ok(5_400_000_000_000));
+        assert_eq!(parse_duration(".5ms"), Ok(500_000));
+        assert_eq!(parse_duration("-1s"), Ok(-1_000_000_000));
+        assert_eq!(parse_duration("+0"), Ok(0));
+        assert_eq!(parse_duration("10\u{b5}s"), Ok(10_000));
+        assert_eq!(
+            parse_duration("5"),
+            Err(r#"time: missing unit in duration "5""#.into())
+        );
+        assert_eq!(
+            parse_duration("5x"),
+            Err(r#"time: unknown unit "x" in duration "5x""#.into())
+        );
+        assert_eq!(
+            parse_duration(""),
+            Err(r#"time: invalid duration """#.into())
+        );
+        assert_eq!(
+            parse_duration(".s"),
+            Err(r#"time: invalid duration ".s""#.into())
+        );
+        assert_eq!(
+            parse_duration("9999999999h"),
+            Err(r#"time: invalid duration "9999999999h""#.into())
+        );
+        assert_eq!(
+            parse_duration("1\u{e9}"),
+            Err(r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#.into())
+        );
+    }
+
+    #[test]
+    fn integers_parse_as_go() {
+        assert_eq!(parse_int32("3"), Ok(3));
+        assert_eq!(parse_int32("+3"), Ok(3));
+        assert_eq!(parse_int32("-2147483648"), Ok(-2_147_483_648));
+        assert_eq!(
+            parse_int32("2147483648"),
+            Err(r#"strconv.ParseInt: parsing "2147483648": value out of range"#.into())
+        );
+        assert_eq!(
+            parse_int32("3x"),
+            Err(r#"strconv.ParseInt: parsing "3x": invalid syntax"#.into())
+        );
+        assert_eq!(atoi("-9"), Some(-9));
+        assert_eq!(atoi("+9"), Some(9));
+        assert_eq!(atoi("9a"), None);
+        assert_eq!(atoi("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn quoting_follows_strconv() {
+        assert_eq!(quote("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(quote("\t\x01\u{a0}é"), r#""\t\x01\u00a0é""#);
+        assert_eq!(levenshtein("intervl", "interval"), 1);
+        assert_eq!(to_upper("cmd-ß"), "CMD-ß");
+    }
+}

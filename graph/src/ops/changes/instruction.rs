@@ -1,0 +1,456 @@
+//! Typed instructions from parsed lines, checked as buildkit's `instructions.ParseCommand`
+//! checks them (argument counts, builder flags, HEALTHCHECK options, ONBUILD triggers).
+
+use super::gostd;
+use super::parse::Node;
+use crate::config::HealthConfig;
+
+/// An allowed `--change` instruction, arguments not yet expanded.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Instruction {
+    /// `ENV k=v ...`.
+    Env(Vec<(String, String)>),
+    /// `LABEL k=v ...`.
+    Label(Vec<(String, String)>),
+    /// `CMD`: the command line and whether the shell is prepended (shell form).
+    Cmd(Vec<String>, bool),
+    /// `ENTRYPOINT`, as CMD.
+    Entrypoint(Vec<String>, bool),
+    /// `HEALTHCHECK`.
+    Healthcheck(HealthConfig),
+    /// `EXPOSE`: the port words, sorted.
+    Expose(Vec<String>),
+    /// `USER`.
+    User(String),
+    /// `WORKDIR`.
+    Workdir(String),
+    /// `VOLUME`.
+    Volume(Vec<String>),
+    /// `STOPSIGNAL`.
+    StopSignal(String),
+    /// `ONBUILD`: the trigger as written.
+    Onbuild(String),
+}
+
+/// The HEALTHCHECK options.
+const HEALTH_FLAGS: [&str; 5] = [
+    "interval",
+    "timeout",
+    "start-period",
+    "start-interval",
+    "retries",
+];
+
+/// `container.MinimumDuration` (1ms), in nanoseconds.
+const MINIMUM_DURATION: i64 = 1_000_000;
+
+/// Checks one instruction of an allowed kind.
+pub(super) fn parse(node: &Node) -> Result<Instruction, String> {
+    let args = node.all_args();
+    let no_flags = || flags(&node.flags, &[]).map(|_| ());
+    Ok(match gostd::to_lower(&node.value).as_str() {
+        "env" => {
+            no_flags()?;
+            Instruction::Env(key_values(&args, "ENV")?)
+        }
+        "label" => {
+            no_flags()?;
+            Instruction::Label(key_values(&args, "LABEL")?)
+        }
+        "cmd" => {
+            no_flags()?;
+            Instruction::Cmd(json_args(&args, node.json), !node.json)
+        }
+        "entrypoint" => {
+            no_flags()?;
+            Instruction::Entrypoint(json_args(&args, node.json), !node.json)
+        }
+        "healthcheck" => Instruction::Healthcheck(healthcheck(&args, node)?),
+        "expose" => {
+            at_least_one(&args, "EXPOSE")?;
+            no_flags()?;
+            let mut ports = args;
+            ports.sort();
+            Instruction::Expose(ports)
+        }
+        "user" => {
+            let user = exactly_one(args, "USER")?;
+            no_flags()?;
+            Instruction::User(user)
+        }
+        "workdir" => {
+            let path = exactly_one(args, "WORKDIR")?;
+            no_flags()?;
+            Instruction::Workdir(path)
+        }
+        "volume" => {
+            at_least_one(&args, "VOLUME")?;
+            no_flags()?;
+            let mut volumes = Vec::with_capacity(args.len());
+            for v in &args {
+                let v = v.trim();
+                if v.is_empty() {
+                    return Err("VOLUME specified can not be an empty string".into());
+                }
+                volumes.push(v.to_string());
+            }
+            Instruction::Volume(volumes)
+        }
+        // STOPSIGNAL never looks at its flags.
+        "stopsignal" => Instruction::StopSignal(exactly_one(args, "STOPSIGNAL")?),
+        "onbuild" => {
+            at_least_one(&args, "ONBUILD")?;
+            no_flags()?;
+            let trigger = gostd::to_upper(args[0].trim());
+            match trigger.as_str() {
+                "ONBUILD" => {
+                    return Err("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed".into());
+                }
+                "MAINTAINER" | "FROM" => {
+                    return Err(format!("{trigger} isn't allowed as an ONBUILD trigger"));
+                }
+                _ => {}
+            }
+            let mut expression = strip_onbuild(&node.original).to_string();
+            for h in &node.heredocs {
+                expression.push('\n');
+                expression.push_str(&h.content);
+                expression.push_str(&h.name);
+            }
+            Instruction::Onbuild(expression)
+        }
+        _ => return Err(format!("unknown instruction: {}", node.value)),
+    })
+}
+
+fn at_least_one(args: &[String], cmd: &str) -> Result<(), String> {
+    match args.is_empty() {
+        true => Err(format!("{cmd} requires at least one argument")),
+        false => Ok(()),
+    }
+}
+
+fn exactly_one(args: Vec<String>, cmd: &str) -> Result<String, String> {
+    match <[String; 1]>::try_from(args) {
+        Ok([one]) => Ok(one),
+        Err(_) => Err(format!("{cmd} requires exactly one argument")),
+    }
+}
+
+fn key_values(args: &[String], cmd: &str) -> Result<Vec<(String, String)>, String> {
+    at_least_one(args, cmd)?;
+    args.chunks(2)
+        .map(|kv| match kv {
+            [k, _] if k.is_empty() => Err(format!("{cmd} names can not be blank")),
+            [k, v] => Ok((k.clone(), v.clone())),
+            _ => Err(format!("Bad input to {cmd}, too many arguments")),
+        })
+        .collect()
+}
+
+/// The exec form as is; the shell form as one string.
+fn json_args(args: &[String], json: bool) -> Vec<String> {
+    if args.is_empty() || json {
+        return args.to_vec();
+    }
+    vec![args.join(" ")]
+}
+
+/// Builder flags against the ones an instruction defines (all take a value): the value of
+/// each defined flag, empty when not given.
+fn flags(given: &[String], defined: &[&str]) -> Result<Vec<String>, String> {
+    let mut values = vec![String::new(); defined.len()];
+    let mut used = vec![false; defined.len()];
+    for a in given {
+        if a == "--" {
+            break;
+        }
+        if !a.starts_with("--") {
+            return Err(format!("arg should start with -- : {a}"));
+        }
+        let (flag, value) = match a.split_once('=') {
+            Some((f, v)) => (f, Some(v)),
+            None => (a.as_str(), None),
+        };
+        let name = &flag[2..];
+        let Some(i) = defined.iter().position(|d| *d == name) else {
+            return Err(suggest(format!("unknown flag: {flag}"), name, defined));
+        };
+        if std::mem::replace(&mut used[i], true) {
+            return Err(format!("duplicate flag specified: {flag}"));
+        }
+        let Some(value) = value else {
+            return Err(format!("missing a value on flag: {flag}"));
+        };
+        values[i] = value.to_string();
+    }
+    Ok(values)
+}
+
+/// buildkit's `suggest.WrapError`: the closest option within an edit distance of 2.
+fn suggest(err: String, val: &str, options: &[&str]) -> String {
+    let mut best: Option<(&str, usize)> = None;
+    for opt in options {
+        let dist = gostd::levenshtein(val, opt);
+        if dist < best.map_or(3, |(_, d)| d) {
+            best = Some((opt, dist));
+        }
+    }
+    match best {
+        Some((m, _)) => format!("{err} (did you mean {m}?)"),
+        None => err,
+    }
+}
+
+fn healthcheck(args: &[String], node: &Node) -> Result<HealthConfig, String> {
+    at_least_one(args, "HEALTHCHECK")?;
+    let typ = gostd::to_upper(&args[0]);
+    let rest = &args[1..];
+    if typ == "NONE" {
+        // The options are not even looked at.
+        if !rest.is_empty() {
+            return Err("HEALTHCHECK NONE takes no arguments".into());
+        }
+        return Ok(HealthConfig {
+            test: Some(vec![typ]),
+            ..HealthConfig::default()
+        });
+    }
+    let values = flags(&node.flags, &HEALTH_FLAGS)?;
+    let test = match typ.as_str() {
+        "CMD" => {
+            let cmd = json_args(rest, node.json);
+            if cmd.is_empty() {
+                return Err("Missing command after HEALTHCHECK CMD".into());
+            }
+            let kind = if node.json { "CMD" } else { "CMD-SHELL" };
+            std::iter::once(kind.to_string()).chain(cmd).collect()
+        }
+        _ => {
+            return Err(format!(
+                "Unknown type {} in HEALTHCHECK (try CMD)",
+                gostd::quote(&typ)
+            ));
+        }
+    };
+    let mut durations = [0i64; 4];
+    for (d, (name, value)) in durations.iter_mut().zip(HEALTH_FLAGS.iter().zip(&values)) {
+        *d = interval(name, value)?;
+    }
+    let retries = match values[4].as_str() {
+        "" => 0,
+        v => gostd::parse_int32(v)?,
+    };
+    if retries < 0 {
+        return Err(format!("--retries cannot be negative ({retries})"));
+    }
+    let nonzero = |v: i64| (v != 0).then_some(v);
+    Ok(HealthConfig {
+        test: Some(test),
+        interval: nonzero(durations[0]),
+        timeout: nonzero(durations[1]),
+        start_period: nonzero(durations[2]),
+        start_interval: nonzero(durations[3]),
+        retries: nonzero(retries),
+    })
+}
+
+/// buildkit's `parseOptInterval`: empty or zero is 0; otherwise at least 1ms.
+fn interval(name: &str, value: &str) -> Result<i64, String> {
+    if value.is_empty() {
+        return Ok(0);
+    }
+    let d = gostd::parse_duration(value)?;
+    if d != 0 && d < MINIMUM_DURATION {
+        return Err(format!(
+            "Interval {} cannot be less than 1ms",
+            gostd::quote(name)
+        ));
+    }
+    Ok(d)
+}
+
+/// The trigger: the line without `(?i)^\s*ONBUILD\s*`.
+fn strip_onbuild(original: &str) -> &str {
+    let t = original.trim_start_matches(gostd::is_re_space);
+    match t.get(..7) {
+        Some(w) if w.eq_ignore_ascii_case("onbuild") => {
+            t[7..].trim_start_matches(gostd::is_re_space)
+        }
+        _ => original,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+    use super::*;
+
+    fn check(line: &str) -> Result<Instruction, String> {
+        let p = parse::parse(line)?;
+        super::parse(&p.nodes[0])
+    }
+
+    fn health(line: &str) -> HealthConfig {
+        match check(line) {
+            Ok(Instruction::Healthcheck(h)) => h,
+            other => panic!("{line}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn healthcheck_forms_and_options() {
+        let h = health(
+            "HEALTHCHECK --interval=30s --timeout=1m30s --start-period=0 --start-interval=100ms \
+             --retries=3 CMD curl -f http://localhost/",
+        );
+        assert_eq!(
+            h,
+            HealthConfig {
+                test: Some(vec!["CMD-SHELL".into(), "curl -f http://localhost/".into()]),
+                interval: Some(30_000_000_000),
+                timeout: Some(90_000_000_000),
+                start_period: None,
+                start_interval: Some(100_000_000),
+                retries: Some(3),
+            }
+        );
+        let h = health(r#"healthcheck cmd ["/bin/check", "-q"]"#);
+        assert_eq!(
+            h.test,
+            Some(vec!["CMD".into(), "/bin/check".into(), "-q".into()])
+        );
+        let h = health("HEALTHCHECK --bogus NONE");
+        assert_eq!(h.test, Some(vec!["NONE".into()]));
+    }
+
+    #[test]
+    fn healthcheck_refusals_are_dockers() {
+        let cases = [
+            ("HEALTHCHECK", "HEALTHCHECK requires at least one argument"),
+            (
+                "HEALTHCHECK --interval=5s",
+                "HEALTHCHECK requires at least one argument",
+            ),
+            ("HEALTHCHECK NONE x", "HEALTHCHECK NONE takes no arguments"),
+            ("HEALTHCHECK CMD", "Missing command after HEALTHCHECK CMD"),
+            (
+                "HEALTHCHECK CMD []",
+                "Missing command after HEALTHCHECK CMD",
+            ),
+            (
+                "HEALTHCHECK foo x",
+                r#"Unknown type "FOO" in HEALTHCHECK (try CMD)"#,
+            ),
+            (
+                "HEALTHCHECK --intervl=5s CMD x",
+                "unknown flag: --intervl (did you mean interval?)",
+            ),
+            ("HEALTHCHECK --foo=5s CMD x", "unknown flag: --foo"),
+            (
+                "HEALTHCHECK --interval 5s CMD x",
+                "missing a value on flag: --interval",
+            ),
+            (
+                "HEALTHCHECK --retries=1 --retries=2 CMD x",
+                "duplicate flag specified: --retries",
+            ),
+            (
+                "HEALTHCHECK --interval=5 CMD x",
+                r#"time: missing unit in duration "5""#,
+            ),
+            (
+                "HEALTHCHECK --timeout=500us CMD x",
+                r#"Interval "timeout" cannot be less than 1ms"#,
+            ),
+            (
+                "HEALTHCHECK --start-interval=-1s CMD x",
+                r#"Interval "start-interval" cannot be less than 1ms"#,
+            ),
+            (
+                "HEALTHCHECK --retries=-1 CMD x",
+                "--retries cannot be negative (-1)",
+            ),
+            (
+                "HEALTHCHECK --retries=x CMD x",
+                r#"strconv.ParseInt: parsing "x": invalid syntax"#,
+            ),
+            (
+                "HEALTHCHECK --bad CMD [1]",
+                "when using JSON array syntax, arrays must be comprised of strings only",
+            ),
+        ];
+        for (line, want) in cases {
+            assert_eq!(check(line), Err(want.to_string()), "{line}");
+        }
+    }
+
+    #[test]
+    fn argument_checks() {
+        let cases = [
+            ("ENV", "ENV requires at least one argument"),
+            ("ENV =x", "ENV names can not be blank"),
+            ("LABEL --x a=b", "unknown flag: --x"),
+            ("CMD --x a", "unknown flag: --x"),
+            ("EXPOSE", "EXPOSE requires at least one argument"),
+            ("USER", "USER requires exactly one argument"),
+            ("USER --x", "USER requires exactly one argument"),
+            ("WORKDIR --x /a", "unknown flag: --x"),
+            ("STOPSIGNAL", "STOPSIGNAL requires exactly one argument"),
+            ("VOLUME", "VOLUME requires at least one argument"),
+            ("VOLUME []", "VOLUME requires at least one argument"),
+            (
+                r#"VOLUME ["/a", " "]"#,
+                "VOLUME specified can not be an empty string",
+            ),
+            ("ONBUILD", "ONBUILD requires at least one argument"),
+            (
+                "ONBUILD ONBUILD CMD x",
+                "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed",
+            ),
+            ("ONBUILD from x", "FROM isn't allowed as an ONBUILD trigger"),
+            (
+                "ONBUILD Maintainer me",
+                "MAINTAINER isn't allowed as an ONBUILD trigger",
+            ),
+            ("ONBUILD --x RUN a", "unknown flag: --x"),
+        ];
+        for (line, want) in cases {
+            assert_eq!(check(line), Err(want.to_string()), "{line}");
+        }
+    }
+
+    #[test]
+    fn accepted_forms() {
+        assert_eq!(
+            check("STOPSIGNAL --x SIGKILL"),
+            Ok(Instruction::StopSignal("SIGKILL".into()))
+        );
+        assert_eq!(check("CMD"), Ok(Instruction::Cmd(vec![], true)));
+        assert_eq!(check("CMD []"), Ok(Instruction::Cmd(vec![], false)));
+        assert_eq!(
+            check("EXPOSE 90 8080 443"),
+            Ok(Instruction::Expose(vec![
+                "443".into(),
+                "8080".into(),
+                "90".into()
+            ]))
+        );
+        assert_eq!(
+            check(r#"VOLUME [" /data "]"#),
+            Ok(Instruction::Volume(vec!["/data".into()]))
+        );
+        assert_eq!(
+            check("  onbuild\tRUN   echo $HOME  "),
+            Ok(Instruction::Onbuild("RUN   echo $HOME  ".into()))
+        );
+        assert_eq!(
+            check("ONBUILD RUN <<EOF\necho hi\nEOF"),
+            Ok(Instruction::Onbuild("RUN <<EOF\necho hi\nEOF".into()))
+        );
+        assert_eq!(
+            check("ONBUILD COPY --from=x a b"),
+            Ok(Instruction::Onbuild("COPY --from=x a b".into()))
+        );
+    }
+}
