@@ -629,14 +629,44 @@ impl<'a> Extractor<'a> {
     }
 
     /// Sets directory times and returns the layer's content size.
-    pub(crate) fn finish(self) -> Result<u64> {
-        for (rel, (atime, mtime)) in &self.dir_times {
+    ///
+    /// This comes last, when nothing else runs beside it (the input is read and hashed): a
+    /// layer with many directories has half of them done on a second thread.
+    pub(crate) fn finish(mut self) -> Result<u64> {
+        let mut rest = std::mem::take(&mut self.dir_times);
+        let half = if rest.len() >= DIR_TIMES_SPLIT {
+            let mid = rest.keys().nth(rest.len() / 2).cloned();
+            mid.map(|k| rest.split_off(&k)).unwrap_or_default()
+        } else {
+            BTreeMap::new()
+        };
+        let (this, half) = (&self, &half);
+        std::thread::scope(|scope| {
+            let other = std::thread::Builder::new()
+                .name("graph-dirtimes".to_string())
+                .spawn_scoped(scope, move || this.set_dir_times(half));
+            let here = this.set_dir_times(&rest);
+            let there = match other {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                // No second thread: this one does the other half too.
+                Err(_) => this.set_dir_times(half),
+            };
+            here.and(there)
+        })?;
+        Ok(self.size)
+    }
+
+    fn set_dir_times(&self, times: &BTreeMap<Vec<u8>, (Time, Time)>) -> Result<()> {
+        for (rel, (atime, mtime)) in times {
             lutimes_at(self.root_fd.as_fd(), rel, *atime, *mtime)
                 .map_err(|err| Error::at("set times on", &self.abs(rel), err))?;
         }
-        Ok(self.size)
+        Ok(())
     }
 }
+
+/// Directories from which [`Extractor::finish`] sets times on two threads.
+const DIR_TIMES_SPLIT: usize = 512;
 
 /// The entry's owner, as the `u32`s the kernel takes.
 fn owner(e: &TarEntry) -> Result<(u32, u32)> {

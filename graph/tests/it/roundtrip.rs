@@ -373,3 +373,35 @@ fn owners_and_modes_are_exact_whatever_creating_gives() {
         );
     }
 }
+
+/// Directory times are set last, on two threads when there are many directories: every one
+/// gets the tar's mtime, whatever was created in it afterwards.
+#[test]
+fn every_directory_keeps_its_time_when_there_are_many() {
+    let mut t = RawTar::new();
+    let dir_meta = |i: u64| Meta {
+        mode: 0o755,
+        mtime: 1_500_000_000 + i,
+        ..Meta::default()
+    };
+    for i in 0..700u64 {
+        t.entry(b'5', &format!("d{i}/"), "", dir_meta(i), b"")
+            .file(&format!("d{i}/f"), b"x");
+    }
+    let layer = t.finish();
+    for driver in BOTH {
+        let (_d, s) = store(driver);
+        let archive = docker_archive(&[Img {
+            config: config(&[&layer], "dirtimes"),
+            layers: vec![&layer],
+            tags: vec!["dirtimes:1"],
+        }]);
+        s.load(&mut archive.as_slice(), &mut no_progress())
+            .expect("load");
+        let top = s.inspect("dirtimes:1").expect("inspect").layer_dirs[0].clone();
+        for i in 0..700u64 {
+            let m = std::fs::metadata(top.join(format!("d{i}"))).expect("dir");
+            assert_eq!(m.mtime(), 1_500_000_000 + i as i64, "{driver:?}: d{i}");
+        }
+    }
+}
