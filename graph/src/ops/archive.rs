@@ -221,6 +221,10 @@ impl ImageStore {
             };
             members.files.insert(path, member);
         }
+        // The tar reader stops at the first zero block; the rest (the second one, padding)
+        // is read too, so that an input cut short there fails as any other cut does.
+        io::copy(&mut archive.into_inner(), &mut io::sink())
+            .map_err(|e| Error::bad(format!("invalid archive: {e}")))?;
         Ok(members)
     }
 

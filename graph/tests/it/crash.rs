@@ -268,3 +268,24 @@ fn sigkill_at_random_moments() {
         }
     }
 }
+
+/// The tar reader stops at the first of the two zero blocks that end an archive: an input
+/// cut in the second fails all the same, as Go's reader (and so dockerd) fails it.
+#[test]
+fn a_cut_in_the_end_marker_fails() {
+    let (data, _) = archive();
+    for back in [1, 100, 511, 512, 1000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = open(dir.path(), DriverKind::Overlay2);
+        let mut r = FailAt {
+            data: &data,
+            pos: 0,
+            fail_at: data.len() - back,
+        };
+        assert!(
+            s.load(&mut r, &mut no_progress()).is_err(),
+            "cut {back} bytes before the end"
+        );
+        assert_eq!(s.image_count().expect("count"), 0);
+    }
+}
