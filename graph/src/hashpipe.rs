@@ -21,6 +21,7 @@
 
 use std::io::{self, BufRead, Read};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, sync_channel};
 
 use sha2::{Digest as _, Sha256};
@@ -72,6 +73,7 @@ fn convey<T: Send>(
     let (to_consumer, consumer_rx) = sync_channel::<Item>(depth);
     let (back_tx, back_rx) = sync_channel::<Vec<u8>>(depth);
     let hash_back = back_tx.clone();
+    let stopped = AtomicBool::new(false);
     std::thread::scope(|scope| {
         let hashing = std::thread::Builder::new()
             .name("graph-sha256".to_string())
@@ -79,6 +81,7 @@ fn convey<T: Send>(
         let mut reader = Conveyor {
             rx: consumer_rx,
             back: back_tx,
+            stopped: &stopped,
             cur: None,
             len: 0,
             pos: 0,
@@ -93,7 +96,14 @@ fn convey<T: Send>(
                 (out, complete)
             })?;
         // (Had that failed, dropping the senders on return would end the hashing thread.)
-        fill(input, &[to_hash, to_consumer], &back_rx, batch, depth);
+        fill(
+            input,
+            &[to_hash, to_consumer],
+            &back_rx,
+            &stopped,
+            batch,
+            depth,
+        );
         drop(back_rx);
         let (out, complete) = consuming
             .join()
@@ -115,6 +125,7 @@ fn fill(
     input: &mut dyn Read,
     to: &[SyncSender<Item>],
     back: &Receiver<Vec<u8>>,
+    stopped: &AtomicBool,
     batch: usize,
     depth: usize,
 ) {
@@ -135,16 +146,21 @@ fn fill(
                 vec![0u8; batch]
             }
             Err(TryRecvError::Empty) => match back.recv() {
-                // An empty buffer: the consumer is gone (see `Drop for Conveyor`).
-                Ok(b) if b.is_empty() => return,
                 Ok(b) => b,
                 Err(_) => return,
             },
             Err(TryRecvError::Disconnected) => return,
         };
+        // An empty buffer: the consumer is gone (see `Drop for Conveyor`).
+        if buf.is_empty() {
+            return;
+        }
         let mut len = 0;
         let mut failed = None;
         while len < batch {
+            if stopped.load(Ordering::Relaxed) {
+                return;
+            }
             match input.read(&mut buf[len..]) {
                 Ok(0) => break,
                 Ok(n) => len += n,
@@ -208,10 +224,12 @@ fn hash(rx: Receiver<Item>, back: SyncSender<Vec<u8>>) -> Hashed {
 }
 
 /// Stage 3's reader: the buffers, in order, as a [`BufRead`].
-pub(crate) struct Conveyor {
+pub(crate) struct Conveyor<'a> {
     rx: Receiver<Item>,
     /// Used buffers going back to stage 1.
     back: SyncSender<Vec<u8>>,
+    /// Set when this reader is dropped: stage 1 stops reading.
+    stopped: &'a AtomicBool,
     cur: Option<Arc<Vec<u8>>>,
     len: usize,
     pos: usize,
@@ -220,7 +238,7 @@ pub(crate) struct Conveyor {
     failed: Option<(io::ErrorKind, String)>,
 }
 
-impl BufRead for Conveyor {
+impl BufRead for Conveyor<'_> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         while self.pos == self.len && !self.ended {
             if let Some((kind, msg)) = &self.failed {
@@ -254,16 +272,17 @@ impl BufRead for Conveyor {
     }
 }
 
-impl Drop for Conveyor {
+impl Drop for Conveyor<'_> {
     fn drop(&mut self) {
-        // Stage 1 may be waiting for a buffer that will never come back (this one, or those
-        // still queued for it): an empty one tells it to stop. It can only be waiting when
-        // the channel is empty, so this never finds it full then.
+        // Stage 1 stops at its next read; if it waits for a buffer that will never come back
+        // (this one, or those still queued here), an empty one wakes it. It can only be
+        // waiting when the channel is empty, so this never finds it full then.
+        self.stopped.store(true, Ordering::Relaxed);
         let _ = self.back.try_send(Vec::new());
     }
 }
 
-impl Read for Conveyor {
+impl Read for Conveyor<'_> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let avail = self.fill_buf()?;
         let n = avail.len().min(out.len());

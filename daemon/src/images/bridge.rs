@@ -5,9 +5,11 @@ use std::io::{self, Read, Write};
 
 use api::backend::{ByteStream, MessageStream};
 use api::types::JsonMessage;
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 /// How many chunks may wait between a producer and the client.
 const DEPTH: usize = 16;
@@ -18,79 +20,97 @@ const BODY_BATCH: usize = 1 << 20;
 /// ...at most this many batches ahead of it: memory per body stays below ~5 MiB.
 const BODY_BATCHES: usize = 4;
 
-type BodyBatch = io::Result<Vec<Bytes>>;
+/// What the pump hands to the reader.
+enum Piece {
+    Batch(Vec<Bytes>),
+    /// The body ended: without this, a closed channel means the pump was cut short.
+    End,
+    Failed(io::Error),
+}
 
 /// A request body as a blocking reader (use it on the blocking pool only).
 ///
 /// An async task drains the body as fast as the client sends it, gathering its chunks
 /// (~32 KiB each from the CLI) into batches for the reader. Read in lockstep instead, each
 /// chunk cost the reading thread a wake-up and the server task a round trip, and the reader
-/// waited whenever it caught up; gathered, the thread is woken about once per MiB, and only
-/// when it has run dry. A partial batch is handed over as soon as the reader has nothing
-/// left, so a slow client never leaves bytes waiting.
+/// waited whenever it caught up; gathered, the thread is woken about once per MiB. A partial
+/// batch is handed over as soon as the reader runs dry (it says so through `hungry`), so a
+/// client that pauses never leaves received bytes waiting.
 pub fn reader(body: ByteStream) -> BodyReader {
-    let (tx, rx) = mpsc::channel::<BodyBatch>(BODY_BATCHES);
-    tokio::spawn(pump(body, tx));
+    let (tx, rx) = mpsc::channel::<Piece>(BODY_BATCHES);
+    let hungry = Arc::new(Notify::new());
+    tokio::spawn(pump(body, tx, hungry.clone()));
     BodyReader {
         rx,
+        hungry,
         chunks: VecDeque::new(),
+        ended: false,
         failed: None,
     }
 }
 
-/// Moves the body's chunks into batches for a [`BodyReader`] until the body ends, fails, or
-/// the reader is gone.
-async fn pump(mut body: ByteStream, tx: mpsc::Sender<BodyBatch>) {
+/// Moves the body's chunks into batches for a [`BodyReader`] until the body ends or fails.
+/// Once the reader is gone (the work failed early), the rest is read and dropped: the client
+/// can then finish sending and read the error, where cutting it off would give it a broken
+/// pipe instead.
+async fn pump(mut body: ByteStream, tx: mpsc::Sender<Piece>, hungry: Arc<Notify>) {
+    if !gather(&mut body, &tx, &hungry).await {
+        while let Some(Ok(_)) = body.next().await {}
+    }
+}
+
+/// [`pump`]'s work while the reader is there; `false` once it is gone.
+async fn gather(body: &mut ByteStream, tx: &mpsc::Sender<Piece>, hungry: &Notify) -> bool {
     let mut batch = Vec::new();
     let mut size = 0;
     loop {
-        // Whatever arrived is handed over when the reader has nothing (its channel is
-        // empty) and no more is ready right now; otherwise it is gathered up to a batch.
-        let next = match futures::poll!(body.next()) {
-            std::task::Poll::Ready(next) => next,
-            std::task::Poll::Pending => {
-                if size > 0 && tx.capacity() == tx.max_capacity() {
-                    if tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-                        return;
-                    }
-                    size = 0;
+        let next = tokio::select! {
+            next = body.next() => next,
+            () = tx.closed() => return false,
+            // The reader has nothing left: whatever is gathered goes now.
+            () = hungry.notified(), if size > 0 => {
+                if tx.send(Piece::Batch(std::mem::take(&mut batch))).await.is_err() {
+                    return false;
                 }
-                body.next().await
+                size = 0;
+                continue;
             }
         };
-        match next {
+        let last = match next {
             Some(Ok(chunk)) => {
                 size += chunk.len();
                 batch.push(chunk);
-                if size >= BODY_BATCH {
-                    if tx.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-                        return;
-                    }
-                    size = 0;
+                if size < BODY_BATCH {
+                    continue;
                 }
+                None
             }
-            Some(Err(e)) => {
-                if size > 0 && tx.send(Ok(batch)).await.is_err() {
-                    return;
-                }
-                let _ = tx.send(Err(e)).await;
-                return;
+            Some(Err(e)) => Some(Piece::Failed(e)),
+            None => Some(Piece::End),
+        };
+        if size > 0 {
+            let full = std::mem::take(&mut batch);
+            if tx.send(Piece::Batch(full)).await.is_err() {
+                return false;
             }
-            None => {
-                if size > 0 {
-                    let _ = tx.send(Ok(batch)).await;
-                }
-                return;
-            }
+        }
+        size = 0;
+        if let Some(last) = last {
+            let _ = tx.send(last).await;
+            return true;
         }
     }
 }
 
 /// The blocking end of [`reader`].
 pub struct BodyReader {
-    rx: mpsc::Receiver<BodyBatch>,
+    rx: mpsc::Receiver<Piece>,
+    /// Told whenever this reader is about to wait for a batch.
+    hungry: Arc<Notify>,
     /// The current batch's chunks not yet read (the first possibly in part).
     chunks: VecDeque<Bytes>,
+    /// The body's end was received (and the chunks before it are all read once empty).
+    ended: bool,
     /// The body's error, repeated to every later read (`io::Error` is not `Clone`).
     failed: Option<(io::ErrorKind, String)>,
 }
@@ -114,13 +134,26 @@ impl Read for BodyReader {
                 }
                 return Ok(n);
             }
+            if self.ended {
+                return Ok(0);
+            }
+            if self.rx.is_empty() {
+                self.hungry.notify_one();
+            }
             match self.rx.blocking_recv() {
-                Some(Ok(batch)) => self
+                Some(Piece::Batch(batch)) => self
                     .chunks
                     .extend(batch.into_iter().filter(|c| !c.is_empty())),
-                Some(Err(e)) => self.failed = Some((e.kind(), e.to_string())),
-                // The body ended (the pump sends everything before it stops).
-                None => return Ok(0),
+                Some(Piece::End) => self.ended = true,
+                Some(Piece::Failed(e)) => self.failed = Some((e.kind(), e.to_string())),
+                // The pump ended without saying why: it was cut short (the runtime is
+                // shutting down), and what came so far may not be the whole body.
+                None => {
+                    self.failed = Some((
+                        io::ErrorKind::UnexpectedEof,
+                        "the request body was cut short".to_string(),
+                    ))
+                }
             }
         }
     }

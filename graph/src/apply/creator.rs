@@ -6,7 +6,9 @@
 //! six. This is decided only where the outcome of creating is known for certain: in a layer
 //! directory that was empty when extraction began (so every directory in it is one this tar
 //! made), without a set-group-ID directory (whose new entries take its group) or a default
-//! ACL (which replaces the umask) at the root or anywhere the tar put one.
+//! ACL (which replaces the umask) at the root or anywhere the tar put one, and where a file
+//! made in a directory of another group is found to be the creator's (not so with `grpid`).
+//! An entry with an access ACL has its mode set explicitly (setting the ACL changes it).
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -17,6 +19,8 @@ use crate::fsutil::get_xattr;
 const SET_GID: u32 = 0o2000;
 /// The extended attribute holding a directory's default ACL.
 pub(super) const DEFAULT_ACL: &[u8] = b"system.posix_acl_default";
+/// The extended attribute holding an entry's access ACL: setting it rewrites the mode.
+pub(super) const ACCESS_ACL: &[u8] = b"system.posix_acl_access";
 
 /// The owner and umask of entries this process creates, when they are certain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,11 +45,28 @@ impl Creator {
         if let Ok(Some(_)) = get_xattr(root, DEFAULT_ACL) {
             return None;
         }
-        Some(Creator {
+        let c = Creator {
             uid: nix::unistd::geteuid().as_raw(),
             gid: nix::unistd::getegid().as_raw(),
             umask: umask()?,
-        })
+        };
+        c.holds_in(root).then_some(c)
+    }
+
+    /// Tries it: a file made in a directory of another group must be the creator's. Mount
+    /// options (`grpid`) or file systems (NFS squashing, some FUSE) may give it the
+    /// directory's owner or group instead, and then nothing can be taken as given.
+    fn holds_in(&self, root: &Path) -> bool {
+        let dir = root.join(".wharf-creator-probe");
+        let made = fs::create_dir(&dir)
+            .and_then(|()| {
+                let other = nix::unistd::Gid::from_raw(self.gid.wrapping_add(1));
+                nix::unistd::chown(&dir, None, Some(other)).map_err(std::io::Error::from)
+            })
+            .and_then(|()| fs::File::create(dir.join("f")))
+            .and_then(|f| f.metadata());
+        let _ = fs::remove_dir_all(&dir);
+        made.is_ok_and(|m| m.uid() == self.uid && m.gid() == self.gid)
     }
 
     /// True if a new entry is already owned by `uid:gid`.
@@ -89,7 +110,13 @@ mod tests {
     #[test]
     fn only_an_empty_plain_directory_is_certain() {
         let dir = tempfile::tempdir().expect("tempdir");
+        if !nix::unistd::geteuid().is_root() {
+            // The trial needs to give a directory another group: only root may.
+            assert_eq!(Creator::probe(dir.path()), None);
+            return;
+        }
         let c = Creator::probe(dir.path()).expect("an empty directory is certain");
+        assert!(tree_is_empty(dir.path()), "the trial leaves nothing behind");
         assert!(c.owns_as(
             nix::unistd::geteuid().as_raw(),
             nix::unistd::getegid().as_raw()
@@ -108,5 +135,13 @@ mod tests {
         )
         .expect("chmod");
         assert_eq!(Creator::probe(sgid.path()), None, "set-group-ID");
+        // A directory that passes its group on (as any does under `grpid`) fails the trial.
+        let sub = sgid.path().join("sub");
+        fs::create_dir(&sub).expect("mkdir");
+        assert!(!c.holds_in(&sub), "group passed on");
+    }
+
+    fn tree_is_empty(dir: &Path) -> bool {
+        fs::read_dir(dir).expect("read").next().is_none()
     }
 }

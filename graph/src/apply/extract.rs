@@ -27,7 +27,7 @@ use nix::libc;
 use nix::sys::stat::{Mode, SFlag, mkdirat};
 use nix::unistd::symlinkat;
 
-use super::creator::{Creator, DEFAULT_ACL};
+use super::creator::{ACCESS_ACL, Creator, DEFAULT_ACL};
 use super::paths::{base_name, clean_entry_path, escape, join, parent, resolve};
 use crate::driver::{OPAQUE_XATTR, WhiteoutMode};
 use crate::error::{Error, IoContext, Result};
@@ -240,7 +240,9 @@ impl<'a> Extractor<'a> {
             return (false, false);
         };
         let owner = owner(e).is_ok_and(|(uid, gid)| c.owns_as(uid, gid));
-        (owner, mode_too && c.keeps_mode(e.mode))
+        // Setting an access ACL rewrites the mode: it must be set again afterwards.
+        let acl = e.xattrs.iter().any(|(k, _)| k.as_slice() == ACCESS_ACL);
+        (owner, mode_too && !acl && c.keeps_mode(e.mode))
     }
 
     /// Stops skipping once the tar makes a directory whose new entries get something else
