@@ -227,3 +227,89 @@ impl Messages {
         let _ = self.0.blocking_send(m);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use futures::stream;
+
+    use super::*;
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn a_pausing_client_never_leaves_received_bytes_waiting() {
+        rt().block_on(async {
+            // A small chunk, then a client that sends nothing more for now.
+            let body: ByteStream =
+                Box::pin(stream::iter([Ok(Bytes::from_static(b"abc"))]).chain(stream::pending()));
+            let mut r = reader(body);
+            let read = tokio::task::spawn_blocking(move || {
+                let mut buf = [0u8; 16];
+                r.read(&mut buf).map(|n| buf[..n].to_vec())
+            });
+            let got = tokio::time::timeout(Duration::from_secs(5), read)
+                .await
+                .expect("the bytes came without waiting for more")
+                .expect("join");
+            assert_eq!(got.expect("read"), b"abc");
+        });
+    }
+
+    #[test]
+    fn every_byte_comes_in_order_then_the_end() {
+        rt().block_on(async {
+            let chunks: Vec<Bytes> = (0..200u32)
+                .map(|i| Bytes::from(vec![(i % 251) as u8; 30_000 + i as usize]))
+                .collect();
+            let want: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+            let body: ByteStream = Box::pin(stream::iter(chunks.into_iter().map(Ok)));
+            let mut r = reader(body);
+            let got = tokio::task::spawn_blocking(move || {
+                let mut out = Vec::new();
+                r.read_to_end(&mut out).map(|_| out)
+            })
+            .await
+            .expect("join")
+            .expect("read");
+            assert!(got == want);
+        });
+    }
+
+    #[test]
+    fn a_failed_reader_lets_the_client_finish_sending() {
+        rt().block_on(async {
+            let ended = Arc::new(AtomicBool::new(false));
+            let flag = ended.clone();
+            let chunks = (0..64).map(|_| Ok(Bytes::from(vec![7u8; 64 * 1024])));
+            let body: ByteStream =
+                Box::pin(stream::iter(chunks).chain(stream::poll_fn(move |_| {
+                    flag.store(true, Ordering::SeqCst);
+                    std::task::Poll::Ready(None)
+                })));
+            let mut r = reader(body);
+            tokio::task::spawn_blocking(move || {
+                let mut buf = [0u8; 10];
+                r.read(&mut buf).expect("read");
+                // The work fails here: the reader is dropped with most of the body unread.
+            })
+            .await
+            .expect("join");
+            tokio::time::timeout(Duration::from_secs(5), async {
+                while !ended.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            })
+            .await
+            .expect("the rest of the body was read");
+        });
+    }
+}
