@@ -298,7 +298,7 @@ mod tests {
             let mut r = reader(body);
             tokio::task::spawn_blocking(move || {
                 let mut buf = [0u8; 10];
-                r.read(&mut buf).expect("read");
+                r.read_exact(&mut buf).expect("read");
                 // The work fails here: the reader is dropped with most of the body unread.
             })
             .await
