@@ -64,16 +64,33 @@ async fn gather(body: &mut ByteStream, tx: &mpsc::Sender<Piece>, hungry: &Notify
     let mut batch = Vec::new();
     let mut size = 0;
     loop {
-        let next = tokio::select! {
-            next = body.next() => next,
-            () = tx.closed() => return false,
-            // The reader has nothing left: whatever is gathered goes now.
-            () = hungry.notified(), if size > 0 => {
-                if tx.send(Piece::Batch(std::mem::take(&mut batch))).await.is_err() {
-                    return false;
+        let next = match futures::poll!(body.next()) {
+            std::task::Poll::Ready(next) => next,
+            std::task::Poll::Pending => {
+                // Nothing more right now: what is gathered goes at once if the reader has
+                // nothing queued (it is about to run dry)...
+                if size > 0 && tx.capacity() == tx.max_capacity() {
+                    if tx
+                        .send(Piece::Batch(std::mem::take(&mut batch)))
+                        .await
+                        .is_err()
+                    {
+                        return false;
+                    }
+                    size = 0;
                 }
-                size = 0;
-                continue;
+                tokio::select! {
+                    next = body.next() => next,
+                    () = tx.closed() => return false,
+                    // ...or as soon as it has run dry while the client pauses.
+                    () = hungry.notified(), if size > 0 => {
+                        if tx.send(Piece::Batch(std::mem::take(&mut batch))).await.is_err() {
+                            return false;
+                        }
+                        size = 0;
+                        continue;
+                    }
+                }
             }
         };
         let last = match next {
