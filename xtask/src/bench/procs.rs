@@ -196,7 +196,8 @@ pub fn kill_leftovers(ns: &str) {
 /// roots), so the dir can go: containers still known to runc (under `<dir>/exec/runc`) are
 /// deleted with `runc delete --force`, monitors (processes whose `--state-dir` is under `dir`)
 /// get 3 s to exit and are then killed by PID, and every mount under `dir` (overlays, container
-/// network namespaces) is detached lazily, deepest first. What had to be cleaned is said: a
+/// network namespaces) is detached lazily, deepest first, and the empty `wharf` parent
+/// cgroups go. What had to be cleaned is said: a
 /// run that removed its containers leaves nothing. The same steps as `testkit::release_dir`
 /// (xtask depends on no workspace crate).
 pub fn release_dir(dir: &Path) {
@@ -228,6 +229,13 @@ pub fn release_dir(dir: &Path) {
         let _ = umount2(&m, MntFlags::MNT_DETACH);
     }
     reap_adopted(None);
+    // runc leaves the (empty) `wharf` parent cgroup of the containers; `rmdir` refuses it
+    // while another daemon's container still uses it.
+    if let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") {
+        for h in hierarchies.flatten() {
+            let _ = std::fs::remove_dir(h.path().join("wharf"));
+        }
+    }
 }
 
 /// `runc delete --force` of every container runc still knows under its state root `root`.
