@@ -750,3 +750,97 @@ fn containers_survive_a_sigkilled_daemon() {
     drop(second);
     drop(first);
 }
+
+#[test]
+#[ignore = "privileged"]
+fn bind_mounts_as_dockerd_makes_them_across_a_restart() {
+    require_privileged();
+    let ns = NetNs::new("binds").expect("netns");
+    let mut first = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
+    load_busybox(&first);
+    let host = first.dir().join("bind");
+    std::fs::create_dir(&host).expect("bind dir");
+    let h = host.to_str().expect("utf-8");
+    let run = |args: &[&str]| {
+        first
+            .docker(&[&["run", "--rm"], args].concat())
+            .expect("docker runs")
+    };
+
+    let rw = format!("{h}:/data");
+    let out = run(&["-v", &rw, "busybox", "sh", "-c", "echo hi > /data/f"]);
+    assert_eq!(code(&out), Some(0), "{}{}", text(&out.stderr), first.log());
+    assert_eq!(std::fs::read_to_string(host.join("f")).expect("f"), "hi\n");
+
+    let ro = format!("{h}:/data:ro");
+    let out = run(&[
+        "-v",
+        &ro,
+        "busybox",
+        "sh",
+        "-c",
+        "echo no > /data/f; echo no > /data/g",
+    ]);
+    assert_ne!(code(&out), Some(0), "writing to a read-only bind succeeded");
+    assert_eq!(std::fs::read_to_string(host.join("f")).expect("f"), "hi\n");
+    assert!(!host.join("g").exists());
+
+    // `-v` creates a missing source directory, `--mount` refuses it.
+    let made = first.dir().join("made/deep");
+    let out = run(&["-v", &format!("{}:/m", made.display()), "busybox", "true"]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out.stderr));
+    assert!(made.is_dir());
+    let none = first.dir().join("none");
+    let mount = format!("type=bind,source={},target=/x", none.display());
+    let out = run(&["--mount", &mount, "busybox", "true"]);
+    assert_ne!(code(&out), Some(0));
+    let want = format!(
+        "invalid mount config for type \"bind\": bind source path does not exist: {}",
+        none.display()
+    );
+    assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
+    assert!(!none.exists());
+    let out = run(&["-v", "data:/x", "busybox", "true"]);
+    assert!(
+        text(&out.stderr).contains("named volumes are not supported by wharf yet"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Inspect shows both forms; the record keeps them over a daemon restart.
+    let bind = format!("{h}:/data:ro,Z");
+    let mount = format!("type=bind,source={h},target=/m,bind-propagation=rslave");
+    let create = ["create", "--name", "keep", "-v", &bind, "--mount", &mount];
+    ok(
+        &first,
+        &[&create[..], &["busybox", "cat", "/data/f", "/m/f"]].concat(),
+    );
+    let mounts: serde_json::Value =
+        serde_json::from_str(&ok(&first, &["inspect", "-f", "{{json .Mounts}}", "keep"]))
+            .expect("json");
+    assert_eq!(
+        mounts,
+        serde_json::json!([
+            {"Type": "bind", "Source": h, "Destination": "/data", "Mode": "ro,Z", "RW": false,
+             "Propagation": "rprivate"},
+            {"Type": "bind", "Source": h, "Destination": "/m", "Mode": "", "RW": true,
+             "Propagation": "rslave"}
+        ])
+    );
+    let binds = ok(
+        &first,
+        &["inspect", "-f", "{{json .HostConfig.Binds}}", "keep"],
+    );
+    assert_eq!(binds.trim(), serde_json::json!([bind]).to_string());
+    first
+        .terminate(Duration::from_secs(10))
+        .expect("wharfd stops");
+    let second = Wharfd::builder(BIN)
+        .dir(first.dir())
+        .start(&ns)
+        .expect("wharfd restarts");
+    assert_eq!(ok(&second, &["start", "-a", "keep"]), "hi\nhi\n");
+    ok(&second, &["rm", "keep"]);
+    drop(second);
+    drop(first);
+}

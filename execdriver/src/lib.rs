@@ -43,7 +43,8 @@ pub use protocol::{AttachConn, Frame};
 pub use runc::{docker_start_message, start_failure};
 pub use spec::{
     BindMount, ContainerSpec, DEFAULT_CAPABILITIES, DEFAULT_CGROUP_PARENT, DEFAULT_SHM_SIZE,
-    MASKED_PATHS, Network, OCI_VERSION, READONLY_PATHS, Resources, build_spec, write_bundle,
+    MASKED_PATHS, Network, OCI_VERSION, Propagation, READONLY_PATHS, Resources, build_spec,
+    write_bundle,
 };
 pub use state::{
     ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, format_time, write_atomic,

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{Fixture, log, log_text, wait_monitor_gone, write_file};
-use execdriver::{BindMount, Error, Frame, Network, Resources, State, Stream};
+use execdriver::{BindMount, Error, Frame, Network, Propagation, Resources, State, Stream};
 
 const WAIT: Option<Duration> = Some(Duration::from_secs(20));
 
@@ -256,6 +256,7 @@ fn hostname_etc_files_and_limits() {
             source: write_file(&files, name, text),
             destination: format!("/etc/{name}").into(),
             readonly: false,
+            propagation: Propagation::default(),
         });
     }
     spec.resources = Resources {

@@ -9,7 +9,7 @@ use api::types::{ContainerConfig, ContainerCreateRequest, ContainerCreateRespons
 
 use super::plumbing::{self, Mode};
 use super::record::{RECORD_FILE, RunState};
-use super::{Container, Containers, Record, errors, names, rootfs};
+use super::{Container, Containers, Record, errors, mounts, names, rootfs};
 
 impl Containers {
     /// Creates a container from `req`, named `name` or a random name.
@@ -54,7 +54,8 @@ impl Containers {
             Mode::of(&host_config, &self.inner.net)?;
         }
         plumbing::requested(&host_config, &config)?;
-        let warnings = unsupported(&host_config, &config);
+        let (_, mut warnings) = mounts::parse(&host_config, &config, true)?;
+        warnings.extend(unsupported(&host_config, &config));
 
         let id = loop {
             let id = names::random_id()?;
@@ -290,16 +291,12 @@ pub(crate) fn validate(hc: &HostConfig) -> Result<(), Error> {
     Ok(())
 }
 
-/// Options wharf accepts but does not apply, as create warnings (the CLI prints them).
+/// Options wharf accepts but does not apply, as create warnings (the CLI prints them); those
+/// about mounts come from [`mounts::parse`].
 fn unsupported(hc: &HostConfig, config: &ContainerConfig) -> Vec<String> {
     let mut out = Vec::new();
     let mut warn =
         |what: &str| out.push(format!("{what} is not supported by wharf and was ignored"));
-    if hc.binds.as_ref().is_some_and(|b| !b.is_empty())
-        || hc.mounts.as_ref().is_some_and(|m| !m.is_empty())
-    {
-        warn("Mounting volumes or host paths");
-    }
     if hc.privileged {
         warn("--privileged");
     }

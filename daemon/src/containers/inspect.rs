@@ -5,7 +5,7 @@ use api::types::{ContainerInspect, ContainerState, ContainerStatus, DriverData};
 
 use super::etc::EtcFiles;
 use super::record::{go_time, go_time_opt};
-use super::{Containers, rootfs};
+use super::{Containers, mounts, rootfs};
 
 impl Containers {
     /// The container `term` names, as `docker inspect` shows it.
@@ -57,7 +57,7 @@ impl Containers {
             },
             size_rw: None,
             size_root_fs: None,
-            mounts: Vec::new(),
+            mounts: mounts::mount_points(&rec),
             network_settings: self.network_settings(&rec, st.status == ContainerStatus::Running),
             config: rec.config.clone(),
         })

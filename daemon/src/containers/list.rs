@@ -7,7 +7,7 @@ use api::Error;
 use api::backend::ContainerListOptions;
 use api::types::{ContainerStatus, ContainerSummary, SummaryHostConfig, SummaryNetworkSettings};
 
-use super::{Containers, Record};
+use super::{Containers, Record, mounts};
 
 impl Containers {
     /// The containers `opts` selects.
@@ -100,7 +100,7 @@ impl Containers {
             network_settings: SummaryNetworkSettings {
                 networks: self.summary_networks(rec, running),
             },
-            mounts: Vec::new(),
+            mounts: mounts::mount_points(rec),
         }
     }
 }

@@ -26,6 +26,7 @@ mod index;
 mod inspect;
 mod list;
 mod logs;
+mod mounts;
 mod names;
 mod netns;
 mod plumbing;

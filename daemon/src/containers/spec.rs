@@ -1,5 +1,5 @@
 //! The exec driver's [`ContainerSpec`] for a run, from the record: command, environment, user,
-//! working directory, `/etc` bind mounts, network namespace and resource limits.
+//! working directory, `/etc` and user bind mounts, network namespace and resource limits.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,7 @@ use api::types::HostConfig;
 use execdriver::{BindMount, ContainerSpec, Network, Resources};
 
 use super::etc::EtcFiles;
-use super::{Record, errors};
+use super::{Record, errors, mounts};
 
 /// The `PATH` a container gets when its config has none (moby's `DefaultPathEnv`).
 pub(crate) const DEFAULT_PATH: &str =
@@ -37,24 +37,33 @@ pub(crate) fn build(
     spec.open_stdin = rec.config.open_stdin;
     spec.readonly_rootfs = rec.host_config.readonly_rootfs;
     spec.network = network;
-    let etc = EtcFiles::of(dir);
-    spec.mounts = [
-        (etc.resolv_conf, "/etc/resolv.conf"),
-        (etc.hostname, "/etc/hostname"),
-        (etc.hosts, "/etc/hosts"),
-    ]
-    .into_iter()
-    .map(|(source, dest)| BindMount {
-        source,
-        destination: dest.into(),
-        readonly: false,
-    })
-    .collect();
+    spec.mounts = bind_mounts(rec, dir)?;
     spec.resources = resources(&rec.host_config);
     if !rec.host_config.cgroup_parent.is_empty() {
         spec.cgroup_parent = Some(rec.host_config.cgroup_parent.clone());
     }
     Ok(spec)
+}
+
+/// The `/etc` files, then the user's binds (their missing sources created), as moby's
+/// `setMounts`: an `/etc` file the user mounts over is left out, and parents are mounted before
+/// their children (a stable sort by depth).
+fn bind_mounts(rec: &Record, dir: &Path) -> Result<Vec<BindMount>, Error> {
+    let (binds, _) = mounts::parse(&rec.host_config, &rec.config, false)?;
+    mounts::prepare_sources(&binds)?;
+    let etc = EtcFiles::of(dir);
+    let mut out: Vec<BindMount> = [
+        (etc.resolv_conf, "/etc/resolv.conf"),
+        (etc.hostname, "/etc/hostname"),
+        (etc.hosts, "/etc/hosts"),
+    ]
+    .into_iter()
+    .filter(|(_, dest)| !binds.iter().any(|b| b.destination == *dest))
+    .map(|(source, dest)| BindMount::new(source, dest))
+    .chain(binds.iter().map(mounts::Bind::bind_mount))
+    .collect();
+    out.sort_by_key(|m| m.destination.components().count());
+    Ok(out)
 }
 
 /// moby's `CreateDaemonEnvironment`: `PATH` (if the config has none), `HOSTNAME`, `TERM` under

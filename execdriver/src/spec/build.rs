@@ -14,7 +14,7 @@ use oci_spec::runtime::{
 use super::defaults::{
     DEFAULT_CAPABILITIES, MASKED_PATHS, OCI_VERSION, READONLY_PATHS, device_rules, system_mounts,
 };
-use super::{ContainerSpec, Network, Resources};
+use super::{BindMount, ContainerSpec, Network, Propagation, Resources};
 use crate::error::{Context, Error, Result};
 
 pub(super) fn oci(e: OciSpecError) -> Error {
@@ -63,9 +63,16 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
         .build()
         .map_err(oci)?;
 
+    // As moby's `setMounts`: a system mount the caller mounts over is left out.
     let mut mounts = system_mounts()?;
+    mounts.retain(|sys| {
+        !spec
+            .mounts
+            .iter()
+            .any(|m| &m.destination == sys.destination())
+    });
     for m in &spec.mounts {
-        let mut options = vec!["rbind".to_owned(), "rprivate".to_owned()];
+        let mut options = vec!["rbind".to_owned(), m.propagation.as_str().to_owned()];
         if m.readonly {
             options.push("ro".to_owned());
         }
@@ -80,6 +87,10 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
         .masked_paths(MASKED_PATHS.map(str::to_owned).to_vec())
         .readonly_paths(READONLY_PATHS.map(str::to_owned).to_vec())
         .sysctl(sysctls(&spec.network));
+    let linux = match rootfs_propagation(&spec.mounts) {
+        Some(p) => linux.rootfs_propagation(p),
+        None => linux,
+    };
 
     SpecBuilder::default()
         .version(OCI_VERSION)
@@ -121,6 +132,19 @@ pub(super) fn mount(
         .options(options.to_vec())
         .build()
         .map_err(oci)
+}
+
+/// moby's rule: a shared bind needs a shared root (`rshared`), a slave bind at least a slave
+/// one (`rslave`); otherwise the runtime's default applies.
+fn rootfs_propagation(mounts: &[BindMount]) -> Option<&'static str> {
+    let any = |modes: &[Propagation]| mounts.iter().any(|m| modes.contains(&m.propagation));
+    if any(&[Propagation::Shared, Propagation::RShared]) {
+        Some("rshared")
+    } else if any(&[Propagation::Slave, Propagation::RSlave]) {
+        Some("rslave")
+    } else {
+        None
+    }
 }
 
 fn namespaces(network: &Network) -> Result<Vec<LinuxNamespace>> {

@@ -38,6 +38,68 @@ pub struct BindMount {
     pub destination: PathBuf,
     /// Mount it read-only.
     pub readonly: bool,
+    /// The mount's propagation inside the container.
+    pub propagation: Propagation,
+}
+
+impl BindMount {
+    /// A recursive, `rprivate` bind of `source` at `destination`.
+    pub fn new(source: impl Into<PathBuf>, destination: impl Into<PathBuf>) -> Self {
+        BindMount {
+            source: source.into(),
+            destination: destination.into(),
+            readonly: false,
+            propagation: Propagation::default(),
+        }
+    }
+}
+
+/// Mount propagation of a bind mount (Docker's `--mount bind-propagation=` values, which are
+/// also the option strings runc expects).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Propagation {
+    /// `private`.
+    Private,
+    /// `rprivate`, Docker's default.
+    #[default]
+    RPrivate,
+    /// `shared`.
+    Shared,
+    /// `rshared`.
+    RShared,
+    /// `slave`.
+    Slave,
+    /// `rslave`.
+    RSlave,
+}
+
+impl Propagation {
+    /// Every mode, in Docker's spelling.
+    pub const ALL: [Propagation; 6] = [
+        Propagation::Private,
+        Propagation::RPrivate,
+        Propagation::Shared,
+        Propagation::RShared,
+        Propagation::Slave,
+        Propagation::RSlave,
+    ];
+
+    /// Docker's (and runc's) name of the mode.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Propagation::Private => "private",
+            Propagation::RPrivate => "rprivate",
+            Propagation::Shared => "shared",
+            Propagation::RShared => "rshared",
+            Propagation::Slave => "slave",
+            Propagation::RSlave => "rslave",
+        }
+    }
+
+    /// The mode Docker spells `name`, if any.
+    pub fn parse(name: &str) -> Option<Propagation> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
 }
 
 /// Cgroup limits, in Docker's units and with Docker's meaning of each field.

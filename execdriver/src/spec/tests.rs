@@ -17,6 +17,7 @@ fn sample() -> ContainerSpec {
         source: "/var/lib/wharf/c/hosts".into(),
         destination: "/etc/hosts".into(),
         readonly: false,
+        propagation: Propagation::default(),
     }];
     s
 }
@@ -248,6 +249,38 @@ fn tty_readonly_and_ro_binds() {
         j["mounts"][7]["options"],
         json!(["rbind", "rprivate", "ro"])
     );
+}
+
+#[test]
+fn bind_propagation_and_mounts_over_system_mounts() {
+    let mut s = sample();
+    assert!(to_json(&s)["linux"].get("rootfsPropagation").is_none());
+    s.mounts.push(BindMount {
+        propagation: Propagation::RSlave,
+        ..BindMount::new("/srv/data", "/data")
+    });
+    let j = to_json(&s);
+    assert_eq!(j["mounts"][8]["options"], json!(["rbind", "rslave"]));
+    assert_eq!(j["linux"]["rootfsPropagation"], "rslave");
+    s.mounts.push(BindMount {
+        propagation: Propagation::Shared,
+        ..BindMount::new("/srv/shm", "/dev/shm")
+    });
+    let j = to_json(&s);
+    assert_eq!(j["linux"]["rootfsPropagation"], "rshared");
+    let shm: Vec<&Value> = j["mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["destination"] == "/dev/shm")
+        .collect();
+    assert_eq!(
+        shm,
+        [&json!({"destination": "/dev/shm", "type": "bind",
+        "source": "/srv/shm", "options": ["rbind", "shared"]})]
+    );
+    assert_eq!(Propagation::parse("rshared"), Some(Propagation::RShared));
+    assert_eq!(Propagation::parse("bogus"), None);
 }
 
 #[test]

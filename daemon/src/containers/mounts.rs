@@ -1,0 +1,556 @@
+//! Bind mounts from `HostConfig.Binds` (`SRC:DST[:MODE]`) and `HostConfig.Mounts` (type
+//! `bind`), parsed and checked as moby's Linux parser (`volume/mounts/linux_parser.go`) and
+//! `registerMountPoints` do, with their messages. The record keeps the `HostConfig` as sent, so
+//! the mounts are parsed again (without touching the host) at start and inspect.
+
+use std::path::Path;
+
+use api::types::{ContainerConfig, HostConfig, MountPoint};
+use api::{Error, ErrorKind};
+use execdriver::{BindMount, Propagation};
+use serde::Deserialize;
+
+use super::Record;
+
+/// One bind mount of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bind {
+    /// The host path, cleaned.
+    pub(crate) source: String,
+    /// The path in the container, cleaned.
+    pub(crate) destination: String,
+    /// Writable.
+    pub(crate) rw: bool,
+    /// The `Binds` options as given (`ro,Z`); empty for `Mounts`.
+    pub(crate) mode: String,
+    /// Propagation (`rprivate` unless given).
+    pub(crate) propagation: Propagation,
+    /// Create the source (a directory) when it is missing: `Binds` always, `Mounts` with
+    /// `BindOptions.CreateMountpoint`.
+    pub(crate) create: bool,
+}
+
+impl Bind {
+    /// As `docker inspect` shows it.
+    pub(crate) fn mount_point(&self) -> MountPoint {
+        MountPoint {
+            kind: "bind".into(),
+            source: self.source.clone(),
+            destination: self.destination.clone(),
+            mode: self.mode.clone(),
+            rw: self.rw,
+            propagation: self.propagation.as_str().into(),
+            ..MountPoint::default()
+        }
+    }
+
+    /// For the exec driver.
+    pub(crate) fn bind_mount(&self) -> BindMount {
+        BindMount {
+            readonly: !self.rw,
+            propagation: self.propagation,
+            ..BindMount::new(&self.source, &self.destination)
+        }
+    }
+}
+
+/// The bind mounts of `hc`, and warnings for the mounts wharf accepts but does not make yet.
+/// With `check_sources` (at create) a `Mounts` bind source must exist, as dockerd checks.
+pub(crate) fn parse(
+    hc: &HostConfig,
+    config: &ContainerConfig,
+    check_sources: bool,
+) -> Result<(Vec<Bind>, Vec<String>), Error> {
+    let mut binds: Vec<Bind> = Vec::new();
+    let mut warnings = Vec::new();
+    let taken = |binds: &[Bind], dest: &str, shown: &str| {
+        if binds.iter().any(|b| b.destination == dest) {
+            Err(Error::invalid(format!("Duplicate mount point: {shown}")))
+        } else {
+            Ok(())
+        }
+    };
+    for raw in hc.binds.iter().flatten() {
+        match parse_bind(raw)? {
+            Parsed::Bind(b) => {
+                taken(&binds, &b.destination, &b.destination)?;
+                binds.push(b);
+            }
+            Parsed::Ignored(warning) => warnings.push(warning),
+        }
+    }
+    for value in hc.mounts.iter().flatten() {
+        let m: ApiMount = serde_json::from_value(value.clone())
+            .map_err(|e| Error::invalid(format!("invalid mount config: {e}")))?;
+        match parse_mount(&m, check_sources)? {
+            Parsed::Bind(b) => {
+                taken(&binds, &b.destination, &m.target)?;
+                binds.push(b);
+            }
+            Parsed::Ignored(warning) => warnings.push(warning),
+        }
+    }
+    for dest in hc.tmpfs.iter().flat_map(|t| t.keys()) {
+        warnings.push(ignored(&format!("A tmpfs mount at {dest}")));
+    }
+    for dest in config.volumes.iter().flat_map(|v| v.keys()) {
+        if !binds.iter().any(|b| b.destination == clean(dest)) {
+            warnings.push(anonymous(dest));
+        }
+    }
+    if hc.volumes_from.as_ref().is_some_and(|v| !v.is_empty()) {
+        warnings.push(ignored("--volumes-from"));
+    }
+    Ok((binds, warnings))
+}
+
+/// The container's bind mounts as inspect and list show them (none if the record's config no
+/// longer parses, which create prevents).
+pub(crate) fn mount_points(rec: &Record) -> Vec<MountPoint> {
+    parse(&rec.host_config, &rec.config, false)
+        .map(|(binds, _)| binds.iter().map(Bind::mount_point).collect())
+        .unwrap_or_default()
+}
+
+/// Creates the missing sources that may be created, and checks the others still exist
+/// (dockerd's `setupMounts` at start). Blocks.
+pub(crate) fn prepare_sources(binds: &[Bind]) -> Result<(), Error> {
+    for b in binds {
+        let path = Path::new(&b.source);
+        if path.symlink_metadata().is_ok() {
+            continue;
+        }
+        if !b.create {
+            return Err(Error::invalid(format!(
+                "invalid mount config for type \"bind\": bind source path does not exist: {}",
+                b.source
+            )));
+        }
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .create(path)
+            .map_err(|e| {
+                Error::system(format!(
+                    "error while creating mount source path '{}': {e}",
+                    b.source
+                ))
+            })?;
+    }
+    Ok(())
+}
+
+fn ignored(what: &str) -> String {
+    format!("{what} is not supported by wharf and was ignored")
+}
+
+fn anonymous(dest: &str) -> String {
+    ignored(&format!("An anonymous volume at {dest}"))
+}
+
+fn named_volume(name: &str) -> Error {
+    Error::new(
+        ErrorKind::NotImplemented,
+        format!(
+            "named volumes are not supported by wharf yet: {name} (use an absolute host path to bind-mount a directory)"
+        ),
+    )
+}
+
+enum Parsed {
+    Bind(Bind),
+    /// A mount wharf does not make (an anonymous volume, a tmpfs): this warning instead.
+    Ignored(String),
+}
+
+/// The spec's `Mount`, the fields wharf reads.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ApiMount {
+    #[serde(rename = "Type")]
+    kind: String,
+    #[serde(rename = "Source")]
+    source: String,
+    #[serde(rename = "Target")]
+    target: String,
+    #[serde(rename = "ReadOnly")]
+    read_only: bool,
+    #[serde(rename = "BindOptions")]
+    bind_options: Option<BindOptions>,
+    #[serde(rename = "VolumeOptions")]
+    volume_options: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BindOptions {
+    #[serde(rename = "Propagation")]
+    propagation: String,
+    #[serde(rename = "CreateMountpoint")]
+    create_mountpoint: bool,
+}
+
+/// One `Binds` entry, as moby's `ParseMountRaw` (bind sources are not checked: dockerd creates
+/// them at start).
+fn parse_bind(raw: &str) -> Result<Parsed, Error> {
+    let spec = || format!("invalid volume specification: '{raw}'");
+    let parts: Vec<&str> = raw.splitn(4, ':').collect();
+    if parts[0].is_empty() {
+        return Err(Error::invalid(spec()));
+    }
+    let (source, target, mode) = match parts[..] {
+        [target] => ("", target, ""),
+        [_, second] if valid_mode(second) => return Err(Error::invalid(spec())),
+        [source, target] => (source, target, ""),
+        [source, target, mode] => (source, target, mode),
+        _ => return Err(Error::invalid(spec())),
+    };
+    if !valid_mode(mode) {
+        return Err(Error::invalid(format!("invalid mode: {mode}")));
+    }
+    let kind = if source.starts_with('/') {
+        "bind"
+    } else {
+        "volume"
+    };
+    let wrap = |e: String| Error::invalid(format!("{}: {}", spec(), config_error(kind, &e)));
+    check_target(target).map_err(wrap)?;
+    let modes: Vec<&str> = mode.split(',').collect();
+    if kind == "volume" {
+        if source.is_empty() {
+            return Ok(Parsed::Ignored(anonymous(&clean(target))));
+        }
+        return Err(named_volume(source));
+    }
+    // moby turns `nocopy` into volume options, which a bind refuses.
+    if modes.contains(&"nocopy") {
+        return Err(wrap("field VolumeOptions must not be specified".into()));
+    }
+    let propagation = modes
+        .iter()
+        .find_map(|m| Propagation::parse(m))
+        .unwrap_or_default();
+    Ok(Parsed::Bind(Bind {
+        source: clean(source),
+        destination: clean(target),
+        rw: !modes.iter().any(|m| is_read_only(m)),
+        mode: mode.to_owned(),
+        propagation,
+        create: true,
+    }))
+}
+
+/// One `Mounts` entry, as moby's `validateMountConfigImpl` and `parseMountSpec`.
+fn parse_mount(m: &ApiMount, check_sources: bool) -> Result<Parsed, Error> {
+    let fail = |e: &str| Error::invalid(config_error(&m.kind, e));
+    check_target(&m.target).map_err(|e| fail(&e))?;
+    match m.kind.as_str() {
+        "bind" => {}
+        "volume" if m.bind_options.is_some() => {
+            return Err(fail("field BindOptions must not be specified"));
+        }
+        "volume" if m.source.is_empty() => {
+            return Ok(Parsed::Ignored(anonymous(&clean(&m.target))));
+        }
+        "volume" => return Err(named_volume(&m.source)),
+        "tmpfs" if m.bind_options.is_some() => {
+            return Err(fail("field BindOptions must not be specified"));
+        }
+        "tmpfs" if !m.source.is_empty() => return Err(fail("field Source must not be specified")),
+        "tmpfs" => {
+            let at = format!("A tmpfs mount at {}", clean(&m.target));
+            return Ok(Parsed::Ignored(ignored(&at)));
+        }
+        "image" => {
+            return Err(Error::new(
+                ErrorKind::NotImplemented,
+                "image mounts are not supported by wharf yet",
+            ));
+        }
+        _ => return Err(fail("mount type unknown")),
+    }
+    if m.source.is_empty() {
+        return Err(fail("field Source must not be empty"));
+    }
+    let opts = m.bind_options.as_ref();
+    let propagation = match opts.map(|o| o.propagation.as_str()) {
+        None | Some("") => Propagation::default(),
+        Some(p) => {
+            Propagation::parse(p).ok_or_else(|| fail(&format!("invalid propagation mode: {p}")))?
+        }
+    };
+    if m.volume_options.as_ref().is_some_and(|v| !v.is_null()) {
+        return Err(fail("field VolumeOptions must not be specified"));
+    }
+    if !m.source.starts_with('/') {
+        return Err(fail(&not_absolute(&m.source)));
+    }
+    let create = opts.is_some_and(|o| o.create_mountpoint);
+    if check_sources && !create && Path::new(&m.source).symlink_metadata().is_err() {
+        return Err(fail(&format!(
+            "bind source path does not exist: {}",
+            m.source
+        )));
+    }
+    Ok(Parsed::Bind(Bind {
+        source: clean(&m.source),
+        destination: clean(&m.target),
+        rw: !m.read_only,
+        mode: String::new(),
+        propagation,
+        create,
+    }))
+}
+
+fn config_error(kind: &str, e: &str) -> String {
+    format!("invalid mount config for type \"{kind}\": {e}")
+}
+
+fn not_absolute(p: &str) -> String {
+    format!("invalid mount path: '{p}' mount path must be absolute")
+}
+
+/// The destination checks every mount type shares.
+fn check_target(target: &str) -> Result<(), String> {
+    if target.is_empty() {
+        return Err("field Target must not be empty".into());
+    }
+    if clean(target) == "/" {
+        return Err("invalid specification: destination can't be '/'".into());
+    }
+    if !target.starts_with('/') {
+        return Err(not_absolute(target));
+    }
+    Ok(())
+}
+
+/// moby's `linuxValidMountMode`: comma-separated options, at most one of each kind.
+fn valid_mode(mode: &str) -> bool {
+    if mode.is_empty() {
+        return true;
+    }
+    const KINDS: [&[&str]; 5] = [
+        &["rw", "ro", "ro-non-recursive", "ro-force-recursive", "rro"],
+        &["z", "Z"],
+        &[
+            "private", "rprivate", "shared", "rshared", "slave", "rslave",
+        ],
+        &["nocopy"],
+        &["consistent", "cached", "delegated"],
+    ];
+    let mut counts = [0; KINDS.len()];
+    for o in mode.split(',') {
+        match KINDS.iter().position(|k| k.contains(&o)) {
+            Some(i) => counts[i] += 1,
+            None => return false,
+        }
+    }
+    counts.iter().all(|&c| c <= 1)
+}
+
+fn is_read_only(mode: &str) -> bool {
+    matches!(
+        mode,
+        "ro" | "ro-non-recursive" | "ro-force-recursive" | "rro"
+    )
+}
+
+/// Go's `path.Clean` for the paths here: no `.`, `..` or repeated or trailing `/`.
+pub(crate) fn clean(p: &str) -> String {
+    let rooted = p.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in p.split('/') {
+        match part {
+            "" | "." => {}
+            ".." if parts.last().is_some_and(|l| *l != "..") => {
+                parts.pop();
+            }
+            ".." if rooted => {}
+            other => parts.push(other),
+        }
+    }
+    let joined = parts.join("/");
+    match (rooted, joined.is_empty()) {
+        (true, _) => format!("/{joined}"),
+        (false, true) => ".".into(),
+        (false, false) => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hc(binds: &[&str]) -> HostConfig {
+        HostConfig {
+            binds: Some(binds.iter().map(|b| (*b).to_owned()).collect()),
+            ..HostConfig::default()
+        }
+    }
+
+    fn binds(list: &[&str]) -> Result<Vec<Bind>, String> {
+        parse(&hc(list), &ContainerConfig::default(), true)
+            .map(|(b, _)| b)
+            .map_err(|e| e.message)
+    }
+
+    fn with_mount(json: &str) -> Result<Vec<Bind>, String> {
+        let h = HostConfig {
+            mounts: Some(vec![serde_json::from_str(json).expect("json")]),
+            ..HostConfig::default()
+        };
+        parse(&h, &ContainerConfig::default(), true)
+            .map(|(b, _)| b)
+            .map_err(|e| e.message)
+    }
+
+    #[test]
+    fn binds_with_modes() {
+        let b = binds(&["/srv//data/:/data", "/a:/b/../c:ro,Z,rslave"]).expect("valid");
+        assert_eq!(
+            b[0],
+            Bind {
+                source: "/srv/data".into(),
+                destination: "/data".into(),
+                rw: true,
+                mode: String::new(),
+                propagation: Propagation::RPrivate,
+                create: true,
+            }
+        );
+        assert_eq!(
+            (b[1].destination.as_str(), b[1].rw, b[1].mode.as_str()),
+            ("/c", false, "ro,Z,rslave")
+        );
+        assert_eq!(b[1].propagation, Propagation::RSlave);
+        let mp = b[1].mount_point();
+        assert_eq!(
+            serde_json::to_value(&mp).expect("json"),
+            serde_json::json!({"Type": "bind", "Source": "/a", "Destination": "/c",
+                "Mode": "ro,Z,rslave", "RW": false, "Propagation": "rslave"})
+        );
+        assert!(b[1].bind_mount().readonly);
+    }
+
+    #[test]
+    fn invalid_binds_in_dockerd_words() {
+        let cases = [
+            (":/x", "invalid volume specification: ':/x'"),
+            ("/x:ro", "invalid volume specification: '/x:ro'"),
+            ("/a:/b:ro:z", "invalid volume specification: '/a:/b:ro:z'"),
+            ("/a:/b:ro,rw", "invalid mode: ro,rw"),
+            ("/a:/b:bogus", "invalid mode: bogus"),
+            (
+                "/a:b",
+                "invalid volume specification: '/a:b': invalid mount config for type \"bind\": \
+                 invalid mount path: 'b' mount path must be absolute",
+            ),
+            (
+                "/a:/",
+                "invalid volume specification: '/a:/': invalid mount config for type \"bind\": \
+                 invalid specification: destination can't be '/'",
+            ),
+            (
+                "/a:/b:nocopy",
+                "invalid volume specification: '/a:/b:nocopy': invalid mount config for type \
+                 \"bind\": field VolumeOptions must not be specified",
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(binds(&[raw]).expect_err(raw), want, "{raw}");
+        }
+        assert_eq!(
+            binds(&["/a:/x", "/b:/x/"]).expect_err("dup"),
+            "Duplicate mount point: /x"
+        );
+        let named =
+            parse(&hc(&["data:/x"]), &ContainerConfig::default(), true).expect_err("named volume");
+        assert_eq!(named.kind, ErrorKind::NotImplemented);
+        assert!(named.message.contains("named volumes are not supported"));
+    }
+
+    #[test]
+    fn mounts_of_type_bind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let src = dir.path().display().to_string();
+        let b = with_mount(&format!(
+            r#"{{"Type":"bind","Source":"{src}","Target":"/x","ReadOnly":true,
+                "BindOptions":{{"Propagation":"shared"}}}}"#
+        ))
+        .expect("valid");
+        assert_eq!(
+            (b[0].rw, b[0].propagation, b[0].create),
+            (false, Propagation::Shared, false)
+        );
+        assert_eq!(b[0].mode, "");
+        let missing = format!("{src}/none");
+        assert_eq!(
+            with_mount(&format!(
+                r#"{{"Type":"bind","Source":"{missing}","Target":"/x"}}"#
+            ))
+            .expect_err("missing"),
+            format!(
+                "invalid mount config for type \"bind\": bind source path does not exist: \
+                 {missing}"
+            )
+        );
+        assert_eq!(
+            with_mount(&format!(
+                r#"{{"Type":"bind","Source":"{src}","Target":"/x","BindOptions":{{"Propagation":"up"}}}}"#
+            ))
+            .expect_err("propagation"),
+            "invalid mount config for type \"bind\": invalid propagation mode: up"
+        );
+        assert_eq!(
+            with_mount(r#"{"Type":"bind","Target":"/x"}"#).expect_err("no source"),
+            "invalid mount config for type \"bind\": field Source must not be empty"
+        );
+        assert_eq!(
+            with_mount(r#"{"Type":"nfs","Source":"a","Target":"/x"}"#).expect_err("type"),
+            "invalid mount config for type \"nfs\": mount type unknown"
+        );
+        let h = HostConfig {
+            binds: Some(vec![format!("{src}:/x")]),
+            mounts: Some(vec![
+                serde_json::json!({"Type":"bind","Source":src,"Target":"/x/"}),
+            ]),
+            ..HostConfig::default()
+        };
+        assert_eq!(
+            parse(&h, &ContainerConfig::default(), true)
+                .expect_err("dup")
+                .message,
+            "Duplicate mount point: /x/"
+        );
+    }
+
+    #[test]
+    fn unsupported_volumes_are_warned_about() {
+        let config = ContainerConfig {
+            volumes: Some(
+                [
+                    ("/data".to_owned(), Default::default()),
+                    ("/v".to_owned(), Default::default()),
+                ]
+                .into(),
+            ),
+            ..ContainerConfig::default()
+        };
+        let (_, warnings) = parse(&hc(&["/srv:/data"]), &config, false).expect("valid");
+        assert_eq!(
+            warnings,
+            ["An anonymous volume at /v is not supported by wharf and was ignored"]
+        );
+    }
+
+    #[test]
+    fn paths_are_cleaned_as_go_does() {
+        for (p, want) in [
+            ("/a//b/./c/..", "/a/b"),
+            ("/..", "/"),
+            ("/", "/"),
+            ("a/../..", ".."),
+        ] {
+            assert_eq!(clean(p), want, "{p}");
+        }
+    }
+}
