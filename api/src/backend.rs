@@ -14,17 +14,31 @@ use crate::Error;
 use crate::filters::Filters;
 use crate::types::{
     HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary, JsonMessage, Network,
-    SystemInfo, SystemVersion,
+    SystemInfo, SystemVersion, Volume, VolumeCreateOptions,
 };
 
 /// Everything the API needs from the daemon.
 pub trait Backend:
-    SystemBackend + NetworkBackend + ImageBackend + ContainerBackend + Send + Sync + 'static
+    SystemBackend
+    + NetworkBackend
+    + ImageBackend
+    + ContainerBackend
+    + VolumeBackend
+    + Send
+    + Sync
+    + 'static
 {
 }
 
 impl<T> Backend for T where
-    T: SystemBackend + NetworkBackend + ImageBackend + ContainerBackend + Send + Sync + 'static
+    T: SystemBackend
+        + NetworkBackend
+        + ImageBackend
+        + ContainerBackend
+        + VolumeBackend
+        + Send
+        + Sync
+        + 'static
 {
 }
 
@@ -129,4 +143,36 @@ pub trait ImageBackend {
         body: ByteStream,
         opts: ImportOptions,
     ) -> impl Future<Output = Result<MessageStream, Error>> + Send;
+}
+
+/// A volume as `GET /volumes` sees it: with whether a container references it (`dangling`).
+#[derive(Debug, Clone)]
+pub struct ListedVolume {
+    /// The volume.
+    pub volume: Volume,
+    /// At least one container (running or not) mounts it.
+    pub in_use: bool,
+}
+
+/// `/volumes`.
+pub trait VolumeBackend {
+    /// `POST /volumes/create`: creates the volume, or returns the existing one of that name.
+    fn volume_create(
+        &self,
+        opts: VolumeCreateOptions,
+    ) -> impl Future<Output = Result<Volume, Error>> + Send;
+
+    /// `GET /volumes`, before filtering.
+    fn volume_list(&self) -> impl Future<Output = Result<Vec<ListedVolume>, Error>> + Send;
+
+    /// `GET /volumes/{name}`.
+    fn volume_inspect(&self, name: &str) -> impl Future<Output = Result<Volume, Error>> + Send;
+
+    /// `DELETE /volumes/{name}`: refused while a container references the volume; `force`
+    /// makes an unknown name a success.
+    fn volume_delete(
+        &self,
+        name: &str,
+        force: bool,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }

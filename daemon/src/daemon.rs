@@ -7,6 +7,7 @@ use crate::containers::Containers;
 use crate::dataroot::DataRoot;
 use crate::images::Images;
 use crate::network::Network;
+use crate::volumes::Volumes;
 
 /// The running daemon's state; the API backend traits are implemented on it.
 #[derive(Debug)]
@@ -23,4 +24,6 @@ pub struct Daemon {
     pub network: Network,
     /// The containers.
     pub containers: Containers,
+    /// The named volumes.
+    pub volumes: Volumes,
 }

@@ -12,6 +12,7 @@ mod pidfile;
 mod socket;
 mod startup;
 mod version;
+mod volumes;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -20,6 +20,7 @@ use crate::images::Images;
 use crate::network::Network;
 use crate::pidfile::Pidfile;
 use crate::socket::ApiSocket;
+use crate::volumes::Volumes;
 
 /// How long in-flight requests may run on after SIGTERM.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -93,9 +94,15 @@ async fn serve(
         ..config.network.clone()
     };
     let network = step_async("network", Network::init(network_config)).await?;
+    let volumes = step("volumes", || {
+        let v = Volumes::open(&root.root)?;
+        info!(volumes = v.count(), "volumes loaded");
+        Ok(v)
+    })?;
     let containers = Containers::open(
         &root,
         &images,
+        &volumes,
         &network,
         &config.network.dns,
         &config.runtimes,
@@ -129,6 +136,7 @@ async fn serve(
         images,
         network,
         containers,
+        volumes,
     });
     info!(elapsed_ms = ms(launched), "daemon ready: API listening");
 

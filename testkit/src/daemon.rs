@@ -207,6 +207,22 @@ impl Wharfd {
             .context("running the docker CLI")
     }
 
+    /// Runs the real Docker CLI against this daemon and returns its stdout; panics (a test
+    /// failure) with its output and the daemon's log if it fails.
+    pub fn docker_ok(&self, args: &[&str]) -> String {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let out = self.docker(args).expect("docker runs");
+        assert!(
+            out.status.success(),
+            "docker {args:?} failed ({}): {}{}\n--- wharfd log:\n{}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr),
+            self.log()
+        );
+        text(&out.stdout)
+    }
+
     /// A Docker CLI command pointed at this daemon, to add environment or stdin to.
     pub fn docker_command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(DOCKER_CLI);

@@ -5,6 +5,7 @@ mod container_io;
 mod image;
 mod network;
 mod system;
+mod volume;
 
 use std::sync::Arc;
 
@@ -23,6 +24,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(image::routes::<B>())
         .merge(container::routes::<B>())
         .merge(container_io::routes::<B>())
+        .merge(volume::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

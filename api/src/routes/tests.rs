@@ -19,6 +19,7 @@ use crate::types::{
 use futures::StreamExt;
 
 mod container;
+mod volume;
 
 /// A backend whose answers the tests choose; `ctr` records what the container routes passed.
 #[derive(Default)]

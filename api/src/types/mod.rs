@@ -10,6 +10,7 @@ mod host_config;
 mod image;
 mod network;
 mod system;
+mod volume;
 
 pub use container::*;
 pub use container_config::*;
@@ -18,3 +19,4 @@ pub use host_config::*;
 pub use image::*;
 pub use network::*;
 pub use system::*;
+pub use volume::*;

@@ -54,8 +54,15 @@ impl Containers {
             Mode::of(&host_config, &self.inner.net)?;
         }
         plumbing::requested(&host_config, &config)?;
-        let (_, mut warnings) = mounts::parse(&host_config, &config, true)?;
+        let (binds, mut warnings) = mounts::parse(&host_config, &config, true)?;
         warnings.extend(unsupported(&host_config, &config));
+        // Named volumes that do not exist yet are created, as dockerd does; none of them can
+        // be removed until this container is in the index (or creating it failed).
+        let _volumes_held = self.inner.volumes.hold_for_create().await;
+        for name in binds.into_iter().filter_map(|b| b.volume) {
+            let vols = self.inner.volumes.clone();
+            errors::blocking(move || vols.create(&name, Default::default())).await??;
+        }
 
         let id = loop {
             let id = names::random_id()?;

@@ -57,7 +57,7 @@ impl Containers {
             },
             size_rw: None,
             size_root_fs: None,
-            mounts: mounts::mount_points(&rec),
+            mounts: mounts::mount_points(&rec, &self.inner.volumes),
             network_settings: self.network_settings(&rec, st.status == ContainerStatus::Running),
             config: rec.config.clone(),
         })

@@ -100,7 +100,7 @@ impl Containers {
             network_settings: SummaryNetworkSettings {
                 networks: self.summary_networks(rec, running),
             },
-            mounts: mounts::mount_points(rec),
+            mounts: mounts::mount_points(rec, &self.inner.volumes),
         }
     }
 }

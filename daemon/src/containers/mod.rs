@@ -50,7 +50,9 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::images::Images;
+pub(crate) use errors::blocking as errors_blocking;
 use index::Index;
+pub(crate) use names::random_id as random_hex_id;
 pub(crate) use record::Record;
 
 /// The directory under the data root that holds one directory per container.
@@ -89,6 +91,8 @@ struct Inner {
     images: Images,
     /// Networking as the containers see it.
     net: Net,
+    /// The named volumes containers mount.
+    volumes: crate::volumes::Volumes,
     /// Every container, by ID and by name.
     index: Mutex<Index>,
     /// Exit watchers and scheduled restarts; aborted at shutdown.
@@ -348,6 +352,7 @@ impl Containers {
     pub fn open(
         root: &crate::dataroot::DataRoot,
         images: &Images,
+        volumes: &crate::volumes::Volumes,
         network: &crate::network::Network,
         flag_dns: &[IpAddr],
         runtimes: &BTreeMap<String, PathBuf>,
@@ -368,6 +373,7 @@ impl Containers {
                 runtimes: Runtimes::new(&root.exec_root, runtimes, default_runtime),
                 monitor: execdriver::MonitorCommand::current_exe(),
                 images: images.clone(),
+                volumes: volumes.clone(),
                 net: Net {
                     driver: network.driver(),
                     builtin: network.builtin().clone(),

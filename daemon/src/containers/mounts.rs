@@ -1,8 +1,9 @@
-//! Bind mounts from `HostConfig.Binds` (`SRC:DST[:MODE]`) and `HostConfig.Mounts` (type
+//! Bind mounts and named-volume mounts from `HostConfig.Binds` (`SRC:DST[:MODE]`) and `HostConfig.Mounts` (type
 //! `bind`), parsed and checked as moby's Linux parser (`volume/mounts/linux_parser.go`) and
 //! `registerMountPoints` do, with their messages. The record keeps the `HostConfig` as sent, so
 //! the mounts are parsed again (without touching the host) at start and inspect.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use api::types::{ContainerConfig, HostConfig, MountPoint};
@@ -10,7 +11,8 @@ use api::{Error, ErrorKind};
 use execdriver::{BindMount, Propagation};
 use serde::Deserialize;
 
-use super::Record;
+use super::{Containers, Record};
+use crate::volumes::Volumes;
 
 /// One bind mount of a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,11 +30,25 @@ pub(crate) struct Bind {
     /// Create the source (a directory) when it is missing: `Binds` always, `Mounts` with
     /// `BindOptions.CreateMountpoint`.
     pub(crate) create: bool,
+    /// The named volume mounted (its `_data` is the source, set by [`resolve`]).
+    pub(crate) volume: Option<String>,
 }
 
 impl Bind {
     /// As `docker inspect` shows it.
     pub(crate) fn mount_point(&self) -> MountPoint {
+        if let Some(name) = &self.volume {
+            return MountPoint {
+                kind: "volume".into(),
+                name: name.clone(),
+                source: self.source.clone(),
+                destination: self.destination.clone(),
+                driver: "local".into(),
+                mode: self.mode.clone(),
+                rw: self.rw,
+                propagation: String::new(),
+            };
+        }
         MountPoint {
             kind: "bind".into(),
             source: self.source.clone(),
@@ -104,12 +120,45 @@ pub(crate) fn parse(
     Ok((binds, warnings))
 }
 
-/// The container's bind mounts as inspect and list show them (none if the record's config no
+/// The container's mounts as inspect and list show them (none if the record's config no
 /// longer parses, which create prevents).
-pub(crate) fn mount_points(rec: &Record) -> Vec<MountPoint> {
+pub(crate) fn mount_points(rec: &Record, vols: &Volumes) -> Vec<MountPoint> {
     parse(&rec.host_config, &rec.config, false)
-        .map(|(binds, _)| binds.iter().map(Bind::mount_point).collect())
+        .map(|(mut binds, _)| {
+            resolve(&mut binds, vols);
+            binds.iter().map(Bind::mount_point).collect()
+        })
         .unwrap_or_default()
+}
+
+/// Sets the source of each volume mount to the volume's `_data`.
+pub(crate) fn resolve(binds: &mut [Bind], vols: &Volumes) {
+    for b in binds {
+        if let Some(name) = &b.volume {
+            b.source = vols.data_path(name).display().to_string();
+        }
+    }
+}
+
+/// The names of the volumes `rec` mounts.
+pub(crate) fn volume_names(rec: &Record) -> Vec<String> {
+    parse(&rec.host_config, &rec.config, false)
+        .map(|(binds, _)| binds.into_iter().filter_map(|b| b.volume).collect())
+        .unwrap_or_default()
+}
+
+impl Containers {
+    /// Every volume some container mounts, with those containers' IDs (dockerd's volume
+    /// references).
+    pub(crate) fn volume_users(&self) -> BTreeMap<String, Vec<String>> {
+        let mut used: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in self.all() {
+            for name in volume_names(&c.record()) {
+                used.entry(name).or_default().push(c.id.clone());
+            }
+        }
+        used
+    }
 }
 
 /// Creates the missing sources that may be created, and checks the others still exist
@@ -147,13 +196,17 @@ fn anonymous(dest: &str) -> String {
     ignored(&format!("An anonymous volume at {dest}"))
 }
 
-fn named_volume(name: &str) -> Error {
-    Error::new(
-        ErrorKind::NotImplemented,
-        format!(
-            "named volumes are not supported by wharf yet: {name} (use an absolute host path to bind-mount a directory)"
-        ),
-    )
+/// A named volume's mount; its source is set by [`resolve`].
+fn named_volume(name: &str, target: &str, rw: bool, mode: &str) -> Parsed {
+    Parsed::Bind(Bind {
+        source: String::new(),
+        destination: clean(target),
+        rw,
+        mode: mode.to_owned(),
+        propagation: Propagation::default(),
+        create: true,
+        volume: Some(name.to_owned()),
+    })
 }
 
 enum Parsed {
@@ -219,7 +272,8 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
         if source.is_empty() {
             return Ok(Parsed::Ignored(anonymous(&clean(target))));
         }
-        return Err(named_volume(source));
+        let rw = !modes.iter().any(|m| is_read_only(m));
+        return Ok(named_volume(source, target, rw, mode));
     }
     // moby turns `nocopy` into volume options, which a bind refuses.
     if modes.contains(&"nocopy") {
@@ -236,6 +290,7 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
         mode: mode.to_owned(),
         propagation,
         create: true,
+        volume: None,
     }))
 }
 
@@ -251,7 +306,7 @@ fn parse_mount(m: &ApiMount, check_sources: bool) -> Result<Parsed, Error> {
         "volume" if m.source.is_empty() => {
             return Ok(Parsed::Ignored(anonymous(&clean(&m.target))));
         }
-        "volume" => return Err(named_volume(&m.source)),
+        "volume" => return Ok(named_volume(&m.source, &m.target, !m.read_only, "")),
         "tmpfs" if m.bind_options.is_some() => {
             return Err(fail("field BindOptions must not be specified"));
         }
@@ -298,6 +353,7 @@ fn parse_mount(m: &ApiMount, check_sources: bool) -> Result<Parsed, Error> {
         mode: String::new(),
         propagation,
         create,
+        volume: None,
     }))
 }
 
@@ -415,6 +471,7 @@ mod tests {
                 mode: String::new(),
                 propagation: Propagation::RPrivate,
                 create: true,
+                volume: None,
             }
         );
         assert_eq!(
@@ -462,10 +519,15 @@ mod tests {
             binds(&["/a:/x", "/b:/x/"]).expect_err("dup"),
             "Duplicate mount point: /x"
         );
-        let named =
-            parse(&hc(&["data:/x"]), &ContainerConfig::default(), true).expect_err("named volume");
-        assert_eq!(named.kind, ErrorKind::NotImplemented);
-        assert!(named.message.contains("named volumes are not supported"));
+        let named = binds(&["data:/x:ro"]).expect("named volume");
+        assert_eq!(
+            (
+                named[0].volume.as_deref(),
+                named[0].rw,
+                named[0].mode.as_str()
+            ),
+            (Some("data"), false, "ro")
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use execdriver::{BindMount, ContainerSpec, Network, Resources};
 
 use super::etc::EtcFiles;
 use super::{Record, errors, mounts};
+use crate::volumes::Volumes;
 
 /// The `PATH` a container gets when its config has none (moby's `DefaultPathEnv`).
 pub(crate) const DEFAULT_PATH: &str =
@@ -22,6 +23,7 @@ pub(crate) fn build(
     rootfs: PathBuf,
     network: Network,
     hostname: &str,
+    vols: &Volumes,
 ) -> Result<ContainerSpec, Error> {
     let mut args = vec![rec.path.clone()];
     args.extend(rec.args.iter().cloned());
@@ -37,7 +39,7 @@ pub(crate) fn build(
     spec.open_stdin = rec.config.open_stdin;
     spec.readonly_rootfs = rec.host_config.readonly_rootfs;
     spec.network = network;
-    spec.mounts = bind_mounts(rec, dir)?;
+    spec.mounts = bind_mounts(rec, dir, vols)?;
     spec.resources = resources(&rec.host_config);
     if !rec.host_config.cgroup_parent.is_empty() {
         spec.cgroup_parent = Some(rec.host_config.cgroup_parent.clone());
@@ -48,8 +50,9 @@ pub(crate) fn build(
 /// The `/etc` files, then the user's binds (their missing sources created), as moby's
 /// `setMounts`: an `/etc` file the user mounts over is left out, and parents are mounted before
 /// their children (a stable sort by depth).
-fn bind_mounts(rec: &Record, dir: &Path) -> Result<Vec<BindMount>, Error> {
-    let (binds, _) = mounts::parse(&rec.host_config, &rec.config, false)?;
+fn bind_mounts(rec: &Record, dir: &Path, vols: &Volumes) -> Result<Vec<BindMount>, Error> {
+    let (mut binds, _) = mounts::parse(&rec.host_config, &rec.config, false)?;
+    mounts::resolve(&mut binds, vols);
     mounts::prepare_sources(&binds)?;
     let etc = EtcFiles::of(dir);
     let mut out: Vec<BindMount> = [

@@ -193,10 +193,10 @@ impl Containers {
             _ => Network::Isolated,
         };
         let spec = {
-            let (rec, dir) = (rec.clone(), c.dir.clone());
+            let (rec, dir, vols) = (rec.clone(), c.dir.clone(), self.inner.volumes.clone());
             errors::blocking(move || {
                 etc::write(&dir, &content).map_err(|e| errors::io("writing /etc files", e))?;
-                spec::build(&rec, &dir, rootfs::merged(&dir), network, &hostname)
+                spec::build(&rec, &dir, rootfs::merged(&dir), network, &hostname, &vols)
             })
             .await??
         };
