@@ -15,7 +15,8 @@ pub const BUSYBOX: &str = "/bin/busybox";
 
 /// A fixed creation time for fixtures: 2026-01-01T00:00:00Z.
 const EPOCH: u64 = 1_767_225_600;
-const CREATED: &str = "2026-01-01T00:00:00Z";
+/// When every fixture was made (fixed, so its image ID is the same on every host).
+pub const CREATED: &str = "2026-01-01T00:00:00Z";
 
 /// An image built in memory: its layers (uncompressed tars), config and tags.
 #[derive(Debug, Clone)]
@@ -286,6 +287,11 @@ fn config(layers: &[&[u8]], container: Value, history: &[Value]) -> Result<Vec<u
         .iter()
         .map(|l| format!("sha256:{}", sha256_hex(l)))
         .collect();
+    image_config(&diff_ids, container, history)
+}
+
+/// A fixture's image config (linux/amd64, made at [`CREATED`]) for layers of these diff IDs.
+pub fn image_config(diff_ids: &[String], container: Value, history: &[Value]) -> Result<Vec<u8>> {
     Ok(serde_json::to_vec(&json!({
         "architecture": "amd64",
         "config": container,

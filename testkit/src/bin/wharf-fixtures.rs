@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use testkit::fixtures::{self, Image, sha256_hex};
+use testkit::fixtures::{self, CREATED, Image, image_config, sha256_hex};
 
 /// The trees the big layer samples, in the order they are walked.
 const SOURCES: &[&str] = &[
@@ -49,7 +49,8 @@ const BIG_TARGET: u64 = 100 << 20;
 const BIG_FILE_MAX: u64 = 16 << 20;
 /// The fixtures' creation time, as in `testkit::fixtures`: 2026-01-01T00:00:00Z.
 const EPOCH: u64 = 1_767_225_600;
-const CREATED: &str = "2026-01-01T00:00:00Z";
+/// The `PATH` every fixture image sets.
+const PATH_ENV: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Files in the huge fixture's layer.
 const HUGE_FILES: usize = 128;
@@ -276,20 +277,17 @@ fn big_config(layers: &[&[u8]]) -> Result<Vec<u8>> {
         .iter()
         .map(|l| format!("sha256:{}", sha256_hex(l)))
         .collect();
-    Ok(serde_json::to_vec(&json!({
-        "architecture": "amd64",
-        "config": {
-            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    image_config(
+        &diff_ids,
+        json!({
+            "Env": [PATH_ENV],
             "Cmd": ["sh"],
-        },
-        "created": CREATED,
-        "history": [
-            { "created": CREATED, "comment": "wharf fixture: busybox from Debian busybox-static" },
-            { "created": CREATED, "created_by": "wharf fixture: ~100 MB sample of the host's /usr" },
+        }),
+        &[
+            json!({ "created": CREATED, "comment": "wharf fixture: busybox from Debian busybox-static" }),
+            json!({ "created": CREATED, "created_by": "wharf fixture: ~100 MB sample of the host's /usr" }),
         ],
-        "os": "linux",
-        "rootfs": { "type": "layers", "diff_ids": diff_ids },
-    }))?)
+    )
 }
 
 /// A layer tar made as it is read: a `huge/` directory, then `files` regular files
@@ -415,18 +413,13 @@ fn write_huge(path: &Path, files: usize, file_size: usize) -> Result<String> {
     anyhow::ensure!(copied == len, "the huge layer is {copied} bytes, not {len}");
     let diff_id = first.diff_id();
     let hex = diff_id.trim_start_matches("sha256:");
-    let config = serde_json::to_vec(&json!({
-        "architecture": "amd64",
-        "config": {
-            "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-        },
-        "created": CREATED,
-        "history": [
-            { "created": CREATED, "created_by": "wharf fixture: 1 GiB of pseudo-random files" },
+    let config = image_config(
+        std::slice::from_ref(&diff_id),
+        json!({ "Env": [PATH_ENV] }),
+        &[
+            json!({ "created": CREATED, "created_by": "wharf fixture: 1 GiB of pseudo-random files" }),
         ],
-        "os": "linux",
-        "rootfs": { "type": "layers", "diff_ids": [diff_id] },
-    }))?;
+    )?;
     let config_name = format!("{}.json", sha256_hex(&config));
     let layer_name = format!("{hex}/layer.tar");
     let manifest = serde_json::to_vec(&json!([{
