@@ -47,8 +47,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         })?;
         let mut input = File::open(&archive)?;
         let t = Instant::now();
-        // Read ahead on a thread of its own, as the daemon gathers a request body ahead.
-        let loaded = graph::read_ahead(&mut input, |input| store.load(input, &mut |_| {}))?;
+        let loaded = store.load(&mut input, &mut |_| {})?;
         let load_ms = ms(t);
         if loaded.is_empty() {
             return Err("nothing loaded".into());

@@ -33,7 +33,6 @@ mod apply;
 mod fsutil;
 mod hashpipe;
 mod layers;
-mod readahead;
 mod tarsplit;
 mod tarstream;
 
@@ -46,7 +45,6 @@ pub use ops::types::{
     ContainerState, HistoryEntry, ImageDetails, ImageSummary, ImageUsers, ImportOptions,
     LoadProgress, Loaded, NoContainers, Removed,
 };
-pub use readahead::read_ahead;
 pub use reference::{AnyReference, Reference};
 pub use store::{ImageStore, StoreOptions};
 pub use time::Timestamp;

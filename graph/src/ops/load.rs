@@ -21,9 +21,8 @@ impl ImageStore {
     /// gzip or zstd compressed), reading it once. `progress` receives layer progress and tag
     /// moves. All images become visible together at the end, or none do.
     ///
-    /// `input` is read in the calling thread, in pieces of up to 512 KiB; a caller whose input
-    /// makes each read wait (a request body, a pipe) reads it ahead elsewhere (the daemon's
-    /// request bodies are; [`crate::read_ahead`] does it for any reader).
+    /// `input` is read in the calling thread; each layer is hashed and extracted beside it, on
+    /// threads of its own (see `hashpipe`).
     pub fn load(
         &self,
         input: &mut dyn Read,
