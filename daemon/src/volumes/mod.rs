@@ -5,7 +5,6 @@
 mod backend;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -234,19 +233,16 @@ impl Volumes {
     }
 }
 
-/// Creates `dir/_data` (0755) and `dir/volume.json` (temp file, fsync, rename, fsync of dir).
+/// Creates `dir/_data` (0755) and `dir/volume.json` (written atomically), then syncs `dir`'s
+/// parent so the new volume survives a crash.
 fn make(dir: &Path, meta: &Meta) -> std::io::Result<()> {
     std::fs::create_dir(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755))?;
     let data = dir.join(DATA_DIR);
     std::fs::create_dir(&data)?;
     std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755))?;
-    let tmp = dir.join(format!(".{META_FILE}.tmp"));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(&serde_json::to_vec(meta).map_err(std::io::Error::other)?)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, dir.join(META_FILE))?;
-    std::fs::File::open(dir)?.sync_all()?;
+    let bytes = serde_json::to_vec(meta).map_err(std::io::Error::other)?;
+    execdriver::write_atomic(&dir.join(META_FILE), &bytes).map_err(std::io::Error::other)?;
     if let Some(parent) = dir.parent() {
         std::fs::File::open(parent)?.sync_all()?;
     }
