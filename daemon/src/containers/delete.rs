@@ -55,13 +55,21 @@ impl Containers {
         if let Some(run) = run {
             self.release(&c.id, &c.dir, run).await;
         }
-        let result = self.remove_files(&c.id, &c.dir).await;
+        let result = {
+            // Holding the record's write lock orders removal after any save in flight (an exit
+            // being recorded): a save that comes later sees `removed` and writes nothing.
+            let _disk = c.disk.lock().await;
+            self.remove_files(&c.id, &c.dir).await
+        };
         c.publish();
         tracing::debug!(container = %c.id, "removed");
         result
     }
 
-    /// Deletes everything of a container on disk and in runc.
+    /// Deletes everything of a container on disk and in runc: the record first (a crash
+    /// half-way leaves a directory restore recognises as garbage), then the mounts, the network
+    /// namespace and runc's state; the directory is renamed out of the way before it is
+    /// deleted, so nothing can write into it under its own name while it goes.
     pub(crate) async fn remove_files(&self, id: &str, dir: &std::path::Path) -> Result<(), Error> {
         let dir = dir.to_path_buf();
         let netns = self.inner.netns_dir.join(id);
@@ -78,13 +86,41 @@ impl Containers {
             if runtime.root.join(&id).exists() {
                 execdriver::delete(&runtime, &id, true).map_err(errors::exec)?;
             }
-            match std::fs::remove_dir_all(&dir) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    Err(errors::io(format!("removing {}", dir.display()), e))
-                }
-                _ => Ok(()),
+            let doomed = dir.with_file_name(format!("{REMOVING_PREFIX}{id}"));
+            match std::fs::rename(&dir, &doomed) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(errors::io(format!("removing {}", dir.display()), e)),
+                Ok(()) => {}
             }
+            delete_dir(&doomed);
+            Ok(())
         })
         .await?
+    }
+}
+
+/// The name prefix of a container directory being deleted (swept at start-up if a removal was
+/// cut short).
+pub(crate) const REMOVING_PREFIX: &str = ".removing-";
+
+/// Deletes a container directory that is already out of the way; what cannot be deleted now
+/// (a process of the container's still writing into it) is logged and swept at the next start.
+/// Blocks.
+pub(crate) fn delete_dir(doomed: &std::path::Path) {
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir_all(doomed) {
+            Ok(()) => return,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) if tries < 3 => {
+                tracing::debug!(path = %doomed.display(), error = %e, "retrying a removal");
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => {
+                tracing::warn!(path = %doomed.display(), error = %e, "cannot delete a removed container's files yet; the next start will");
+                return;
+            }
+        }
     }
 }

@@ -232,6 +232,15 @@ fn load_all(dir: &std::path::Path) -> Result<Vec<(PathBuf, Option<Record>)>> {
             continue;
         }
         let path = entry.path();
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(super::delete::REMOVING_PREFIX)
+        {
+            // A removal cut short after its directory was renamed: nothing left to release.
+            super::delete::delete_dir(&path);
+            continue;
+        }
         match Record::load(&path) {
             Ok(rec) => out.push((path, rec)),
             Err(e) => {
