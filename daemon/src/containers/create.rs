@@ -1,14 +1,13 @@
 //! `POST /containers/create`: name, image, the merged configuration, the writable layer, the
 //! record.
 
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use api::Error;
 use api::types::{ContainerConfig, ContainerCreateRequest, ContainerCreateResponse, HostConfig};
 
 use super::plumbing::{self, Mode};
-use super::record::{RECORD_FILE, RunState};
+use super::record::RunState;
 use super::{Container, Containers, Record, errors, mounts, names, rootfs};
 
 impl Containers {
@@ -18,14 +17,7 @@ impl Containers {
         name: Option<String>,
         req: ContainerCreateRequest,
     ) -> Result<ContainerCreateResponse, Error> {
-        let name = match name {
-            Some(n) => {
-                let n = names::validate(&n)?;
-                self.index().check_name(&n)?;
-                Some(n)
-            }
-            None => None,
-        };
+        let name = name.map(|n| names::validate(&n)).transpose()?;
         let ContainerCreateRequest {
             mut config,
             host_config,
@@ -54,7 +46,14 @@ impl Containers {
             Mode::of(&host_config, &self.inner.net)?;
         }
         plumbing::requested(&host_config, &config)?;
-        let (binds, mut warnings) = mounts::parse(&host_config, &config, true)?;
+        // Parsing the mounts is linear in their number, but a request may bring many: it runs
+        // on the blocking pool, never on the async side.
+        let (host_config, mut config, parsed) = errors::blocking(move || {
+            let parsed = mounts::parse(&host_config, &config, true);
+            (host_config, config, parsed)
+        })
+        .await?;
+        let (binds, mut warnings) = parsed?;
         warnings.extend(unsupported(&host_config, &config));
         // Named volumes that do not exist yet are created, as dockerd does; none of them can
         // be removed until this container is in the index (or creating it failed).
@@ -70,13 +69,13 @@ impl Containers {
                 break id;
             }
         };
+        // The name is taken now, atomically, so two creates never both get it; a failure
+        // below gives it back.
+        let reservation = self.reserve_name(name, &id)?;
+        let name = reservation.name.clone();
         if config.hostname.is_empty() && host_config.network_mode != "host" {
             config.hostname = id[..12].to_owned();
         }
-        let name = match name {
-            Some(n) => n,
-            None => self.free_random_name()?,
-        };
         let record = Record {
             id: id.clone(),
             name: name.clone(),
@@ -111,38 +110,59 @@ impl Containers {
             })
             .await??;
         }
-        let c = Container::new(record, dir.clone());
-        let clash = {
-            let mut index = self.index();
-            match index.check_name(&name) {
-                Ok(()) => {
-                    index.insert(Arc::clone(&c), name);
-                    None
-                }
-                Err(e) => Some(e),
-            }
-        };
-        if let Some(e) = clash {
-            // Another create took the name while this one was writing.
-            let _ = errors::blocking(move || {
-                let _ = std::fs::remove_file(dir.join(RECORD_FILE));
-                std::fs::remove_dir_all(&dir)
-            })
-            .await;
-            return Err(e);
-        }
+        let c = Container::new(record, dir);
+        self.index().insert(c, name);
+        reservation.commit();
         tracing::debug!(container = %id, "created");
         Ok(ContainerCreateResponse { id, warnings })
     }
 
-    fn free_random_name(&self) -> Result<String, Error> {
-        for retry in 0..10 {
-            let n = names::random_name(retry)?;
-            if self.index().name_owner(&n).is_none() {
-                return Ok(n);
+    /// Reserves `name`, or a random `adjective_surname` that is free, for the container `id`
+    /// (moby's `generateAndReserveName`: six random tries, then the short ID).
+    fn reserve_name(&self, name: Option<String>, id: &str) -> Result<NameReservation, Error> {
+        let reserve = |name: String| -> Result<NameReservation, Error> {
+            self.index().reserve(&name, id)?;
+            Ok(NameReservation {
+                containers: self.clone(),
+                name,
+                id: id.to_owned(),
+                committed: false,
+            })
+        };
+        if let Some(name) = name {
+            return reserve(name);
+        }
+        for retry in 0..6 {
+            match reserve(names::random_name(retry)?) {
+                Err(e) if e.kind == api::ErrorKind::Conflict => continue,
+                other => return other,
             }
         }
-        Err(Error::system("cannot find a free random container name"))
+        reserve(format!("/{}", &id[..12]))
+    }
+}
+
+/// A container name held for a create in progress; given back on drop unless the container
+/// made it into the index.
+struct NameReservation {
+    containers: Containers,
+    name: String,
+    id: String,
+    committed: bool,
+}
+
+impl NameReservation {
+    /// The container is in the index under the name: nothing to give back.
+    fn commit(mut self) {
+        self.committed = true;
+    }
+}
+
+impl Drop for NameReservation {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.containers.index().release(&self.name, &self.id);
+        }
     }
 }
 

@@ -17,7 +17,7 @@ pub(crate) struct Index {
 
 impl Index {
     /// moby's `GetContainer`: a full ID, then a name (with or without `/`), then a unique ID
-    /// prefix. An ambiguous prefix is moby's 500.
+    /// prefix. An ambiguous prefix is the client's mistake: a 400 in the words of moby 24+.
     pub(crate) fn get(&self, term: &str) -> Result<Arc<Container>, Error> {
         if let Some(c) = self.by_id.get(term) {
             return Ok(Arc::clone(c));
@@ -39,8 +39,8 @@ impl Index {
             match (hits.next(), hits.next()) {
                 (Some((_, c)), None) => return Ok(Arc::clone(c)),
                 (Some(_), Some(_)) => {
-                    return Err(Error::system(format!(
-                        "Multiple IDs found with provided prefix: {term}"
+                    return Err(Error::invalid(format!(
+                        "multiple IDs found with provided prefix: {term}"
                     )));
                 }
                 _ => {}
@@ -49,23 +49,28 @@ impl Index {
         Err(no_such_container(term))
     }
 
-    /// The ID of the container called `name` (with its `/`), if any.
-    pub(crate) fn name_owner(&self, name: &str) -> Option<&str> {
-        self.by_name.get(name).map(String::as_str)
+    /// Reserves `name` (with its `/`) for the container `id` is about to be, atomically (moby's
+    /// `ReserveName`): a 409 in Docker's words if another container holds it or is being
+    /// created under it.
+    pub(crate) fn reserve(&mut self, name: &str, id: &str) -> Result<(), Error> {
+        if let Some(owner) = self.by_name.get(name) {
+            return Err(Error::conflict(format!(
+                "Conflict. The container name \"{name}\" is already in use by container \"{owner}\". \
+                 You have to remove (or rename) that container to be able to reuse that name."
+            )));
+        }
+        self.by_name.insert(name.to_owned(), id.to_owned());
+        Ok(())
     }
 
-    /// 409 if `name` is taken, in Docker's words.
-    pub(crate) fn check_name(&self, name: &str) -> Result<(), Error> {
-        match self.name_owner(name) {
-            Some(id) => Err(Error::conflict(format!(
-                "Conflict. The container name \"{name}\" is already in use by container \"{id}\". \
-                 You have to remove (or rename) that container to be able to reuse that name."
-            ))),
-            None => Ok(()),
+    /// Gives up a reservation of `name` for `id` (a create that failed).
+    pub(crate) fn release(&mut self, name: &str, id: &str) {
+        if self.by_name.get(name).is_some_and(|owner| owner == id) {
+            self.by_name.remove(name);
         }
     }
 
-    /// Adds a container under its ID and `name`.
+    /// Adds a container under its ID and `name` (reserved for it before).
     pub(crate) fn insert(&mut self, c: Arc<Container>, name: String) {
         self.by_name.insert(name, c.id.clone());
         self.by_id.insert(c.id.clone(), c);
@@ -74,9 +79,7 @@ impl Index {
     /// Forgets a container (and its name, if the name is still its own).
     pub(crate) fn remove(&mut self, id: &str, name: &str) {
         self.by_id.remove(id);
-        if self.by_name.get(name).is_some_and(|owner| owner == id) {
-            self.by_name.remove(name);
-        }
+        self.release(name, id);
     }
 
     /// Whether an ID is in use.
@@ -111,16 +114,28 @@ mod tests {
         assert_eq!(ix.get("/db").expect("name with slash").id, b);
         assert_eq!(ix.get("abc2").expect("prefix").id, b);
         let e = ix.get("abc").err().expect("ambiguous");
-        assert_eq!(e.message, "Multiple IDs found with provided prefix: abc");
+        assert_eq!(e.message, "multiple IDs found with provided prefix: abc");
+        assert_eq!(e.kind, api::ErrorKind::InvalidParameter);
         let e = ix.get("nope").err().expect("unknown");
         assert_eq!(e.message, "No such container: nope");
         assert!(ix.get("").is_err());
-        let e = ix.check_name("/web").expect_err("taken");
+        let e = ix.reserve("/web", "new").expect_err("taken");
         assert!(e.message.starts_with(
             "Conflict. The container name \"/web\" is already in use by container \"abc1"
         ));
         ix.remove(&a, "/web");
         assert!(ix.get("web").is_err());
-        assert!(ix.check_name("/web").is_ok());
+        // A reservation holds the name before the container exists, and only its own
+        // release gives it up.
+        ix.reserve("/web", "new").expect("free");
+        assert!(
+            ix.get("web").is_err(),
+            "a reserved name names no container yet"
+        );
+        assert!(ix.reserve("/web", "other").is_err());
+        ix.release("/web", "other");
+        assert!(ix.reserve("/web", "other").is_err());
+        ix.release("/web", "new");
+        ix.reserve("/web", "other").expect("released");
     }
 }
