@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod filters;
 mod hijack;
+mod respond;
 mod routes;
 mod serve;
 pub mod signal;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -11,8 +11,9 @@ use axum::{Extension, Router};
 use serde::Deserialize;
 
 use crate::backend::{ContainerListOptions, DeleteOptions, StopOptions};
-use crate::extract::{Json, Query, bool_value};
+use crate::extract::{Json, Path, Query, bool_value};
 use crate::filters::Filters;
+use crate::respond::large_json;
 use crate::signal::Signal;
 use crate::types::{ContainerCreateRequest, ContainerStatus};
 use crate::version::ApiVersion;
@@ -159,7 +160,7 @@ async fn container_list<B: Backend>(
         size: bool_value(p.size.as_deref()),
         filters,
     };
-    Ok(axum::Json(b.container_list(opts).await?).into_response())
+    large_json(b.container_list(opts).await?).await
 }
 
 /// `GET /containers/{id}/json`.
@@ -169,7 +170,7 @@ async fn container_inspect<B: Backend>(
     Query(p): Query<Params>,
 ) -> Result<Response, Error> {
     let size = bool_value(p.size.as_deref());
-    Ok(axum::Json(b.container_inspect(&id, size).await?).into_response())
+    large_json(b.container_inspect(&id, size).await?).await
 }
 
 /// `POST /containers/{id}/resize`.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -17,8 +17,9 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 
 use crate::backend::{ByteStream, ImageListOptions, ImportOptions, MessageStream};
-use crate::extract::{Query, bool_value};
+use crate::extract::{Path, Query, bool_value};
 use crate::filters::Filters;
+use crate::respond::large_json;
 use crate::{Backend, Error, ErrorKind};
 
 pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
@@ -63,7 +64,7 @@ async fn image_list<B: Backend>(
         shared_size: bool_value(p.shared_size.as_deref()),
         filters,
     };
-    Ok(axum::Json(b.image_list(opts).await?).into_response())
+    large_json(b.image_list(opts).await?).await
 }
 
 /// `GET /images/{name}/json|history|get`.

@@ -74,7 +74,8 @@ impl ContainerBackend for Daemon {
     }
 
     async fn container_inspect(&self, id: &str, _size: bool) -> Result<ContainerInspect, Error> {
-        self.containers.inspect(id)
+        let (c, id) = (self.containers.clone(), id.to_owned());
+        super::errors::blocking(move || c.inspect(&id)).await?
     }
 
     async fn container_resize(&self, id: &str, height: u32, width: u32) -> Result<(), Error> {

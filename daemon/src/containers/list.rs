@@ -7,7 +7,7 @@ use api::Error;
 use api::backend::ContainerListOptions;
 use api::types::{ContainerStatus, ContainerSummary, SummaryHostConfig, SummaryNetworkSettings};
 
-use super::{Containers, Record, mounts};
+use super::{Containers, Record, errors, mounts};
 
 impl Containers {
     /// The containers `opts` selects.
@@ -15,16 +15,27 @@ impl Containers {
         &self,
         opts: ContainerListOptions,
     ) -> Result<Vec<ContainerSummary>, Error> {
-        let f = &opts.filters;
-        let mut records: Vec<Record> = self.all().iter().map(|c| c.record()).collect();
-        records.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
-
         let mut ancestors = HashSet::new();
-        for name in f.get("ancestor") {
+        for name in opts.filters.get("ancestor") {
             if let Ok(d) = self.inner.images.details(name).await {
                 ancestors.insert(d.id.to_string());
             }
         }
+        // Many containers, or containers with many mounts, make this real work: it runs on
+        // the blocking pool.
+        let this = self.clone();
+        errors::blocking(move || this.select(&opts, &ancestors)).await?
+    }
+
+    /// The summaries of the containers `opts` selects, newest first. Blocks.
+    fn select(
+        &self,
+        opts: &ContainerListOptions,
+        ancestors: &HashSet<String>,
+    ) -> Result<Vec<ContainerSummary>, Error> {
+        let f = &opts.filters;
+        let mut records: Vec<Record> = self.all().iter().map(|c| c.record()).collect();
+        records.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
         let created_of =
             |term: &str| -> Result<SystemTime, Error> { Ok(self.get(term)?.live().record.created) };
         let before = f

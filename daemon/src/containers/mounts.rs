@@ -3,7 +3,7 @@
 //! `registerMountPoints` do, with their messages. The record keeps the `HostConfig` as sent, so
 //! the mounts are parsed again (without touching the host) at start and inspect.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use api::types::{ContainerConfig, HostConfig, MountPoint};
@@ -79,18 +79,20 @@ pub(crate) fn parse(
 ) -> Result<(Vec<Bind>, Vec<String>), Error> {
     let mut binds: Vec<Bind> = Vec::new();
     let mut warnings = Vec::new();
-    let taken = |binds: &[Bind], dest: &str, shown: &str| {
-        if binds.iter().any(|b| b.destination == dest) {
-            Err(Error::invalid(format!("Duplicate mount point: {shown}")))
-        } else {
-            Ok(())
+    // Destinations seen so far: a set, so many mounts cost linear time.
+    let mut taken = HashSet::new();
+    let mut add = |b: Bind, shown: &str, binds: &mut Vec<Bind>| {
+        if !taken.insert(b.destination.clone()) {
+            return Err(Error::invalid(format!("Duplicate mount point: {shown}")));
         }
+        binds.push(b);
+        Ok(())
     };
     for raw in hc.binds.iter().flatten() {
         match parse_bind(raw)? {
             Parsed::Bind(b) => {
-                taken(&binds, &b.destination, &b.destination)?;
-                binds.push(b);
+                let shown = b.destination.clone();
+                add(b, &shown, &mut binds)?;
             }
             Parsed::Ignored(warning) => warnings.push(warning),
         }
@@ -99,10 +101,7 @@ pub(crate) fn parse(
         let m: ApiMount = serde_json::from_value(value.clone())
             .map_err(|e| Error::invalid(format!("invalid mount config: {e}")))?;
         match parse_mount(&m, check_sources)? {
-            Parsed::Bind(b) => {
-                taken(&binds, &b.destination, &m.target)?;
-                binds.push(b);
-            }
+            Parsed::Bind(b) => add(b, &m.target, &mut binds)?,
             Parsed::Ignored(warning) => warnings.push(warning),
         }
     }
@@ -110,7 +109,7 @@ pub(crate) fn parse(
         warnings.push(ignored(&format!("A tmpfs mount at {dest}")));
     }
     for dest in config.volumes.iter().flat_map(|v| v.keys()) {
-        if !binds.iter().any(|b| b.destination == clean(dest)) {
+        if !taken.contains(&clean(dest)) {
             warnings.push(anonymous(dest));
         }
     }
