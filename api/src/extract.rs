@@ -1,6 +1,6 @@
 //! Extractors that reject malformed input the way Docker does: a 400 with `{"message": ...}`.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -23,6 +23,26 @@ where
             .await
             .map(|q| Query(q.0))
             .map_err(|e: QueryRejection| Error::invalid(e.body_text()))
+    }
+}
+
+/// Path parameters, deserialised into `T`; one that is not valid (e.g. not UTF-8 once
+/// percent-decoded) is a 400 in Docker's shape, never axum's plain-text rejection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Path(p.0))
+            .map_err(|e: PathRejection| Error::invalid(e.body_text()))
     }
 }
 

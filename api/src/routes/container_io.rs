@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONNECTION, CONTENT_TYPE, UPGRADE};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 
 use crate::backend::{AttachOptions, Attachment, LogsOptions, StdStream, WaitCondition};
-use crate::extract::{Query, bool_value};
+use crate::extract::{Path, Query, bool_value};
 use crate::hijack::{attach_session, copy_body};
 use crate::stream::{
     DetachScanner, RAW_STREAM, content_type, detach_keys, encode, encode_frame, encode_log,

@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use crate::extract::Path;
 use crate::extract::Query;
 use crate::filters::Filters;
 use crate::types::Network;

@@ -212,6 +212,22 @@ async fn errors_are_json_with_the_right_status() {
             "client version 1.99 is too new. Maximum supported API version is 1.47",
         ),
     ];
+    // A path parameter that is not UTF-8 once decoded: axum's rejection, in Docker's shape.
+    for uri in [
+        "/containers/%FF%FE/json",
+        "/v1.47/images/%C3%28/json",
+        "/networks/%FF",
+        "/volumes/%FF",
+    ] {
+        let (s, headers, body) = call("GET", uri).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(headers["Content-Type"], "application/json", "{uri}");
+        let v: serde_json::Value = serde_json::from_str(&body).expect("json");
+        assert!(
+            v["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{uri}"
+        );
+    }
     for (method, uri, status, message) in cases {
         let (s, headers, body) = call(method, uri).await;
         assert_eq!(s, status, "{method} {uri}");

@@ -3,13 +3,13 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
 
-use crate::extract::{Json, Query, bool_value};
+use crate::extract::{Json, Path, Query, bool_value};
 use crate::filters::Filters;
 use crate::types::{Volume, VolumeCreateOptions, VolumeListResponse};
 use crate::{Backend, Error};
