@@ -7,16 +7,13 @@ use anyhow::{Context, Result};
 
 use crate::run_checked;
 
-/// What every privileged test needs: namespaces (`ip`, `nsenter`), the firewall (`nft`), the
-/// OCI runtime and a static busybox for test images.
-pub const TEST_PACKAGES: &[&str] = &[
-    "iproute2",
-    "util-linux",
-    "nftables",
-    "runc",
-    "busybox-static",
-    "ca-certificates",
-];
+/// What `wharfd` itself needs at run time: network namespaces and links (`ip`, `nsenter`),
+/// the firewall (`nft`) and the OCI runtime.
+pub const RUNTIME_PACKAGES: &[&str] = &["iproute2", "util-linux", "nftables", "runc"];
+
+/// What every privileged test needs beyond [`RUNTIME_PACKAGES`]: a static busybox for test
+/// images.
+pub const TEST_PACKAGES: &[&str] = &["busybox-static", "ca-certificates"];
 
 fn installed(pkg: &str) -> bool {
     Command::new("dpkg-query")

@@ -15,13 +15,19 @@ use nix::sys::signal::{SigHandler, SigSet, Signal, kill, signal};
 use nix::unistd::Pid;
 
 use crate::ns::NetNs;
-use crate::{cargo, run_checked, workspace_root};
+use crate::{cargo, packages, run_checked, workspace_root};
+
+/// The daemon's log, in the temp dir.
+const LOG: &str = "wharfd.log";
+/// How much of the log a failed start shows.
+const LOG_LINES: usize = 30;
 
 pub fn main(args: &[String]) -> Result<()> {
     anyhow::ensure!(
         nix::unistd::geteuid().is_root(),
         "wharfd needs root (it creates a bridge and firewall rules in its namespace)"
     );
+    packages::ensure(packages::RUNTIME_PACKAGES)?;
     run_checked(cargo().args(["build", "--release", "-p", "daemon", "--bin", "wharfd"]))?;
     let bin = workspace_root().join("target/release/wharfd");
     let dir = tempfile::Builder::new().prefix("wharf-run-").tempdir()?;
@@ -42,7 +48,9 @@ pub fn main(args: &[String]) -> Result<()> {
     let mut daemon = start(&ns, &bin, dir.path(), args)?;
     if let Err(e) = wait_ready(&mut daemon, &sock) {
         stop(&mut daemon);
-        return Err(e);
+        // The temp dir, and the log in it, are removed on return: show the log's end now.
+        let log = std::fs::read_to_string(dir.path().join(LOG)).unwrap_or_default();
+        return Err(start_failure(&e, &log));
     }
     println!(
         "wharfd is running (pid {}) in network namespace {}",
@@ -71,7 +79,7 @@ pub fn main(args: &[String]) -> Result<()> {
 }
 
 fn start(ns: &NetNs, bin: &Path, dir: &Path, extra: &[String]) -> Result<Child> {
-    let log = std::fs::File::create(dir.join("wharfd.log"))?;
+    let log = std::fs::File::create(dir.join(LOG))?;
     let mut cmd = ns.command(bin.to_str().context("binary path is UTF-8")?);
     cmd.arg("--data-root")
         .arg(dir.join("data"))
@@ -95,7 +103,7 @@ fn wait_ready(daemon: &mut Child, sock: &Path) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while !sock.exists() {
         if let Some(status) = daemon.try_wait()? {
-            bail!("wharfd exited ({status}); see its log above the temp dir");
+            bail!("wharfd exited ({status})");
         }
         if Instant::now() > deadline {
             bail!("wharfd did not create its socket within 30 s");
@@ -118,4 +126,38 @@ fn stop(daemon: &mut Child) {
         }
     }
     let _ = daemon.wait();
+}
+
+/// A failed start as it must be reported: what happened, then the end of the daemon's log
+/// (the log itself is about to be deleted with the temp dir).
+fn start_failure(e: &anyhow::Error, log: &str) -> anyhow::Error {
+    let lines: Vec<&str> = log.lines().collect();
+    if lines.is_empty() {
+        return anyhow::anyhow!("{e:#}; wharfd wrote nothing to its log");
+    }
+    let tail = &lines[lines.len().saturating_sub(LOG_LINES)..];
+    anyhow::anyhow!("{e:#}; the last lines of its log:\n{}", tail.join("\n"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_start_shows_the_end_of_the_log() {
+        let log: String = (1..=40).map(|i| format!("line {i}\n")).collect();
+        let exited = anyhow::anyhow!("wharfd exited (exit status: 1)");
+        let shown = start_failure(&exited, &log).to_string();
+        assert!(
+            shown.starts_with(
+                "wharfd exited (exit status: 1); the last lines of its log:\nline 11\n"
+            ),
+            "{shown}"
+        );
+        assert!(shown.ends_with("line 39\nline 40"), "{shown}");
+        assert_eq!(
+            start_failure(&exited, "").to_string(),
+            "wharfd exited (exit status: 1); wharfd wrote nothing to its log"
+        );
+    }
 }

@@ -30,7 +30,7 @@ pub fn main(args: &[String]) -> Result<()> {
         "cargo xtask test runs privileged tests (network namespaces, the real daemon) and must \
          run as root"
     );
-    packages::ensure(packages::TEST_PACKAGES)?;
+    packages::ensure(&[packages::RUNTIME_PACKAGES, packages::TEST_PACKAGES].concat())?;
     ensure!(
         std::path::Path::new(testkit_docker_cli()).exists(),
         "the Docker CLI is expected at {} (the tests drive the daemon with it)",

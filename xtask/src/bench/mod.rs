@@ -102,15 +102,14 @@ pub fn main(args: &[String]) -> Result<()> {
     );
     interrupt::install()?;
     procs::become_subreaper()?;
-    packages::ensure(&[
-        "iproute2",
-        "util-linux",
-        "nftables",
-        "busybox-static",
-        "tar",
-        "e2fsprogs",
-        "mount",
-    ])?;
+    packages::ensure(
+        &[
+            packages::RUNTIME_PACKAGES,
+            packages::TEST_PACKAGES,
+            &["tar", "e2fsprogs", "mount"],
+        ]
+        .concat(),
+    )?;
     // Declared first, dropped last: unmounted once every daemon and the assets are gone.
     let scratch = if opts.scratch_fs {
         let fs = scratch::ScratchFs::mount().context(
