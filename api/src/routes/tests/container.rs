@@ -509,7 +509,13 @@ async fn kill_parses_signals_and_words_failures_as_moby() {
         (
             "/containers/abc/kill?signal=SIGNOPE",
             StatusCode::BAD_REQUEST,
-            "Cannot kill container: abc: Invalid signal: SIGNOPE",
+            "Cannot kill container: abc: invalid signal: SIGNOPE",
+        ),
+        (
+            // moby's table names real-time signals only up to RTMIN+15 (50 is RTMAX-14).
+            "/containers/abc/kill?signal=RTMIN%2B16",
+            StatusCode::BAD_REQUEST,
+            "Cannot kill container: abc: invalid signal: RTMIN+16",
         ),
         (
             "/containers/abc/kill?signal=32",
