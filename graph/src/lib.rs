@@ -27,7 +27,6 @@ pub mod meta;
 mod ops;
 pub mod reference;
 pub mod store;
-pub mod time;
 
 mod apply;
 mod fsutil;
@@ -47,4 +46,3 @@ pub use ops::types::{
 };
 pub use reference::{AnyReference, Reference};
 pub use store::{ImageStore, StoreOptions};
-pub use time::Timestamp;

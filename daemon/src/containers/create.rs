@@ -2,10 +2,10 @@
 //! record.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use api::Error;
 use api::types::{ContainerConfig, ContainerCreateRequest, ContainerCreateResponse, HostConfig};
+use jiff::Timestamp;
 
 use super::plumbing::{self, Mode};
 use super::record::{RECORD_FILE, RunState};
@@ -80,7 +80,7 @@ impl Containers {
         let record = Record {
             id: id.clone(),
             name: name.clone(),
-            created: SystemTime::now(),
+            created: Timestamp::now(),
             image: config.image.clone(),
             image_id: image.id.to_string(),
             path,
