@@ -230,6 +230,12 @@ pub(crate) fn rfc3339_nano(text: &str) -> Option<String> {
     })
 }
 
+/// Go's `Time.Unix`: whole seconds since the epoch, rounded down (jiff's `as_second` rounds
+/// toward zero, which differs before 1970).
+pub fn unix(t: Timestamp) -> i64 {
+    t.as_second() - i64::from(t.subsec_nanosecond() < 0)
+}
+
 /// Docker's `image.V1Image` fields of a config, in struct order (without `id`/`parent`, which
 /// the caller sets).
 pub(crate) fn v1_image(cfg: &ImageConfig) -> Obj {
@@ -296,6 +302,10 @@ mod tests {
             assert_eq!(rfc3339_nano(text).as_deref(), Some(go), "{text}");
             assert_eq!(time(Some(text)), format!("\"{go}\""));
         }
+        let unix_of = |text: &str| unix(text.parse().expect("a time"));
+        assert_eq!(unix_of("2026-11-28T04:29:59.565977961Z"), 1_795_840_199);
+        assert_eq!(unix_of("1969-12-31T23:59:59.5Z"), -1);
+        assert_eq!(unix_of("1969-12-31T23:59:59Z"), -1);
         assert_eq!(rfc3339_nano("yesterday"), None);
         assert_eq!(rfc3339_nano("2020-01-01T10:00:00"), None);
         assert_eq!(time(Some("yesterday")), r#""yesterday""#);

@@ -38,6 +38,7 @@ mod tarstream;
 pub use digest::{ChainId, DiffId, Digest, ImageId};
 pub use driver::DriverKind;
 pub use error::{Error, ErrorKind, Result};
+pub use gojson::unix as go_unix;
 pub use meta::{MemStore, MetaStore, SledStore};
 pub use ops::platform::go_arch;
 pub use ops::types::{

@@ -33,7 +33,7 @@ pub fn summary(s: graph::ImageSummary) -> ImageSummary {
         parent_id: s.parent.map(|p| p.to_string()).unwrap_or_default(),
         repo_tags: s.repo_tags,
         repo_digests: s.repo_digests,
-        created: s.created.map_or(0, |t| t.as_second()),
+        created: s.created.map_or(0, graph::go_unix),
         size: s.size as i64,
         shared_size: s.shared_size.map_or(-1, |n| n as i64),
         virtual_size: None,

@@ -24,7 +24,7 @@ pub fn apply(
         Some("false" | "0") => Some(false),
         Some(v) => return Err(Error::invalid(format!("invalid filter 'dangling={v}'"))),
     };
-    let created = |i: &ImageSummary| i.created.map_or(0, |t| t.as_second());
+    let created = |i: &ImageSummary| i.created.map_or(0, graph::go_unix);
     Ok(images
         .into_iter()
         // Intermediate images (untagged parents of others) only with `all`.
@@ -61,7 +61,7 @@ fn bound(store: &ImageStore, values: &[String]) -> Result<Option<i64>, Error> {
     let id = store.resolve(name).map_err(super::convert::error)?;
     let details = store.details(&id).map_err(super::convert::error)?;
     Ok(Some(
-        details.config.created_time().map_or(0, |t| t.as_second()),
+        details.config.created_time().map_or(0, graph::go_unix),
     ))
 }
 
@@ -71,7 +71,7 @@ fn parse_until(v: &str) -> Result<i64, Error> {
         return Ok(secs);
     }
     v.parse::<Timestamp>()
-        .map(|t| t.as_second())
+        .map(graph::go_unix)
         .map_err(|_| Error::invalid(format!("invalid filter 'until={v}'")))
 }
 

@@ -39,7 +39,7 @@ impl ImageStore {
                     .created
                     .as_deref()
                     .and_then(|t| t.parse::<Timestamp>().ok())
-                    .map_or(0, |t| t.as_second()),
+                    .map_or(0, crate::gojson::unix),
                 created_by: h.created_by.clone().unwrap_or_default(),
                 tags: Vec::new(),
                 size,

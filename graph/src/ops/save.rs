@@ -70,7 +70,7 @@ impl ImageStore {
                     "empty export - not implemented".to_string(),
                 ));
             }
-            let created = cfg.created_time().map_or(0, |t| t.as_second());
+            let created = cfg.created_time().map_or(0, gojson::unix);
             let chains = chain_ids(&diff_ids);
             let mut parent_v1: Option<String> = None;
             let mut layer_paths = Vec::new();
