@@ -1,9 +1,8 @@
 //! Docker's stream formats for container output: 8-byte-header frames (or raw bytes under a
 //! TTY), RFC 3339 timestamps on log lines, and the detach-key sequence in attach input.
 
-use std::time::SystemTime;
-
 use bytes::{BufMut, Bytes, BytesMut};
+use jiff::Timestamp;
 use serde::Serialize;
 
 use crate::Error;
@@ -68,8 +67,8 @@ pub(crate) fn encode_log(tty: bool, timestamps: bool, entry: &LogEntry) -> Bytes
 }
 
 /// RFC 3339 in UTC with exactly nine fraction digits, as Docker's `RFC3339NanoFixed`.
-pub(crate) fn timestamp(t: SystemTime) -> String {
-    humantime::format_rfc3339_nanos(t).to_string()
+pub(crate) fn timestamp(t: Timestamp) -> String {
+    format!("{t:.9}")
 }
 
 /// `value` as JSON and a newline, as Go's `json.Encoder` writes it.
@@ -154,7 +153,6 @@ impl DetachScanner {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, UNIX_EPOCH};
 
     use super::*;
 
@@ -169,7 +167,7 @@ mod tests {
 
     #[test]
     fn log_timestamps_have_nine_digits() {
-        let at = |nanos: u64| UNIX_EPOCH + Duration::from_nanos(nanos);
+        let at = |nanos: i128| Timestamp::from_nanosecond(nanos).unwrap();
         assert_eq!(
             timestamp(at(1_795_841_119_462_964_806)),
             "2026-11-28T04:45:19.462964806Z"

@@ -1,7 +1,6 @@
 //! `GET /version` and `GET /info`: the daemon's state and the host's facts, gathered now.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
 
 use api::types::{
     Commit, IndexInfo, PluginsInfo, RegistryConfig, Runtime, SwarmInfo, SystemInfo, SystemVersion,
@@ -53,7 +52,8 @@ impl SystemBackend for Daemon {
             debug: self.config.debug,
             nfd: std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64),
             ngoroutines: threads(),
-            system_time: humantime::format_rfc3339_nanos(SystemTime::now()).to_string(),
+            // Go's `RFC3339Nano`, as dockerd's `time.Now().Format`: trailing zeros dropped.
+            system_time: jiff::Timestamp::now().to_string(),
             logging_driver: "json-file".into(),
             cgroup_driver: "cgroupfs".into(),
             cgroup_version: facts.cgroups.version.docker().unwrap_or("1").into(),

@@ -124,7 +124,7 @@ fn plain(name: &str, driver: &str, identity: &NetworkIdentity) -> ApiNetwork {
     ApiNetwork {
         name: name.into(),
         id: identity.id.clone(),
-        created: identity.created.clone(),
+        created: identity.created.to_string(),
         scope: "local".into(),
         driver: driver.into(),
         enable_ipv6: false,

@@ -10,8 +10,9 @@ use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::{ChildStdin, ChildStdout, Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
+use jiff::Timestamp;
 use nix::fcntl::{Flock, FlockArg};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
@@ -52,7 +53,7 @@ pub struct Running {
     /// The monitor's PID.
     pub monitor_pid: i32,
     /// When it started.
-    pub started_at: SystemTime,
+    pub started_at: Timestamp,
 }
 
 /// A container created by runc whose process has not started yet: attach now, then

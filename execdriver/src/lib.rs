@@ -46,7 +46,5 @@ pub use spec::{
     MASKED_PATHS, Network, OCI_VERSION, Propagation, READONLY_PATHS, Resources, build_spec,
     write_bundle,
 };
-pub use state::{
-    ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, format_time, write_atomic,
-};
+pub use state::{ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, write_atomic};
 pub use user::{User, resolve_user};

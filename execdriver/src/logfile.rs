@@ -3,12 +3,11 @@
 //!
 //! The monitor writes it ([`LogWriter`]); the daemon reads it ([`parse_line`], [`read_log`]).
 
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize, Serializer};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::time::SystemTime;
-
-use serde::{Deserialize, Serialize};
 
 use crate::error::{Context, Error, Result};
 
@@ -43,8 +42,14 @@ pub struct LogEntry {
     /// Which stream they came from.
     pub stream: Stream,
     /// When the monitor read them.
-    #[serde(with = "crate::state::rfc3339")]
-    pub time: SystemTime,
+    #[serde(serialize_with = "nine_digits")]
+    pub time: Timestamp,
+}
+
+/// moby's `jsonlog` writes the time as `RFC3339NanoFixed`: always nine fraction digits, where
+/// Go's `RFC3339Nano` (and jiff's `Display`) drop trailing zeros.
+fn nine_digits<S: Serializer>(t: &Timestamp, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{t:.9}"))
 }
 
 /// Parses one line of a `json-file` log.
@@ -59,9 +64,9 @@ pub struct LogFilter {
     /// Only the last `n` entries (after the time filters), as `docker logs --tail`.
     pub tail: Option<usize>,
     /// Only entries at or after this time (`--since`).
-    pub since: Option<SystemTime>,
+    pub since: Option<Timestamp>,
     /// Only entries before this time (`--until`).
-    pub until: Option<SystemTime>,
+    pub until: Option<Timestamp>,
 }
 
 /// Reads the entries of the log at `path` that pass `filter`; a missing log is empty.
@@ -109,7 +114,7 @@ impl<W: Write> LogWriter<W> {
     }
 
     /// Adds output of `stream` read at `now`, writing every entry it completes.
-    pub fn write(&mut self, stream: Stream, data: &[u8], now: SystemTime) -> std::io::Result<()> {
+    pub fn write(&mut self, stream: Stream, data: &[u8], now: Timestamp) -> std::io::Result<()> {
         let i = stream.index();
         self.pending[i].extend_from_slice(data);
         let mut start = 0;
@@ -129,7 +134,7 @@ impl<W: Write> LogWriter<W> {
     }
 
     /// Writes what is left of both streams as final partial entries.
-    pub fn finish(&mut self, now: SystemTime) -> std::io::Result<()> {
+    pub fn finish(&mut self, now: Timestamp) -> std::io::Result<()> {
         for stream in [Stream::Stdout, Stream::Stderr] {
             let rest = std::mem::take(&mut self.pending[stream.index()]);
             if !rest.is_empty() {
@@ -139,7 +144,7 @@ impl<W: Write> LogWriter<W> {
         self.out.flush()
     }
 
-    fn emit(&mut self, stream: Stream, bytes: &[u8], now: SystemTime) -> std::io::Result<()> {
+    fn emit(&mut self, stream: Stream, bytes: &[u8], now: Timestamp) -> std::io::Result<()> {
         let entry = LogEntry {
             log: String::from_utf8_lossy(bytes).into_owned(),
             stream,
@@ -156,10 +161,9 @@ impl<W: Write> LogWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
-    fn t(n: u64) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::new(1_795_842_000 + n, 123_456_789)
+    fn t(n: i64) -> Timestamp {
+        Timestamp::new(1_795_842_000 + n, 123_456_789).unwrap()
     }
 
     fn lines(buf: &[u8]) -> Vec<String> {
@@ -178,6 +182,15 @@ mod tests {
             lines(&w.out),
             [r#"{"log":"hi\n","stream":"stdout","time":"2026-11-28T05:00:00.123456789Z"}"#]
         );
+        // Nine digits also when the last ones are zeros, as dockerd writes them.
+        let mut w = LogWriter::new(Vec::new());
+        let round = Timestamp::new(1_795_842_000, 120_000_000).unwrap();
+        w.write(Stream::Stderr, b"x\n", round).unwrap();
+        assert_eq!(
+            lines(&w.out),
+            [r#"{"log":"x\n","stream":"stderr","time":"2026-11-28T05:00:00.120000000Z"}"#]
+        );
+        assert_eq!(parse_line(lines(&w.out)[0].as_bytes()).unwrap().time, round);
     }
 
     #[test]

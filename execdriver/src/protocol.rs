@@ -223,7 +223,6 @@ impl AttachConn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::SystemTime;
 
     #[test]
     fn frames_round_trip() {
@@ -240,7 +239,7 @@ mod tests {
                 exit_code: 3,
                 signal: None,
                 oom_killed: false,
-                finished_at: SystemTime::UNIX_EPOCH,
+                finished_at: jiff::Timestamp::UNIX_EPOCH,
                 error: None,
             }),
         ];

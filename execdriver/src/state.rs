@@ -1,9 +1,9 @@
 //! The files of a container's state directory, the records the monitor keeps there, and the
 //! runtime (`runc` and its state root) that runs the container.
 
+use jiff::Timestamp;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,8 +130,7 @@ pub struct ExitStatus {
     /// Whether the kernel's OOM killer killed a process of the container's cgroup.
     pub oom_killed: bool,
     /// When the process was reaped (or the start failed).
-    #[serde(with = "rfc3339")]
-    pub finished_at: SystemTime,
+    pub finished_at: Timestamp,
     /// Why the container failed to start (the runtime's message), if it did.
     pub error: Option<String>,
 }
@@ -144,29 +143,7 @@ pub struct Started {
     /// The monitor's PID.
     pub monitor_pid: i32,
     /// When `runc start` returned.
-    #[serde(with = "rfc3339")]
-    pub started_at: SystemTime,
-}
-
-/// Formats `t` as Docker does: RFC 3339 in UTC with nine fraction digits.
-pub fn format_time(t: SystemTime) -> String {
-    humantime::format_rfc3339_nanos(t).to_string()
-}
-
-/// Serde for [`SystemTime`] as an RFC 3339 string with nanoseconds.
-pub(crate) mod rfc3339 {
-    use std::time::SystemTime;
-
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub(crate) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::format_time(*t))
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_rfc3339(&s).map_err(|e| D::Error::custom(format!("{s:?}: {e}")))
-    }
+    pub started_at: Timestamp,
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>> {
@@ -213,15 +190,6 @@ pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn times_have_nine_fraction_digits() {
-        let t = SystemTime::UNIX_EPOCH + Duration::new(1_795_842_000, 123_456_789);
-        assert_eq!(format_time(t), "2026-11-28T05:00:00.123456789Z");
-        let t = SystemTime::UNIX_EPOCH + Duration::new(1_795_842_000, 0);
-        assert_eq!(format_time(t), "2026-11-28T05:00:00.000000000Z");
-    }
 
     #[test]
     fn exit_status_round_trips_through_json() {
@@ -232,7 +200,7 @@ mod tests {
             exit_code: 137,
             signal: Some(9),
             oom_killed: false,
-            finished_at: SystemTime::UNIX_EPOCH + Duration::new(1_795_842_000, 5),
+            finished_at: Timestamp::new(1_795_842_000, 5).unwrap(),
             error: None,
         };
         write_json_atomic(&c.exit_file(), &status).unwrap();
@@ -242,6 +210,13 @@ mod tests {
             "{raw}"
         );
         assert_eq!(c.read_exit().unwrap(), Some(status));
+        // Records written before jiff, with all nine fraction digits, still read.
+        let old = r#"{"exit_code":0,"signal":null,"oom_killed":false,"finished_at":"2026-11-28T05:00:00.120000000Z","error":null}"#;
+        let old: ExitStatus = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            old.finished_at,
+            Timestamp::new(1_795_842_000, 120_000_000).unwrap()
+        );
         assert_eq!(c.log(), dir.path().join("abc-json.log"));
         // Only the final file is left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::digest::DiffId;
 use crate::error::{Error, Result};
-use crate::time::Timestamp;
+use jiff::Timestamp;
 
 /// An image config.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -226,11 +226,38 @@ impl ImageConfig {
 
     /// The creation time, if present and valid.
     pub fn created_time(&self) -> Option<Timestamp> {
-        self.created.as_deref().and_then(Timestamp::parse)
+        self.created.as_deref().and_then(|t| t.parse().ok())
+    }
+
+    /// The creation time as dockerd shows it in an image's inspect: Go's `RFC3339Nano` with the
+    /// offset the config was written with (Go's zero time when absent).
+    pub fn created_text(&self) -> String {
+        crate::gojson::time_text(self.created.as_deref())
     }
 
     /// The image's labels (from `config.Labels`).
     pub fn labels(&self) -> Option<&BTreeMap<String, String>> {
         self.config.as_ref().and_then(|c| c.labels.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn created_as_dockerd_shows_it() {
+        let config = |created: &str| ImageConfig::parse(created.as_bytes()).expect("valid");
+        // Written by Go: shown as it is.
+        let c = config(r#"{"created":"2026-11-28T04:29:59.565977961Z"}"#);
+        assert_eq!(c.created_text(), "2026-11-28T04:29:59.565977961Z");
+        assert_eq!(c.created_time().map(|t| t.as_second()), Some(1_795_840_199));
+        // Written by another tool: read and printed as Go does, offset kept.
+        let c = config(r#"{"created":"2020-01-01T10:00:00.500000000+02:00"}"#);
+        assert_eq!(c.created_text(), "2020-01-01T10:00:00.5+02:00");
+        assert_eq!(c.created_time().map(|t| t.as_second()), Some(1_577_865_600));
+        // None: Go's zero time.
+        assert_eq!(config("{}").created_text(), "0001-01-01T00:00:00Z");
+        assert_eq!(config("{}").created_time(), None);
     }
 }

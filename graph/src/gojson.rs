@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::config::{ContainerConfig, HealthConfig, ImageConfig};
-use crate::time::Timestamp;
+use jiff::Timestamp;
+use jiff::fmt::temporal::{Pieces, PiecesOffset};
+use jiff::tz::Offset;
 
 /// Go's JSON string encoding (with `<`, `>`, `&`, U+2028 and U+2029 escaped).
 pub(crate) fn string(out: &mut String, s: &str) {
@@ -198,13 +200,40 @@ pub(crate) fn container_config(c: &ContainerConfig) -> String {
 
 /// A time as Go marshals `time.Time` (zero time when absent).
 pub(crate) fn time(t: Option<&str>) -> String {
-    let text = match t {
-        None => "0001-01-01T00:00:00Z".to_string(),
-        Some(s) => Timestamp::parse(s).map_or_else(|| s.to_string(), |ts| ts.to_rfc3339_nano()),
-    };
     let mut out = String::new();
-    string(&mut out, &text);
+    string(&mut out, &time_text(t));
     out
+}
+
+/// The text of a `time.Time` read from `t` and printed again ([`rfc3339_nano`]); the zero
+/// time when absent, and a text that is not a time as it is.
+pub(crate) fn time_text(t: Option<&str>) -> String {
+    match t {
+        None => mobyport::time::ZERO.to_string(),
+        Some(s) => rfc3339_nano(s).unwrap_or_else(|| s.to_string()),
+    }
+}
+
+/// A time text as Go's `time.Time` reads it and prints it again (`RFC3339Nano`): the offset it
+/// was written with kept (`Z` for UTC), trailing zeros of the fraction dropped. `None` if
+/// `text` is not a time.
+pub(crate) fn rfc3339_nano(text: &str) -> Option<String> {
+    let at: Timestamp = text.parse().ok()?;
+    let offset = match Pieces::parse(text).ok()?.offset() {
+        Some(PiecesOffset::Numeric(n)) => n.offset(),
+        _ => Offset::UTC,
+    };
+    Some(if offset == Offset::UTC {
+        at.to_string()
+    } else {
+        at.display_with_offset(offset).to_string()
+    })
+}
+
+/// Go's `Time.Unix`: whole seconds since the epoch, rounded down (jiff's `as_second` rounds
+/// toward zero, which differs before 1970).
+pub fn unix(t: Timestamp) -> i64 {
+    t.as_second() - i64::from(t.subsec_nanosecond() < 0)
 }
 
 /// Docker's `image.V1Image` fields of a config, in struct order (without `id`/`parent`, which
@@ -249,6 +278,38 @@ mod tests {
         let mut s = String::new();
         string(&mut s, "a<b>&\"\\\n\u{1}é");
         assert_eq!(s, r#""a\u003cb\u003e\u0026\"\\\n\u0001é""#);
+    }
+
+    #[test]
+    fn times_as_go_reads_and_prints_them() {
+        for (text, go) in [
+            (
+                "2026-11-28T04:29:59.565977961Z",
+                "2026-11-28T04:29:59.565977961Z",
+            ),
+            (
+                "2020-01-01T10:00:00.500+02:00",
+                "2020-01-01T10:00:00.5+02:00",
+            ),
+            (
+                "2020-01-01T10:00:00.000000000-05:30",
+                "2020-01-01T10:00:00-05:30",
+            ),
+            ("2020-01-01T10:00:00+00:00", "2020-01-01T10:00:00Z"),
+            ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00Z"),
+            ("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(rfc3339_nano(text).as_deref(), Some(go), "{text}");
+            assert_eq!(time(Some(text)), format!("\"{go}\""));
+        }
+        let unix_of = |text: &str| unix(text.parse().expect("a time"));
+        assert_eq!(unix_of("2026-11-28T04:29:59.565977961Z"), 1_795_840_199);
+        assert_eq!(unix_of("1969-12-31T23:59:59.5Z"), -1);
+        assert_eq!(unix_of("1969-12-31T23:59:59Z"), -1);
+        assert_eq!(rfc3339_nano("yesterday"), None);
+        assert_eq!(rfc3339_nano("2020-01-01T10:00:00"), None);
+        assert_eq!(time(Some("yesterday")), r#""yesterday""#);
+        assert_eq!(time(None), r#""0001-01-01T00:00:00Z""#);
     }
 
     #[test]

@@ -27,7 +27,6 @@ pub mod meta;
 mod ops;
 pub mod reference;
 pub mod store;
-pub mod time;
 
 mod apply;
 mod fsutil;
@@ -39,6 +38,7 @@ mod tarstream;
 pub use digest::{ChainId, DiffId, Digest, ImageId};
 pub use driver::DriverKind;
 pub use error::{Error, ErrorKind, Result};
+pub use gojson::unix as go_unix;
 pub use meta::{MemStore, MetaStore, SledStore};
 pub use ops::platform::go_arch;
 pub use ops::types::{
@@ -47,4 +47,3 @@ pub use ops::types::{
 };
 pub use reference::{AnyReference, Reference};
 pub use store::{ImageStore, StoreOptions};
-pub use time::Timestamp;

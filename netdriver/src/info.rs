@@ -3,9 +3,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
-use std::time::SystemTime;
 
 use ipnet::Ipv4Net;
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::endpoint::Endpoint;
@@ -20,15 +20,15 @@ pub const NETWORKS_FILE: &str = "networks.json";
 pub struct NetworkIdentity {
     /// 64 hex characters.
     pub id: String,
-    /// When the network was first created, RFC 3339 with nanoseconds.
-    pub created: String,
+    /// When the network was first created (shown and stored as Go's `RFC3339Nano`).
+    pub created: Timestamp,
 }
 
 impl NetworkIdentity {
     fn fresh() -> Result<Self> {
         Ok(NetworkIdentity {
             id: state::random_id()?,
-            created: state::rfc3339(SystemTime::now()),
+            created: Timestamp::now(),
         })
     }
 }
@@ -85,4 +85,25 @@ pub struct NetworkInfo {
     pub host_binding_ipv4: IpAddr,
     /// The attached endpoints (`Containers`), ordered by container ID.
     pub endpoints: Vec<Endpoint>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_keep_their_go_times() {
+        // The bridge network in the reference trace was created 2026-11-28T04:43:30.21583672Z;
+        // a networks.json written before jiff reads and writes back byte for byte.
+        for created in [
+            "2026-11-28T04:43:30.21583672Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T00:00:00.000000001Z",
+        ] {
+            let raw = format!(r#"{{"id":"{}","created":"{created}"}}"#, "ab".repeat(32));
+            let id: NetworkIdentity = serde_json::from_str(&raw).expect("valid");
+            assert_eq!(id.created.to_string(), created);
+            assert_eq!(serde_json::to_string(&id).expect("serialises"), raw);
+        }
+    }
 }

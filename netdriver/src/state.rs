@@ -4,7 +4,6 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::time::SystemTime;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -54,38 +53,9 @@ pub(crate) fn random_id() -> Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// `t` in UTC as RFC 3339 with nanoseconds and trailing zeros trimmed, as Go's `RFC3339Nano`
-/// (and so Docker's `Created` fields) prints it.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    // humantime always prints nine fraction digits; Go trims the zeros (and a bare dot).
-    let full = humantime::format_rfc3339_nanos(t).to_string();
-    let body = full
-        .trim_end_matches('Z')
-        .trim_end_matches('0')
-        .trim_end_matches('.');
-    format!("{body}Z")
-}
-
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
-
-    #[test]
-    fn rfc3339_like_go() {
-        let at = |s: u64, n: u32| SystemTime::UNIX_EPOCH + Duration::new(s, n);
-        assert_eq!(rfc3339(at(0, 0)), "1970-01-01T00:00:00Z");
-        // 2026-11-28T04:43:30.21583672Z, the bridge network in the reference trace.
-        assert_eq!(
-            rfc3339(at(1_795_841_010, 215_836_720)),
-            "2026-11-28T04:43:30.21583672Z"
-        );
-        assert_eq!(
-            rfc3339(at(951_782_400, 1)),
-            "2000-02-29T00:00:00.000000001Z"
-        );
-    }
 
     #[test]
     fn ids_are_64_hex() {

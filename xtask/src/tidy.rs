@@ -1,4 +1,5 @@
-//! Guards on the workspace's shape, run as unit tests: dependencies point one way.
+//! Guards on the workspace's shape, run as unit tests: dependencies point one way, and the
+//! leaves share only `mobyport`, which depends on nothing.
 
 #[cfg(test)]
 mod tests {
@@ -33,7 +34,10 @@ mod tests {
         "netdriver",
         "hostcheck",
         "execdriver",
+        "mobyport",
     ];
+    /// The one workspace crate every crate may use: small moby/Go ports, itself dependency-free.
+    const SHARED: &str = "mobyport";
     const HTTP_CRATES: &[&str] = &["axum", "hyper", "hyper-util", "tower", "http-body-util"];
 
     #[test]
@@ -42,11 +46,16 @@ mod tests {
             let deps = dependencies(leaf);
             for d in &deps {
                 assert!(
-                    !WORKSPACE_CRATES.contains(&d.as_str()),
+                    d == SHARED || !WORKSPACE_CRATES.contains(&d.as_str()),
                     "{leaf} depends on {d}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_shared_ports_depend_on_nothing() {
+        assert_eq!(dependencies(SHARED), Vec::<String>::new());
     }
 
     #[test]

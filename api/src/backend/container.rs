@@ -7,10 +7,10 @@
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use futures::Stream;
+use jiff::Timestamp;
 use tokio::io::AsyncWrite;
 
 use crate::Error;
@@ -60,7 +60,7 @@ pub struct LogEntry {
     /// The stream it was written to.
     pub stream: StdStream,
     /// When the daemon read it from the container.
-    pub time: SystemTime,
+    pub time: Timestamp,
     /// The bytes, including the trailing newline if there was one.
     pub line: Bytes,
 }
@@ -117,9 +117,9 @@ pub struct LogsOptions {
     /// Include stderr (`stderr`).
     pub stderr: bool,
     /// Only records at or after this time (`since`).
-    pub since: Option<SystemTime>,
+    pub since: Option<Timestamp>,
     /// Only records at or before this time (`until`).
-    pub until: Option<SystemTime>,
+    pub until: Option<Timestamp>,
     /// Only the last this many records (`tail`); `None` is all.
     pub tail: Option<usize>,
 }

@@ -4,7 +4,6 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -16,6 +15,7 @@ use axum::{Extension, Router};
 use futures::StreamExt;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
+use jiff::Timestamp;
 use serde::Deserialize;
 
 use crate::backend::{AttachOptions, Attachment, LogsOptions, StdStream, WaitCondition};
@@ -182,7 +182,7 @@ async fn container_logs<B: Backend>(
 
 /// `since`/`until`: Unix seconds with an optional fraction (`1795841119.462964806`), as the
 /// CLI sends them; absent, empty or `0` means no bound.
-fn unix_time(key: &str, raw: Option<&str>) -> Result<Option<SystemTime>, Error> {
+fn unix_time(key: &str, raw: Option<&str>) -> Result<Option<Timestamp>, Error> {
     let raw = match raw {
         None | Some("") | Some("0") => return Ok(None),
         Some(r) => r,
@@ -195,8 +195,10 @@ fn unix_time(key: &str, raw: Option<&str>) -> Result<Option<SystemTime>, Error> 
     }
     // The fraction's first nine digits are nanoseconds: `5` is 500 000 000.
     let nanos = format!("{:0<9}", &frac[..frac.len().min(9)]);
-    let nanos = nanos.parse::<u32>().map_err(|_| bad())?;
-    Ok(Some(UNIX_EPOCH + Duration::new(secs, nanos)))
+    let nanos = nanos.parse::<i32>().map_err(|_| bad())?;
+    // Past year 9999 every record is before the bound.
+    let secs = i64::try_from(secs).unwrap_or(i64::MAX);
+    Ok(Some(Timestamp::new(secs, nanos).unwrap_or(Timestamp::MAX)))
 }
 
 /// `tail`: `all`, absent, negative or unreadable means every record, as moby reads it.
@@ -211,7 +213,7 @@ mod tests {
 
     #[test]
     fn log_bounds_parse_as_the_cli_sends_them() {
-        let at = |s, n| Some(UNIX_EPOCH + Duration::new(s, n));
+        let at = |s, n| Some(Timestamp::new(s, n).unwrap());
         assert_eq!(unix_time("since", None).unwrap(), None);
         assert_eq!(unix_time("since", Some("0")).unwrap(), None);
         assert_eq!(unix_time("since", Some("12")).unwrap(), at(12, 0));

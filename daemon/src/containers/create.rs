@@ -1,10 +1,9 @@
 //! `POST /containers/create`: name, image, the merged configuration, the writable layer, the
 //! record.
 
-use std::time::SystemTime;
-
 use api::Error;
 use api::types::{ContainerConfig, ContainerCreateRequest, ContainerCreateResponse, HostConfig};
+use jiff::Timestamp;
 
 use super::plumbing::{self, Mode};
 use super::record::RunState;
@@ -79,7 +78,7 @@ impl Containers {
         let record = Record {
             id: id.clone(),
             name: name.clone(),
-            created: SystemTime::now(),
+            created: Timestamp::now(),
             image: config.image.clone(),
             image_id: image.id.to_string(),
             path,

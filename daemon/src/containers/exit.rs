@@ -4,10 +4,11 @@
 //! policy.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use api::types::ContainerStatus;
 use execdriver::{ExitStatus, Frame, State};
+use jiff::Timestamp;
 use tokio::io::AsyncReadExt;
 use tokio::net::UnixStream;
 
@@ -78,7 +79,7 @@ impl Containers {
             exit_code: if had_process { 137 } else { 255 },
             signal: had_process.then_some(9),
             oom_killed: false,
-            finished_at: SystemTime::now(),
+            finished_at: Timestamp::now(),
             error: Some("the container's monitor exited without recording an exit status".into()),
         }
     }
@@ -100,7 +101,7 @@ impl Containers {
                 .record
                 .state
                 .started_at
-                .and_then(|s| exit.finished_at.duration_since(s).ok())
+                .and_then(|s| Duration::try_from(exit.finished_at.duration_since(s)).ok())
                 .unwrap_or_default();
             let st = &mut l.record.state;
             st.exit_code = i64::from(exit.exit_code);

@@ -4,7 +4,7 @@ use api::Error;
 use api::types::{ContainerInspect, ContainerState, ContainerStatus, DriverData};
 
 use super::etc::EtcFiles;
-use super::record::{go_time, go_time_opt};
+use super::record::go_time_opt;
 use super::{Containers, mounts, rootfs};
 
 impl Containers {
@@ -20,7 +20,7 @@ impl Containers {
         let etc = EtcFiles::of(&c.dir);
         Ok(ContainerInspect {
             id: rec.id.clone(),
-            created: go_time(rec.created),
+            created: rec.created.to_string(),
             path: rec.path.clone(),
             args: rec.args.clone(),
             state: ContainerState {

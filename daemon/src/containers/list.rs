@@ -1,11 +1,12 @@
 //! `GET /containers/json`: filters, newest first, Docker's `Status` and `Command` texts.
 
 use std::collections::HashSet;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use api::Error;
 use api::backend::ContainerListOptions;
 use api::types::{ContainerStatus, ContainerSummary, SummaryHostConfig, SummaryNetworkSettings};
+use jiff::Timestamp;
 
 use super::{Containers, Record, errors, mounts};
 
@@ -37,7 +38,7 @@ impl Containers {
         let mut records: Vec<Record> = self.all().iter().map(|c| c.record()).collect();
         records.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
         let created_of =
-            |term: &str| -> Result<SystemTime, Error> { Ok(self.get(term)?.live().record.created) };
+            |term: &str| -> Result<Timestamp, Error> { Ok(self.get(term)?.live().record.created) };
         let before = f
             .get("before")
             .iter()
@@ -49,7 +50,7 @@ impl Containers {
             .map(|t| created_of(t))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let now = SystemTime::now();
+        let now = Timestamp::now();
         let mut out = Vec::new();
         for rec in records {
             let status = rec.state.status;
@@ -87,17 +88,14 @@ impl Containers {
         Ok(out)
     }
 
-    fn summary(&self, rec: &Record, running: bool, now: SystemTime) -> ContainerSummary {
+    fn summary(&self, rec: &Record, running: bool, now: Timestamp) -> ContainerSummary {
         ContainerSummary {
             id: rec.id.clone(),
             names: vec![rec.name.clone()],
             image: rec.image.clone(),
             image_id: rec.image_id.clone(),
             command: command_text(rec),
-            created: rec
-                .created
-                .duration_since(SystemTime::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64),
+            created: rec.created.as_second(),
             ports: self.summary_ports(rec, running),
             size_rw: None,
             size_root_fs: None,
@@ -136,11 +134,11 @@ pub(crate) fn command_text(rec: &Record) -> String {
 }
 
 /// moby's `State.String`: `Up 3 seconds`, `Exited (3) 2 seconds ago`, `Created`, ...
-pub(crate) fn status_text(rec: &Record, now: SystemTime) -> String {
+pub(crate) fn status_text(rec: &Record, now: Timestamp) -> String {
     let st = &rec.state;
-    let since = |t: Option<SystemTime>| {
+    let since = |t: Option<Timestamp>| {
         human_duration(
-            t.and_then(|t| now.duration_since(t).ok())
+            t.and_then(|t| Duration::try_from(now.duration_since(t)).ok())
                 .unwrap_or_default(),
         )
     };
@@ -225,7 +223,7 @@ mod tests {
         Record {
             id: "e".repeat(64),
             name: "/web".into(),
-            created: SystemTime::UNIX_EPOCH,
+            created: Timestamp::UNIX_EPOCH,
             image: "busybox".into(),
             image_id: String::new(),
             path: "sh".into(),
@@ -245,7 +243,7 @@ mod tests {
 
     #[test]
     fn texts_as_docker_shows_them() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1000);
+        let now = Timestamp::from_second(1000).unwrap();
         let mut r = rec(ContainerStatus::Created);
         assert_eq!(command_text(&r), "sh -c 'echo hello-from-c1; sleep 300'");
         assert_eq!(status_text(&r, now), "Created");

@@ -3,12 +3,13 @@
 
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use api::Error;
 use api::backend::{ContainerLogs, LogEntry, LogsOptions, StdStream};
 use bytes::Bytes;
 use futures::StreamExt;
+use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use super::{Containers, errors};
@@ -24,8 +25,8 @@ pub(crate) struct LogReader {
     partial: Vec<u8>,
     stdout: bool,
     stderr: bool,
-    since: Option<SystemTime>,
-    until: Option<SystemTime>,
+    since: Option<Timestamp>,
+    until: Option<Timestamp>,
 }
 
 impl LogReader {
@@ -100,7 +101,7 @@ impl Containers {
         }
         let (tx, mut rx) = mpsc::channel(256);
         let mut events = c.events.subscribe();
-        let follow = opts.follow && opts.until.is_none_or(|u| u > SystemTime::now());
+        let follow = opts.follow && opts.until.is_none_or(|u| u > Timestamp::now());
         tokio::spawn(async move {
             for e in first {
                 if tx.send(Ok(e)).await.is_err() {

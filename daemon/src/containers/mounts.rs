@@ -9,6 +9,7 @@ use std::path::Path;
 use api::types::{ContainerConfig, HostConfig, MountPoint};
 use api::{Error, ErrorKind};
 use execdriver::{BindMount, Propagation};
+use mobyport::path::clean;
 use serde::Deserialize;
 
 use super::{Containers, Record};
@@ -409,28 +410,6 @@ fn is_read_only(mode: &str) -> bool {
     )
 }
 
-/// Go's `path.Clean` for the paths here: no `.`, `..` or repeated or trailing `/`.
-pub(crate) fn clean(p: &str) -> String {
-    let rooted = p.starts_with('/');
-    let mut parts: Vec<&str> = Vec::new();
-    for part in p.split('/') {
-        match part {
-            "" | "." => {}
-            ".." if parts.last().is_some_and(|l| *l != "..") => {
-                parts.pop();
-            }
-            ".." if rooted => {}
-            other => parts.push(other),
-        }
-    }
-    let joined = parts.join("/");
-    match (rooted, joined.is_empty()) {
-        (true, _) => format!("/{joined}"),
-        (false, true) => ".".into(),
-        (false, false) => joined,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -601,17 +580,5 @@ mod tests {
             warnings,
             ["An anonymous volume at /v is not supported by wharf and was ignored"]
         );
-    }
-
-    #[test]
-    fn paths_are_cleaned_as_go_does() {
-        for (p, want) in [
-            ("/a//b/./c/..", "/a/b"),
-            ("/..", "/"),
-            ("/", "/"),
-            ("a/../..", ".."),
-        ] {
-            assert_eq!(clean(p), want, "{p}");
-        }
     }
 }

@@ -2,18 +2,14 @@
 //! merged `Config` and `HostConfig` in Docker's wire shape, written atomically (temp file, fsync,
 //! rename, fsync of the directory) on every state change.
 
-use std::path::{Path, PathBuf};
-use std::time::SystemTime;
-
 use api::Error;
 use api::types::{ContainerConfig, ContainerStatus, HostConfig};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 
 /// The record's file name inside the container's directory.
 pub(crate) const RECORD_FILE: &str = "container.json";
-
-/// Go's zero time, which Docker prints for unset times.
-pub(crate) const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
 
 /// Everything the daemon keeps about a container across restarts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -23,8 +19,7 @@ pub(crate) struct Record {
     /// With its leading `/`.
     pub(crate) name: String,
     /// When it was created.
-    #[serde(with = "time")]
-    pub(crate) created: SystemTime,
+    pub(crate) created: Timestamp,
     /// The image as the user named it (`busybox`).
     pub(crate) image: String,
     /// `sha256:<hex>`.
@@ -64,11 +59,11 @@ pub(crate) struct RunState {
     /// The last run was OOM-killed.
     pub(crate) oom_killed: bool,
     /// When the last run started.
-    #[serde(with = "opt_time", default)]
-    pub(crate) started_at: Option<SystemTime>,
+    #[serde(default)]
+    pub(crate) started_at: Option<Timestamp>,
     /// When the last run ended.
-    #[serde(with = "opt_time", default)]
-    pub(crate) finished_at: Option<SystemTime>,
+    #[serde(default)]
+    pub(crate) finished_at: Option<Timestamp>,
 }
 
 impl Record {
@@ -78,7 +73,7 @@ impl Record {
         Record {
             id: id.into(),
             name: name.into(),
-            created: SystemTime::now(),
+            created: Timestamp::now(),
             image: "busybox".into(),
             image_id: String::new(),
             path: "sh".into(),
@@ -119,81 +114,37 @@ impl Record {
     }
 }
 
-/// `t` as Go's `RFC3339Nano` prints it: UTC, trailing zeros of the fraction dropped.
-pub(crate) fn go_time(t: SystemTime) -> String {
-    let s = humantime::format_rfc3339_nanos(t).to_string();
-    let Some((main, frac)) = s.trim_end_matches('Z').split_once('.') else {
-        return s;
-    };
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() {
-        format!("{main}Z")
-    } else {
-        format!("{main}.{frac}Z")
-    }
-}
-
-/// An optional time as Docker prints it: Go's zero time when unset.
-pub(crate) fn go_time_opt(t: Option<SystemTime>) -> String {
-    t.map_or_else(|| ZERO_TIME.to_owned(), go_time)
-}
-
-/// Serde for [`SystemTime`] as RFC 3339 with nanoseconds.
-mod time {
-    use std::time::SystemTime;
-
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub(super) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&humantime::format_rfc3339_nanos(*t).to_string())
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_rfc3339(&s).map_err(|e| D::Error::custom(format!("{s:?}: {e}")))
-    }
-}
-
-/// Serde for an optional [`SystemTime`]: `null` when unset.
-mod opt_time {
-    use std::time::SystemTime;
-
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    pub(super) fn serialize<S: Serializer>(
-        t: &Option<SystemTime>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match t {
-            Some(t) => s.serialize_str(&humantime::format_rfc3339_nanos(*t).to_string()),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<SystemTime>, D::Error> {
-        match Option::<String>::deserialize(d)? {
-            None => Ok(None),
-            Some(s) => humantime::parse_rfc3339(&s)
-                .map(Some)
-                .map_err(|e| D::Error::custom(format!("{s:?}: {e}"))),
-        }
-    }
+/// An optional time as Docker prints it (Go's `RFC3339Nano`, which is jiff's `Display`): Go's
+/// zero time when unset.
+pub(crate) fn go_time_opt(t: Option<Timestamp>) -> String {
+    t.map_or_else(|| mobyport::time::ZERO.to_owned(), |t| t.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn go_times_drop_trailing_zeros() {
-        let t = SystemTime::UNIX_EPOCH + Duration::new(1_795_841_119, 462_964_800);
-        assert_eq!(go_time(t), "2026-11-28T04:45:19.4629648Z");
-        let t = SystemTime::UNIX_EPOCH + Duration::new(1_795_841_119, 0);
-        assert_eq!(go_time(t), "2026-11-28T04:45:19Z");
-        assert_eq!(go_time_opt(None), ZERO_TIME);
+        let t = Timestamp::new(1_795_841_119, 462_964_800).unwrap();
+        assert_eq!(go_time_opt(Some(t)), "2026-11-28T04:45:19.4629648Z");
+        let t = Timestamp::new(1_795_841_119, 0).unwrap();
+        assert_eq!(go_time_opt(Some(t)), "2026-11-28T04:45:19Z");
+        assert_eq!(go_time_opt(None), "0001-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn records_written_with_nine_digits_still_read() {
+        let mut v = serde_json::to_value(Record::sample("abc", "/web")).expect("serialises");
+        v["created"] = "2026-11-28T04:45:19.462964800Z".into();
+        v["state"]["finished_at"] = "2026-11-28T04:45:20.000000000Z".into();
+        let r: Record = serde_json::from_value(v).expect("reads");
+        assert_eq!(
+            r.created,
+            Timestamp::new(1_795_841_119, 462_964_800).unwrap()
+        );
+        assert_eq!(r.state.started_at, None);
+        assert_eq!(go_time_opt(r.state.finished_at), "2026-11-28T04:45:20Z");
     }
 
     #[test]
@@ -202,7 +153,7 @@ mod tests {
         let rec = Record {
             id: "a".repeat(64),
             name: "/web".into(),
-            created: SystemTime::UNIX_EPOCH + Duration::new(1_795_841_119, 5),
+            created: Timestamp::new(1_795_841_119, 5).unwrap(),
             image: "busybox".into(),
             image_id: format!("sha256:{}", "b".repeat(64)),
             path: "sh".into(),
@@ -214,7 +165,7 @@ mod tests {
             state: RunState {
                 status: ContainerStatus::Exited,
                 exit_code: 3,
-                finished_at: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(9)),
+                finished_at: Some(Timestamp::from_second(9).unwrap()),
                 ..RunState::default()
             },
             restart_count: 0,

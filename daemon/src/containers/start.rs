@@ -147,7 +147,7 @@ impl Containers {
                     st.pid = 0;
                     if st.status == ContainerStatus::Restarting {
                         st.status = ContainerStatus::Exited;
-                        st.finished_at = Some(std::time::SystemTime::now());
+                        st.finished_at = Some(jiff::Timestamp::now());
                     }
                     l.exits += 1;
                     l.record.host_config.auto_remove
@@ -169,7 +169,7 @@ impl Containers {
         c: &Arc<Container>,
         rec: &Record,
         run: &mut RunResources,
-    ) -> Result<(i32, std::time::SystemTime, tokio::net::UnixStream), Failed> {
+    ) -> Result<(i32, jiff::Timestamp, tokio::net::UnixStream), Failed> {
         let mode = Mode::of(&rec.host_config, &self.inner.net)?;
         {
             let (driver, dir, layers) = (rec.driver.clone(), c.dir.clone(), rec.layer_dirs.clone());

@@ -6,9 +6,6 @@ use api::types::{
 };
 use api::{Error, ErrorKind};
 
-/// Go's zero time, which Docker prints for unset times.
-pub const ZERO_TIME: &str = "0001-01-01T00:00:00Z";
-
 /// The one mapping from store failures to API errors.
 pub fn error(e: graph::Error) -> Error {
     let kind = match e.kind() {
@@ -36,7 +33,7 @@ pub fn summary(s: graph::ImageSummary) -> ImageSummary {
         parent_id: s.parent.map(|p| p.to_string()).unwrap_or_default(),
         repo_tags: s.repo_tags,
         repo_digests: s.repo_digests,
-        created: s.created.map_or(0, |t| t.secs),
+        created: s.created.map_or(0, graph::go_unix),
         size: s.size as i64,
         shared_size: s.shared_size.map_or(-1, |n| n as i64),
         virtual_size: None,
@@ -54,7 +51,7 @@ pub fn inspect(d: graph::ImageDetails) -> ImageInspect {
         repo_digests: d.repo_digests,
         parent: d.parent.map(|p| p.to_string()).unwrap_or_default(),
         comment: c.comment.clone().unwrap_or_default(),
-        created: c.created.clone().unwrap_or_else(|| ZERO_TIME.into()),
+        created: c.created_text(),
         container: c.container.clone(),
         container_config: c.container_config.as_ref().and_then(container_config),
         docker_version: c.docker_version.clone().unwrap_or_default(),
@@ -75,7 +72,9 @@ pub fn inspect(d: graph::ImageDetails) -> ImageInspect {
             layers: d.layers.iter().map(ToString::to_string).collect(),
         },
         metadata: ImageMetadata {
-            last_tag_time: d.last_tag_time.unwrap_or_else(|| ZERO_TIME.into()),
+            last_tag_time: d
+                .last_tag_time
+                .unwrap_or_else(|| mobyport::time::ZERO.into()),
         },
     }
 }

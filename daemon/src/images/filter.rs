@@ -2,7 +2,8 @@
 
 use api::Error;
 use api::filters::Filters;
-use graph::{ImageStore, ImageSummary, Timestamp};
+use graph::{ImageStore, ImageSummary};
+use jiff::Timestamp;
 
 /// Keeps the images `filters` and `all` select.
 pub fn apply(
@@ -23,7 +24,7 @@ pub fn apply(
         Some("false" | "0") => Some(false),
         Some(v) => return Err(Error::invalid(format!("invalid filter 'dangling={v}'"))),
     };
-    let created = |i: &ImageSummary| i.created.map_or(0, |t| t.secs);
+    let created = |i: &ImageSummary| i.created.map_or(0, graph::go_unix);
     Ok(images
         .into_iter()
         // Intermediate images (untagged parents of others) only with `all`.
@@ -60,12 +61,7 @@ fn bound(store: &ImageStore, values: &[String]) -> Result<Option<i64>, Error> {
     let id = store.resolve(name).map_err(super::convert::error)?;
     let details = store.details(&id).map_err(super::convert::error)?;
     Ok(Some(
-        details
-            .config
-            .created
-            .as_deref()
-            .and_then(Timestamp::parse)
-            .map_or(0, |t| t.secs),
+        details.config.created_time().map_or(0, graph::go_unix),
     ))
 }
 
@@ -74,9 +70,9 @@ fn parse_until(v: &str) -> Result<i64, Error> {
     if let Ok(secs) = v.split('.').next().unwrap_or(v).parse::<i64>() {
         return Ok(secs);
     }
-    Timestamp::parse(v)
-        .map(|t| t.secs)
-        .ok_or_else(|| Error::invalid(format!("invalid filter 'until={v}'")))
+    v.parse::<Timestamp>()
+        .map(graph::go_unix)
+        .map_err(|_| Error::invalid(format!("invalid filter 'until={v}'")))
 }
 
 /// Go's `path.Match`: `*` and `?` never match `/`; everything else is literal.

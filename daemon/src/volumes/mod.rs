@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::SystemTime;
 
 use api::types::Volume;
 use api::{Error, ErrorKind};
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// The directory under the data root.
@@ -47,8 +47,9 @@ struct Inner {
 /// What `volume.json` holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Meta {
+    /// Whole seconds, so the file holds what the API shows.
     #[serde(rename = "CreatedAt")]
-    created_at: String,
+    created_at: Timestamp,
     #[serde(rename = "Labels", default)]
     labels: BTreeMap<String, String>,
 }
@@ -106,11 +107,13 @@ impl Volumes {
                 .ok()
                 .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
                 .unwrap_or_else(|| Meta {
-                    created_at: rfc3339(
+                    created_at: seconds(
                         entry
                             .metadata()
                             .and_then(|m| m.modified())
-                            .unwrap_or_else(|_| SystemTime::now()),
+                            .ok()
+                            .and_then(|t| Timestamp::try_from(t).ok())
+                            .unwrap_or_else(Timestamp::now),
                     ),
                     labels: BTreeMap::new(),
                 });
@@ -157,7 +160,7 @@ impl Volumes {
             name: name.to_owned(),
             driver: "local".into(),
             mountpoint: self.data_path(name).display().to_string(),
-            created_at: meta.created_at.clone(),
+            created_at: format!("{:.0}", meta.created_at),
             labels: meta.labels.clone(),
             scope: "local".into(),
             options: None,
@@ -197,7 +200,7 @@ impl Volumes {
             return Ok(self.to_api(&name, meta));
         }
         let meta = Meta {
-            created_at: rfc3339(SystemTime::now()),
+            created_at: seconds(Timestamp::now()),
             labels,
         };
         let dir = self.inner.dir.join(&name);
@@ -249,9 +252,9 @@ fn make(dir: &Path, meta: &Meta) -> std::io::Result<()> {
     Ok(())
 }
 
-/// RFC 3339 in seconds, as dockerd formats `CreatedAt`.
-fn rfc3339(t: SystemTime) -> String {
-    humantime::format_rfc3339_seconds(t).to_string()
+/// `t` without its fraction: dockerd formats `CreatedAt` as RFC 3339 in seconds.
+fn seconds(t: Timestamp) -> Timestamp {
+    Timestamp::from_second(t.as_second()).unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -277,6 +280,25 @@ mod tests {
     }
 
     #[test]
+    fn volume_json_reads_and_shows_as_written() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("volumes/v1");
+        std::fs::create_dir_all(dir.join(DATA_DIR)).expect("mkdir");
+        let raw = r#"{"CreatedAt":"2026-11-28T05:00:00Z","Labels":{"a":"b"}}"#;
+        std::fs::write(dir.join(META_FILE), raw).expect("write");
+        let vols = Volumes::open(root.path()).expect("open");
+        let meta = vols.map().get("v1").cloned().expect("loaded");
+        assert_eq!(serde_json::to_string(&meta).expect("serialises"), raw);
+        let v = vols.to_api("v1", &meta);
+        assert_eq!(v.created_at, "2026-11-28T05:00:00Z");
+        let meta = Meta {
+            created_at: seconds(Timestamp::new(1_795_842_000, 999_999_999).expect("valid")),
+            labels: BTreeMap::new(),
+        };
+        assert_eq!(vols.to_api("v1", &meta).created_at, "2026-11-28T05:00:00Z");
+    }
+
+    #[test]
     fn store_creates_lists_reloads_and_removes() {
         let root = tempfile::tempdir().expect("tempdir");
         let vols = Volumes::open(root.path()).expect("open");
@@ -287,8 +309,11 @@ mod tests {
             root.path().join("volumes/v1/_data").display().to_string()
         );
         assert_eq!((v.driver.as_str(), v.scope.as_str()), ("local", "local"));
-        assert!(
-            humantime::parse_rfc3339(&v.created_at).is_ok(),
+        let created: Timestamp = v.created_at.parse().expect("RFC 3339");
+        assert_eq!(v.created_at, format!("{created:.0}"));
+        assert_eq!(
+            v.created_at.len(),
+            "2026-11-28T05:00:00Z".len(),
             "{}",
             v.created_at
         );

@@ -5,7 +5,9 @@ use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -206,7 +208,7 @@ impl Loop<'_> {
             self.pump_stdin();
             self.clients.retain(|c| !c.dead);
         }
-        let _ = self.log.finish(SystemTime::now());
+        let _ = self.log.finish(Timestamp::now());
         exit.unwrap_or((255, None))
     }
 
@@ -285,7 +287,7 @@ impl Loop<'_> {
         };
         let stream = o.stream;
         let data = &buf[..n];
-        if let Err(e) = self.log.write(stream, data, SystemTime::now()) {
+        if let Err(e) = self.log.write(stream, data, Timestamp::now()) {
             note(&format!("writing the json-file log: {e}"));
         }
         let kind = match stream {

@@ -7,8 +7,9 @@ use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
+use jiff::Timestamp;
 use nix::fcntl::{Flock, FlockArg, OFlag};
 use nix::sys::signal::{SigHandler, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -122,7 +123,7 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
     let started = Started {
         pid: pid.as_raw(),
         monitor_pid: std::process::id() as i32,
-        started_at: SystemTime::now(),
+        started_at: Timestamp::now(),
     };
     // From here on the process runs: no failure may make the monitor leave it unserved, so
     // problems are only noted.
@@ -167,7 +168,7 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
         exit_code,
         signal,
         oom_killed,
-        finished_at: SystemTime::now(),
+        finished_at: Timestamp::now(),
         error: None,
     };
     crate::state::write_json_atomic(&dir.exit_file(), &status)?;
@@ -300,7 +301,7 @@ fn start_failed(args: &MonitorArgs, dir: &ContainerDir, runtime_message: &str) -
         exit_code,
         signal: None,
         oom_killed: false,
-        finished_at: SystemTime::now(),
+        finished_at: Timestamp::now(),
         error: Some(message.clone()),
     };
     crate::state::write_json_atomic(&dir.exit_file(), &status)?;

@@ -34,8 +34,6 @@ mod tty;
 pub use args::MonitorArgs;
 pub(crate) use report::Report;
 
-use std::time::SystemTime;
-
 /// The monitor's entry point; never returns.
 ///
 /// Call it from `main` when `argv[1] == "monitor"`, before starting any thread or async
@@ -64,5 +62,5 @@ pub fn monitor_main(args: MonitorArgs) -> ! {
 
 /// A line in the monitor's own log (its stderr, `monitor.log`).
 pub(crate) fn note(message: &str) {
-    eprintln!("{} {message}", crate::state::format_time(SystemTime::now()));
+    eprintln!("{:.9} {message}", jiff::Timestamp::now());
 }

@@ -19,8 +19,7 @@ pub(crate) enum Report {
     /// `runc start` succeeded.
     Started {
         /// As in `started.json`.
-        #[serde(with = "crate::state::rfc3339")]
-        started_at: std::time::SystemTime,
+        started_at: jiff::Timestamp,
     },
     /// The process could not be started; recorded in `exit.json` too.
     StartFailed {

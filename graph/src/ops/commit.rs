@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::layers::{Staged, random_id};
 use crate::reference::Reference;
 use crate::store::ImageStore;
-use crate::time::Timestamp;
+use jiff::Timestamp;
 
 /// An image ready to be committed.
 pub(crate) struct NewImage {
@@ -38,7 +38,7 @@ impl ImageStore {
         let mut added: HashSet<ImageId> = HashSet::new();
         let mut refs: HashMap<Reference, ImageId> = HashMap::new();
         let mut tagged_now: HashMap<ImageId, ImageRecord> = HashMap::new();
-        let now = Timestamp::now().to_rfc3339_nano();
+        let now = Timestamp::now().to_string();
 
         for img in images {
             let exists = added.contains(&img.id) || self.catalog.image(&img.id)?.is_some();

@@ -5,7 +5,7 @@ use crate::config::ImageConfig;
 use crate::digest::{ChainId, chain_id};
 use crate::error::{Error, Result};
 use crate::store::ImageStore;
-use crate::time::Timestamp;
+use jiff::Timestamp;
 
 impl ImageStore {
     /// The build steps of image `name`, newest first, as Docker's `ImageHistory` computes
@@ -38,8 +38,8 @@ impl ImageStore {
                 created: h
                     .created
                     .as_deref()
-                    .and_then(Timestamp::parse)
-                    .map_or(0, |t| t.secs),
+                    .and_then(|t| t.parse::<Timestamp>().ok())
+                    .map_or(0, crate::gojson::unix),
                 created_by: h.created_by.clone().unwrap_or_default(),
                 tags: Vec::new(),
                 size,

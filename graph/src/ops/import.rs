@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::gojson::{self, Obj};
 use crate::reference::Reference;
 use crate::store::ImageStore;
-use crate::time::Timestamp;
+use jiff::Timestamp;
 
 impl ImageStore {
     /// Creates an image from a (possibly compressed) rootfs tar, with a generated config, and
@@ -59,7 +59,7 @@ fn import_config(
     diff_id: &Digest,
     now: Timestamp,
 ) -> String {
-    let created = now.to_rfc3339_nano();
+    let created = now.to_string();
     let comment = if opts.message.is_empty() {
         "Imported from -".to_string()
     } else {

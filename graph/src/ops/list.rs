@@ -9,7 +9,7 @@ use crate::catalog::LayerRecord;
 use crate::digest::{ChainId, ImageId};
 use crate::error::Result;
 use crate::store::ImageStore;
-use crate::time::Timestamp;
+use jiff::Timestamp;
 
 /// The few config fields the list needs (parsing less keeps `docker images` fast).
 #[derive(Deserialize)]
@@ -64,7 +64,7 @@ impl ImageStore {
                 created: cfg
                     .as_ref()
                     .and_then(|c| c.created.as_deref())
-                    .and_then(Timestamp::parse),
+                    .and_then(|t| t.parse::<Timestamp>().ok()),
                 size: rec.size,
                 shared_size: None,
                 labels: cfg.and_then(|c| c.config).and_then(|c| c.labels),

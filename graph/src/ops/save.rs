@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::gojson::{self, Obj};
 use crate::reference::{AnyReference, Reference};
 use crate::store::ImageStore;
-use crate::time::Timestamp;
+use jiff::Timestamp;
 
 /// One archive entry to write.
 enum Item {
@@ -56,7 +56,7 @@ impl ImageStore {
         let mut saved_v1: HashMap<String, ()> = HashMap::new();
         let mut diff_paths: HashMap<Digest, String> = HashMap::new();
         let mut parent_links: Vec<(ImageId, Option<ImageId>)> = Vec::new();
-        let now = Timestamp::now().secs;
+        let now = Timestamp::now().as_second();
 
         for (id, refs) in &selected {
             let raw = self
@@ -70,7 +70,7 @@ impl ImageStore {
                     "empty export - not implemented".to_string(),
                 ));
             }
-            let created = cfg.created_time().map_or(0, |t| t.secs);
+            let created = cfg.created_time().map_or(0, gojson::unix);
             let chains = chain_ids(&diff_ids);
             let mut parent_v1: Option<String> = None;
             let mut layer_paths = Vec::new();

@@ -3,7 +3,7 @@
 use crate::error::{Error, Result};
 use crate::reference::Reference;
 use crate::store::ImageStore;
-use crate::time::Timestamp;
+use jiff::Timestamp;
 
 impl ImageStore {
     /// Points `target` (`repo[:tag]`, `latest` by default) at the image `source` names,
@@ -36,7 +36,7 @@ impl ImageStore {
             }
             None => txn.set_ref(&r, &id),
         }
-        rec.last_tag_time = Some(Timestamp::now().to_rfc3339_nano());
+        rec.last_tag_time = Some(Timestamp::now().to_string());
         txn.put_image(&id, &rec, None, false)?;
         txn.commit()?;
         Ok(r)

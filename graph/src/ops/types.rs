@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::config::ImageConfig;
 use crate::digest::{DiffId, ImageId};
 use crate::reference::Reference;
-use crate::time::Timestamp;
+use jiff::Timestamp;
 
 /// One image a `load` stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

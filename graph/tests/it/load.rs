@@ -56,7 +56,7 @@ fn loads_docker_archive_and_shares_layers() {
         assert_eq!(two.size, base_size + 3);
         assert_eq!(two.shared_size, Some(base_size));
         assert_eq!(two.labels.as_ref().expect("labels")["salt"], "two");
-        assert_eq!(two.created.expect("created").secs, 1_767_225_601);
+        assert_eq!(two.created.expect("created").as_second(), 1_767_225_601);
         // Loading again changes nothing and reports the same images.
         let again = s
             .load(&mut archive.as_slice(), &mut no_progress())

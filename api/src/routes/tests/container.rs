@@ -7,7 +7,9 @@ use std::io;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -104,8 +106,8 @@ impl AsyncWrite for Sink {
 }
 
 /// 2026-11-28T04:45:19.462964806Z plus `ms` milliseconds.
-fn at(ms: u64) -> SystemTime {
-    UNIX_EPOCH + Duration::from_nanos(1_795_841_119_462_964_806) + Duration::from_millis(ms)
+fn at(ms: i64) -> Timestamp {
+    Timestamp::new(1_795_841_119, 462_964_806).unwrap() + SignedDuration::from_millis(ms)
 }
 
 fn frame(stream: StdStream, data: &'static str) -> StdFrame {
@@ -190,10 +192,8 @@ impl ContainerBackend for Fake {
         self.ctr.record(format!(
             "logs {id} follow={} since={:?} until={:?} tail={:?}",
             o.follow,
-            o.since
-                .map(|t| t.duration_since(UNIX_EPOCH).expect("after 1970")),
-            o.until
-                .map(|t| t.duration_since(UNIX_EPOCH).expect("after 1970")),
+            o.since.map(|t| t.to_string()),
+            o.until.map(|t| t.to_string()),
             o.tail
         ));
         let all = [
@@ -509,7 +509,13 @@ async fn kill_parses_signals_and_words_failures_as_moby() {
         (
             "/containers/abc/kill?signal=SIGNOPE",
             StatusCode::BAD_REQUEST,
-            "Cannot kill container: abc: Invalid signal: SIGNOPE",
+            "Cannot kill container: abc: invalid signal: SIGNOPE",
+        ),
+        (
+            // moby's table names real-time signals only up to RTMIN+15 (50 is RTMAX-14).
+            "/containers/abc/kill?signal=RTMIN%2B16",
+            StatusCode::BAD_REQUEST,
+            "Cannot kill container: abc: invalid signal: RTMIN+16",
         ),
         (
             "/containers/abc/kill?signal=32",
@@ -715,7 +721,7 @@ async fn logs_are_framed_unless_tty_and_can_carry_timestamps() {
         fake.ctr.calls(),
         [
             "logs c1 follow=false since=None until=None tail=None",
-            "logs c1 follow=true since=Some(1795841119.5s) until=Some(1795841200s) tail=Some(1)",
+            "logs c1 follow=true since=Some(\"2026-11-28T04:45:19.5Z\") until=Some(\"2026-11-28T04:46:40Z\") tail=Some(1)",
             "logs tty follow=false since=None until=None tail=None",
             "logs broken follow=false since=None until=None tail=None",
         ]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::instruction::Instruction;
 use super::lex::{Env, Lex};
-use super::{gostd, ports};
+use super::ports;
 use crate::config::ContainerConfig;
 
 /// What carries over from one instruction to the next.
@@ -142,55 +142,15 @@ fn normalize_workdir(current: &str, requested: &str) -> Result<String, String> {
     if requested.starts_with('/') {
         return Ok(requested.to_string());
     }
-    let mut parts: Vec<&str> = Vec::new();
-    for c in current.split('/').chain(requested.split('/')) {
-        match c {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            c => parts.push(c),
-        }
-    }
-    Ok(format!("/{}", parts.join("/")))
+    Ok(mobyport::path::clean(&format!("/{current}/{requested}")))
 }
 
-/// The signal names of moby/sys `signal.SignalMap` on Linux.
-const SIGNALS: [&str; 34] = [
-    "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL",
-    "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP",
-    "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ",
-];
-
-/// moby/sys `signal.ParseSignal`: any non-zero number, or a name with or without `SIG`.
+/// moby/sys `signal.ParseSignal`: any non-zero number, or a name of its table with or
+/// without `SIG`.
 fn check_signal(raw: &str) -> Result<(), String> {
-    let ok = match gostd::atoi(raw) {
-        Some(n) => n != 0,
-        None => {
-            let upper = gostd::to_upper(raw);
-            let name = upper.strip_prefix("SIG").unwrap_or(&upper);
-            SIGNALS.contains(&name) || realtime(name)
-        }
-    };
-    match ok {
-        true => Ok(()),
-        false => Err(format!("invalid signal: {raw}")),
-    }
-}
-
-/// `RTMIN`, `RTMIN+1`..`RTMIN+15`, `RTMAX-14`..`RTMAX-1`, `RTMAX`.
-fn realtime(name: &str) -> bool {
-    let offset = |s: &str, max: u8| {
-        s.parse::<u8>()
-            .is_ok_and(|n| (1..=max).contains(&n) && !s.starts_with(['0', '+']))
-    };
-    match name {
-        "RTMIN" | "RTMAX" => true,
-        _ => {
-            name.strip_prefix("RTMIN+").is_some_and(|n| offset(n, 15))
-                || name.strip_prefix("RTMAX-").is_some_and(|n| offset(n, 14))
-        }
-    }
+    mobyport::signal::parse_signal(raw)
+        .map(drop)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -230,6 +190,8 @@ mod tests {
             "SIGFOO",
             "",
             "RTMIN+16",
+            "RTMIN+30",
+            "RTMAX-15",
             "RTMAX-0",
             "RTMIN+01",
             "SIG",

@@ -41,23 +41,8 @@ pub(super) fn is_digit(c: char) -> bool {
     }
 }
 
-/// `strings.ToUpper`: Go maps rune by rune, so a character whose upper case is several
-/// characters (`ß`) stays as it is.
-pub(super) fn to_upper(s: &str) -> String {
-    s.chars().map(|c| single(c.to_uppercase(), c)).collect()
-}
-
-/// `strings.ToLower`, rune by rune like [`to_upper`].
-pub(super) fn to_lower(s: &str) -> String {
-    s.chars().map(|c| single(c.to_lowercase(), c)).collect()
-}
-
-fn single(mut mapped: impl Iterator<Item = char>, original: char) -> char {
-    match (mapped.next(), mapped.next()) {
-        (Some(m), None) => m,
-        _ => original,
-    }
-}
+/// `strings.ToUpper` and `strings.ToLower`, rune by rune, shared with the signal parser.
+pub(super) use mobyport::strings::{to_lower, to_upper};
 
 /// `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
 fn is_print(c: char) -> bool {
@@ -272,15 +257,6 @@ pub(super) fn parse_int32(s: &str) -> Result<i64, String> {
     Ok(if neg { -(n as i64) } else { n as i64 })
 }
 
-/// `strconv.Atoi`: an optionally signed decimal that fits an `int64`.
-pub(super) fn atoi(s: &str) -> Option<i64> {
-    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    s.strip_prefix('+').unwrap_or(s).parse().ok()
-}
-
 /// Levenshtein distance over characters (buildkit's suggestions).
 pub(super) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -348,10 +324,6 @@ mod tests {
             parse_int32("3x"),
             Err(r#"strconv.ParseInt: parsing "3x": invalid syntax"#.into())
         );
-        assert_eq!(atoi("-9"), Some(-9));
-        assert_eq!(atoi("+9"), Some(9));
-        assert_eq!(atoi("9a"), None);
-        assert_eq!(atoi("99999999999999999999"), None);
     }
 
     #[test]
