@@ -2,7 +2,7 @@
 //! fsync of the directory), so a crash leaves either the old or the new version.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -48,9 +48,7 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 /// 32 random bytes as 64 lowercase hex characters, the shape of a Docker object ID.
 pub(crate) fn random_id() -> Result<String> {
     let mut bytes = [0u8; 32];
-    File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .context("reading /dev/urandom")?;
+    getrandom::fill(&mut bytes).context("getting random bytes from the kernel")?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -89,13 +87,13 @@ mod tests {
 
     #[test]
     fn ids_are_64_hex() {
-        let a = random_id().expect("urandom");
+        let a = random_id().expect("random bytes");
         assert_eq!(a.len(), 64);
         assert!(
             a.bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
-        assert_ne!(a, random_id().expect("urandom"));
+        assert_ne!(a, random_id().expect("random bytes"));
     }
 
     #[test]
