@@ -1,8 +1,9 @@
 //! Files in the driver's state directory, written atomically (temporary file, fsync, rename,
 //! fsync of the directory), so a crash leaves either the old or the new version.
 
-use std::fs::File;
+use std::fs::{File, Permissions};
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -23,7 +24,8 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
         .with_context(|| format!("parsing {}", path.display()))
 }
 
-/// Replaces `path` with `value` as JSON, atomically and durably.
+/// Replaces `path` with `value` as JSON, atomically and durably: a temporary file beside it,
+/// fsync, rename (`persist`), fsync of the directory; the temporary file goes if a step fails.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(value)
         .with_context(|| format!("serialising {}", path.display()))?;
@@ -31,15 +33,17 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         .parent()
         .ok_or_else(|| Error::InvalidParameter(format!("{} has no directory", path.display())))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = Path::new(&tmp_name);
-    let mut f = File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(&bytes)
-        .and_then(|()| f.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    drop(f);
-    std::fs::rename(tmp, path).with_context(|| format!("renaming {}", tmp.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        // As `File::create`: the umask decides, not tempfile's private 0600.
+        .permissions(Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(&bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("renaming into {}", path.display()))?;
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("syncing {}", dir.display()))
