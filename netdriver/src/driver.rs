@@ -1,6 +1,5 @@
 //! [`NetDriver`]: the bridge network's state and the operations the daemon calls.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
@@ -8,47 +7,20 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ipnet::Ipv4Net;
 use rtnetlink::Handle;
-use serde::{Deserialize, Serialize};
 
+use crate::allocations::{Allocations, BRIDGE_STATE_FILE};
 use crate::bridge::{self, BridgeState};
 use crate::config::{Bridge, Config};
 use crate::endpoint::{self, Endpoint};
 use crate::error::{Error, Result};
 use crate::firewall::{self, FirewallSpec};
 use crate::info::{self, NetworkIdentity, NetworkInfo};
-use crate::ipam::Ipam;
 use crate::mac::MacAddr;
 use crate::netlink;
-use crate::ports::{self, PortBinding, PortTable, Protocol};
+use crate::ports::{self, PortBinding, Protocol};
 use crate::resolv::{self, ResolvConf};
 use crate::state;
 use crate::sysctl;
-
-/// The file that holds the bridge network's endpoints and published ports.
-pub const BRIDGE_STATE_FILE: &str = "bridge.json";
-
-/// What `bridge.json` holds.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Persisted {
-    /// The subnet the endpoints were allocated from.
-    subnet: Option<Ipv4Net>,
-    endpoints: Vec<Endpoint>,
-    ports: Vec<PortBinding>,
-    /// Detached endpoints whose veth was still being deleted; their addresses stay reserved.
-    #[serde(default)]
-    retiring: Vec<Endpoint>,
-}
-
-/// The mutable part, behind one lock.
-#[derive(Debug)]
-struct Inner {
-    ipam: Ipam,
-    /// By container ID.
-    endpoints: BTreeMap<String, Endpoint>,
-    ports: PortTable,
-    /// Detached endpoints whose veth is being deleted in the background, by endpoint ID.
-    retiring: BTreeMap<String, Endpoint>,
-}
 
 /// The bridge network driver: owns the bridge, its addresses, its nftables table, container
 /// endpoints and published ports. Methods take `&self`; share it in an `Arc`.
@@ -61,7 +33,7 @@ pub struct NetDriver {
     identity: NetworkIdentity,
     handle: Handle,
     state_file: PathBuf,
-    inner: Arc<Mutex<Inner>>,
+    inner: Arc<Mutex<Allocations>>,
     /// Background deletions of detached veths (see [`NetDriver::detach`]).
     retiring: Mutex<tokio::task::JoinSet<()>>,
     /// Serialises rule generation and `nft` runs, so the last run always reflects the newest
@@ -87,10 +59,10 @@ impl NetDriver {
         let bridge = bridge::ensure(&handle, &config, &resolv.nameservers).await?;
         tracing::info!(bridge = %bridge.name, address = %bridge.address, created = bridge.created,
             "bridge ready");
-        set_sysctls(&config, &bridge.name);
+        sysctl::apply(&config, &bridge.name);
         let identity = info::builtin_networks(&config.state_dir)?.bridge;
         let state_file = config.state_dir.join(BRIDGE_STATE_FILE);
-        let inner = restore(&state_file, &bridge)?;
+        let inner = Allocations::restore(&state_file, &bridge)?;
         let driver = NetDriver {
             config,
             bridge,
@@ -119,12 +91,12 @@ impl NetDriver {
         self.save(&inner)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, Allocations> {
         lock(&self.inner)
     }
 
-    fn save(&self, inner: &Inner) -> Result<()> {
-        persist(&self.state_file, inner)
+    fn save(&self, inner: &Allocations) -> Result<()> {
+        inner.save(&self.state_file)
     }
 
     /// Deletes the veths that a crash left retiring, and frees their addresses.
@@ -360,7 +332,7 @@ impl NetDriver {
             let mut inner = lock(&inner);
             inner.retiring.remove(&ep.id);
             inner.ipam.release(ep.ip);
-            if let Err(e) = persist(&state_file, &inner) {
+            if let Err(e) = inner.save(&state_file) {
                 tracing::warn!(error = %e, "cannot record a retired endpoint");
             }
         };
@@ -435,90 +407,7 @@ impl NetDriver {
     }
 }
 
-/// `--ip-forward` and, for published ports on loopback, `route_localnet` on the bridge. Failures
-/// are warnings: the daemon still runs, with the missing feature logged.
-fn set_sysctls(config: &Config, bridge: &str) {
-    if config.ip_forward
-        && sysctl::read("net.ipv4.ip_forward").as_deref() != Some("1")
-        && let Err(e) = sysctl::write("net.ipv4.ip_forward", "1")
-    {
-        tracing::warn!(error = %e, "cannot enable ip forwarding: containers cannot reach other hosts");
-    }
-    if config.iptables {
-        let key = sysctl::route_localnet_key(bridge);
-        if let Err(e) = sysctl::write(&key, "1") {
-            tracing::warn!(error = %e, "published ports will not answer on 127.0.0.1");
-        }
-    }
-    if config.iptables
-        && !config.icc
-        && sysctl::read("net.bridge.bridge-nf-call-iptables").as_deref() != Some("1")
-    {
-        tracing::warn!(
-            "--icc=false needs br_netfilter with net.bridge.bridge-nf-call-iptables=1; \
-             containers on the bridge can still reach each other"
-        );
-    }
-}
-
-/// Rebuilds the allocations and port reservations recorded by the previous run. Entries that no
-/// longer fit (another subnet, a port some process took meanwhile) are dropped with a warning.
-fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+fn lock(inner: &Mutex<Allocations>) -> MutexGuard<'_, Allocations> {
     // A panic while holding the lock leaves plain data behind; keep using it.
     inner.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn persist(path: &Path, inner: &Inner) -> Result<()> {
-    let p = Persisted {
-        subnet: Some(inner.ipam.subnet()),
-        endpoints: inner.endpoints.values().cloned().collect(),
-        ports: inner.ports.bindings().cloned().collect(),
-        retiring: inner.retiring.values().cloned().collect(),
-    };
-    state::write_json(path, &p)
-}
-
-fn restore(path: &Path, bridge: &BridgeState) -> Result<Inner> {
-    let saved: Persisted = state::read_json(path)?.unwrap_or_default();
-    let mut inner = Inner {
-        ipam: Ipam::new(bridge.address.trunc(), bridge.address.addr()),
-        endpoints: BTreeMap::new(),
-        ports: PortTable::default(),
-        retiring: BTreeMap::new(),
-    };
-    for ep in saved.retiring {
-        if ep.prefix_len == bridge.address.prefix_len() && inner.ipam.restore(ep.ip).is_ok() {
-            inner.retiring.insert(ep.id.clone(), ep);
-        }
-    }
-    for ep in saved.endpoints {
-        let fits = if ep.prefix_len == bridge.address.prefix_len() {
-            inner.ipam.restore(ep.ip)
-        } else {
-            Err(Error::InvalidParameter(format!(
-                "prefix /{} differs",
-                ep.prefix_len
-            )))
-        };
-        match fits {
-            Ok(()) => {
-                inner.endpoints.insert(ep.container_id.clone(), ep);
-            }
-            Err(e) => tracing::warn!(container = %ep.container_id, error = %e,
-                "dropping an endpoint recorded on another subnet"),
-        }
-    }
-    for b in saved.ports {
-        let live = inner
-            .endpoints
-            .get(&b.container_id)
-            .is_some_and(|e| e.ip == b.container_ip);
-        if !live {
-            continue;
-        }
-        if let Err(e) = inner.ports.add(b.clone(), ports::reserve) {
-            tracing::warn!(container = %b.container_id, error = %e, "dropping a published port");
-        }
-    }
-    Ok(inner)
 }

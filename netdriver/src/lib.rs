@@ -72,6 +72,7 @@
 //! **Errors.** One [`Error`] enum: `NotFound`, `Conflict`, `InvalidParameter` and `Exhausted`
 //! are for the API's 404, 409, 400 and 503; `System` is the host refusing (500).
 
+mod allocations;
 mod bridge;
 mod config;
 mod driver;
@@ -89,8 +90,9 @@ mod state;
 mod subnet;
 mod sysctl;
 
+pub use allocations::BRIDGE_STATE_FILE;
 pub use config::{Bridge, Config, DEFAULT_BRIDGE};
-pub use driver::{BRIDGE_STATE_FILE, NetDriver};
+pub use driver::NetDriver;
 pub use endpoint::{CONTAINER_IFNAME, Endpoint};
 pub use error::{Error, Result};
 pub use firewall::TABLE as NFT_TABLE;
