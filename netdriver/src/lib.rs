@@ -11,7 +11,8 @@
 //! container's namespace runs on a short-lived OS thread that `setns`es into it with its own
 //! netlink socket and current-thread runtime; no tokio worker ever changes namespace. Calls need
 //! a tokio runtime with I/O and process support (`nft` is a child process). Links, addresses and
-//! routes are made through rtnetlink; the only external program is `nft` (Debian package
+//! routes are made through rtnetlink, behind the small `netlink::Netlink` trait (an in-memory
+//! fake stands in for it in unit tests); the only external program is `nft` (Debian package
 //! `nftables`), fed JSON on stdin.
 //!
 //! **Start-up.** `-b NAME` must exist and be a bridge. Otherwise `docker0` is used if present

@@ -1,4 +1,9 @@
-//! [`NetDriver`]: the bridge network's state and the operations the daemon calls.
+//! [`NetDriver`]: the bridge network's state and the operations the daemon calls (published
+//! ports in `publish`).
+
+mod publish;
+#[cfg(test)]
+mod tests;
 
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr};
@@ -6,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ipnet::Ipv4Net;
-use rtnetlink::Handle;
 
 use crate::allocations::{Allocations, BRIDGE_STATE_FILE};
 use crate::bridge::{self, BridgeState};
@@ -16,8 +20,8 @@ use crate::error::{Error, Result};
 use crate::firewall::{self, FirewallSpec};
 use crate::info::{self, NetworkIdentity, NetworkInfo};
 use crate::mac::MacAddr;
-use crate::netlink;
-use crate::ports::{self, PortBinding, Protocol};
+use crate::netlink::{Netlink, RtNetlink};
+use crate::ports::PortBinding;
 use crate::resolv::{self, ResolvConf};
 use crate::state;
 use crate::sysctl;
@@ -31,7 +35,7 @@ pub struct NetDriver {
     resolv: ResolvConf,
     dns: Vec<IpAddr>,
     identity: NetworkIdentity,
-    handle: Handle,
+    net: Arc<dyn Netlink>,
     state_file: PathBuf,
     inner: Arc<Mutex<Allocations>>,
     /// Background deletions of detached veths (see [`NetDriver::detach`]).
@@ -54,12 +58,26 @@ impl NetDriver {
                 "cannot read the host's resolver configuration");
             ResolvConf::default()
         });
-        let dns = resolv::container_dns(&resolv, &config.dns);
-        let handle = netlink::connect_pinned().await?;
-        let bridge = bridge::ensure(&handle, &config, &resolv.nameservers).await?;
+        let net = Arc::new(RtNetlink::connect_pinned().await?);
+        let bridge = bridge::ensure(&*net, &config, &resolv.nameservers).await?;
         tracing::info!(bridge = %bridge.name, address = %bridge.address, created = bridge.created,
             "bridge ready");
         sysctl::apply(&config, &bridge.name);
+        let driver = NetDriver::start(config, net, bridge, resolv).await?;
+        driver.apply_firewall().await?;
+        Ok(Some(driver))
+    }
+
+    /// The part of [`NetDriver::init`] that only needs `net`, once the bridge is there: the
+    /// network's identity, the allocations restored from `state_dir` and the veths a crash left
+    /// retiring deleted. Unit tests start here with a fake `net` (no sysctls, no `nft`).
+    pub(crate) async fn start(
+        config: Config,
+        net: Arc<dyn Netlink>,
+        bridge: BridgeState,
+        resolv: ResolvConf,
+    ) -> Result<NetDriver> {
+        let dns = resolv::container_dns(&resolv, &config.dns);
         let identity = info::builtin_networks(&config.state_dir)?.bridge;
         let state_file = config.state_dir.join(BRIDGE_STATE_FILE);
         let inner = Allocations::restore(&state_file, &bridge)?;
@@ -69,7 +87,7 @@ impl NetDriver {
             resolv,
             dns,
             identity,
-            handle,
+            net,
             state_file,
             inner: Arc::new(Mutex::new(inner)),
             retiring: Mutex::new(tokio::task::JoinSet::new()),
@@ -77,8 +95,7 @@ impl NetDriver {
         };
         driver.finish_retired().await?;
         driver.save(&driver.lock())?;
-        driver.apply_firewall().await?;
-        Ok(Some(driver))
+        Ok(driver)
     }
 
     /// Ends the driver. The bridge, its address, the nftables table, the sysctls and the state
@@ -103,7 +120,7 @@ impl NetDriver {
     async fn finish_retired(&self) -> Result<()> {
         let left: Vec<Endpoint> = self.lock().retiring.values().cloned().collect();
         for ep in left {
-            netlink::delete_link(&self.handle, &ep.host_veth).await?;
+            self.net.delete_link(&ep.host_veth).await?;
             let mut inner = self.lock();
             inner.retiring.remove(&ep.id);
             inner.ipam.release(ep.ip);
@@ -223,8 +240,8 @@ impl NetDriver {
         })?;
         let ep = self.reserve_endpoint(container_id, netns, requested_ip)?;
         // A link with this name is left from a crash: no live endpoint owns it.
-        netlink::delete_link(&self.handle, &ep.host_veth).await?;
-        if let Err(e) = endpoint::plumb(&self.handle, self.bridge.index, &ep, ns).await {
+        self.net.delete_link(&ep.host_veth).await?;
+        if let Err(e) = endpoint::plumb(&*self.net, self.bridge.index, &ep, ns).await {
             let mut inner = self.lock();
             inner.endpoints.remove(container_id);
             inner.ipam.release(ep.ip);
@@ -294,7 +311,7 @@ impl NetDriver {
         };
         if !known {
             if owned {
-                netlink::delete_link(&self.handle, &endpoint.host_veth).await?;
+                self.net.delete_link(&endpoint.host_veth).await?;
             }
             return Ok(());
         }
@@ -321,11 +338,11 @@ impl NetDriver {
     /// stays reserved, and the endpoint recorded as retiring, until the veth is gone, so it is
     /// never handed out while in use; a crash in between is finished at the next start.
     fn retire(&self, ep: Endpoint) {
-        let handle = self.handle.clone();
+        let net = Arc::clone(&self.net);
         let inner = Arc::clone(&self.inner);
         let state_file = self.state_file.clone();
         let task = async move {
-            if let Err(e) = netlink::delete_link(&handle, &ep.host_veth).await {
+            if let Err(e) = net.delete_link(&ep.host_veth).await {
                 tracing::warn!(veth = %ep.host_veth, error = %e, "cannot delete a detached veth");
                 return;
             }
@@ -340,70 +357,6 @@ impl NetDriver {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .spawn(task);
-    }
-
-    /// Publishes `container_port/proto` of the container's endpoint on `host_ip:host_port`
-    /// (`host_ip` defaults to `--ip`; port 0 picks a free one in 32768–60999). The port is
-    /// reachable from other hosts and from this namespace's loopback through DNAT.
-    pub async fn publish(
-        &self,
-        container_id: &str,
-        host_ip: Option<IpAddr>,
-        host_port: u16,
-        container_port: u16,
-        proto: Protocol,
-    ) -> Result<PortBinding> {
-        if !self.config.iptables {
-            return Err(Error::InvalidParameter(
-                "cannot publish ports with --iptables=false: wharf has no userland proxy".into(),
-            ));
-        }
-        if container_port == 0 {
-            return Err(Error::InvalidParameter("invalid container port 0".into()));
-        }
-        let binding = {
-            let mut inner = self.lock();
-            let ep = inner.endpoints.get(container_id).ok_or_else(|| {
-                Error::NotFound(format!(
-                    "container {container_id} has no endpoint on network bridge"
-                ))
-            })?;
-            let wanted = PortBinding {
-                container_id: container_id.to_string(),
-                host_ip: host_ip.unwrap_or(self.config.ip),
-                host_port,
-                container_ip: ep.ip,
-                container_port,
-                proto,
-            };
-            let binding = inner.ports.add(wanted, ports::reserve)?;
-            if let Err(e) = self.save(&inner) {
-                inner.ports.remove(&binding);
-                return Err(e);
-            }
-            binding
-        };
-        if let Err(e) = self.apply_firewall().await {
-            self.lock().ports.remove(&binding);
-            return Err(e);
-        }
-        Ok(binding)
-    }
-
-    /// Withdraws one published port; unknown bindings are ignored.
-    pub async fn unpublish(&self, binding: &PortBinding) -> Result<()> {
-        let removed = {
-            let mut inner = self.lock();
-            let removed = inner.ports.remove(binding);
-            if removed {
-                self.save(&inner)?;
-            }
-            removed
-        };
-        if removed {
-            self.apply_firewall().await?;
-        }
-        Ok(())
     }
 }
 
