@@ -299,9 +299,22 @@ impl<'a> Extractor<'a> {
     /// Makes sure every parent of `rel` is a real directory, creating missing ones (0755,
     /// root-owned, as Docker does). A symlink or a file in the way is refused.
     fn ensure_parent(&mut self, rel: &[u8], raw: &[u8]) -> Result<()> {
+        self.walk_parents(rel, raw, true).map(drop)
+    }
+
+    /// Like [`Self::ensure_parent`] but creates nothing: `Ok(false)` if a parent is missing
+    /// or not a directory.
+    fn parents_are_dirs(&mut self, rel: &[u8], raw: &[u8]) -> Result<bool> {
+        self.walk_parents(rel, raw, false)
+    }
+
+    /// Checks each parent of `rel` from the top, remembering the real directories; a symlink
+    /// is refused. With `create`, a missing parent is made and a file in the way refused;
+    /// without, either is `Ok(false)`.
+    fn walk_parents(&mut self, rel: &[u8], raw: &[u8], create: bool) -> Result<bool> {
         let dir = parent(rel);
-        if dir.is_empty() || self.safe_dirs.contains(dir) {
-            return Ok(());
+        if create && (dir.is_empty() || self.safe_dirs.contains(dir)) {
+            return Ok(true);
         }
         for end in component_ends(dir) {
             let prefix = &dir[..end];
@@ -312,58 +325,35 @@ impl<'a> Extractor<'a> {
             match fs::symlink_metadata(&p) {
                 Ok(m) if m.is_dir() => {}
                 Ok(m) if m.file_type().is_symlink() => {
+                    let how = if create {
+                        "writing through"
+                    } else {
+                        "following"
+                    };
                     return Err(escape(
                         raw,
                         &format!(
-                            "{:?} is a symlink and writing through it could leave the layer",
+                            "{:?} is a symlink and {how} it could leave the layer",
                             lossy(prefix)
                         ),
                     ));
                 }
-                Ok(_) => {
+                Ok(_) if create => {
                     return Err(Error::bad(format!(
                         "cannot extract {:?}: {:?} is not a directory",
                         lossy(raw),
                         lossy(prefix)
                     )));
                 }
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                Err(err) if create && err.kind() == io::ErrorKind::NotFound => {
                     fs::create_dir(&p).at("create directory", &p)?;
                     chmod(&p, 0o755).at("chmod", &p)?;
-                }
-                Err(err) => return Err(Error::at("stat", &p, err)),
-            }
-            self.safe_dirs.insert(prefix.to_vec());
-        }
-        Ok(())
-    }
-
-    /// Like [`Self::ensure_parent`] but creates nothing: `Ok(false)` if a parent is missing.
-    fn parents_are_dirs(&mut self, rel: &[u8], raw: &[u8]) -> Result<bool> {
-        let dir = parent(rel);
-        for end in component_ends(dir) {
-            let prefix = &dir[..end];
-            if self.safe_dirs.contains(prefix) {
-                continue;
-            }
-            let p = self.abs(prefix);
-            match fs::symlink_metadata(&p) {
-                Ok(m) if m.is_dir() => {
-                    self.safe_dirs.insert(prefix.to_vec());
-                }
-                Ok(m) if m.file_type().is_symlink() => {
-                    return Err(escape(
-                        raw,
-                        &format!(
-                            "{:?} is a symlink and following it could leave the layer",
-                            lossy(prefix)
-                        ),
-                    ));
                 }
                 Ok(_) => return Ok(false),
                 Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(false),
                 Err(err) => return Err(Error::at("stat", &p, err)),
             }
+            self.safe_dirs.insert(prefix.to_vec());
         }
         Ok(true)
     }
