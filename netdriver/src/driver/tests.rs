@@ -60,6 +60,12 @@ async fn attach(d: &NetDriver, h: &Host, id: &str) -> Result<Endpoint> {
     d.attach(id, &h.netns(id), None).await
 }
 
+/// Detaches `ep` and waits until its veth is deleted (or failed to be).
+async fn detach(d: &NetDriver, ep: &Endpoint, what: &str) {
+    d.detach(ep).await.expect(what);
+    d.settle().await;
+}
+
 #[tokio::test]
 async fn attach_allocates_in_order_and_plumbs_the_veth_into_the_bridge() {
     let h = Host::new();
@@ -142,8 +148,7 @@ async fn detach_deletes_the_veth_then_frees_the_address() {
     let h = Host::new();
     let d = h.start().await;
     let a = attach(&d, &h, "a").await.expect("attach");
-    d.detach(&a).await.expect("detach");
-    d.settle().await;
+    detach(&d, &a, "detach").await;
     assert!(h.veths().is_empty());
     assert_eq!(d.endpoint("a"), None);
     let again = d.attach("b", &h.netns("b"), Some(a.ip)).await;
@@ -158,8 +163,7 @@ async fn a_veth_that_would_not_go_keeps_its_address_until_a_restart_removes_it()
     let d = h.start().await;
     let a = attach(&d, &h, "a").await.expect("attach");
     h.net.fail(Op::DeleteLink);
-    d.detach(&a).await.expect("detach");
-    d.settle().await;
+    detach(&d, &a, "detach").await;
     assert_eq!(h.veths(), std::slice::from_ref(&a.host_veth));
     let taken = d.attach("b", &h.netns("b"), Some(a.ip)).await;
     assert!(matches!(taken, Err(Error::Conflict(_))), "{taken:?}");
@@ -197,12 +201,10 @@ async fn a_stale_detach_leaves_a_newer_endpoints_veth_alone() {
     let h = Host::new();
     let d = h.start().await;
     let old = attach(&d, &h, "a").await.expect("attach");
-    d.detach(&old).await.expect("detach");
-    d.settle().await;
+    detach(&d, &old, "detach").await;
     let new = attach(&d, &h, "a").await.expect("attach again");
     assert_eq!(new.host_veth, old.host_veth);
-    d.detach(&old).await.expect("stale detach");
-    d.settle().await;
+    detach(&d, &old, "stale detach").await;
     assert_eq!(h.veths(), std::slice::from_ref(&new.host_veth));
     assert_eq!(d.endpoint("a"), Some(new));
 }
