@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -157,27 +158,32 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>> {
 }
 
 /// Writes `bytes` to `path` so that readers see the old file or the whole new one, also after a
-/// crash: a temporary file in the same directory, fsync, rename, fsync of the directory.
+/// crash: a temporary file in the same directory, fsync, rename (`persist`), fsync of the
+/// directory. The temporary file is removed if any step fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp).on_path("creating", &tmp)?;
-        f.write_all(bytes).on_path("writing", &tmp)?;
-        f.sync_all().on_path("syncing", &tmp)?;
-        std::fs::rename(&tmp, path).on_path("renaming into place", path)?;
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .on_path("syncing", dir)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(path.file_name().unwrap_or_default());
+    prefix.push(".");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        // As `File::create`: the umask decides, not tempfile's private 0600.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .on_path("creating a temporary file in", dir)?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .on_path("writing", tmp.path())?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .on_path("renaming into place", path)?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .on_path("syncing", dir)
 }
 
 /// Writes `value` as JSON with [`write_atomic`].
@@ -221,5 +227,26 @@ mod tests {
         // Only the final file is left behind.
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn atomic_writes_replace_and_keep_the_usual_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("record.json");
+        write_atomic(&p, b"old").unwrap();
+        write_atomic(&p, b"new").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"new");
+        // The mode `File::create` gives (0666 less the umask), not tempfile's 0600.
+        let plain = dir.path().join("plain");
+        std::fs::File::create(&plain).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode();
+        assert_eq!(mode(&p), mode(&plain));
+        assert!(write_atomic(&dir.path().join("missing/x.json"), b"x").is_err());
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["plain", "record.json"]);
     }
 }

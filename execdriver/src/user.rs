@@ -1,9 +1,15 @@
 //! Resolving `--user` (`name`, `uid`, `name:group`, `uid:gid`) against the container's own
 //! `/etc/passwd` and `/etc/group`, with the rules of runc's `user.GetExecUser` that dockerd uses.
 
-use std::path::{Component, Path, PathBuf};
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
 
-use crate::error::{Error, Result};
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, open, openat2};
+use nix::sys::stat::Mode;
+
+use crate::error::{Context, Error, Result};
 
 /// The numeric identity the container process runs as.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -116,63 +122,61 @@ fn fields(line: &str) -> Vec<&str> {
 
 /// The non-comment lines of a colon database inside the rootfs; a missing file is empty.
 fn read_db(rootfs: &Path, rel: &str) -> Result<Vec<String>> {
-    let path = resolve_in_root(rootfs, Path::new(rel))?;
-    match std::fs::read(&path) {
-        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes)
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(str::to_owned)
-            .collect()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(Error::path("reading", &path, e)),
-    }
+    let Some(mut file) = open_in_root(rootfs, rel)? else {
+        return Ok(Vec::new());
+    };
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .on_path("reading", &rootfs.join(rel))?;
+    Ok(String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
 }
 
-/// Resolves `rel` inside `root` as if `root` were `/`: symbolic links (absolute ones included)
-/// and `..` never leave it, so an image's `/etc/passwd -> /host/file` cannot read the host.
-pub(crate) fn resolve_in_root(root: &Path, rel: &Path) -> Result<PathBuf> {
-    let mut pending: Vec<PathBuf> = vec![rel.to_path_buf()];
-    let mut resolved: Vec<std::ffi::OsString> = Vec::new();
-    let mut links = 0;
-    while let Some(next) = pending.pop() {
-        let mut comps: Vec<Component<'_>> = next.components().collect();
-        comps.reverse();
-        while let Some(c) = comps.pop() {
-            match c {
-                Component::RootDir => resolved.clear(),
-                Component::CurDir | Component::Prefix(_) => {}
-                Component::ParentDir => {
-                    resolved.pop();
-                }
-                Component::Normal(name) => {
-                    let mut candidate = root.to_path_buf();
-                    candidate.extend(&resolved);
-                    candidate.push(name);
-                    match std::fs::read_link(&candidate) {
-                        Ok(target) => {
-                            links += 1;
-                            if links > 40 {
-                                return Err(Error::InvalidParameter(format!(
-                                    "too many levels of symbolic links under {}",
-                                    candidate.display()
-                                )));
-                            }
-                            // Resolve the target first, then what remains of this path.
-                            let rest: PathBuf = comps.iter().rev().collect();
-                            pending.push(rest);
-                            pending.push(target);
-                            comps.clear();
-                        }
-                        Err(_) => resolved.push(name.to_owned()),
-                    }
-                }
-            }
-        }
+/// Opens `rel` for reading inside `root` as if `root` were `/`, `None` if it does not exist.
+///
+/// One `openat2(RESOLVE_IN_ROOT)` resolves the whole path in the kernel: symbolic links
+/// (absolute ones included) and `..` never leave `root`, also while the container changes its
+/// tree, so an image's `/etc/passwd -> /host/file` cannot read the host. It needs Linux 5.6.
+fn open_in_root(root: &Path, rel: &str) -> Result<Option<File>> {
+    let dir = match open(
+        root,
+        OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    ) {
+        Ok(dir) => dir,
+        Err(Errno::ENOENT) => return Ok(None),
+        Err(e) => return Err(Error::path("opening", root, e)),
+    };
+    let how = OpenHow::new()
+        .flags(OFlag::O_RDONLY | OFlag::O_CLOEXEC | OFlag::O_NOCTTY)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let path = root.join(rel);
+    // EAGAIN: a rename raced the resolution of a `..`; the kernel asks to try again.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        return match openat2(&dir, rel, how) {
+            Ok(fd) => Ok(Some(File::from(fd))),
+            Err(Errno::EAGAIN) if attempts < 16 => continue,
+            Err(Errno::ENOENT) => Ok(None),
+            Err(Errno::ELOOP) => Err(Error::InvalidParameter(format!(
+                "too many levels of symbolic links under {}",
+                path.display()
+            ))),
+            Err(Errno::ENOSYS) => Err(Error::io(
+                format!(
+                    "opening {} inside the container's root needs openat2 (Linux 5.6)",
+                    path.display()
+                ),
+                Errno::ENOSYS,
+            )),
+            Err(e) => Err(Error::path("opening", &path, e)),
+        };
     }
-    let mut out = root.to_path_buf();
-    out.extend(&resolved);
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -269,9 +273,43 @@ mod tests {
         std::fs::write(dir.path().join("real/group"), "grp:x:77:\n").unwrap();
         std::os::unix::fs::symlink("../../../../real/group", dir.path().join("etc/group")).unwrap();
         assert_eq!(resolve_user(dir.path(), "0:grp").unwrap().gid, 77);
+    }
+
+    #[test]
+    fn hostile_links_resolve_inside_the_rootfs() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir(root.join("etc")).unwrap();
+        // The host's shadow file would parse as an entry for root (uid = its third field):
+        // inside the rootfs there is no /etc/shadow, so there is no root either.
+        std::os::unix::fs::symlink("/etc/shadow", root.join("etc/passwd")).unwrap();
+        let e = resolve_user(root, "root").unwrap_err();
         assert_eq!(
-            resolve_in_root(dir.path(), Path::new("/etc/../etc/group")).unwrap(),
-            dir.path().join("real/group")
+            e.to_string(),
+            "unable to find user root: no matching entries in passwd file"
         );
+        // A relative link climbing out of the rootfs to another tree's passwd stops at the
+        // rootfs' `/`: it reads the same path inside the rootfs.
+        std::fs::remove_file(root.join("etc/passwd")).unwrap();
+        let outside = rootfs();
+        let outside_rel = outside.path().strip_prefix("/").unwrap();
+        let climb = Path::new(&"../".repeat(root.components().count() + 2))
+            .join(outside_rel)
+            .join("etc/passwd");
+        std::os::unix::fs::symlink(&climb, root.join("etc/passwd")).unwrap();
+        assert!(resolve_user(root, "app").is_err());
+        let mirror = root.join(outside_rel).join("etc");
+        std::fs::create_dir_all(&mirror).unwrap();
+        std::fs::write(mirror.join("passwd"), "mirror:x:33:34::/m:/bin/sh\n").unwrap();
+        assert_eq!(resolve_user(root, "mirror").unwrap().uid, 33);
+        assert!(resolve_user(root, "app").is_err());
+        // A directory link to `/` is the rootfs' `/`: /etc/passwd is the rootfs' /passwd.
+        std::fs::remove_file(root.join("etc/passwd")).unwrap();
+        std::fs::remove_dir(root.join("etc")).unwrap();
+        std::os::unix::fs::symlink("/", root.join("etc")).unwrap();
+        std::fs::write(root.join("passwd"), "inside:x:4711:4712::/in:/bin/sh\n").unwrap();
+        let u = resolve_user(root, "inside").unwrap();
+        assert_eq!((u.uid, u.gid, u.home.as_str()), (4711, 4712, "/in"));
+        assert!(resolve_user(root, "root").is_err());
     }
 }

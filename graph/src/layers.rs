@@ -77,9 +77,8 @@ pub(crate) fn random_id() -> String {
         .unwrap_or_default();
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let mut seed = [0u8; 16];
-    if let Ok(mut f) = fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(&mut seed);
-    }
+    // Time, pid and counter keep names apart even if the kernel had no randomness to give.
+    let _ = getrandom::fill(&mut seed);
     let text = format!("{nanos}-{}-{n}-{}", std::process::id(), hex::encode(seed));
     Digest::of(text.as_bytes()).hex().to_string()
 }

@@ -3,20 +3,14 @@
 
 use std::fs::File;
 use std::net::Ipv4Addr;
-use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 use ipnet::Ipv4Net;
-use netlink_packet_route::link::{InfoData, InfoVeth};
-use rtnetlink::{
-    Handle, LinkBridgePort, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder,
-};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::mac::MacAddr;
-use crate::netlink::{self, nl_err};
-use crate::nsexec;
+use crate::netlink::Netlink;
 
 /// A container's attachment to the bridge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,93 +60,24 @@ pub(crate) fn host_veth_name(container_id: &str, salt: u32) -> String {
 }
 
 /// Creates the veth pair in one request, the host side up on the bridge and the peer directly
-/// inside the container's namespace as `eth0` with its MAC and MTU (creating it there is much
-/// cheaper than moving it: a move re-registers the device), then configures the inside. On
-/// failure the pair is deleted again.
-pub(crate) async fn plumb(h: &Handle, bridge_index: u32, ep: &Endpoint, ns: File) -> Result<()> {
+/// inside the container's namespace as `eth0`, then configures the inside and turns on the
+/// host side's hairpin mode, both at once. On failure the pair is deleted again.
+pub(crate) async fn plumb(
+    net: &dyn Netlink,
+    bridge_index: u32,
+    ep: &Endpoint,
+    ns: File,
+) -> Result<()> {
     let host = &ep.host_veth;
-    let peer = LinkMessageBuilder::<LinkUnspec>::new()
-        .name(CONTAINER_IFNAME)
-        .mtu(ep.mtu)
-        .address(ep.mac.0.to_vec())
-        .setns_by_fd(ns.as_raw_fd())
-        .build();
-    let pair = LinkVeth::new(host, CONTAINER_IFNAME)
-        .mtu(ep.mtu)
-        .controller(bridge_index)
-        .up()
-        .set_info_data(InfoData::Veth(InfoVeth::Peer(peer)))
-        .build();
-    h.link().add(pair).execute().await.map_err(|e| {
-        if netlink::errno(&e) == Some(nix::libc::EEXIST) {
-            Error::Conflict(format!(
-                "network namespace {} already has an {CONTAINER_IFNAME}",
-                ep.netns.display()
-            ))
-        } else {
-            nl_err(format!("creating veth pair {host}"))(e)
-        }
-    })?;
-    let inside = ep.clone();
-    let what = format!("network namespace {}", ep.netns.display());
-    let (result, hairpin) = tokio::join!(
-        nsexec::in_netns(ns, what, move |c| async move {
-            configure_inside(&c, &inside).await
-        }),
-        hairpin(h, host),
-    );
+    net.create_veth(bridge_index, ep, &ns).await?;
+    let (result, hairpin) = tokio::join!(net.configure_inside(ns, ep), net.set_hairpin(host));
     let result = result.and(hairpin);
     if result.is_err()
-        && let Err(e) = netlink::delete_link(h, host).await
+        && let Err(e) = net.delete_link(host).await
     {
         tracing::warn!(error = %e, veth = %host, "could not remove a half-made endpoint");
     }
     result
-}
-
-/// Lets the bridge send a frame back out of the port it came in on, so a container reaches its
-/// own published ports through the host's addresses (the DNAT target is the sender itself).
-async fn hairpin(h: &Handle, host: &str) -> Result<()> {
-    let index = netlink::link_index(h, host)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("link {host} not found after creating it")))?;
-    h.link()
-        .set_port(LinkBridgePort::new(index).hairpin(true).build())
-        .execute()
-        .await
-        .map_err(nl_err(format!("setting hairpin mode on {host}")))
-}
-
-/// Inside the container's namespace: `eth0` with its address and up, `lo` up, and the default
-/// route through the bridge.
-async fn configure_inside(c: &Handle, ep: &Endpoint) -> Result<()> {
-    let ns = ep.netns.display();
-    let index = netlink::link_index(c, CONTAINER_IFNAME)
-        .await?
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "link {CONTAINER_IFNAME} not found in network namespace {ns}"
-            ))
-        })?;
-    let what = format!("{CONTAINER_IFNAME} in {ns}");
-    netlink::add_ipv4(c, index, ep.ip_net(), &what).await?;
-    netlink::set_up(c, index, &what).await?;
-    if let Some(lo) = netlink::link_index(c, "lo").await? {
-        netlink::set_up(c, lo, &format!("lo in {ns}")).await?;
-    }
-    let route = RouteMessageBuilder::<Ipv4Addr>::new()
-        .gateway(ep.gateway)
-        .output_interface(index)
-        .build();
-    c.route()
-        .add(route)
-        .replace()
-        .execute()
-        .await
-        .map_err(nl_err(format!(
-            "adding the default route via {} in {ns}",
-            ep.gateway
-        )))
 }
 
 #[cfg(test)]

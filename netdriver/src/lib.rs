@@ -11,7 +11,8 @@
 //! container's namespace runs on a short-lived OS thread that `setns`es into it with its own
 //! netlink socket and current-thread runtime; no tokio worker ever changes namespace. Calls need
 //! a tokio runtime with I/O and process support (`nft` is a child process). Links, addresses and
-//! routes are made through rtnetlink; the only external program is `nft` (Debian package
+//! routes are made through rtnetlink, behind the small `netlink::Netlink` trait (an in-memory
+//! fake stands in for it in unit tests); the only external program is `nft` (Debian package
 //! `nftables`), fed JSON on stdin.
 //!
 //! **Start-up.** `-b NAME` must exist and be a bridge. Otherwise `docker0` is used if present
@@ -72,6 +73,7 @@
 //! **Errors.** One [`Error`] enum: `NotFound`, `Conflict`, `InvalidParameter` and `Exhausted`
 //! are for the API's 404, 409, 400 and 503; `System` is the host refusing (500).
 
+mod allocations;
 mod bridge;
 mod config;
 mod driver;
@@ -89,8 +91,9 @@ mod state;
 mod subnet;
 mod sysctl;
 
+pub use allocations::BRIDGE_STATE_FILE;
 pub use config::{Bridge, Config, DEFAULT_BRIDGE};
-pub use driver::{BRIDGE_STATE_FILE, NetDriver};
+pub use driver::NetDriver;
 pub use endpoint::{CONTAINER_IFNAME, Endpoint};
 pub use error::{Error, Result};
 pub use firewall::TABLE as NFT_TABLE;

@@ -1,8 +1,9 @@
 //! Files in the driver's state directory, written atomically (temporary file, fsync, rename,
 //! fsync of the directory), so a crash leaves either the old or the new version.
 
-use std::fs::File;
-use std::io::{Read, Write};
+use std::fs::{File, Permissions};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use serde::Serialize;
@@ -22,7 +23,8 @@ pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>> {
         .with_context(|| format!("parsing {}", path.display()))
 }
 
-/// Replaces `path` with `value` as JSON, atomically and durably.
+/// Replaces `path` with `value` as JSON, atomically and durably: a temporary file beside it,
+/// fsync, rename (`persist`), fsync of the directory; the temporary file goes if a step fails.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let bytes = serde_json::to_vec_pretty(value)
         .with_context(|| format!("serialising {}", path.display()))?;
@@ -30,15 +32,17 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
         .parent()
         .ok_or_else(|| Error::InvalidParameter(format!("{} has no directory", path.display())))?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = Path::new(&tmp_name);
-    let mut f = File::create(tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(&bytes)
-        .and_then(|()| f.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    drop(f);
-    std::fs::rename(tmp, path).with_context(|| format!("renaming {}", tmp.display()))?;
+    let mut tmp = tempfile::Builder::new()
+        // As `File::create`: the umask decides, not tempfile's private 0600.
+        .permissions(Permissions::from_mode(0o666))
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    tmp.write_all(&bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .with_context(|| format!("writing {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .map_err(|e| e.error)
+        .with_context(|| format!("renaming into {}", path.display()))?;
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("syncing {}", dir.display()))
@@ -47,9 +51,7 @@ pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
 /// 32 random bytes as 64 lowercase hex characters, the shape of a Docker object ID.
 pub(crate) fn random_id() -> Result<String> {
     let mut bytes = [0u8; 32];
-    File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut bytes))
-        .context("reading /dev/urandom")?;
+    getrandom::fill(&mut bytes).context("getting random bytes from the kernel")?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
@@ -59,13 +61,13 @@ mod tests {
 
     #[test]
     fn ids_are_64_hex() {
-        let a = random_id().expect("urandom");
+        let a = random_id().expect("random bytes");
         assert_eq!(a.len(), 64);
         assert!(
             a.bytes()
                 .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
         );
-        assert_ne!(a, random_id().expect("urandom"));
+        assert_ne!(a, random_id().expect("random bytes"));
     }
 
     #[test]

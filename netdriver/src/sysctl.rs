@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::config::Config;
 use crate::error::{Context, Result};
 
 /// Dots separate components; a `/` in a key stands for a dot inside one (as sysctl(8) has it).
@@ -34,6 +35,32 @@ pub(crate) fn read(key: &str) -> Option<String> {
 /// The key for `route_localnet` on interface `ifname` (whose name may itself contain dots).
 pub(crate) fn route_localnet_key(ifname: &str) -> String {
     format!("net.ipv4.conf.{}.route_localnet", ifname.replace('.', "/"))
+}
+
+/// `--ip-forward` and, for published ports on loopback, `route_localnet` on the bridge. Failures
+/// are warnings: the daemon still runs, with the missing feature logged.
+pub(crate) fn apply(config: &Config, bridge: &str) {
+    if config.ip_forward
+        && read("net.ipv4.ip_forward").as_deref() != Some("1")
+        && let Err(e) = write("net.ipv4.ip_forward", "1")
+    {
+        tracing::warn!(error = %e, "cannot enable ip forwarding: containers cannot reach other hosts");
+    }
+    if config.iptables {
+        let key = route_localnet_key(bridge);
+        if let Err(e) = write(&key, "1") {
+            tracing::warn!(error = %e, "published ports will not answer on 127.0.0.1");
+        }
+    }
+    if config.iptables
+        && !config.icc
+        && read("net.bridge.bridge-nf-call-iptables").as_deref() != Some("1")
+    {
+        tracing::warn!(
+            "--icc=false needs br_netfilter with net.bridge.bridge-nf-call-iptables=1; \
+             containers on the bridge can still reach each other"
+        );
+    }
 }
 
 #[cfg(test)]

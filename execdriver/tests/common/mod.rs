@@ -9,9 +9,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use execdriver::{
-    ContainerDir, ContainerSpec, LogEntry, LogFilter, MonitorCommand, Network, Runtime, Stream,
+    AttachConn, BindMount, ContainerDir, ContainerSpec, ExitStatus, Frame, LogEntry, LogFilter,
+    MonitorCommand, Network, Prepared, Propagation, Resources, Running, Runtime, State, Stream,
 };
 use testkit::NetNs;
+
+/// How long a test waits for a container to exit.
+pub const WAIT: Option<Duration> = Some(Duration::from_secs(20));
 
 const APPLETS: &[&str] = &[
     "sh", "echo", "sleep", "cat", "true", "false", "ls", "id", "hostname", "tty", "test", "stty",
@@ -76,6 +80,17 @@ impl Fixture {
         (spec, dir)
     }
 
+    /// A container running `args` in the fixture, to shape with [`Container`]'s builder
+    /// methods and then drive.
+    pub fn container(&self, tag: &str, args: &[&str]) -> Container<'_> {
+        let (spec, dir) = self.spec(tag, args);
+        Container {
+            fx: self,
+            spec,
+            dir,
+        }
+    }
+
     pub fn monitor() -> MonitorCommand {
         MonitorCommand {
             program: env!("CARGO_BIN_EXE_wharf-monitor-test").into(),
@@ -118,6 +133,124 @@ impl Drop for Fixture {
     }
 }
 
+/// One container of a test: its spec, its state directory and the fixture it runs in. The
+/// builder methods shape the spec; the others start, wait, read and check, panicking with
+/// the failure's location on any error a test does not expect.
+pub struct Container<'a> {
+    pub fx: &'a Fixture,
+    pub spec: ContainerSpec,
+    pub dir: ContainerDir,
+}
+
+impl Container<'_> {
+    /// The same container (ID, state directory) running `args` instead.
+    pub fn with_args(&self, args: &[&str]) -> Self {
+        let mut spec = self.spec.clone();
+        spec.args = args.iter().map(|s| (*s).to_owned()).collect();
+        Container {
+            fx: self.fx,
+            spec,
+            dir: self.dir.clone(),
+        }
+    }
+
+    pub fn stdin(mut self) -> Self {
+        self.spec.open_stdin = true;
+        self
+    }
+
+    pub fn tty(mut self) -> Self {
+        self.spec.tty = true;
+        self
+    }
+
+    /// A network namespace of its own instead of the fixture's.
+    pub fn isolated(mut self) -> Self {
+        self.spec.network = Network::Isolated;
+        self
+    }
+
+    pub fn hostname(mut self, name: &str) -> Self {
+        self.spec.hostname = name.into();
+        self
+    }
+
+    /// Runs as `user`, resolved in the fixture's rootfs.
+    pub fn user(mut self, user: &str) -> Self {
+        self.spec.user = execdriver::resolve_user(&self.fx.rootfs, user).unwrap();
+        self
+    }
+
+    pub fn resources(mut self, resources: Resources) -> Self {
+        self.spec.resources = resources;
+        self
+    }
+
+    /// Bind-mounts a file holding `text` on `/etc/<name>`, as the daemon does `hosts` & co.
+    pub fn etc_file(mut self, name: &str, text: &str) -> Self {
+        let files = self.fx.tmp.path().join("files").join(&self.spec.id);
+        std::fs::create_dir_all(&files).unwrap();
+        self.spec.mounts.push(BindMount {
+            source: write_file(&files, name, text),
+            destination: format!("/etc/{name}").into(),
+            readonly: false,
+            propagation: Propagation::default(),
+        });
+        self
+    }
+
+    pub fn try_start(&self) -> execdriver::Result<Running> {
+        execdriver::start(&self.spec, &self.dir, &self.fx.runtime, &Fixture::monitor())
+    }
+
+    pub fn start(&self) -> Running {
+        self.try_start().unwrap()
+    }
+
+    pub fn prepare(&self) -> Prepared {
+        execdriver::prepare(&self.spec, &self.dir, &self.fx.runtime, &Fixture::monitor()).unwrap()
+    }
+
+    /// The exit record, waiting up to [`WAIT`] for it.
+    pub fn exit(&self) -> ExitStatus {
+        execdriver::wait_exit(&self.dir, WAIT)
+            .unwrap()
+            .expect("the container exited")
+    }
+
+    /// Starts the container and waits for its exit.
+    pub fn run(&self) -> ExitStatus {
+        self.start();
+        self.exit()
+    }
+
+    pub fn kill(&self, signal: &str) -> execdriver::Result<()> {
+        execdriver::kill(&self.fx.runtime, &self.spec.id, signal)
+    }
+
+    pub fn state(&self) -> State {
+        execdriver::state(&self.dir).unwrap()
+    }
+
+    pub fn log(&self) -> Vec<LogEntry> {
+        log(&self.dir)
+    }
+
+    pub fn stdout(&self) -> String {
+        log_text(&self.dir, Stream::Stdout)
+    }
+
+    pub fn stderr(&self) -> String {
+        log_text(&self.dir, Stream::Stderr)
+    }
+
+    /// Waits for the monitor to end, then checks runc and the cgroups forgot the container.
+    pub fn assert_cleaned(&self) {
+        wait_monitor_gone(&self.dir);
+        self.fx.assert_cleaned(&self.spec.id);
+    }
+}
+
 pub fn log(dir: &ContainerDir) -> Vec<LogEntry> {
     execdriver::read_log(&dir.log(), &LogFilter::default()).unwrap()
 }
@@ -128,6 +261,25 @@ pub fn log_text(dir: &ContainerDir, stream: Stream) -> String {
         .filter(|e| e.stream == stream)
         .map(|e| e.log)
         .collect()
+}
+
+/// What an attachment receives until the exit frame: the output (all of it stdout) as text,
+/// and the exit.
+pub fn read_to_exit(conn: &mut AttachConn) -> (String, ExitStatus) {
+    let mut out = Vec::new();
+    let exit = loop {
+        match conn.read_frame().unwrap() {
+            Some(Frame::Stdout(b)) => out.extend(b),
+            Some(Frame::Exit(e)) => break e,
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    (String::from_utf8(out).unwrap(), exit)
+}
+
+/// The arguments that run `script` with the rootfs' shell.
+pub fn sh(script: &str) -> [&str; 3] {
+    ["sh", "-c", script]
 }
 
 pub fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {

@@ -112,17 +112,5 @@ fn whiteout_layers_save_byte_for_byte() {
 }
 
 pub fn xattr_get(path: &std::path::Path, name: &str) -> Option<Vec<u8>> {
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-    let p = CString::new(path.as_os_str().as_bytes()).expect("path");
-    let n = CString::new(name).expect("name");
-    let mut buf = vec![0u8; 4096];
-    // SAFETY: NUL-terminated strings and a writable buffer of the given length.
-    let r =
-        unsafe { nix::libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
-    if r < 0 {
-        return None;
-    }
-    buf.truncate(r as usize);
-    Some(buf)
+    xattr::get(path, name).ok().flatten()
 }

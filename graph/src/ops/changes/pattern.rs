@@ -2,23 +2,17 @@
 //! any character, `\` escapes `*`, `?` and `\` (and is dropped before `}` and `/`).
 //!
 //! buildkit turns a pattern into a Go regular expression (`.*` or `.*?` for `*`, `.` for
-//! `?`) and uses its leftmost-first match; a Pike VM with threads in priority order finds
-//! exactly that match, in linear time as Go's does. As in Go, `*` and `?` do not match a
-//! newline.
+//! `?`, `^` in front when anchored) and uses its leftmost-first match; the `regex` crate
+//! compiles the same expression with the same semantics (leftmost-first, linear time, `.`
+//! not matching a newline). Only Go's replacement template rule stays here: `regex`'s own
+//! differs at the edges (ASCII-only names, any text inside `${...}`).
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Tok {
-    Star,
-    Any,
-    Lit(char),
-}
+use regex::Regex;
 
 /// A compiled pattern.
 #[derive(Debug)]
 pub(super) struct Glob {
-    toks: Vec<Tok>,
-    greedy: bool,
-    anchored: bool,
+    re: Regex,
 }
 
 impl Glob {
@@ -28,17 +22,19 @@ impl Glob {
         let mut chars = pattern.chars().peekable();
         // Go's text/scanner skips a byte order mark at the very start.
         chars.next_if_eq(&'\u{feff}');
-        let mut toks = Vec::new();
+        let mut expr = String::from(if anchored { "^" } else { "" });
         while let Some(c) = chars.next() {
-            toks.push(match c {
-                '*' => Tok::Star,
-                '?' => Tok::Any,
+            match c {
+                '*' => expr.push_str(if greedy { ".*" } else { ".*?" }),
+                '?' => expr.push('.'),
                 '\\' => {
                     if matches!(chars.peek(), Some('}' | '/')) {
                         continue;
                     }
                     match chars.next() {
-                        Some(e @ ('*' | '?' | '\\')) => Tok::Lit(e),
+                        Some(e @ ('*' | '?' | '\\')) => {
+                            expr.push_str(&regex::escape(&e.to_string()))
+                        }
                         other => {
                             return Err(format!(
                                 "invalid escape '\\{}'",
@@ -47,22 +43,17 @@ impl Glob {
                         }
                     }
                 }
-                c => Tok::Lit(c),
-            });
+                c => expr.push_str(&regex::escape(c.encode_utf8(&mut [0; 4]))),
+            }
         }
-        Ok(Glob {
-            toks,
-            greedy,
-            anchored,
-        })
+        let re = Regex::new(&expr).map_err(|e| e.to_string())?;
+        Ok(Glob { re })
     }
 
     /// The first match in `value` (leftmost start, then the preferred length), as byte
     /// offsets.
     pub(super) fn find(&self, value: &str) -> Option<(usize, usize)> {
-        let chars: Vec<char> = value.chars().collect();
-        let (s, e) = self.find_chars(&chars, 0)?;
-        Some((byte_offset(value, s), byte_offset(value, e)))
+        self.re.find(value).map(|m| (m.start(), m.end()))
     }
 
     /// `value` with its first match replaced by `replacement` (taken literally).
@@ -75,120 +66,32 @@ impl Glob {
 
     /// Go's `Regexp.ReplaceAllString`: every non-overlapping match replaced, an empty match
     /// right after a match skipped, and `$0` / `${0}` in the replacement standing for the
-    /// match (other `$name`s are groups that do not exist: nothing; `$$` is `$`).
+    /// match (other `$name`s are groups that do not exist: nothing; `$$` is `$`). The loop is
+    /// Go's, so where the search resumes after an empty match is Go's too.
     pub(super) fn replace_all(&self, value: &str, template: &str) -> String {
-        let chars: Vec<char> = value.chars().collect();
-        let n = chars.len();
         let mut out = String::new();
         let (mut last_end, mut search) = (0, 0);
-        while search <= n {
-            let Some((s, e)) = self.find_chars(&chars, search) else {
+        while search <= value.len() {
+            let Some(m) = self.re.find_at(value, search) else {
                 break;
             };
-            out.extend(&chars[last_end..s]);
-            if e > last_end || s == 0 {
-                let whole: String = chars[s..e].iter().collect();
-                expand(&mut out, template, &whole);
+            out.push_str(&value[last_end..m.start()]);
+            if m.end() > last_end || m.start() == 0 {
+                expand(&mut out, template, m.as_str());
             }
-            last_end = e;
-            let width = usize::from(search < n);
-            if search + width > e {
+            last_end = m.end();
+            let width = value[search..].chars().next().map_or(0, char::len_utf8);
+            if search + width > m.end() {
                 search += width;
-            } else if search + 1 > e {
+            } else if search + 1 > m.end() {
                 search += 1;
             } else {
-                search = e;
+                search = m.end();
             }
         }
-        out.extend(&chars[last_end.min(n)..]);
+        out.push_str(&value[last_end..]);
         out
     }
-
-    /// The leftmost-first match starting at `from` or later, in characters: a Pike VM over
-    /// the pattern's states (time linear in value × pattern, no backtracking), threads in
-    /// priority order so that the first to match wins as in Go's regexp.
-    fn find_chars(&self, v: &[char], from: usize) -> Option<(usize, usize)> {
-        let m = self.toks.len();
-        let mut clist: Vec<(usize, usize)> = Vec::new();
-        let mut nlist: Vec<(usize, usize)> = Vec::new();
-        let mut mark = vec![usize::MAX; m + 1];
-        let mut matched = None;
-        let mut pos = from;
-        while pos <= v.len() {
-            if matched.is_none() && (!self.anchored || pos == 0) {
-                self.add(&mut clist, &mut mark, pos, 0, pos);
-            }
-            if clist.is_empty() {
-                break;
-            }
-            nlist.clear();
-            let c = v.get(pos).copied();
-            for &(state, start) in &clist {
-                if state == m {
-                    // Threads after this one have lower priority: dropped.
-                    matched = Some((start, pos));
-                    break;
-                }
-                let next = match (self.toks[state], c) {
-                    (Tok::Lit(l), Some(c)) if l == c => state + 1,
-                    (Tok::Any, Some(c)) if c != '\n' => state + 1,
-                    (Tok::Star, Some(c)) if c != '\n' => state,
-                    _ => continue,
-                };
-                self.add(&mut nlist, &mut mark, pos + 1, next, start);
-            }
-            std::mem::swap(&mut clist, &mut nlist);
-            pos += 1;
-        }
-        matched
-    }
-
-    /// Adds the thread `(state, start)` and what it reaches without reading, in priority
-    /// order, to the list of generation `generation`.
-    fn add(
-        &self,
-        list: &mut Vec<(usize, usize)>,
-        mark: &mut [usize],
-        generation: usize,
-        state: usize,
-        start: usize,
-    ) {
-        enum Step {
-            Visit(usize),
-            Emit(usize),
-        }
-        let mut stack = vec![Step::Visit(state)];
-        while let Some(step) = stack.pop() {
-            let s = match step {
-                Step::Emit(s) => {
-                    list.push((s, start));
-                    continue;
-                }
-                Step::Visit(s) => s,
-            };
-            if mark[s] == generation {
-                continue;
-            }
-            mark[s] = generation;
-            match self.toks.get(s) {
-                Some(Tok::Star) if self.greedy => {
-                    // Read one more character first, else go on.
-                    list.push((s, start));
-                    stack.push(Step::Visit(s + 1));
-                }
-                Some(Tok::Star) => {
-                    // Go on first, else read one more character.
-                    stack.push(Step::Emit(s));
-                    stack.push(Step::Visit(s + 1));
-                }
-                _ => list.push((s, start)),
-            }
-        }
-    }
-}
-
-fn byte_offset(s: &str, chars: usize) -> usize {
-    s.char_indices().nth(chars).map_or(s.len(), |(i, _)| i)
 }
 
 /// Go's `Regexp.Expand` for a pattern whose only group is the whole match.
@@ -260,6 +163,8 @@ mod tests {
         assert_eq!(empty.replace_all("ab", "-"), "ab");
         let star = Glob::compile("*", false, false).expect("pattern");
         assert_eq!(star.replace_all("ab", "-"), "-a-b-");
+        assert_eq!(star.replace_all("é.", "-"), "-é-.-");
+        assert_eq!(g(".?", true).find("a.b"), None);
         assert_eq!(
             Glob::compile("a\\", true, true).err(),
             Some("invalid escape '\\\u{fffd}'".into())

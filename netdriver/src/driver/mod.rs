@@ -1,54 +1,30 @@
-//! [`NetDriver`]: the bridge network's state and the operations the daemon calls.
+//! [`NetDriver`]: the bridge network's state and the operations the daemon calls (published
+//! ports in `publish`).
 
-use std::collections::BTreeMap;
+mod publish;
+#[cfg(test)]
+mod tests;
+
 use std::fs::File;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use ipnet::Ipv4Net;
-use rtnetlink::Handle;
-use serde::{Deserialize, Serialize};
 
+use crate::allocations::{Allocations, BRIDGE_STATE_FILE};
 use crate::bridge::{self, BridgeState};
 use crate::config::{Bridge, Config};
 use crate::endpoint::{self, Endpoint};
 use crate::error::{Error, Result};
 use crate::firewall::{self, FirewallSpec};
 use crate::info::{self, NetworkIdentity, NetworkInfo};
-use crate::ipam::Ipam;
 use crate::mac::MacAddr;
-use crate::netlink;
-use crate::ports::{self, PortBinding, PortTable, Protocol};
+use crate::netlink::{Netlink, RtNetlink};
+use crate::ports::PortBinding;
 use crate::resolv::{self, ResolvConf};
 use crate::state;
 use crate::sysctl;
-
-/// The file that holds the bridge network's endpoints and published ports.
-pub const BRIDGE_STATE_FILE: &str = "bridge.json";
-
-/// What `bridge.json` holds.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Persisted {
-    /// The subnet the endpoints were allocated from.
-    subnet: Option<Ipv4Net>,
-    endpoints: Vec<Endpoint>,
-    ports: Vec<PortBinding>,
-    /// Detached endpoints whose veth was still being deleted; their addresses stay reserved.
-    #[serde(default)]
-    retiring: Vec<Endpoint>,
-}
-
-/// The mutable part, behind one lock.
-#[derive(Debug)]
-struct Inner {
-    ipam: Ipam,
-    /// By container ID.
-    endpoints: BTreeMap<String, Endpoint>,
-    ports: PortTable,
-    /// Detached endpoints whose veth is being deleted in the background, by endpoint ID.
-    retiring: BTreeMap<String, Endpoint>,
-}
 
 /// The bridge network driver: owns the bridge, its addresses, its nftables table, container
 /// endpoints and published ports. Methods take `&self`; share it in an `Arc`.
@@ -59,9 +35,9 @@ pub struct NetDriver {
     resolv: ResolvConf,
     dns: Vec<IpAddr>,
     identity: NetworkIdentity,
-    handle: Handle,
+    net: Arc<dyn Netlink>,
     state_file: PathBuf,
-    inner: Arc<Mutex<Inner>>,
+    inner: Arc<Mutex<Allocations>>,
     /// Background deletions of detached veths (see [`NetDriver::detach`]).
     retiring: Mutex<tokio::task::JoinSet<()>>,
     /// Serialises rule generation and `nft` runs, so the last run always reflects the newest
@@ -82,22 +58,36 @@ impl NetDriver {
                 "cannot read the host's resolver configuration");
             ResolvConf::default()
         });
-        let dns = resolv::container_dns(&resolv, &config.dns);
-        let handle = netlink::connect_pinned().await?;
-        let bridge = bridge::ensure(&handle, &config, &resolv.nameservers).await?;
+        let net = Arc::new(RtNetlink::connect_pinned().await?);
+        let bridge = bridge::ensure(&*net, &config, &resolv.nameservers).await?;
         tracing::info!(bridge = %bridge.name, address = %bridge.address, created = bridge.created,
             "bridge ready");
-        set_sysctls(&config, &bridge.name);
+        sysctl::apply(&config, &bridge.name);
+        let driver = NetDriver::start(config, net, bridge, resolv).await?;
+        driver.apply_firewall().await?;
+        Ok(Some(driver))
+    }
+
+    /// The part of [`NetDriver::init`] that only needs `net`, once the bridge is there: the
+    /// network's identity, the allocations restored from `state_dir` and the veths a crash left
+    /// retiring deleted. Unit tests start here with a fake `net` (no sysctls, no `nft`).
+    pub(crate) async fn start(
+        config: Config,
+        net: Arc<dyn Netlink>,
+        bridge: BridgeState,
+        resolv: ResolvConf,
+    ) -> Result<NetDriver> {
+        let dns = resolv::container_dns(&resolv, &config.dns);
         let identity = info::builtin_networks(&config.state_dir)?.bridge;
         let state_file = config.state_dir.join(BRIDGE_STATE_FILE);
-        let inner = restore(&state_file, &bridge)?;
+        let inner = Allocations::restore(&state_file, &bridge)?;
         let driver = NetDriver {
             config,
             bridge,
             resolv,
             dns,
             identity,
-            handle,
+            net,
             state_file,
             inner: Arc::new(Mutex::new(inner)),
             retiring: Mutex::new(tokio::task::JoinSet::new()),
@@ -105,8 +95,7 @@ impl NetDriver {
         };
         driver.finish_retired().await?;
         driver.save(&driver.lock())?;
-        driver.apply_firewall().await?;
-        Ok(Some(driver))
+        Ok(driver)
     }
 
     /// Ends the driver. The bridge, its address, the nftables table, the sysctls and the state
@@ -119,19 +108,19 @@ impl NetDriver {
         self.save(&inner)
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
+    fn lock(&self) -> MutexGuard<'_, Allocations> {
         lock(&self.inner)
     }
 
-    fn save(&self, inner: &Inner) -> Result<()> {
-        persist(&self.state_file, inner)
+    fn save(&self, inner: &Allocations) -> Result<()> {
+        inner.save(&self.state_file)
     }
 
     /// Deletes the veths that a crash left retiring, and frees their addresses.
     async fn finish_retired(&self) -> Result<()> {
         let left: Vec<Endpoint> = self.lock().retiring.values().cloned().collect();
         for ep in left {
-            netlink::delete_link(&self.handle, &ep.host_veth).await?;
+            self.net.delete_link(&ep.host_veth).await?;
             let mut inner = self.lock();
             inner.retiring.remove(&ep.id);
             inner.ipam.release(ep.ip);
@@ -251,8 +240,8 @@ impl NetDriver {
         })?;
         let ep = self.reserve_endpoint(container_id, netns, requested_ip)?;
         // A link with this name is left from a crash: no live endpoint owns it.
-        netlink::delete_link(&self.handle, &ep.host_veth).await?;
-        if let Err(e) = endpoint::plumb(&self.handle, self.bridge.index, &ep, ns).await {
+        self.net.delete_link(&ep.host_veth).await?;
+        if let Err(e) = endpoint::plumb(&*self.net, self.bridge.index, &ep, ns).await {
             let mut inner = self.lock();
             inner.endpoints.remove(container_id);
             inner.ipam.release(ep.ip);
@@ -322,7 +311,7 @@ impl NetDriver {
         };
         if !known {
             if owned {
-                netlink::delete_link(&self.handle, &endpoint.host_veth).await?;
+                self.net.delete_link(&endpoint.host_veth).await?;
             }
             return Ok(());
         }
@@ -349,18 +338,18 @@ impl NetDriver {
     /// stays reserved, and the endpoint recorded as retiring, until the veth is gone, so it is
     /// never handed out while in use; a crash in between is finished at the next start.
     fn retire(&self, ep: Endpoint) {
-        let handle = self.handle.clone();
+        let net = Arc::clone(&self.net);
         let inner = Arc::clone(&self.inner);
         let state_file = self.state_file.clone();
         let task = async move {
-            if let Err(e) = netlink::delete_link(&handle, &ep.host_veth).await {
+            if let Err(e) = net.delete_link(&ep.host_veth).await {
                 tracing::warn!(veth = %ep.host_veth, error = %e, "cannot delete a detached veth");
                 return;
             }
             let mut inner = lock(&inner);
             inner.retiring.remove(&ep.id);
             inner.ipam.release(ep.ip);
-            if let Err(e) = persist(&state_file, &inner) {
+            if let Err(e) = inner.save(&state_file) {
                 tracing::warn!(error = %e, "cannot record a retired endpoint");
             }
         };
@@ -369,156 +358,9 @@ impl NetDriver {
             .unwrap_or_else(PoisonError::into_inner)
             .spawn(task);
     }
-
-    /// Publishes `container_port/proto` of the container's endpoint on `host_ip:host_port`
-    /// (`host_ip` defaults to `--ip`; port 0 picks a free one in 32768–60999). The port is
-    /// reachable from other hosts and from this namespace's loopback through DNAT.
-    pub async fn publish(
-        &self,
-        container_id: &str,
-        host_ip: Option<IpAddr>,
-        host_port: u16,
-        container_port: u16,
-        proto: Protocol,
-    ) -> Result<PortBinding> {
-        if !self.config.iptables {
-            return Err(Error::InvalidParameter(
-                "cannot publish ports with --iptables=false: wharf has no userland proxy".into(),
-            ));
-        }
-        if container_port == 0 {
-            return Err(Error::InvalidParameter("invalid container port 0".into()));
-        }
-        let binding = {
-            let mut inner = self.lock();
-            let ep = inner.endpoints.get(container_id).ok_or_else(|| {
-                Error::NotFound(format!(
-                    "container {container_id} has no endpoint on network bridge"
-                ))
-            })?;
-            let wanted = PortBinding {
-                container_id: container_id.to_string(),
-                host_ip: host_ip.unwrap_or(self.config.ip),
-                host_port,
-                container_ip: ep.ip,
-                container_port,
-                proto,
-            };
-            let binding = inner.ports.add(wanted, ports::reserve)?;
-            if let Err(e) = self.save(&inner) {
-                inner.ports.remove(&binding);
-                return Err(e);
-            }
-            binding
-        };
-        if let Err(e) = self.apply_firewall().await {
-            self.lock().ports.remove(&binding);
-            return Err(e);
-        }
-        Ok(binding)
-    }
-
-    /// Withdraws one published port; unknown bindings are ignored.
-    pub async fn unpublish(&self, binding: &PortBinding) -> Result<()> {
-        let removed = {
-            let mut inner = self.lock();
-            let removed = inner.ports.remove(binding);
-            if removed {
-                self.save(&inner)?;
-            }
-            removed
-        };
-        if removed {
-            self.apply_firewall().await?;
-        }
-        Ok(())
-    }
 }
 
-/// `--ip-forward` and, for published ports on loopback, `route_localnet` on the bridge. Failures
-/// are warnings: the daemon still runs, with the missing feature logged.
-fn set_sysctls(config: &Config, bridge: &str) {
-    if config.ip_forward
-        && sysctl::read("net.ipv4.ip_forward").as_deref() != Some("1")
-        && let Err(e) = sysctl::write("net.ipv4.ip_forward", "1")
-    {
-        tracing::warn!(error = %e, "cannot enable ip forwarding: containers cannot reach other hosts");
-    }
-    if config.iptables {
-        let key = sysctl::route_localnet_key(bridge);
-        if let Err(e) = sysctl::write(&key, "1") {
-            tracing::warn!(error = %e, "published ports will not answer on 127.0.0.1");
-        }
-    }
-    if config.iptables
-        && !config.icc
-        && sysctl::read("net.bridge.bridge-nf-call-iptables").as_deref() != Some("1")
-    {
-        tracing::warn!(
-            "--icc=false needs br_netfilter with net.bridge.bridge-nf-call-iptables=1; \
-             containers on the bridge can still reach each other"
-        );
-    }
-}
-
-/// Rebuilds the allocations and port reservations recorded by the previous run. Entries that no
-/// longer fit (another subnet, a port some process took meanwhile) are dropped with a warning.
-fn lock(inner: &Mutex<Inner>) -> MutexGuard<'_, Inner> {
+fn lock(inner: &Mutex<Allocations>) -> MutexGuard<'_, Allocations> {
     // A panic while holding the lock leaves plain data behind; keep using it.
     inner.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn persist(path: &Path, inner: &Inner) -> Result<()> {
-    let p = Persisted {
-        subnet: Some(inner.ipam.subnet()),
-        endpoints: inner.endpoints.values().cloned().collect(),
-        ports: inner.ports.bindings().cloned().collect(),
-        retiring: inner.retiring.values().cloned().collect(),
-    };
-    state::write_json(path, &p)
-}
-
-fn restore(path: &Path, bridge: &BridgeState) -> Result<Inner> {
-    let saved: Persisted = state::read_json(path)?.unwrap_or_default();
-    let mut inner = Inner {
-        ipam: Ipam::new(bridge.address.trunc(), bridge.address.addr()),
-        endpoints: BTreeMap::new(),
-        ports: PortTable::default(),
-        retiring: BTreeMap::new(),
-    };
-    for ep in saved.retiring {
-        if ep.prefix_len == bridge.address.prefix_len() && inner.ipam.restore(ep.ip).is_ok() {
-            inner.retiring.insert(ep.id.clone(), ep);
-        }
-    }
-    for ep in saved.endpoints {
-        let fits = if ep.prefix_len == bridge.address.prefix_len() {
-            inner.ipam.restore(ep.ip)
-        } else {
-            Err(Error::InvalidParameter(format!(
-                "prefix /{} differs",
-                ep.prefix_len
-            )))
-        };
-        match fits {
-            Ok(()) => {
-                inner.endpoints.insert(ep.container_id.clone(), ep);
-            }
-            Err(e) => tracing::warn!(container = %ep.container_id, error = %e,
-                "dropping an endpoint recorded on another subnet"),
-        }
-    }
-    for b in saved.ports {
-        let live = inner
-            .endpoints
-            .get(&b.container_id)
-            .is_some_and(|e| e.ip == b.container_ip);
-        if !live {
-            continue;
-        }
-        if let Err(e) = inner.ports.add(b.clone(), ports::reserve) {
-            tracing::warn!(container = %b.container_id, error = %e, "dropping a published port");
-        }
-    }
-    Ok(inner)
 }

@@ -1,0 +1,74 @@
+//! Published ports: each binding reserves its host port (a bound socket) and becomes DNAT
+//! rules in the next table.
+
+use std::net::IpAddr;
+
+use super::NetDriver;
+use crate::error::{Error, Result};
+use crate::ports::{self, PortBinding, Protocol};
+
+impl NetDriver {
+    /// Publishes `container_port/proto` of the container's endpoint on `host_ip:host_port`
+    /// (`host_ip` defaults to `--ip`; port 0 picks a free one in 32768–60999). The port is
+    /// reachable from other hosts and from this namespace's loopback through DNAT.
+    pub async fn publish(
+        &self,
+        container_id: &str,
+        host_ip: Option<IpAddr>,
+        host_port: u16,
+        container_port: u16,
+        proto: Protocol,
+    ) -> Result<PortBinding> {
+        if !self.config.iptables {
+            return Err(Error::InvalidParameter(
+                "cannot publish ports with --iptables=false: wharf has no userland proxy".into(),
+            ));
+        }
+        if container_port == 0 {
+            return Err(Error::InvalidParameter("invalid container port 0".into()));
+        }
+        let binding = {
+            let mut inner = self.lock();
+            let ep = inner.endpoints.get(container_id).ok_or_else(|| {
+                Error::NotFound(format!(
+                    "container {container_id} has no endpoint on network bridge"
+                ))
+            })?;
+            let wanted = PortBinding {
+                container_id: container_id.to_string(),
+                host_ip: host_ip.unwrap_or(self.config.ip),
+                host_port,
+                container_ip: ep.ip,
+                container_port,
+                proto,
+            };
+            let binding = inner.ports.add(wanted, ports::reserve)?;
+            if let Err(e) = self.save(&inner) {
+                inner.ports.remove(&binding);
+                return Err(e);
+            }
+            binding
+        };
+        if let Err(e) = self.apply_firewall().await {
+            self.lock().ports.remove(&binding);
+            return Err(e);
+        }
+        Ok(binding)
+    }
+
+    /// Withdraws one published port; unknown bindings are ignored.
+    pub async fn unpublish(&self, binding: &PortBinding) -> Result<()> {
+        let removed = {
+            let mut inner = self.lock();
+            let removed = inner.ports.remove(binding);
+            if removed {
+                self.save(&inner)?;
+            }
+            removed
+        };
+        if removed {
+            self.apply_firewall().await?;
+        }
+        Ok(())
+    }
+}
