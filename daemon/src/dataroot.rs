@@ -1,7 +1,7 @@
 //! The data root and the exec root: canonical, private (0700), with a tmp dir of their own.
 
 use std::fs::DirBuilder;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -75,7 +75,7 @@ fn engine_id(root: &Path) -> std::io::Result<String> {
         Err(e) => return Err(e),
     }
     let mut raw = [0u8; 16];
-    std::fs::File::open("/dev/urandom")?.read_exact(&mut raw)?;
+    getrandom::fill(&mut raw).map_err(std::io::Error::other)?;
     // A version-4 UUID, as newer dockerd uses for its engine ID.
     raw[6] = (raw[6] & 0x0f) | 0x40;
     raw[8] = (raw[8] & 0x3f) | 0x80;

@@ -1,7 +1,5 @@
 //! Container IDs and names: Docker's name rule, random `adjective_surname` names, random IDs.
 
-use std::io::Read;
-
 use api::Error;
 
 /// Checks a requested name against Docker's rule `/?[a-zA-Z0-9][a-zA-Z0-9_.-]+` and returns it
@@ -51,9 +49,8 @@ pub(crate) fn random_name(retry: u32) -> Result<String, Error> {
 
 fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
     let mut raw = [0u8; N];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut raw))
-        .map_err(|e| Error::system(format!("reading /dev/urandom: {e}")))?;
+    getrandom::fill(&mut raw)
+        .map_err(|e| Error::system(format!("getting random bytes from the kernel: {e}")))?;
     Ok(raw)
 }
 
