@@ -96,6 +96,34 @@ impl Signal {
         Ok(Signal(n))
     }
 
+    /// Checks a container's `StopSignal` as moby's `signal.ParseSignal` does at create: any
+    /// non-zero integer (as Go's `strconv.Atoi` reads it, not checked against Linux's
+    /// signals), or a name of moby's `SignalMap` (`SIG` optional, any case), whose real-time
+    /// names stop at `RTMIN+15` and `RTMAX-14`.
+    pub fn check_stop_signal(raw: &str) -> Result<(), Error> {
+        let digits = raw.strip_prefix(['+', '-']).unwrap_or(raw);
+        let ok = if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            raw.parse::<i64>().is_ok_and(|n| n != 0)
+        } else {
+            let upper: String = raw.chars().map(go_upper).collect();
+            let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+            let offset = |rest: Option<&str>, max: u8| {
+                rest.is_some_and(|n| {
+                    !n.starts_with(['0', '+'])
+                        && n.parse::<u8>().is_ok_and(|n| (1..=max).contains(&n))
+                })
+            };
+            NAMES.iter().any(|(k, _)| *k == name)
+                || matches!(name, "RTMIN" | "RTMAX")
+                || offset(name.strip_prefix("RTMIN+"), 15)
+                || offset(name.strip_prefix("RTMAX-"), 14)
+        };
+        match ok {
+            true => Ok(()),
+            false => Err(Error::invalid(format!("Invalid signal: {raw}"))),
+        }
+    }
+
     /// The signal numbered `n`, if Linux has one.
     pub fn from_number(n: i32) -> Option<Signal> {
         let known = (1..=31).contains(&n) || (RTMIN..=RTMAX).contains(&n);
@@ -119,6 +147,16 @@ impl fmt::Display for Signal {
     }
 }
 
+/// Go's `unicode.ToUpper` of one rune: a character whose upper case is several characters
+/// stays as it is.
+fn go_upper(c: char) -> char {
+    let mut up = c.to_uppercase();
+    match (up.next(), up.next()) {
+        (Some(u), None) => u,
+        _ => c,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Signal;
@@ -135,6 +173,43 @@ mod tests {
         assert_eq!(Signal::parse("RTMAX-1").unwrap().number(), 63);
         assert_eq!(Signal::parse("64").unwrap().to_string(), "SIGRTMIN+30");
         assert_eq!(Signal::TERM.to_string(), "SIGTERM");
+    }
+
+    #[test]
+    fn stop_signals_are_checked_as_moby_parses_them() {
+        for ok in [
+            "SIGTERM",
+            "term",
+            "15",
+            "65",
+            "-9",
+            "+3",
+            "9999999999",
+            "SIGRTMIN+15",
+            "RTMAX-14",
+            "rtmin",
+            "SIGCLD",
+            "SIGIOT",
+            "STKFLT",
+            "\u{17f}igterm",
+        ] {
+            assert!(Signal::check_stop_signal(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "0",
+            "",
+            "SIGBOGUS",
+            "SIGUNUSED",
+            "RTMIN+16",
+            "RTMAX-15",
+            "RTMIN+03",
+            "RTMIN++1",
+            "99999999999999999999",
+            " 9",
+        ] {
+            let e = Signal::check_stop_signal(bad).expect_err(bad);
+            assert_eq!(e.message, format!("Invalid signal: {bad}"));
+        }
     }
 
     #[test]
