@@ -99,15 +99,7 @@ async fn serve(
         info!(volumes = v.count(), "volumes loaded");
         Ok(v)
     })?;
-    let containers = Containers::open(
-        &root,
-        &images,
-        &volumes,
-        &network,
-        &config.network.dns,
-        &config.runtimes,
-        &config.default_runtime,
-    )?;
+    let containers = Containers::open(&root, &images, &volumes, &network, &config, &host.facts)?;
     step_async("restore", async {
         let r = containers.restore().await?;
         info!(

@@ -5,7 +5,7 @@
 //! `/sys/fs/cgroup`); "hybrid" is v1 with a `cgroup2` tree at `/sys/fs/cgroup/unified`, as systemd
 //! mounts it on Debian hosts that keep v1.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Serialize;
@@ -125,33 +125,62 @@ struct Mounts {
     controllers: BTreeSet<String>,
 }
 
-/// Reads cgroup mounts from `/proc/self/mountinfo` lines:
+/// The `(mount point, fstype, super options)` of each line of `/proc/self/mountinfo`:
 /// `id parent major:minor root mountpoint options [optional...] - fstype source superoptions`.
-fn from_mountinfo(text: &str) -> Mounts {
-    let mut mounts = Mounts::default();
-    for line in text.lines() {
-        let Some((head, tail)) = line.split_once(" - ") else {
-            continue;
-        };
+fn mountinfo_lines(text: &str) -> impl Iterator<Item = (&str, &str, &str)> {
+    text.lines().filter_map(|line| {
+        let (head, tail) = line.split_once(" - ")?;
         let mount_point = head.split(' ').nth(4).unwrap_or_default();
         let mut tail = tail.split(' ');
         let fstype = tail.next().unwrap_or_default();
         let options = tail.nth(1).unwrap_or_default();
+        Some((mount_point, fstype, options))
+    })
+}
+
+/// The v1 controllers named in a `cgroup` mount's super options.
+fn v1_controllers(options: &str) -> impl Iterator<Item = &str> {
+    options.split(',').filter(|o| V1_CONTROLLERS.contains(o))
+}
+
+/// Reads cgroup mounts from `/proc/self/mountinfo`.
+fn from_mountinfo(text: &str) -> Mounts {
+    let mut mounts = Mounts::default();
+    for (mount_point, fstype, options) in mountinfo_lines(text) {
         match fstype {
             "cgroup" => {
                 mounts.v1 = true;
-                mounts.controllers.extend(
-                    options
-                        .split(',')
-                        .filter(|o| V1_CONTROLLERS.contains(o))
-                        .map(str::to_owned),
-                );
+                mounts
+                    .controllers
+                    .extend(v1_controllers(options).map(str::to_owned));
             }
             "cgroup2" if mount_point == UNIFIED_MOUNT => mounts.unified = true,
             _ => {}
         }
     }
     mounts
+}
+
+/// Where each v1 controller is mounted (`memory` → `/sys/fs/cgroup/memory`), from
+/// `/proc/self/mountinfo` or, without it, the directories under `/sys/fs/cgroup`; the first
+/// mount of a controller wins, as runc's `FindCgroupMountpoint` takes it.
+pub(crate) fn v1_mount_points(root: &Path) -> BTreeMap<String, String> {
+    let mut points = BTreeMap::new();
+    if let Some(text) = read(root, "proc/self/mountinfo") {
+        for (mount_point, _, options) in mountinfo_lines(&text).filter(|l| l.1 == "cgroup") {
+            for c in v1_controllers(options) {
+                points
+                    .entry(c.to_owned())
+                    .or_insert_with(|| mount_point.to_owned());
+            }
+        }
+        return points;
+    }
+    for c in from_dirs(root).controllers {
+        let point = format!("/sys/fs/cgroup/{c}");
+        points.insert(c, point);
+    }
+    points
 }
 
 /// Without a mount table, guesses from the directory names under `/sys/fs/cgroup` (`memory`,

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::cgroup::{self, CgroupVersion, Cgroups};
 use crate::kernel::KernelVersion;
+use crate::limits::{self, Limits};
 use crate::read::{read, read_flag, read_trimmed};
 use crate::{Probe, arch};
 
@@ -49,6 +50,10 @@ pub struct Facts {
     pub bridge_nf_iptables: Option<bool>,
     /// `bridge-nf-call-ip6tables`, Docker's `BridgeNfIp6tables`.
     pub bridge_nf_ip6tables: Option<bool>,
+    /// The resource limits the cgroups support.
+    pub limits: Limits,
+    /// The highest capability the kernel knows (`/proc/sys/kernel/cap_last_cap`).
+    pub cap_last_cap: Option<u32>,
 }
 
 impl Facts {
@@ -58,6 +63,7 @@ impl Facts {
         let kernel = read_trimmed(root, "proc/sys/kernel/osrelease");
         let os_release = read(root, "etc/os-release").or_else(|| read(root, "usr/lib/os-release"));
         let os_release = os_release.as_deref().unwrap_or_default();
+        let cgroups = cgroup::detect(root);
         Self {
             os: probe.os.clone(),
             arch: arch::uname(&probe.arch).to_owned(),
@@ -70,7 +76,8 @@ impl Facts {
             hostname: read_trimmed(root, "proc/sys/kernel/hostname"),
             ncpu: ncpu(root),
             mem_total: read(root, "proc/meminfo").and_then(|m| mem_total(&m)),
-            cgroups: cgroup::detect(root),
+            limits: limits::detect(root, &cgroups),
+            cgroups,
             overlay: read(root, "proc/filesystems").map(|f| has_filesystem(&f, "overlay")),
             seccomp: read(root, "proc/self/status")
                 .map(|s| s.lines().any(|l| l.starts_with("Seccomp:"))),
@@ -79,6 +86,8 @@ impl Facts {
             ipv4_forwarding: read_flag(root, "proc/sys/net/ipv4/ip_forward"),
             bridge_nf_iptables: read_flag(root, "proc/sys/net/bridge/bridge-nf-call-iptables"),
             bridge_nf_ip6tables: read_flag(root, "proc/sys/net/bridge/bridge-nf-call-ip6tables"),
+            cap_last_cap: read_trimmed(root, "proc/sys/kernel/cap_last_cap")
+                .and_then(|n| n.parse().ok()),
         }
     }
 

@@ -190,6 +190,68 @@ fn cgroup_v2_host() {
 }
 
 #[test]
+fn v1_limits_follow_the_control_files() {
+    let fixture = Fixture::debian();
+    // The reference machine's files, minus the block IO weight its kernel lacks.
+    for file in [
+        "memory/memory.limit_in_bytes",
+        "memory/memory.memsw.limit_in_bytes",
+        "memory/memory.soft_limit_in_bytes",
+        "memory/memory.oom_control",
+        "memory/memory.swappiness",
+        "memory/memory.kmem.limit_in_bytes",
+        "cpu/cpu.shares",
+        "cpu/cpu.cfs_period_us",
+        "cpu/cpu.cfs_quota_us",
+        "cpu/cpu.rt_period_us",
+        "blkio/blkio.throttle.read_bps_device",
+        "blkio/blkio.throttle.write_iops_device",
+    ] {
+        fixture.write(&format!("sys/fs/cgroup/{file}"), "");
+    }
+    fixture.write("sys/fs/cgroup/cpuset/cpuset.cpus", "0-1\n");
+    fixture.write("sys/fs/cgroup/cpuset/cpuset.mems", "0\n");
+    fixture.write("proc/sys/kernel/cap_last_cap", "40\n");
+    let facts = fixture.run().facts;
+    let l = &facts.limits;
+    assert!(l.memory && l.swap && l.memory_reservation && l.oom_kill_disable);
+    assert!(l.memory_swappiness && l.kernel_memory && !l.kernel_memory_tcp);
+    assert!(l.cpu_shares && l.cpu_cfs, "{l:?}");
+    assert!(!l.cpu_realtime, "the runtime file is missing");
+    assert!(l.cpuset && l.pids);
+    assert_eq!((l.cpus.as_str(), l.mems.as_str()), ("0-1", "0"));
+    assert!(!l.blkio_weight && !l.blkio_weight_device);
+    assert!(l.blkio_read_bps && !l.blkio_write_bps && !l.blkio_read_iops && l.blkio_write_iops);
+    assert!(!l.cgroup_namespaces);
+    assert_eq!(facts.cap_last_cap, Some(40));
+
+    // Without the files, nothing but the mounted hierarchies counts.
+    let bare = Fixture::debian().run().facts.limits;
+    assert!(bare.memory && bare.pids && !bare.swap && !bare.cpu_shares && !bare.cpuset);
+}
+
+#[test]
+fn v2_limits_follow_the_root_controllers() {
+    let fixture = Fixture::cgroup_v2();
+    fixture.write("sys/fs/cgroup/cpuset.cpus.effective", "0-3\n");
+    fixture.write("sys/fs/cgroup/cpuset.mems.effective", "0\n");
+    fixture.write("proc/self/cgroup", "0::/system.slice/wharfd.service\n");
+    fixture.write("proc/swaps", "Filename Type Size Used Priority\n");
+    fixture.write("proc/self/ns/cgroup", "");
+    let l = fixture.run().facts.limits;
+    assert!(l.memory && l.swap && l.memory_reservation && l.cpu_shares && l.cpu_cfs);
+    assert!(!l.oom_kill_disable && !l.memory_swappiness && !l.kernel_memory && !l.cpu_realtime);
+    assert!(l.cpuset && l.pids && l.blkio_weight && l.blkio_write_iops && l.cgroup_namespaces);
+    assert_eq!((l.cpus.as_str(), l.mems.as_str()), ("0-3", "0"));
+
+    // No `io` controller: no block IO limits; own cgroup unknown: no swap accounting.
+    let fixture = Fixture::cgroup_v2();
+    fixture.write("sys/fs/cgroup/cgroup.controllers", "cpu memory pids\n");
+    let l = fixture.run().facts.limits;
+    assert!(l.memory && !l.swap && !l.blkio_weight && !l.cpuset);
+}
+
+#[test]
 fn plain_v1_host_and_missing_controllers() {
     let fixture = Fixture::debian();
     fixture.remove("sys/fs/cgroup/unified/cgroup.controllers");

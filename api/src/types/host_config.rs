@@ -182,6 +182,9 @@ pub struct HostConfig {
     /// Device requests (GPUs).
     #[serde(rename = "DeviceRequests")]
     pub device_requests: Option<Vec<Value>>,
+    /// Kernel memory limit in bytes (deprecated; API < 1.42 clients send it).
+    #[serde(rename = "KernelMemory", skip_serializing_if = "Option::is_none")]
+    pub kernel_memory: Option<i64>,
     /// Kernel TCP buffer limit (deprecated).
     #[serde(rename = "KernelMemoryTCP", skip_serializing_if = "Option::is_none")]
     pub kernel_memory_tcp: Option<i64>,

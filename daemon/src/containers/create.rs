@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::plumbing::{self, Mode};
 use super::record::RunState;
-use super::{Container, Containers, Record, errors, mounts, names, rootfs};
+use super::{Container, Containers, Record, errors, mounts, names, rootfs, validate};
 
 impl Containers {
     /// Creates a container from `req`, named `name` or a random name.
@@ -16,12 +16,33 @@ impl Containers {
         name: Option<String>,
         req: ContainerCreateRequest,
     ) -> Result<ContainerCreateResponse, Error> {
-        let name = name.map(|n| names::validate(&n)).transpose()?;
         let ContainerCreateRequest {
-            mut config,
-            host_config,
-            ..
+            config,
+            mut host_config,
+            networking_config,
         } = req;
+        if host_config.runtime.is_empty() {
+            host_config.runtime = self.runtimes().default_name().to_owned();
+        }
+        // dockerd's checks come before the name, the image and the command are looked at. A
+        // request may bring many mounts, hosts or variables: they run on the blocking pool.
+        let (mut config, mut host_config, checked) = {
+            let containers = self.clone();
+            errors::blocking(move || {
+                let known = |rt: &str| containers.runtimes().contains(rt);
+                let checked = validate::verify(
+                    &config,
+                    &mut host_config,
+                    &networking_config,
+                    &containers.inner.facts,
+                    &known,
+                );
+                (config, host_config, checked)
+            })
+            .await?
+        };
+        let mut warnings = checked?;
+        let name = name.map(|n| names::validate(&n)).transpose()?;
         if config.image.is_empty() {
             return Err(Error::invalid(
                 "Config cannot be empty in order to create a container",
@@ -32,13 +53,7 @@ impl Containers {
             merge(&mut config, ic);
         }
         let (path, args) = command(&config)?;
-        let mut host_config = host_config;
-        if host_config.runtime.is_empty() {
-            host_config.runtime = self.runtimes().default_name().to_owned();
-        }
-        self.runtimes().get(&host_config.runtime)?;
-        fill_defaults(&mut host_config);
-        validate(&host_config)?;
+        fill_defaults(&mut host_config, self.inner.facts.cgroup_v2);
         // An unknown network is found at start, as dockerd does (a 404 here would make the
         // CLI try to pull the image).
         if host_config.network_mode.starts_with("container:") {
@@ -48,11 +63,12 @@ impl Containers {
         // Parsing the mounts is linear in their number, but a request may bring many: it runs
         // on the blocking pool, never on the async side.
         let (host_config, mut config, parsed) = errors::blocking(move || {
-            let parsed = mounts::parse(&host_config, &config, true);
+            let parsed = mounts::parse(&host_config, &config);
             (host_config, config, parsed)
         })
         .await?;
-        let (binds, mut warnings) = parsed?;
+        let (binds, mount_warnings) = parsed?;
+        warnings.extend(mount_warnings);
         warnings.extend(unsupported(&host_config, &config));
         // Named volumes that do not exist yet are created, as dockerd does; none of them can
         // be removed until this container is in the index (or creating it failed).
@@ -240,8 +256,9 @@ pub(crate) fn command(config: &ContainerConfig) -> Result<(String, Vec<String>),
     }
 }
 
-/// What dockerd fills in when the request leaves it empty, as inspect shows it.
-pub(crate) fn fill_defaults(hc: &mut HostConfig) {
+/// What dockerd fills in when the request leaves it empty, as inspect shows it (the cgroup
+/// namespace is private by default on cgroup v2).
+pub(crate) fn fill_defaults(hc: &mut HostConfig, cgroup_v2: bool) {
     if hc.log_config.kind.is_empty() {
         hc.log_config.kind = "json-file".to_owned();
     }
@@ -261,8 +278,7 @@ pub(crate) fn fill_defaults(hc: &mut HostConfig) {
         hc.ipc_mode = "private".to_owned();
     }
     if hc.cgroupns_mode.is_empty() {
-        let v2 = std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists();
-        hc.cgroupns_mode = if v2 { "private" } else { "host" }.to_owned();
+        hc.cgroupns_mode = if cgroup_v2 { "private" } else { "host" }.to_owned();
     }
     if hc.runtime.is_empty() {
         hc.runtime = "runc".to_owned();
@@ -270,51 +286,6 @@ pub(crate) fn fill_defaults(hc: &mut HostConfig) {
     if hc.port_bindings.is_none() {
         hc.port_bindings = Some(Default::default());
     }
-}
-
-/// Checks the restart policy as moby does.
-pub(crate) fn validate(hc: &HostConfig) -> Result<(), Error> {
-    let p = &hc.restart_policy;
-    match p.name.as_str() {
-        "no" | "always" | "unless-stopped" if p.maximum_retry_count != 0 => {
-            return Err(Error::invalid(format!(
-                "invalid restart policy: maximum retry count can only be used with 'on-failure', \
-                 got '{}'",
-                p.name
-            )));
-        }
-        "no" | "always" | "unless-stopped" => {}
-        "on-failure" if p.maximum_retry_count < 0 => {
-            return Err(Error::invalid(
-                "invalid restart policy: maximum retry count can't be negative",
-            ));
-        }
-        "on-failure" => {}
-        other => {
-            return Err(Error::invalid(format!(
-                "invalid restart policy: unknown policy '{other}'; use one of 'no', 'always', \
-                 'on-failure', or 'unless-stopped'"
-            )));
-        }
-    }
-    if hc.auto_remove && p.name != "no" {
-        return Err(Error::invalid(
-            "can't create 'AutoRemove' container with restart policy",
-        ));
-    }
-    if hc.ipc_mode != "private" && !hc.ipc_mode.is_empty() && hc.ipc_mode != "shareable" {
-        return Err(Error::invalid(format!(
-            "IPC mode {:?} is not supported",
-            hc.ipc_mode
-        )));
-    }
-    if !hc.pid_mode.is_empty() {
-        return Err(Error::invalid(format!(
-            "PID mode {:?} is not supported",
-            hc.pid_mode
-        )));
-    }
-    Ok(())
 }
 
 /// Options wharf accepts but does not apply, as create warnings (the CLI prints them); those
@@ -399,21 +370,16 @@ mod tests {
     }
 
     #[test]
-    fn defaults_and_policies() {
+    fn defaults() {
         let mut hc = HostConfig::default();
-        fill_defaults(&mut hc);
+        fill_defaults(&mut hc, false);
         assert_eq!(hc.log_config.kind, "json-file");
         assert_eq!(hc.network_mode, "default");
+        assert_eq!(hc.restart_policy.name, "no");
         assert_eq!(hc.shm_size, 67_108_864);
-        assert!(validate(&hc).is_ok());
-        hc.restart_policy.name = "always".into();
-        hc.auto_remove = true;
-        assert!(validate(&hc).is_err());
-        hc.auto_remove = false;
-        hc.restart_policy.name = "sometimes".into();
-        assert!(validate(&hc).is_err());
-        hc.restart_policy.name = "on-failure".into();
-        hc.restart_policy.maximum_retry_count = 3;
-        assert!(validate(&hc).is_ok());
+        assert_eq!(hc.cgroupns_mode, "host");
+        let mut hc = HostConfig::default();
+        fill_defaults(&mut hc, true);
+        assert_eq!(hc.cgroupns_mode, "private");
     }
 }

@@ -6,7 +6,8 @@
 //! exit), `stop` (stop, kill, restart, resize), `delete`, `attach`, `logs`, `wait`, `list`,
 //! `inspect`, `restore`. The pieces they share: the persisted [`record`], the in-memory
 //! [`index`], the writable layer ([`rootfs`]), network namespaces ([`netns`]) and endpoints
-//! ([`plumbing`]), the `/etc` files ([`etc`]) and the OCI spec ([`spec`]).
+//! ([`plumbing`]), the `/etc` files ([`etc`]), the OCI spec ([`spec`]) and what create checks
+//! first ([`validate`]).
 //!
 //! **Concurrency.** Each container has a lifecycle lock (`op`, async) that start, stop,
 //! restart, delete and policy restarts take, a state lock (`live`, sync, never held across an
@@ -36,6 +37,7 @@ mod rootfs;
 mod spec;
 mod start;
 mod stop;
+mod validate;
 mod wait;
 
 use std::collections::BTreeMap;
@@ -93,6 +95,8 @@ struct Inner {
     net: Net,
     /// The named volumes containers mount.
     volumes: crate::volumes::Volumes,
+    /// What create's checks need to know about the host.
+    facts: validate::HostFacts,
     /// Every container, by ID and by name.
     index: Mutex<Index>,
     /// Exit watchers and scheduled restarts; aborted at shutdown.
@@ -212,6 +216,11 @@ impl Runtimes {
     /// The default runtime's name.
     pub(crate) fn default_name(&self) -> &str {
         &self.default
+    }
+
+    /// Whether there is a runtime called `name`.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
     }
 
     /// The runtime called `name`; Docker's 400 when there is none.
@@ -349,14 +358,15 @@ impl Live {
 impl Containers {
     /// Opens the store under the data root (`containers/`) and exec root (`netns/`, `runc/`);
     /// the containers themselves are loaded by [`Containers::restore`].
+    /// `host` is the start-up host report's facts; forwarding is read again, as the network
+    /// step left it.
     pub fn open(
         root: &crate::dataroot::DataRoot,
         images: &Images,
         volumes: &crate::volumes::Volumes,
         network: &crate::network::Network,
-        flag_dns: &[IpAddr],
-        runtimes: &BTreeMap<String, PathBuf>,
-        default_runtime: &str,
+        config: &crate::config::Config,
+        host: &hostcheck::Facts,
     ) -> anyhow::Result<Self> {
         use anyhow::Context;
         let dir = root.root.join(CONTAINERS_DIR);
@@ -364,21 +374,25 @@ impl Containers {
         for d in [&dir, &netns_dir] {
             std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
         }
-        let host = netdriver::ResolvConf::read(std::path::Path::new("/etc/resolv.conf"))
+        let resolv = netdriver::ResolvConf::read(std::path::Path::new("/etc/resolv.conf"))
             .unwrap_or_default();
+        let forwarding =
+            std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").is_ok_and(|v| v.trim() == "1");
+        let facts = validate::HostFacts::new(host, forwarding, network.driver().is_some());
         Ok(Containers {
             inner: Arc::new(Inner {
                 dir,
                 netns_dir,
-                runtimes: Runtimes::new(&root.exec_root, runtimes, default_runtime),
+                runtimes: Runtimes::new(&root.exec_root, &config.runtimes, &config.default_runtime),
                 monitor: execdriver::MonitorCommand::current_exe(),
                 images: images.clone(),
                 volumes: volumes.clone(),
                 net: Net {
                     driver: network.driver(),
                     builtin: network.builtin().clone(),
-                    fallback_dns: netdriver::container_dns(&host, flag_dns),
+                    fallback_dns: netdriver::container_dns(&resolv, &config.network.dns),
                 },
+                facts,
                 index: Mutex::new(Index::default()),
                 tasks: Mutex::new(JoinSet::new()),
             }),

@@ -71,12 +71,23 @@ impl Bind {
     }
 }
 
+/// One `Mounts` entry checked as moby's `ValidateMountConfig` does early in a create (create's
+/// [`super::validate`] calls it): also, unless it may be created, a bind source must exist.
+pub(crate) fn check(value: &serde_json::Value) -> Result<(), Error> {
+    parse_mount(&decode(value)?, true).map(drop)
+}
+
+/// A `Mounts` entry as the spec's `Mount`.
+fn decode(value: &serde_json::Value) -> Result<ApiMount, Error> {
+    ApiMount::deserialize(value).map_err(|e| Error::invalid(format!("invalid mount config: {e}")))
+}
+
 /// The bind mounts of `hc`, and warnings for the mounts wharf accepts but does not make yet.
-/// With `check_sources` (at create) a `Mounts` bind source must exist, as dockerd checks.
+/// Nothing on the host is looked at: whether a `Mounts` bind source exists is [`check`]ed at
+/// create.
 pub(crate) fn parse(
     hc: &HostConfig,
     config: &ContainerConfig,
-    check_sources: bool,
 ) -> Result<(Vec<Bind>, Vec<String>), Error> {
     let mut binds: Vec<Bind> = Vec::new();
     let mut warnings = Vec::new();
@@ -99,9 +110,8 @@ pub(crate) fn parse(
         }
     }
     for value in hc.mounts.iter().flatten() {
-        let m: ApiMount = serde_json::from_value(value.clone())
-            .map_err(|e| Error::invalid(format!("invalid mount config: {e}")))?;
-        match parse_mount(&m, check_sources)? {
+        let m = decode(value)?;
+        match parse_mount(&m, false)? {
             Parsed::Bind(b) => add(b, &m.target, &mut binds)?,
             Parsed::Ignored(warning) => warnings.push(warning),
         }
@@ -123,7 +133,7 @@ pub(crate) fn parse(
 /// The container's mounts as inspect and list show them (none if the record's config no
 /// longer parses, which create prevents).
 pub(crate) fn mount_points(rec: &Record, vols: &Volumes) -> Vec<MountPoint> {
-    parse(&rec.host_config, &rec.config, false)
+    parse(&rec.host_config, &rec.config)
         .map(|(mut binds, _)| {
             resolve(&mut binds, vols);
             binds.iter().map(Bind::mount_point).collect()
@@ -142,7 +152,7 @@ pub(crate) fn resolve(binds: &mut [Bind], vols: &Volumes) {
 
 /// The names of the volumes `rec` mounts.
 pub(crate) fn volume_names(rec: &Record) -> Vec<String> {
-    parse(&rec.host_config, &rec.config, false)
+    parse(&rec.host_config, &rec.config)
         .map(|(binds, _)| binds.into_iter().filter_map(|b| b.volume).collect())
         .unwrap_or_default()
 }
@@ -422,17 +432,20 @@ mod tests {
     }
 
     fn binds(list: &[&str]) -> Result<Vec<Bind>, String> {
-        parse(&hc(list), &ContainerConfig::default(), true)
+        parse(&hc(list), &ContainerConfig::default())
             .map(|(b, _)| b)
             .map_err(|e| e.message)
     }
 
+    /// The binds of one `Mounts` entry, checked as create does first.
     fn with_mount(json: &str) -> Result<Vec<Bind>, String> {
+        let value: serde_json::Value = serde_json::from_str(json).expect("json");
+        check(&value).map_err(|e| e.message)?;
         let h = HostConfig {
-            mounts: Some(vec![serde_json::from_str(json).expect("json")]),
+            mounts: Some(vec![value]),
             ..HostConfig::default()
         };
-        parse(&h, &ContainerConfig::default(), true)
+        parse(&h, &ContainerConfig::default())
             .map(|(b, _)| b)
             .map_err(|e| e.message)
     }
@@ -556,7 +569,7 @@ mod tests {
             ..HostConfig::default()
         };
         assert_eq!(
-            parse(&h, &ContainerConfig::default(), true)
+            parse(&h, &ContainerConfig::default())
                 .expect_err("dup")
                 .message,
             "Duplicate mount point: /x/"
@@ -575,7 +588,7 @@ mod tests {
             ),
             ..ContainerConfig::default()
         };
-        let (_, warnings) = parse(&hc(&["/srv:/data"]), &config, false).expect("valid");
+        let (_, warnings) = parse(&hc(&["/srv:/data"]), &config).expect("valid");
         assert_eq!(
             warnings,
             ["An anonymous volume at /v is not supported by wharf and was ignored"]

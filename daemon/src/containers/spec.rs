@@ -51,7 +51,7 @@ pub(crate) fn build(
 /// `setMounts`: an `/etc` file the user mounts over is left out, and parents are mounted before
 /// their children (a stable sort by depth).
 fn bind_mounts(rec: &Record, dir: &Path, vols: &Volumes) -> Result<Vec<BindMount>, Error> {
-    let (mut binds, _) = mounts::parse(&rec.host_config, &rec.config, false)?;
+    let (mut binds, _) = mounts::parse(&rec.host_config, &rec.config)?;
     mounts::resolve(&mut binds, vols);
     mounts::prepare_sources(&binds)?;
     let etc = EtcFiles::of(dir);
@@ -70,7 +70,8 @@ fn bind_mounts(rec: &Record, dir: &Path, vols: &Volumes) -> Result<Vec<BindMount
 }
 
 /// moby's `CreateDaemonEnvironment`: `PATH` (if the config has none), `HOSTNAME`, `TERM` under
-/// a TTY, then the config's entries replacing or appending.
+/// a TTY, then the config's entries replacing or appending; an entry without `=` unsets the
+/// variable it names (moby's `ReplaceOrAppendEnvValues`: create accepts it, runc would not).
 pub(crate) fn environment(rec: &Record, hostname: &str) -> Vec<String> {
     let config_env = rec.config.env.clone().unwrap_or_default();
     let mut env = Vec::new();
@@ -82,6 +83,10 @@ pub(crate) fn environment(rec: &Record, hostname: &str) -> Vec<String> {
         env.push("TERM=xterm".to_owned());
     }
     for e in config_env {
+        if !e.contains('=') {
+            env.retain(|x| key(x) != e);
+            continue;
+        }
         match env.iter_mut().find(|x| key(x) == key(&e)) {
             Some(slot) => *slot = e,
             None => env.push(e),
@@ -137,6 +142,13 @@ mod tests {
         rec.config.tty = false;
         rec.config.env = None;
         assert_eq!(environment(&rec, "abc"), [DEFAULT_PATH, "HOSTNAME=abc"]);
+        rec.config.env = Some(vec![
+            "A=1".into(),
+            "B".into(),
+            "A".into(),
+            "HOSTNAME".into(),
+        ]);
+        assert_eq!(environment(&rec, "abc"), [DEFAULT_PATH]);
     }
 
     #[test]

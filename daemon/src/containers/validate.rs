@@ -1,0 +1,150 @@
+//! What `POST /containers/create` refuses before it looks at anything else, as dockerd does:
+//! its router's decode checks (`runconfig`), `verifyContainerSettings` (`validateContainerConfig`,
+//! `validateHostConfig`, `verifyPlatformContainerSettings` with its resources), then
+//! `verifyNetworkingConfig` and the defaults of `adaptContainerSettings`, in dockerd 20.10's
+//! order and words, so the first failing check is the one dockerd reports. Every refusal is a
+//! 400 (dockerd 20.10 answers the decode checks with a 500; moby answers 400 since).
+//!
+//! A limit the host cannot apply is discarded with dockerd's create warning, and the request's
+//! `HostConfig` is adjusted as dockerd records it. The checks are pure functions of the request
+//! and [`HostFacts`] (read once at start-up), but for the `stat` of a `Mounts` bind source that
+//! dockerd makes here too.
+
+mod config;
+mod cpuset;
+mod host;
+mod netmode;
+mod platform;
+mod resources;
+#[cfg(test)]
+mod tests;
+
+use api::Error;
+use api::types::{ContainerConfig, HostConfig, NetworkingConfig};
+
+/// What the checks need to know about the host, gathered at start-up.
+#[derive(Debug, Clone)]
+pub(crate) struct HostFacts {
+    /// The limits the cgroups support, and the CPUs and memory nodes there are.
+    pub(crate) limits: hostcheck::Limits,
+    /// Online CPUs (the bound of `NanoCpus`).
+    pub(crate) ncpu: usize,
+    /// The kernel's release, when it could be parsed.
+    pub(crate) kernel: Option<hostcheck::KernelVersion>,
+    /// The highest capability the kernel knows.
+    pub(crate) cap_last_cap: Option<u32>,
+    /// The host has cgroup v2 (containers get a private cgroup namespace by default).
+    pub(crate) cgroup_v2: bool,
+    /// `/proc/sys/net/ipv4/ip_forward` once the network was set up.
+    pub(crate) ipv4_forwarding: bool,
+    /// `NetworkMode` `default` means the bridge (there is one).
+    pub(crate) default_is_bridge: bool,
+}
+
+impl HostFacts {
+    /// The facts of a host report's `facts`, with forwarding and the bridge as the network
+    /// step left them.
+    pub(crate) fn new(
+        facts: &hostcheck::Facts,
+        ipv4_forwarding: bool,
+        default_is_bridge: bool,
+    ) -> Self {
+        HostFacts {
+            limits: facts.limits.clone(),
+            ncpu: facts.ncpu,
+            kernel: facts.kernel_version.clone(),
+            cap_last_cap: facts.cap_last_cap,
+            cgroup_v2: facts.cgroups.version == hostcheck::CgroupVersion::V2,
+            ipv4_forwarding,
+            default_is_bridge,
+        }
+    }
+}
+
+/// Checks a create request as dockerd does before anything else and adjusts `hc` as dockerd
+/// records it (limits the host cannot apply discarded, `MemorySwap` and `OomKillDisable`
+/// defaulted); the create warnings, or the first refusal. `runtime_known` says whether a
+/// runtime name exists (`hc.runtime` is already the default one when the request named none).
+pub(crate) fn verify(
+    config: &ContainerConfig,
+    hc: &mut HostConfig,
+    net: &NetworkingConfig,
+    facts: &HostFacts,
+    runtime_known: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>, Error> {
+    netmode::check(config, hc, &facts.limits)?;
+    config::check(config)?;
+    host::check(hc, facts)?;
+    let mut warnings = Vec::new();
+    resources::check(hc, facts, &mut warnings)?;
+    platform::check(hc, facts, runtime_known, &mut warnings)?;
+    host::check_networking(net)?;
+    platform::adapt(hc);
+    unsupported_modes(hc)?;
+    Ok(warnings)
+}
+
+/// Namespace sharing wharf cannot do yet (dockerd accepts these).
+fn unsupported_modes(hc: &HostConfig) -> Result<(), Error> {
+    if !matches!(hc.ipc_mode.as_str(), "" | "private" | "shareable") {
+        return Err(Error::invalid(format!(
+            "IPC mode {:?} is not supported",
+            hc.ipc_mode
+        )));
+    }
+    if !hc.pid_mode.is_empty() {
+        return Err(Error::invalid(format!(
+            "PID mode {:?} is not supported",
+            hc.pid_mode
+        )));
+    }
+    Ok(())
+}
+
+/// A refusal in dockerd's words.
+fn refuse<T>(message: impl Into<String>) -> Result<T, Error> {
+    Err(Error::invalid(message))
+}
+
+/// Go's `%q` of a string as dockerd's messages print it: in double quotes, with `"`, `\` and
+/// control characters escaped (other characters print as they are).
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_ascii_control() => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Go's `strings.ToUpper`: rune by rune, so a character whose upper case is several
+/// characters (`ß`) stays as it is.
+fn upper(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let mut up = c.to_uppercase();
+            match (up.next(), up.next()) {
+                (Some(u), None) => u,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// Go's `strconv.Atoi`: an optional sign and decimal digits that fit 64 bits.
+fn atoi(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let decimal = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+    decimal.then(|| s.parse().ok()).flatten()
+}

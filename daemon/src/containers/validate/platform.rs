@@ -1,0 +1,77 @@
+//! The rest of moby's `verifyPlatformContainerSettings` (after the resources) and the defaults
+//! `adaptContainerSettings` records.
+
+use api::Error;
+use api::types::HostConfig;
+
+use super::{HostFacts, refuse};
+
+/// `/dev/shm` size, OOM score, runtime, tmpfs destinations and cgroup namespace mode, in
+/// moby's order, with its warnings about forwarding, cgroup namespaces and published ports.
+pub(super) fn check(
+    hc: &HostConfig,
+    facts: &HostFacts,
+    runtime_known: &dyn Fn(&str) -> bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), Error> {
+    if hc.shm_size < 0 {
+        return refuse("SHM size can not be less than 0");
+    }
+    if !(-1000..=1000).contains(&hc.oom_score_adj) {
+        return refuse(format!(
+            "Invalid value {}, range for oom score adj is [-1000, 1000]",
+            hc.oom_score_adj
+        ));
+    }
+    if !facts.ipv4_forwarding && gets_endpoint(hc, facts) {
+        warnings.push("IPv4 forwarding is disabled. Networking will not work.".into());
+    }
+    if !runtime_known(&hc.runtime) {
+        return refuse(format!("Unknown runtime specified {}", hc.runtime));
+    }
+    for dest in hc.tmpfs.iter().flat_map(|t| t.keys()) {
+        let dest = dest.replace('\\', "/");
+        if mobyport::path::clean(&dest) == "/" {
+            return refuse("invalid specification: destination can't be '/'");
+        }
+        if !dest.starts_with('/') {
+            return refuse(format!(
+                "invalid mount path: '{dest}' mount path must be absolute"
+            ));
+        }
+    }
+    match hc.cgroupns_mode.as_str() {
+        "" | "host" => {}
+        "private" if !facts.limits.cgroup_namespaces => warnings.push(
+            "Your kernel does not support cgroup namespaces.  Cgroup namespace setting discarded."
+                .into(),
+        ),
+        "private" => {}
+        other => return refuse(format!("invalid cgroup namespace mode: {other}")),
+    }
+    if hc.network_mode == "host" && hc.port_bindings.as_ref().is_some_and(|p| !p.is_empty()) {
+        warnings.push("Published ports are discarded when using host network mode".into());
+    }
+    Ok(())
+}
+
+/// Whether the container's network needs forwarding: moby warns for every mode but `host` and
+/// `none`; here `default` is `none` when there is no bridge.
+fn gets_endpoint(hc: &HostConfig, facts: &HostFacts) -> bool {
+    match hc.network_mode.as_str() {
+        "host" | "none" => false,
+        "" | "default" => facts.default_is_bridge,
+        _ => true,
+    }
+}
+
+/// `adaptContainerSettings`' recorded defaults: swap twice the memory limit, the OOM killer
+/// enabled.
+pub(super) fn adapt(hc: &mut HostConfig) {
+    if hc.memory > 0 && hc.memory_swap == 0 {
+        hc.memory_swap = hc.memory.wrapping_mul(2);
+    }
+    if hc.oom_kill_disable.is_none() {
+        hc.oom_kill_disable = Some(false);
+    }
+}
