@@ -2,7 +2,10 @@
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
 use crate::Error;
@@ -48,23 +51,55 @@ where
 
 /// A JSON body, deserialised into `T`; a malformed body is a 400 in Docker's shape.
 ///
-/// Unknown fields are accepted (the CLI sends fields a daemon may not implement).
+/// Unknown fields are accepted (the CLI sends fields a daemon may not implement). A large body
+/// is decoded on the blocking pool, so it never holds up the async side that serves everyone
+/// else.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Json<T>(pub T);
 
+/// Bodies at least this large are decoded off the async side.
+const DECODE_OFF_THREAD: usize = 64 * 1024;
+
 impl<T, S> FromRequest<S> for Json<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send + 'static,
     S: Send + Sync,
 {
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        axum::Json::<T>::from_request(req, state)
+        if !json_content_type(req.headers()) {
+            return Err(Error::invalid(
+                "Expected request with `Content-Type: application/json`",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
             .await
-            .map(|j| Json(j.0))
-            .map_err(|e: JsonRejection| Error::invalid(e.body_text()))
+            .map_err(|e| Error::invalid(e.body_text()))?;
+        let large = bytes.len() >= DECODE_OFF_THREAD;
+        let decode = move || {
+            axum::Json::<T>::from_bytes(&bytes)
+                .map(|j| Json(j.0))
+                .map_err(|e: JsonRejection| Error::invalid(e.body_text()))
+        };
+        if !large {
+            return decode();
+        }
+        tokio::task::spawn_blocking(decode)
+            .await
+            .map_err(|e| Error::system(format!("decoding the request body: {e}")))?
     }
+}
+/// `Content-Type: application/json`, or another JSON type (`application/*+json`), as axum's
+/// own `Json` requires.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let essence = essence.to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Reads a query boolean as moby does: absent, `""`, `0`, `no`, `false` and `none` are false.

@@ -435,6 +435,38 @@ async fn create_takes_minimal_and_null_sections_and_refuses_bad_json() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let req = request("POST", "/containers/create?name=taken", Some("{}"));
     assert_eq!(send(&fake, req).await.0, StatusCode::CONFLICT);
+
+    // A large body is decoded off the async side, with the same answers.
+    let binds: Vec<String> = (0..20_000).map(|i| format!("/b/{i}:/m/{i}")).collect();
+    let big = serde_json::json!({"Image": "busybox", "HostConfig": {"Binds": binds}});
+    let big: &'static str = Box::leak(big.to_string().into_boxed_str());
+    assert!(big.len() > 128 * 1024);
+    let (status, _, _) = send(&fake, request("POST", "/containers/create", Some(big))).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, req) = fake
+        .ctr
+        .created
+        .lock()
+        .expect("lock")
+        .take()
+        .expect("created");
+    assert_eq!(req.host_config.binds.expect("binds").len(), 20_000);
+    let broken: &'static str = Box::leak(format!("{}x", &big[..big.len() - 1]).into_boxed_str());
+    let (status, _, body) = send(&fake, request("POST", "/containers/create", Some(broken))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!message(&String::from_utf8_lossy(&body)).is_empty());
+    // Without a JSON content type, as axum's own extractor refuses it.
+    let req = Request::builder()
+        .method("POST")
+        .uri("/containers/create")
+        .body(Body::from("{}"))
+        .expect("request");
+    let (status, _, body) = send(&fake, req).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        message(&String::from_utf8_lossy(&body)),
+        "Expected request with `Content-Type: application/json`"
+    );
 }
 
 #[tokio::test]
