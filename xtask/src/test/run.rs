@@ -36,7 +36,7 @@ pub fn binary(bin: &TestBinary, args: &[&str], env: &[(&str, &str)], sudo: bool)
         let keep: Vec<&str> = env
             .iter()
             .map(|(k, _)| *k)
-            .chain(["CARGO_MANIFEST_DIR"])
+            .chain(["CARGO", "CARGO_MANIFEST_DIR"])
             .collect();
         let mut cmd = Command::new("sudo");
         cmd.arg(format!("--preserve-env={}", keep.join(",")))
@@ -46,8 +46,12 @@ pub fn binary(bin: &TestBinary, args: &[&str], env: &[(&str, &str)], sudo: bool)
     } else {
         Command::new(&bin.path)
     };
+    // As `cargo test` runs them: the cargo that built them (tidy runs `cargo metadata`) and
+    // the package's directory.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     cmd.args(args)
         .current_dir(&bin.package_dir)
+        .env("CARGO", cargo)
         .env("CARGO_MANIFEST_DIR", &bin.package_dir);
     for (k, v) in env {
         cmd.env(k, v);
