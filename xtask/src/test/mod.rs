@@ -53,6 +53,10 @@ pub fn main(args: &[String]) -> Result<()> {
 
     step("build the tests");
     let bins = binaries::build()?;
+    ensure!(
+        !bins.is_empty(),
+        "cargo test --no-run reported no test binary"
+    );
     eprintln!("xtask: {} test binaries", bins.len());
 
     // Only the test binaries run as root: through sudo when this command is not root already.
