@@ -10,6 +10,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use tempfile::TempDir;
 
+use crate::cleanup::{Reaping, release_dir};
 use crate::netns::NetNs;
 use crate::{DOCKER_CLI, HttpResponse, request};
 
@@ -289,135 +290,8 @@ impl Drop for Wharfd {
         }
         // Only the daemon that made the directory cleans it: a restarted daemon shares it.
         if self._tmp.is_some() {
-            release_dir(&self.dir);
+            // Test binaries wait for their own children: no reaping here.
+            release_dir(&self.dir, Reaping::Never);
         }
-    }
-}
-
-/// Ends what a test daemon's containers leave when a test stops early, so the temp dir can go:
-/// containers still known to runc (under the daemon's exec root) are deleted with `runc delete
-/// --force`, their monitors (processes whose `--state-dir` is under `dir`) are waited for and
-/// then killed by PID, and every mount under `dir` (overlays, network namespaces) is detached,
-/// deepest first.
-pub fn release_dir(dir: &Path) {
-    // runc's own root, and those of runtimes added with --add-runtime (all runc here).
-    let exec = dir.join("exec");
-    let mut roots = vec![exec.join("runc")];
-    if let Ok(added) = std::fs::read_dir(exec.join("runtimes")) {
-        roots.extend(added.flatten().map(|e| e.path()));
-    }
-    for root in roots {
-        let Ok(entries) = std::fs::read_dir(&root) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let _ = Command::new("/usr/sbin/runc")
-                .arg("--root")
-                .arg(&root)
-                .args(["delete", "--force"])
-                .arg(e.file_name())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let monitors = monitors_under(dir);
-        if monitors.is_empty() {
-            break;
-        }
-        if Instant::now() > deadline {
-            for pid in monitors {
-                let _ = kill(pid, Signal::SIGKILL);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    for m in mounts_under(dir) {
-        let _ = nix::mount::umount2(&m, nix::mount::MntFlags::MNT_DETACH);
-    }
-    remove_empty_cgroup_parents();
-}
-
-/// runc leaves the (empty) `wharf` parent cgroup its containers were created under; remove it
-/// when no container uses it any more (`rmdir` refuses a cgroup that is still in use).
-fn remove_empty_cgroup_parents() {
-    let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else {
-        return;
-    };
-    for h in hierarchies.flatten() {
-        let _ = std::fs::remove_dir(h.path().join("wharf"));
-    }
-}
-
-/// Monitor processes of containers whose state directory is under `dir`.
-fn monitors_under(dir: &Path) -> Vec<Pid> {
-    let prefix = dir.as_os_str().as_encoded_bytes();
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    procs
-        .flatten()
-        .filter_map(|p| {
-            let pid: i32 = p.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(p.path().join("cmdline")).ok()?;
-            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-            let is_monitor = args.get(1) == Some(&&b"monitor"[..])
-                && args
-                    .windows(2)
-                    .any(|w| w[0] == b"--state-dir" && w[1].starts_with(prefix));
-            is_monitor.then(|| Pid::from_raw(pid))
-        })
-        .collect()
-}
-
-/// Mount points under `dir`, deepest first.
-fn mounts_under(dir: &Path) -> Vec<PathBuf> {
-    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let mut out: Vec<PathBuf> = text
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(|m| PathBuf::from(unescape_mount(m)))
-        .filter(|m| m.starts_with(dir) && m != dir)
-        .collect();
-    out.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
-    out.dedup();
-    out
-}
-
-/// `/proc/self/mountinfo` escapes space, tab, newline and backslash as octal (`\040`).
-fn unescape_mount(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\'
-            && i + 3 < b.len()
-            && let Some(v) = std::str::from_utf8(&b[i + 1..i + 4])
-                .ok()
-                .and_then(|d| u8::from_str_radix(d, 8).ok())
-        {
-            out.push(v);
-            i += 4;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::unescape_mount;
-
-    #[test]
-    fn mountinfo_escapes_are_decoded_and_non_ascii_is_kept() {
-        assert_eq!(unescape_mount(r"/tmp/a\040b"), "/tmp/a b");
-        assert_eq!(unescape_mount(r"/tmp/\éé"), r"/tmp/\éé");
-        assert_eq!(unescape_mount("/tmp/plain"), "/tmp/plain");
     }
 }

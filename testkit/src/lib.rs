@@ -6,12 +6,13 @@
 //! are marked `#[ignore = "privileged"]` and call [`require_privileged`] first, so that they fail
 //! loudly instead of skipping when they cannot run; `cargo xtask test` runs them as root.
 
+pub mod cleanup;
 mod daemon;
 pub mod fixtures;
 mod http;
 mod netns;
 
-pub use daemon::{Wharfd, WharfdBuilder, release_dir, wharfd_binary};
+pub use daemon::{Wharfd, WharfdBuilder, wharfd_binary};
 pub use http::{HttpResponse, request};
 pub use netns::NetNs;
 

@@ -22,6 +22,17 @@ fn installed(pkg: &str) -> bool {
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
 }
 
+/// Fails naming whichever of `pkgs` is missing (for a user who cannot install them).
+pub fn require(pkgs: &[&str]) -> Result<()> {
+    let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !installed(p)).collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "missing packages: {} (install them, or run as root to have them installed)",
+        missing.join(" ")
+    );
+    Ok(())
+}
+
 /// Installs whichever of `pkgs` is missing, with apt (as root).
 pub fn ensure(pkgs: &[&str]) -> Result<()> {
     let missing: Vec<&str> = pkgs.iter().copied().filter(|p| !installed(p)).collect();

@@ -12,6 +12,7 @@ use super::{
 /// The body of `POST /containers/create`: a `ContainerConfig` with `HostConfig` and
 /// `NetworkingConfig` beside its fields. Unknown fields are ignored; `null` sections are empty.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ContainerCreateRequest {
     /// The portable configuration (`Image`, `Cmd`, `Env`, `Tty`, ...).
     #[serde(flatten)]
@@ -39,6 +40,7 @@ where
 
 /// `ContainerCreateResponse`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ContainerCreateResponse {
     /// The new container's full ID.
     #[serde(rename = "Id")]
@@ -50,6 +52,7 @@ pub struct ContainerCreateResponse {
 
 /// `ContainerWaitResponse`, in the field order dockerd writes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ContainerWaitResponse {
     /// Why waiting failed, or `null`.
     #[serde(rename = "Error")]
@@ -71,6 +74,7 @@ impl ContainerWaitResponse {
 
 /// `ContainerWaitExitError`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct WaitExitError {
     /// What went wrong.
     #[serde(rename = "Message")]
@@ -79,6 +83,7 @@ pub struct WaitExitError {
 
 /// A container's state, as `State.Status`, the summary's `State` and the `status` filter name it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ContainerStatus {
     /// Created, never started.
@@ -137,6 +142,7 @@ impl fmt::Display for ContainerStatus {
 
 /// `ContainerState`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ContainerState {
     /// `created`, `running`, `exited`, ...
@@ -179,6 +185,7 @@ pub struct ContainerState {
 
 /// `MountPoint`: a mount as inspect and list show it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct MountPoint {
     /// `bind`, `volume`, `tmpfs`, ...
@@ -209,6 +216,7 @@ pub struct MountPoint {
 
 /// `Port`: an exposed port, and where it is published, as `GET /containers/json` lists it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Port {
     /// The host address, when published.
@@ -227,6 +235,7 @@ pub struct Port {
 
 /// `ContainerSummary`: one entry of `GET /containers/json`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ContainerSummary {
     /// The full ID.
@@ -278,6 +287,7 @@ pub struct ContainerSummary {
 
 /// `ContainerSummary.HostConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct SummaryHostConfig {
     /// `default`, `bridge`, `host`, `none`.
@@ -290,6 +300,7 @@ pub struct SummaryHostConfig {
 
 /// `ContainerSummary.NetworkSettings`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct SummaryNetworkSettings {
     /// Network name → endpoint.
@@ -299,6 +310,7 @@ pub struct SummaryNetworkSettings {
 
 /// `ContainerInspectResponse`: `GET /containers/{id}/json`, in the field order dockerd writes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ContainerInspect {
     /// The full ID.

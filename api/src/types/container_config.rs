@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// `ContainerConfig` (the spec's definition); empty fields serialise as Docker shows them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct ContainerConfig {
     /// The container's host name.

@@ -9,6 +9,7 @@ use super::PortMap;
 
 /// `NetworkingConfig`: the endpoints to create, by network name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct NetworkingConfig {
     /// Network name → endpoint settings.
@@ -18,6 +19,7 @@ pub struct NetworkingConfig {
 
 /// `EndpointSettings`: one network attachment.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct EndpointSettings {
     /// Requested static addresses.
@@ -66,6 +68,7 @@ pub struct EndpointSettings {
 
 /// `EndpointIPAMConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct EndpointIpamConfig {
     /// A static IPv4 address.
@@ -82,6 +85,7 @@ pub struct EndpointIpamConfig {
 /// `NetworkSettings`, as inspect shows it. The top-level address fields repeat the `bridge`
 /// endpoint's, as Docker still fills them for the default network.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct NetworkSettings {
     /// The bridge's name (empty).
@@ -142,6 +146,7 @@ pub struct NetworkSettings {
 
 /// `Address`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Address {
     /// The address.

@@ -12,6 +12,7 @@ use serde_json::Value;
 
 /// `HostConfig` (with the spec's `Resources` folded in).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct HostConfig {
     /// Bind mounts, `host-src:container-dest[:options]`.
@@ -231,6 +232,7 @@ pub struct HostConfig {
 
 /// `HostConfig.LogConfig`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct LogConfig {
     /// The driver (`json-file`; empty in a request means the daemon's default).
@@ -243,6 +245,7 @@ pub struct LogConfig {
 
 /// `RestartPolicy`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct RestartPolicy {
     /// `""`, `no`, `always`, `unless-stopped` or `on-failure`.
@@ -258,6 +261,7 @@ pub type PortMap = BTreeMap<String, Option<Vec<PortBinding>>>;
 
 /// `PortBinding`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct PortBinding {
     /// The host address (empty: all).
@@ -270,6 +274,7 @@ pub struct PortBinding {
 
 /// `DeviceMapping`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct DeviceMapping {
     /// The device on the host.
@@ -285,6 +290,7 @@ pub struct DeviceMapping {
 
 /// `ResourcesUlimits` item.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Ulimit {
     /// The limit's name (`nofile`, `nproc`, ...).

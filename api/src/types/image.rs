@@ -8,6 +8,7 @@ use super::ContainerConfig;
 
 /// `ImageSummary`: one entry of `GET /images/json`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ImageSummary {
     /// `sha256:<hex>`.
     #[serde(rename = "Id")]
@@ -43,6 +44,7 @@ pub struct ImageSummary {
 
 /// `ImageInspect`: `GET /images/{name}/json`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ImageInspect {
     /// `sha256:<hex>`.
     #[serde(rename = "Id")]
@@ -108,6 +110,7 @@ pub struct ImageInspect {
 
 /// `DriverData`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct DriverData {
     /// The driver's name.
@@ -120,6 +123,7 @@ pub struct DriverData {
 
 /// `ImageInspect.RootFS`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct RootFs {
     /// `layers`.
     #[serde(rename = "Type")]
@@ -131,6 +135,7 @@ pub struct RootFs {
 
 /// `ImageInspect.Metadata`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ImageMetadata {
     /// When the image was last tagged (RFC 3339), or the zero time.
     #[serde(rename = "LastTagTime")]
@@ -139,6 +144,7 @@ pub struct ImageMetadata {
 
 /// `HistoryResponseItem`: one entry of `GET /images/{name}/history`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct HistoryResponseItem {
     /// The image ID of this step, or `<missing>`.
     #[serde(rename = "Id")]
@@ -162,6 +168,7 @@ pub struct HistoryResponseItem {
 
 /// `ImageDeleteResponseItem`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub enum ImageDeleteResponseItem {
     /// A reference was removed.
     Untagged(String),
@@ -171,6 +178,7 @@ pub enum ImageDeleteResponseItem {
 
 /// One line of a jsonmessage stream (load, import, pull).
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct JsonMessage {
     /// Free text the CLI prints as is.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -224,6 +232,7 @@ impl JsonMessage {
 
 /// `ProgressDetail`.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ProgressDetail {
     /// Bytes done.
     pub current: u64,
@@ -233,6 +242,7 @@ pub struct ProgressDetail {
 
 /// `ErrorDetail`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ErrorDetail {
     /// The message.
     pub message: String,

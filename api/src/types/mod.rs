@@ -12,6 +12,9 @@ mod network;
 mod system;
 mod volume;
 
+#[cfg(test)]
+mod spec_check;
+
 pub use container::*;
 pub use container_config::*;
 pub use endpoint::*;

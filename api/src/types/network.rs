@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// `Network`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Network {
     /// The network's name (`bridge`, `host`, `none`).
     #[serde(rename = "Name")]
@@ -56,6 +57,7 @@ pub struct Network {
 
 /// `IPAM`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Ipam {
     /// `default`.
     #[serde(rename = "Driver")]
@@ -70,6 +72,7 @@ pub struct Ipam {
 
 /// `IPAMConfig`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct IpamConfig {
     /// The subnet in CIDR form.
     #[serde(rename = "Subnet")]
@@ -81,6 +84,7 @@ pub struct IpamConfig {
 
 /// `ConfigReference`.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ConfigReference {
     /// The config-only network it takes its configuration from (empty).
     #[serde(rename = "Network")]
@@ -89,6 +93,7 @@ pub struct ConfigReference {
 
 /// `NetworkContainer`: one attached container.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct NetworkContainer {
     /// The container's name.
     #[serde(rename = "Name")]

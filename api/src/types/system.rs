@@ -6,6 +6,7 @@ use serde::Serialize;
 
 /// `SystemVersion`: the answer to `GET /version`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct SystemVersion {
     /// The product's platform name.
     #[serde(rename = "Platform")]
@@ -47,6 +48,7 @@ pub struct SystemVersion {
 
 /// `SystemVersion.Platform`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Platform {
     /// The platform's name.
     #[serde(rename = "Name")]
@@ -55,6 +57,7 @@ pub struct Platform {
 
 /// `ComponentVersion`: one entry of `SystemVersion.Components`.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ComponentVersion {
     /// The component's name (`Engine`, `runc`, ...).
     #[serde(rename = "Name")]
@@ -69,6 +72,7 @@ pub struct ComponentVersion {
 
 /// `SystemInfo`: the answer to `GET /info`.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct SystemInfo {
     /// The daemon's persistent identifier.
     #[serde(rename = "ID")]
@@ -254,6 +258,7 @@ pub struct SystemInfo {
 
 /// `PluginsInfo`.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct PluginsInfo {
     /// Volume drivers.
     #[serde(rename = "Volume")]
@@ -271,6 +276,7 @@ pub struct PluginsInfo {
 
 /// `RegistryServiceConfig`.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct RegistryConfig {
     /// Deprecated, always empty.
     #[serde(rename = "AllowNondistributableArtifactsCIDRs")]
@@ -291,6 +297,7 @@ pub struct RegistryConfig {
 
 /// `IndexInfo`.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct IndexInfo {
     /// The registry's name.
     #[serde(rename = "Name")]
@@ -308,6 +315,7 @@ pub struct IndexInfo {
 
 /// `Runtime`: an OCI runtime binary.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Runtime {
     /// The binary's name or path.
     #[serde(rename = "path")]
@@ -319,6 +327,7 @@ pub struct Runtime {
 
 /// `SwarmInfo`, reduced to what a non-swarm daemon reports.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct SwarmInfo {
     /// Empty.
     #[serde(rename = "NodeID")]
@@ -355,6 +364,7 @@ impl Default for SwarmInfo {
 
 /// `Commit`: a component's revision as found and as expected.
 #[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Commit {
     /// The revision in use.
     #[serde(rename = "ID")]
@@ -366,6 +376,7 @@ pub struct Commit {
 
 /// One default address pool.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct AddressPool {
     /// The pool, in CIDR form.
     #[serde(rename = "Base")]

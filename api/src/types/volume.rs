@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// `Volume`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct Volume {
     /// The volume's name.
@@ -33,6 +34,7 @@ pub struct Volume {
 
 /// `VolumeCreateOptions`: the body of `POST /volumes/create`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(default)]
 pub struct VolumeCreateOptions {
     /// The name; a random one when empty.
@@ -51,6 +53,7 @@ pub struct VolumeCreateOptions {
 
 /// `VolumeListResponse`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct VolumeListResponse {
     /// The volumes.
     #[serde(rename = "Volumes")]

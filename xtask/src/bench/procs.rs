@@ -1,5 +1,6 @@
-//! Processes seen from `/proc`: liveness, stopping by PID, the memory of a process tree, what
-//! is left in a network namespace or by a stopped wharfd's containers, and the `/_ping` probe.
+//! Processes seen from `/proc`: stopping by PID, the memory of a process tree, what is left in a
+//! network namespace or by the bench's bare `runc run`s, and the `/_ping` probe. What a stopped
+//! wharfd leaves is ended by `testkit::cleanup`, shared with the tests.
 //!
 //! Daemons launched through the peer recipe are orphaned on purpose (`setsid … &`). This
 //! machine kind's PID 1 reaps orphans only every few seconds; until then a stopped daemon is a
@@ -8,20 +9,16 @@
 //! and reaps what it adopts.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
 use std::io::{Read, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use nix::errno::Errno;
-use nix::mount::{MntFlags, umount2};
 use nix::sys::signal::{Signal, kill};
-use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 use nix::unistd::Pid;
+use testkit::cleanup::{has_exited, kill_and_wait, process_state, reap_adopted, runc_delete_all};
 
 /// Makes this process the reaper of its orphaned descendants (see the module comment).
 pub fn become_subreaper() -> Result<()> {
@@ -45,28 +42,6 @@ pub fn ping(sock: &Path) -> bool {
     text.split_whitespace().nth(1) == Some("200") && text.ends_with("\r\n\r\nOK")
 }
 
-/// The one-letter state of `pid` (`R`, `S`, `Z`...), `None` when it does not exist.
-fn state(pid: Pid) -> Option<char> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // "pid (comm) S ppid ...": comm may hold spaces and parentheses, the last ')' ends it.
-    stat.rsplit_once(')')?
-        .1
-        .split_whitespace()
-        .next()?
-        .chars()
-        .next()
-}
-
-/// Whether `pid` has exited; reaps it when it is our child (or was adopted by us).
-pub fn has_exited(pid: Pid) -> bool {
-    match waitpid(pid, Some(WaitPidFlag::WNOHANG)) {
-        Ok(WaitStatus::StillAlive) => false,
-        Ok(_) => true,
-        // Not our child: a zombie someone else must reap counts as exited.
-        Err(_) => !matches!(state(pid), Some(s) if s != 'Z' && s != 'X'),
-    }
-}
-
 /// Stops `pid` (a process we started): SIGTERM, up to `grace` to exit, then SIGKILL.
 pub fn stop_pid(pid: Pid, name: &str, grace: Duration) {
     if has_exited(pid) {
@@ -77,11 +52,7 @@ pub fn stop_pid(pid: Pid, name: &str, grace: Duration) {
     while !has_exited(pid) {
         if Instant::now() > deadline {
             eprintln!("xtask bench: {name} (pid {pid}) ignored SIGTERM for {grace:?}, SIGKILL");
-            let _ = kill(pid, Signal::SIGKILL);
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while !has_exited(pid) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            kill_and_wait(pid);
             return;
         }
         std::thread::sleep(Duration::from_millis(2));
@@ -151,7 +122,7 @@ pub fn reset_peak_rss(pid: Pid) -> Result<()> {
 /// Resident memory (kB) of `root` and all its descendants, and how many processes that is.
 pub fn rss_tree_kb(root: Pid) -> Result<(u64, usize)> {
     anyhow::ensure!(
-        matches!(state(root), Some(s) if s != 'Z'),
+        matches!(process_state(root), Some(s) if s != 'Z'),
         "pid {root} is not running"
     );
     let pids = tree(root);
@@ -184,79 +155,7 @@ pub fn kill_leftovers(ns: &str) {
             "xtask bench: left behind in {ns}: pid {pid} ({})",
             cmdline.trim()
         );
-        let _ = kill(pid, Signal::SIGKILL);
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !has_exited(pid) && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-/// Ends what a stopped wharfd's containers may have left in `dir`, its temp dir (data and exec
-/// roots), so the dir can go: containers still known to runc (under `<dir>/exec/runc`) are
-/// deleted with `runc delete --force`, monitors (processes whose `--state-dir` is under `dir`)
-/// get 3 s to exit and are then killed by PID, and every mount under `dir` (overlays, container
-/// network namespaces) is detached lazily, deepest first, and the empty `wharf` parent
-/// cgroups go. What had to be cleaned is said: a
-/// run that removed its containers leaves nothing. The same steps as `testkit::release_dir`
-/// (xtask depends on no workspace crate).
-pub fn release_dir(dir: &Path) {
-    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    runc_delete_all(&dir.join("exec").join("runc"));
-    let deadline = Instant::now() + Duration::from_secs(3);
-    loop {
-        let monitors = monitors_under(&dir);
-        if monitors.is_empty() {
-            break;
-        }
-        if Instant::now() > deadline {
-            for pid in monitors {
-                eprintln!("xtask bench: leftover monitor pid {pid}: SIGKILL");
-                let _ = kill(pid, Signal::SIGKILL);
-                let deadline = Instant::now() + Duration::from_secs(5);
-                while !has_exited(pid) && Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(10));
-                }
-            }
-            break;
-        }
-        // They are our adopted children (we are their subreaper): reap the ones that ended.
-        reap_adopted(None);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    for m in mounts_under(&dir) {
-        eprintln!("xtask bench: leftover mount {}: lazy unmount", m.display());
-        let _ = umount2(&m, MntFlags::MNT_DETACH);
-    }
-    reap_adopted(None);
-    // runc leaves the (empty) `wharf` parent cgroup of the containers; `rmdir` refuses it
-    // while another daemon's container still uses it.
-    if let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") {
-        for h in hierarchies.flatten() {
-            let _ = std::fs::remove_dir(h.path().join("wharf"));
-        }
-    }
-}
-
-/// `runc delete --force` of every container runc still knows under its state root `root`.
-fn runc_delete_all(root: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else {
-        return;
-    };
-    for e in entries.flatten().filter(|e| e.path().is_dir()) {
-        eprintln!(
-            "xtask bench: leftover container {}: runc delete --force",
-            e.file_name().to_string_lossy()
-        );
-        let _ = Command::new("runc")
-            .arg("--root")
-            .arg(root)
-            .args(["delete", "--force"])
-            .arg(e.file_name())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        kill_and_wait(pid);
     }
 }
 
@@ -280,78 +179,6 @@ pub fn release_runc(root: &Path, cgroup: &str) {
     {
         eprintln!("xtask bench: leftover cgroup {}: rmdir", dir.display());
         let _ = std::fs::remove_dir(&dir);
-    }
-}
-
-/// Monitor processes (`wharfd monitor ... --state-dir D`) whose state directory is under `dir`.
-fn monitors_under(dir: &Path) -> Vec<Pid> {
-    let Ok(procs) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    procs
-        .flatten()
-        .filter_map(|p| {
-            let pid: i32 = p.file_name().to_str()?.parse().ok()?;
-            let cmdline = std::fs::read(p.path().join("cmdline")).ok()?;
-            let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
-            let is_monitor = args.get(1) == Some(&&b"monitor"[..])
-                && args.windows(2).any(|w| {
-                    w[0] == b"--state-dir" && Path::new(OsStr::from_bytes(w[1])).starts_with(dir)
-                });
-            (is_monitor && !matches!(state(Pid::from_raw(pid)), Some('Z' | 'X') | None))
-                .then(|| Pid::from_raw(pid))
-        })
-        .collect()
-}
-
-/// Mount points under `dir` (not `dir` itself), deepest first.
-fn mounts_under(dir: &Path) -> Vec<PathBuf> {
-    let text = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let mut out: Vec<PathBuf> = text
-        .lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .map(|m| PathBuf::from(unescape_mount(m)))
-        .filter(|m| m.starts_with(dir) && m != dir)
-        .collect();
-    out.sort_by_key(|m| std::cmp::Reverse(m.components().count()));
-    out.dedup();
-    out
-}
-
-/// `/proc/self/mountinfo` escapes space, tab, newline and backslash as octal (`\040`).
-fn unescape_mount(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        // Bytes, not `&s[..]`: a path may hold multi-byte characters right after a backslash.
-        if b[i] == b'\\'
-            && let Some(v) = b
-                .get(i + 1..i + 4)
-                .and_then(|d| std::str::from_utf8(d).ok())
-                .and_then(|d| u8::from_str_radix(d, 8).ok())
-        {
-            out.push(v);
-            i += 4;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Reaps every exited child except `keep` (children adopted as subreaper).
-pub fn reap_adopted(keep: Option<Pid>) {
-    let peek = WaitPidFlag::WEXITED | WaitPidFlag::WNOHANG | WaitPidFlag::WNOWAIT;
-    while let Ok(status) = waitid(Id::All, peek) {
-        let Some(pid) = status.pid() else { return };
-        if Some(pid) == keep {
-            return;
-        }
-        if matches!(waitpid(pid, Some(WaitPidFlag::WNOHANG)), Err(Errno::ECHILD)) {
-            return;
-        }
     }
 }
 
@@ -398,14 +225,6 @@ mod tests {
         let rss = status_kb(me, "VmRSS").expect("VmRSS");
         assert!(peak > 0 && rss > 0);
         assert!(status_kb(me, "VmNope").is_err());
-    }
-
-    #[test]
-    fn mount_points_are_unescaped() {
-        assert_eq!(unescape_mount("/tmp/a\\040b"), "/tmp/a b");
-        assert_eq!(unescape_mount("/plain"), "/plain");
-        assert_eq!(unescape_mount("/end\\04"), "/end\\04");
-        assert_eq!(unescape_mount("/x\\é"), "/x\\é");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Its containers outlive it (each has a monitor process, as with dockerd's live-restore), so
 //! stopping one removes its containers first, through the API, and then ends whatever a
-//! failure left in its temp dir (runc containers, monitors, mounts: [`procs::release_dir`]).
+//! failure left in its temp dir (runc containers, monitors, mounts: `testkit::cleanup::release_dir`).
 
 use std::fs::File;
 use std::os::unix::process::CommandExt;
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use nix::unistd::Pid;
 use tempfile::TempDir;
+use testkit::cleanup::{Reaping, has_exited, release_dir};
 
 use super::engine::{Engine, Launcher, Running, Start};
 use super::{client, interrupt, procs, scratch};
@@ -123,7 +124,7 @@ impl Instance {
                 return Ok(());
             }
             interrupt::check()?;
-            if procs::has_exited(pid) {
+            if has_exited(pid) {
                 self.pid = None;
                 bail!("wharfd exited before answering /_ping{}", self.log_tail());
             }
@@ -213,7 +214,7 @@ impl Drop for Instance {
         if let Some(pid) = self.pid {
             // Its containers would outlive it (their monitors do): they go first. A probe that
             // ran to the end left none; one that failed half way may have.
-            if !procs::has_exited(pid) {
+            if !has_exited(pid) {
                 match client::remove_all_containers(&self.sock) {
                     Ok(0) => {}
                     Ok(n) => eprintln!("xtask bench: wharfd still had {n} containers: removed"),
@@ -222,7 +223,7 @@ impl Drop for Instance {
             }
             procs::stop_pid(pid, "wharfd", Duration::from_secs(15));
         }
-        procs::release_dir(self.dir.path());
+        release_dir(self.dir.path(), Reaping::Adopted);
         procs::kill_leftovers(&self.ns.name);
     }
 }

@@ -1,7 +1,7 @@
 //! Privileged: published ports, reached from the daemon namespace's loopback, from another
 //! "host" behind a veth, and from a container on the bridge.
 
-mod common;
+use crate::common;
 
 use std::net::{SocketAddr, TcpListener};
 

@@ -1,6 +1,6 @@
 //! Privileged: container endpoints on the bridge, each container a namespace the test creates.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

@@ -6,66 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use testkit::fixtures;
-use testkit::{HttpResponse, NetNs, Wharfd, require_privileged};
+use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_wharfd");
-
-/// A daemon with the busybox image loaded. Fields drop in order: the daemon, the earlier
-/// daemons on the same state (the first owns its temp dir), then the namespace.
-struct Env {
-    d: Wharfd,
-    earlier: Vec<Wharfd>,
-    ns: NetNs,
-}
-
-impl Env {
-    fn new(tag: &str) -> Env {
-        require_privileged();
-        let ns = NetNs::new(tag).expect("netns");
-        let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
-        let archive = d.dir().join("busybox.tar");
-        fixtures::busybox()
-            .expect("busybox fixture")
-            .write_docker_archive(&archive)
-            .expect("write fixture");
-        d.docker_ok(&["load", "-i", archive.to_str().expect("utf-8")]);
-        Env {
-            d,
-            earlier: Vec::new(),
-            ns,
-        }
-    }
-
-    fn request(&self, method: &str, path: &str, body: Option<&Value>) -> HttpResponse {
-        let body = body.map(|b| serde_json::to_vec(b).expect("json"));
-        self.d
-            .request(method, path, body.as_deref())
-            .unwrap_or_else(|e| panic!("{method} {path}: {e:#}\n--- wharfd log:\n{}", self.d.log()))
-    }
-
-    /// Creates a container from `body`; its ID.
-    fn create(&self, body: &Value) -> String {
-        let r = self.request("POST", "/containers/create", Some(body));
-        assert_eq!(r.status, 201, "create: {}", r.text());
-        r.json().expect("json")["Id"]
-            .as_str()
-            .expect("Id")
-            .to_owned()
-    }
-
-    /// Stops the daemon and starts it again on the same state.
-    fn restart(&mut self) {
-        self.d.terminate(Duration::from_secs(10)).expect("stops");
-        let dir = self.d.dir().to_path_buf();
-        let next = Wharfd::builder(BIN)
-            .dir(&dir)
-            .start(&self.ns)
-            .expect("wharfd restarts");
-        self.earlier.push(std::mem::replace(&mut self.d, next));
-    }
-}
+use crate::api_env::Env;
 
 /// `rm -f` racing the container's own exit answers 204 every time, and a removed container
 /// never comes back, not even after a restart of the daemon.

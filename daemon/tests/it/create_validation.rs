@@ -3,64 +3,8 @@
 //! container with edge values dockerd accepts is created and runs.
 
 use serde_json::{Value, json};
-use testkit::fixtures;
-use testkit::{HttpResponse, NetNs, Wharfd, require_privileged};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wharfd");
-
-/// A daemon with the busybox image loaded. Fields drop in order: the daemon, then the
-/// namespace.
-struct Env {
-    d: Wharfd,
-    _ns: NetNs,
-}
-
-impl Env {
-    fn new(tag: &str) -> Env {
-        require_privileged();
-        let ns = NetNs::new(tag).expect("netns");
-        let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
-        let archive = d.dir().join("busybox.tar");
-        fixtures::busybox()
-            .expect("busybox fixture")
-            .write_docker_archive(&archive)
-            .expect("write fixture");
-        d.docker_ok(&["load", "-i", archive.to_str().expect("utf-8")]);
-        Env { d, _ns: ns }
-    }
-
-    fn request(&self, method: &str, path: &str, body: Option<&Value>) -> HttpResponse {
-        let body = body.map(|b| serde_json::to_vec(b).expect("json"));
-        self.d
-            .request(method, path, body.as_deref())
-            .unwrap_or_else(|e| panic!("{method} {path}: {e:#}\n--- wharfd log:\n{}", self.d.log()))
-    }
-
-    /// Creates a container from `body`; its ID and warnings.
-    fn create(&self, body: &Value) -> (String, Vec<String>) {
-        let r = self.request("POST", "/containers/create", Some(body));
-        assert_eq!(r.status, 201, "create {body}: {}", r.text());
-        let v = r.json().expect("json");
-        let warnings = v["Warnings"]
-            .as_array()
-            .expect("Warnings")
-            .iter()
-            .map(|w| w.as_str().expect("warning").to_owned())
-            .collect();
-        (v["Id"].as_str().expect("Id").to_owned(), warnings)
-    }
-
-    /// Starts `id` and waits for its exit code.
-    fn run(&self, id: &str) -> i64 {
-        let r = self.request("POST", &format!("/containers/{id}/start"), None);
-        assert_eq!(r.status, 204, "start: {}\n{}", r.text(), self.d.log());
-        let r = self.request("POST", &format!("/containers/{id}/wait"), None);
-        assert_eq!(r.status, 200, "wait: {}", r.text());
-        r.json().expect("json")["StatusCode"]
-            .as_i64()
-            .expect("StatusCode")
-    }
-}
+use crate::api_env::Env;
 
 /// `fields` merged into a create body for busybox running `true`.
 fn body(fields: Value) -> Value {
@@ -273,7 +217,7 @@ fn refused_values_are_bad_requests_in_dockerds_words() {
         .collect();
     assert!(left.is_empty(), "container directories left: {left:?}");
     // The name was never taken.
-    env.create(&body(json!({})));
+    env.create_warned(&body(json!({})));
 }
 
 /// Edge values dockerd accepts: the container is created (with dockerd's recorded defaults)
@@ -309,7 +253,7 @@ fn edge_values_are_accepted_and_run() {
         hc["CpusetCpus"] = json!(host.limits.cpus.clone());
         hc["CpusetMems"] = json!(host.limits.mems.clone());
     }
-    let (id, warnings) = env.create(&body(json!({
+    let (id, warnings) = env.create_warned(&body(json!({
         "Cmd": ["sh", "-c", "test \"$(hostname)\" = \"$0\" && grep -q 1.2.3.4 /etc/hosts && pwd", hostname],
         "Hostname": hostname,
         "WorkingDir": "/",
@@ -330,7 +274,7 @@ fn edge_values_are_accepted_and_run() {
 
     // What dockerd records: swap twice the memory (where swap is accounted), the OOM killer
     // on, swappiness -1 as none.
-    let (id, _) = env.create(&body(json!({
+    let (id, _) = env.create_warned(&body(json!({
         "HostConfig": {"Memory": 16_777_216, "MemorySwappiness": -1},
     })));
     let r = env.request("GET", &format!("/containers/{id}/json"), None);
@@ -348,7 +292,7 @@ fn edge_values_are_accepted_and_run() {
 #[ignore = "privileged"]
 fn an_overlong_hostname_fails_at_start_as_with_dockerd() {
     let env = Env::new("hostname");
-    let (id, _) = env.create(&body(json!({"Hostname": "h".repeat(300)})));
+    let (id, _) = env.create_warned(&body(json!({"Hostname": "h".repeat(300)})));
     let r = env.request("POST", &format!("/containers/{id}/start"), None);
     assert_eq!(r.status, 500, "{}", r.text());
     let message = r.json().expect("json")["message"].to_string();

@@ -1,7 +1,7 @@
 //! Privileged tests: real containers under runc and the monitor, each in a network namespace
 //! the test created. Run with `cargo test -p execdriver -- --ignored` as root.
 
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
@@ -149,7 +149,7 @@ fn monitor_outlives_the_process_that_started_it() {
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "daemon_helper",
+            "run::daemon_helper",
             "--ignored",
             "--nocapture",
             "--test-threads=1",

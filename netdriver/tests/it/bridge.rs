@@ -1,6 +1,6 @@
 //! Privileged: bridge set-up at start-up, inside a namespace each test creates.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

@@ -1,7 +1,7 @@
 //! Privileged: a restart keeps allocations and ports, replaces the table without duplicates and
 //! leaves other tables alone.
 
-mod common;
+use crate::common;
 
 use common::{Fixture, HostSnapshot, block_in};
 use netdriver::{NetDriver, Protocol};
