@@ -7,6 +7,7 @@ mod daemon;
 mod dataroot;
 mod images;
 mod info;
+mod memory;
 mod network;
 mod pidfile;
 mod socket;
@@ -60,6 +61,8 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     init_logging(config.log_level);
+    // Before the runtime's threads exist.
+    memory::limit_arenas();
     match startup::run(config, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

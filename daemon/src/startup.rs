@@ -68,6 +68,9 @@ pub fn run(config: Config, launched: Instant) -> Result<()> {
     })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        // Idle blocking threads go after a few seconds (tokio's default is ten), so what they
+        // hold goes back soon after a burst.
+        .thread_keep_alive(Duration::from_secs(3))
         .enable_all()
         .build()
         .context("starting the async runtime")?;
@@ -132,6 +135,7 @@ async fn serve(
     });
     info!(elapsed_ms = ms(launched), "daemon ready: API listening");
 
+    let trimmer = tokio::spawn(crate::memory::return_freed());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut servers = tokio::task::JoinSet::new();
     let mut guards = Vec::new();
@@ -164,6 +168,7 @@ async fn serve(
         }
     }
     drop(guards);
+    trimmer.abort();
     let Some(daemon) = sole_owner(daemon).await else {
         // Every change was made durable when it was reported done; what still runs is dropped
         // with the runtime.

@@ -89,10 +89,12 @@ pub(crate) fn parse(
     hc: &HostConfig,
     config: &ContainerConfig,
 ) -> Result<(Vec<Bind>, Vec<String>), Error> {
-    let mut binds: Vec<Bind> = Vec::new();
+    // Sized once: many mounts never pay for a doubling's slack.
+    let count = hc.binds.as_ref().map_or(0, Vec::len) + hc.mounts.as_ref().map_or(0, Vec::len);
+    let mut binds: Vec<Bind> = Vec::with_capacity(count);
     let mut warnings = Vec::new();
     // Destinations seen so far: a set, so many mounts cost linear time.
-    let mut taken = HashSet::new();
+    let mut taken = HashSet::with_capacity(count);
     let mut add = |b: Bind, shown: &str, binds: &mut Vec<Bind>| {
         if !taken.insert(b.destination.clone()) {
             return Err(Error::invalid(format!("Duplicate mount point: {shown}")));
