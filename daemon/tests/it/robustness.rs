@@ -227,3 +227,43 @@ fn non_utf8_path_parameters_answer_json() {
         assert!(!message.is_empty(), "{method} {path}");
     }
 }
+
+/// What a burst of large creates took is given back once they are gone: the daemon's
+/// resident memory returns to near where it started (it stayed hundreds of MB above).
+#[test]
+#[ignore = "privileged"]
+fn memory_comes_back_after_a_burst() {
+    let env = Env::new("burst");
+    let pid = env.d.pid().expect("running");
+    let rss_mb = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+        let kb: u64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS");
+        kb / 1024
+    };
+    let before = rss_mb();
+    let binds: Vec<String> = (0..20_000).map(|i| format!("/b/{i}:/m/{i}")).collect();
+    let body = json!({"Image": "busybox", "Cmd": ["true"], "HostConfig": {"Binds": binds}});
+    std::thread::scope(|s| {
+        for _ in 0..30 {
+            s.spawn(|| {
+                let id = env.create(&body);
+                let r = env.request("DELETE", &format!("/containers/{id}"), None);
+                assert_eq!(r.status, 204, "{}", r.text());
+            });
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut now = rss_mb();
+    while now > before + 30 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(250));
+        now = rss_mb();
+    }
+    assert!(
+        now <= before + 30,
+        "resident memory {now} MB after the burst, {before} MB before"
+    );
+}

@@ -110,13 +110,25 @@ pub fn cli_startup_ms() -> Result<f64> {
 /// One API request without a body over the Unix socket `sock`: its status and body. HTTP/1.0,
 /// so that neither daemon answers in chunks.
 pub fn request(sock: &Path, method: &str, path: &str) -> Result<(u16, String)> {
+    request_json(sock, method, path, b"")
+}
+
+/// [`request`] with a JSON body (none if empty).
+pub fn request_json(sock: &Path, method: &str, path: &str, body: &[u8]) -> Result<(u16, String)> {
     let mut s =
         UnixStream::connect(sock).with_context(|| format!("connecting to {}", sock.display()))?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    s.set_read_timeout(Some(Duration::from_secs(120)))?;
+    let kind = if body.is_empty() {
+        ""
+    } else {
+        "Content-Type: application/json\r\n"
+    };
     write!(
         s,
-        "{method} {path} HTTP/1.0\r\nHost: docker\r\nContent-Length: 0\r\n\r\n"
+        "{method} {path} HTTP/1.0\r\nHost: docker\r\n{kind}Content-Length: {}\r\n\r\n",
+        body.len()
     )?;
+    s.write_all(body)?;
     let mut answer = Vec::new();
     s.read_to_end(&mut answer)
         .with_context(|| format!("reading the answer to {method} {path}"))?;

@@ -29,7 +29,11 @@ fn ms(d: Duration) -> f64 {
 }
 
 /// A cold-started daemon of `engine` with busybox loaded (untimed).
-fn with_busybox(engine: &dyn Engine, how: &Start, assets: &Assets) -> Result<Box<dyn Running>> {
+pub(super) fn with_busybox(
+    engine: &dyn Engine,
+    how: &Start,
+    assets: &Assets,
+) -> Result<Box<dyn Running>> {
     let busybox = assets.fixtures()?.image(Fixture::Busybox);
     let daemon = engine.start(how, None)?;
     assets.docker(daemon.socket()).run(&[
@@ -41,7 +45,7 @@ fn with_busybox(engine: &dyn Engine, how: &Start, assets: &Assets) -> Result<Box
 }
 
 /// Fails unless the daemon holds no container (checked after the timed steps).
-fn none_left(docker: &Docker, engine: &dyn Engine, after: &str) -> Result<()> {
+pub(super) fn none_left(docker: &Docker, engine: &dyn Engine, after: &str) -> Result<()> {
     let left = docker.run(&["ps", "-aq"])?;
     ensure!(
         left.trim().is_empty(),

@@ -26,6 +26,7 @@ mod report;
 mod scenario;
 mod scratch;
 mod stats;
+mod storm;
 mod wharfd;
 
 use std::collections::HashMap;

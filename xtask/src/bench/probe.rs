@@ -18,7 +18,7 @@ use anyhow::{Context, Result, ensure};
 use super::assets::{self, Assets, SEEDED_IMAGES};
 use super::engine::{Data, Engine, Start};
 use super::scenario::{Fixture, Metric};
-use super::{client, containers, interrupt, procs, scratch};
+use super::{client, containers, interrupt, procs, scratch, storm};
 use crate::ns::NetNs;
 
 /// How long a daemon sits idle before its memory is read.
@@ -66,6 +66,12 @@ pub enum Probe {
     /// A cold start, busybox loaded (not timed), then [`containers::CONTAINERS`] `docker
     /// create`s, `docker ps -a` and one `docker rm` of them all, each timed.
     Containers,
+    /// A cold start, busybox loaded, a burst of large creates removed again, then the memory
+    /// of the daemon's process tree ([`storm::burst`]).
+    Burst,
+    /// A cold start, busybox loaded, then `docker run`s under a storm of busy connections
+    /// ([`storm::storm`]).
+    Storm,
 }
 
 impl Probe {
@@ -74,9 +80,13 @@ impl Probe {
         let n = match self {
             Probe::Ready => cold_starts,
             Probe::IdleRss => RSS_RUNS,
-            Probe::Tags | Probe::Prefix | Probe::Containers | Probe::Run | Probe::Runc => {
-                HEAVY_RUNS
-            }
+            Probe::Tags
+            | Probe::Prefix
+            | Probe::Containers
+            | Probe::Run
+            | Probe::Runc
+            | Probe::Burst
+            | Probe::Storm => HEAVY_RUNS,
             Probe::Load(_) => LOAD_RUNS,
             Probe::LoadRss => LOAD_RSS_RUNS,
             Probe::Endpoints => ENDPOINT_RUNS,
@@ -93,9 +103,12 @@ impl Probe {
     /// that it is not in the first run.
     pub fn prepare(self, how: &Start, assets: &Assets) -> Result<()> {
         match self {
-            Probe::Load(_) | Probe::Tags | Probe::Run | Probe::Containers => {
-                assets.fixtures().map(drop)
-            }
+            Probe::Load(_)
+            | Probe::Tags
+            | Probe::Run
+            | Probe::Containers
+            | Probe::Burst
+            | Probe::Storm => assets.fixtures().map(drop),
             Probe::LoadRss => assets.huge().map(drop),
             Probe::Runc => assets.runc_bundle().map(drop),
             Probe::Ready if how.data == Data::Images10k => assets.seeded_root().map(drop),
@@ -128,6 +141,8 @@ impl Probe {
             Probe::Run => containers::run(engine, how, assets),
             Probe::Runc => containers::runc(assets),
             Probe::Containers => containers::create_ps_rm(engine, how, assets),
+            Probe::Burst => storm::burst(engine, how, assets),
+            Probe::Storm => storm::storm(engine, how, assets),
         }
     }
 }

@@ -61,13 +61,23 @@ pub enum Metric {
     PsAll,
     /// `docker rm` of the 100, in one command.
     Rm100,
+    /// Resident memory of the daemon's process tree a few seconds after a burst of large
+    /// creates, every container removed again.
+    BurstIdleRss,
+    /// `docker run --rm busybox true` while 1 000 connections ping the daemon non-stop.
+    StormRun,
+    /// The 99th percentile of those pings' latency (taken in the same runs).
+    StormPingP99,
 }
 
 impl Metric {
     /// The unit of its samples.
     pub fn unit(self) -> Unit {
         match self {
-            Metric::IdleRss | Metric::LoadRssGrowth | Metric::LoadRssPeak => Unit::Mb,
+            Metric::IdleRss
+            | Metric::LoadRssGrowth
+            | Metric::LoadRssPeak
+            | Metric::BurstIdleRss => Unit::Mb,
             Metric::PrefixLookup | Metric::PrefixResolve => Unit::Us,
             _ => Unit::Ms,
         }
@@ -89,6 +99,8 @@ impl Metric {
             Metric::Run | Metric::RunFirst => Probe::Run,
             Metric::RuncRun => Probe::Runc,
             Metric::Create100 | Metric::PsAll | Metric::Rm100 => Probe::Containers,
+            Metric::BurstIdleRss => Probe::Burst,
+            Metric::StormRun | Metric::StormPingP99 => Probe::Storm,
         }
     }
 }
@@ -374,6 +386,30 @@ pub const ALL: &[Scenario] = &[
         name: "docker rm of 100 containers, one command",
         issue: 5,
         metric: Metric::Rm100,
+        starts: BOTH,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "idle RSS after a burst of 50 creates (20k binds each)",
+        issue: 10,
+        metric: Metric::BurstIdleRss,
+        starts: BOTH,
+        targets: &[Target::Below(20.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker run --rm under 1000 busy connections",
+        issue: 10,
+        metric: Metric::StormRun,
+        starts: BOTH,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "  /_ping p99 meanwhile",
+        issue: 10,
+        metric: Metric::StormPingP99,
         starts: BOTH,
         targets: &[],
         needs_peer: false,
