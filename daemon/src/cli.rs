@@ -88,6 +88,9 @@ pub struct Flags {
     /// The runtime containers use unless they ask for another (`runc` by default).
     #[arg(long = "default-runtime", value_name = "NAME")]
     pub default_runtime: Option<String>,
+    /// Parent cgroup of every container that names none (`/wharf` by default).
+    #[arg(long = "cgroup-parent", value_name = "CGROUP")]
+    pub cgroup_parent: Option<String>,
     /// Group that owns the API socket.
     #[arg(short = 'G', long = "group", value_name = "GROUP")]
     pub group: Option<String>,

@@ -76,6 +76,8 @@ pub struct Config {
     pub runtimes: BTreeMap<String, PathBuf>,
     /// The runtime used when a container names none.
     pub default_runtime: String,
+    /// The parent cgroup of containers that name none (`None`: the exec driver's `/wharf`).
+    pub cgroup_parent: Option<String>,
 }
 
 /// The built-in runtime: Debian's `runc`.
@@ -116,6 +118,8 @@ struct FileConfig {
     runtimes: Option<BTreeMap<String, FileRuntime>>,
     #[serde(rename = "default-runtime")]
     default_runtime: Option<String>,
+    #[serde(rename = "cgroup-parent")]
+    cgroup_parent: Option<String>,
 }
 
 /// Keys `daemon.json` may hold.
@@ -138,6 +142,7 @@ const FILE_KEYS: &[&str] = &[
     "group",
     "runtimes",
     "default-runtime",
+    "cgroup-parent",
 ];
 
 impl Config {
@@ -175,6 +180,13 @@ impl Config {
             flags.default_runtime.clone(),
             file.default_runtime,
         );
+        let cgroup_parent = m
+            .one(
+                "cgroup-parent",
+                flags.cgroup_parent.clone(),
+                file.cgroup_parent,
+            )
+            .filter(|p| !p.is_empty());
         let file_runtimes = file.runtimes.unwrap_or_default();
         if !flags.add_runtime.is_empty() && !file_runtimes.is_empty() {
             m.conflicts.push(format!(
@@ -259,6 +271,7 @@ impl Config {
                 runtimes
             },
             default_runtime: default_runtime.unwrap_or_else(|| RUNC.to_owned()),
+            cgroup_parent,
         })
     }
 }

@@ -32,9 +32,10 @@ pub enum Reaping {
 /// runtimes added with `--add-runtime`, `exec/runtimes/*`) are deleted with `runc delete
 /// --force`, monitors (processes whose `--state-dir` is under `dir`) get 3 s to exit and are
 /// then killed by PID, every mount under `dir` (overlays, container network namespaces) is
-/// detached lazily, deepest first, and the empty `wharf` parent cgroups go. What had to be
-/// cleaned is said on stderr: a run that removed its containers leaves nothing.
-pub fn release_dir(dir: &Path, reaping: Reaping) {
+/// detached lazily, deepest first, and the daemon's empty parent cgroups (`cgroup_parent`,
+/// e.g. `/wharf`) go. What had to be cleaned is said on stderr: a run that removed its
+/// containers leaves nothing.
+pub fn release_dir(dir: &Path, cgroup_parent: &str, reaping: Reaping) {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let reap = || {
         if reaping == Reaping::Adopted {
@@ -69,11 +70,12 @@ pub fn release_dir(dir: &Path, reaping: Reaping) {
         let _ = umount2(&m, MntFlags::MNT_DETACH);
     }
     reap();
-    // runc leaves the (empty) `wharf` parent cgroup of the containers; `rmdir` refuses it
-    // while another daemon's container still uses it.
+    // runc leaves the (empty) parent cgroup of the containers. Only this daemon's: removing
+    // a parent another daemon shares would race its runc creating a container under it.
+    let parent = cgroup_parent.trim_start_matches('/');
     if let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") {
         for h in hierarchies.flatten() {
-            let _ = std::fs::remove_dir(h.path().join("wharf"));
+            let _ = std::fs::remove_dir(h.path().join(parent));
         }
     }
 }

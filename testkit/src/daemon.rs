@@ -108,6 +108,9 @@ pub struct Paths {
     pub config: PathBuf,
     /// Where the daemon's stdout and stderr go.
     pub log: PathBuf,
+    /// `--cgroup-parent`: each test daemon's containers under a parent of its own, so that
+    /// cleaning one up never races another test's containers.
+    pub cgroup_parent: String,
 }
 
 impl Paths {
@@ -119,6 +122,13 @@ impl Paths {
             sock: dir.join("wharf.sock"),
             config: dir.join("daemon.json"),
             log: dir.join("wharfd.log"),
+            cgroup_parent: format!(
+                "/wharf-test-{}",
+                dir.file_name().map_or_else(
+                    || std::process::id().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                )
+            ),
         }
     }
 
@@ -134,6 +144,8 @@ impl Paths {
             format!("unix://{}", self.sock.display()),
             "--config-file".into(),
             self.config.display().to_string(),
+            "--cgroup-parent".into(),
+            self.cgroup_parent.clone(),
         ]
     }
 }
@@ -291,7 +303,7 @@ impl Drop for Wharfd {
         // Only the daemon that made the directory cleans it: a restarted daemon shares it.
         if self._tmp.is_some() {
             // Test binaries wait for their own children: no reaping here.
-            release_dir(&self.dir, Reaping::Never);
+            release_dir(&self.dir, &self.paths.cgroup_parent, Reaping::Never);
         }
     }
 }

@@ -99,6 +99,9 @@ struct Inner {
     facts: validate::HostFacts,
     /// Every container, by ID and by name.
     index: Mutex<Index>,
+    /// The daemon's `--cgroup-parent`: containers that name none get their cgroup under it
+    /// (`None`: the exec driver's `/wharf`).
+    cgroup_parent: Option<String>,
     /// Exit watchers and scheduled restarts; aborted at shutdown.
     tasks: Mutex<JoinSet<()>>,
 }
@@ -384,6 +387,7 @@ impl Containers {
                 dir,
                 netns_dir,
                 runtimes: Runtimes::new(&root.exec_root, &config.runtimes, &config.default_runtime),
+                cgroup_parent: config.cgroup_parent.clone(),
                 monitor: execdriver::MonitorCommand::current_exe(),
                 images: images.clone(),
                 volumes: volumes.clone(),

@@ -192,7 +192,7 @@ impl Containers {
             (Mode::Host, _) => Network::Host,
             _ => Network::Isolated,
         };
-        let spec = {
+        let mut spec = {
             let (rec, dir, vols) = (rec.clone(), c.dir.clone(), self.inner.volumes.clone());
             errors::blocking(move || {
                 etc::write(&dir, &content).map_err(|e| errors::io("writing /etc files", e))?;
@@ -200,6 +200,10 @@ impl Containers {
             })
             .await??
         };
+        // The container's own `--cgroup-parent`, else the daemon's.
+        if spec.cgroup_parent.is_none() {
+            spec.cgroup_parent.clone_from(&self.inner.cgroup_parent);
+        }
 
         let (runtime, monitor, dir) = (
             self.runtime_of(c)?,

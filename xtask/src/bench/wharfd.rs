@@ -223,7 +223,8 @@ impl Drop for Instance {
             }
             procs::stop_pid(pid, "wharfd", Duration::from_secs(15));
         }
-        release_dir(self.dir.path(), Reaping::Adopted);
+        // The bench runs one wharfd at a time, under the default parent.
+        release_dir(self.dir.path(), "/wharf", Reaping::Adopted);
         procs::kill_leftovers(&self.ns.name);
     }
 }
