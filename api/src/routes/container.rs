@@ -120,12 +120,12 @@ async fn container_kill<B: Backend>(
         let signal = non_empty(&p.signal).map_or(Ok(Signal::KILL), Signal::parse)?;
         b.container_kill(&id, signal).await
     };
-    kill.await.map(|()| StatusCode::NO_CONTENT).map_err(|e| {
-        Error::new(
-            e.kind,
-            format!("Cannot kill container: {id}: {}", e.message),
-        )
-    })
+    kill.await
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| Error {
+            message: format!("Cannot kill container: {id}: {}", e.message),
+            ..e
+        })
 }
 
 /// `DELETE /containers/{id}`.
