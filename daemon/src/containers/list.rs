@@ -3,12 +3,13 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use api::Error;
+use crate::error::Error;
 use api::backend::ContainerListOptions;
 use api::types::{ContainerStatus, ContainerSummary, SummaryHostConfig, SummaryNetworkSettings};
 use jiff::Timestamp;
 
-use super::{Containers, Record, errors, mounts};
+use super::{Containers, Record, mounts};
+use crate::blocking::blocking;
 
 impl Containers {
     /// The containers `opts` selects.
@@ -25,7 +26,7 @@ impl Containers {
         // Many containers, or containers with many mounts, make this real work: it runs on
         // the blocking pool.
         let this = self.clone();
-        errors::blocking(move || this.select(&opts, &ancestors)).await?
+        blocking(move || this.select(&opts, &ancestors)).await?
     }
 
     /// The summaries of the containers `opts` selects, newest first. Blocks.

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use api::types::{ContainerConfig, HostConfig, MountPoint};
-use api::{Error, ErrorKind};
 use execdriver::{BindMount, Propagation};
 use mobyport::path::clean;
 use serde::Deserialize;
 
 use super::{Containers, Record};
+use crate::error::{Error, IoContext};
 use crate::volumes::Volumes;
 
 /// One bind mount of a container.
@@ -79,7 +79,7 @@ pub(crate) fn check(value: &serde_json::Value) -> Result<(), Error> {
 
 /// A `Mounts` entry as the spec's `Mount`.
 fn decode(value: &serde_json::Value) -> Result<ApiMount, Error> {
-    ApiMount::deserialize(value).map_err(|e| Error::invalid(format!("invalid mount config: {e}")))
+    ApiMount::deserialize(value).map_err(|e| Error::Invalid(format!("invalid mount config: {e}")))
 }
 
 /// The bind mounts of `hc`, and warnings for the mounts wharf accepts but does not make yet.
@@ -95,7 +95,7 @@ pub(crate) fn parse(
     let mut taken = HashSet::new();
     let mut add = |b: Bind, shown: &str, binds: &mut Vec<Bind>| {
         if !taken.insert(b.destination.clone()) {
-            return Err(Error::invalid(format!("Duplicate mount point: {shown}")));
+            return Err(Error::Invalid(format!("Duplicate mount point: {shown}")));
         }
         binds.push(b);
         Ok(())
@@ -180,7 +180,7 @@ pub(crate) fn prepare_sources(binds: &[Bind]) -> Result<(), Error> {
             continue;
         }
         if !b.create {
-            return Err(Error::invalid(format!(
+            return Err(Error::Invalid(format!(
                 "invalid mount config for type \"bind\": bind source path does not exist: {}",
                 b.source
             )));
@@ -188,12 +188,7 @@ pub(crate) fn prepare_sources(binds: &[Bind]) -> Result<(), Error> {
         std::fs::DirBuilder::new()
             .recursive(true)
             .create(path)
-            .map_err(|e| {
-                Error::system(format!(
-                    "error while creating mount source path '{}': {e}",
-                    b.source
-                ))
-            })?;
+            .with_ctx(|| format!("error while creating mount source path '{}'", b.source))?;
     }
     Ok(())
 }
@@ -258,24 +253,24 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
     let spec = || format!("invalid volume specification: '{raw}'");
     let parts: Vec<&str> = raw.splitn(4, ':').collect();
     if parts[0].is_empty() {
-        return Err(Error::invalid(spec()));
+        return Err(Error::Invalid(spec()));
     }
     let (source, target, mode) = match parts[..] {
         [target] => ("", target, ""),
-        [_, second] if valid_mode(second) => return Err(Error::invalid(spec())),
+        [_, second] if valid_mode(second) => return Err(Error::Invalid(spec())),
         [source, target] => (source, target, ""),
         [source, target, mode] => (source, target, mode),
-        _ => return Err(Error::invalid(spec())),
+        _ => return Err(Error::Invalid(spec())),
     };
     if !valid_mode(mode) {
-        return Err(Error::invalid(format!("invalid mode: {mode}")));
+        return Err(Error::Invalid(format!("invalid mode: {mode}")));
     }
     let kind = if source.starts_with('/') {
         "bind"
     } else {
         "volume"
     };
-    let wrap = |e: String| Error::invalid(format!("{}: {}", spec(), config_error(kind, &e)));
+    let wrap = |e: String| Error::Invalid(format!("{}: {}", spec(), config_error(kind, &e)));
     check_target(target).map_err(wrap)?;
     let modes: Vec<&str> = mode.split(',').collect();
     if kind == "volume" {
@@ -306,7 +301,7 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
 
 /// One `Mounts` entry, as moby's `validateMountConfigImpl` and `parseMountSpec`.
 fn parse_mount(m: &ApiMount, check_sources: bool) -> Result<Parsed, Error> {
-    let fail = |e: &str| Error::invalid(config_error(&m.kind, e));
+    let fail = |e: &str| Error::Invalid(config_error(&m.kind, e));
     check_target(&m.target).map_err(|e| fail(&e))?;
     match m.kind.as_str() {
         "bind" => {}
@@ -326,9 +321,8 @@ fn parse_mount(m: &ApiMount, check_sources: bool) -> Result<Parsed, Error> {
             return Ok(Parsed::Ignored(ignored(&at)));
         }
         "image" => {
-            return Err(Error::new(
-                ErrorKind::NotImplemented,
-                "image mounts are not supported by wharf yet",
+            return Err(Error::NotImplemented(
+                "image mounts are not supported by wharf yet".into(),
             ));
         }
         _ => return Err(fail("mount type unknown")),
@@ -434,20 +428,20 @@ mod tests {
     fn binds(list: &[&str]) -> Result<Vec<Bind>, String> {
         parse(&hc(list), &ContainerConfig::default())
             .map(|(b, _)| b)
-            .map_err(|e| e.message)
+            .map_err(|e| e.to_string())
     }
 
     /// The binds of one `Mounts` entry, checked as create does first.
     fn with_mount(json: &str) -> Result<Vec<Bind>, String> {
         let value: serde_json::Value = serde_json::from_str(json).expect("json");
-        check(&value).map_err(|e| e.message)?;
+        check(&value).map_err(|e| e.to_string())?;
         let h = HostConfig {
             mounts: Some(vec![value]),
             ..HostConfig::default()
         };
         parse(&h, &ContainerConfig::default())
             .map(|(b, _)| b)
-            .map_err(|e| e.message)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -571,7 +565,7 @@ mod tests {
         assert_eq!(
             parse(&h, &ContainerConfig::default())
                 .expect_err("dup")
-                .message,
+                .to_string(),
             "Duplicate mount point: /x/"
         );
     }

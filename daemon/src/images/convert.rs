@@ -1,22 +1,9 @@
-//! From `graph`'s types to Docker's wire types, and `graph`'s errors to API errors.
+//! From `graph`'s types to Docker's wire types.
 
 use api::types::{
     ContainerConfig, DriverData, HistoryResponseItem, ImageDeleteResponseItem, ImageInspect,
     ImageMetadata, ImageSummary, RootFs,
 };
-use api::{Error, ErrorKind};
-
-/// The one mapping from store failures to API errors.
-pub fn error(e: graph::Error) -> Error {
-    let kind = match e.kind() {
-        graph::ErrorKind::NotFound => ErrorKind::NotFound,
-        graph::ErrorKind::InvalidInput => ErrorKind::InvalidParameter,
-        graph::ErrorKind::Conflict => ErrorKind::Conflict,
-        graph::ErrorKind::Unsupported => ErrorKind::NotImplemented,
-        graph::ErrorKind::Internal => ErrorKind::System,
-    };
-    Error::new(kind, e.to_string())
-}
 
 /// The image's container config in Docker's wire shape (the same field names, so a JSON
 /// round trip converts it).
