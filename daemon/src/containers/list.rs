@@ -65,7 +65,7 @@ impl Containers {
             let ok = f.any("id", |v| rec.id.starts_with(v))
                 && f.any("name", |v| name_matches(v, &rec.name))
                 && f.any("status", |v| v == status.as_str())
-                && f.any("label", |v| label_matches(v, &rec))
+                && f.match_labels(rec.config.labels.as_ref())
                 && f.any("ancestor", |v| {
                     ancestors.contains(&rec.image_id) || rec.image == v || rec.image_id == v
                 })
@@ -206,15 +206,6 @@ fn name_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// The `label` filter: `key` (present) or `key=value`.
-fn label_matches(filter: &str, rec: &Record) -> bool {
-    let labels = rec.config.labels.as_ref();
-    match filter.split_once('=') {
-        Some((k, v)) => labels.and_then(|l| l.get(k)).is_some_and(|x| x == v),
-        None => labels.is_some_and(|l| l.contains_key(filter)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,17 +252,12 @@ mod tests {
     }
 
     #[test]
-    fn name_and_label_filters() {
+    fn name_filters() {
         assert!(name_matches("web", "/web"));
         assert!(name_matches("we", "/web"));
         assert!(name_matches("^/web$", "/web"));
         assert!(name_matches("^web", "/web"));
         assert!(!name_matches("^eb", "/web"));
         assert!(!name_matches("db", "/web"));
-        let mut r = rec(ContainerStatus::Running);
-        r.config.labels = Some([("app".to_owned(), "x".to_owned())].into());
-        assert!(label_matches("app", &r));
-        assert!(label_matches("app=x", &r));
-        assert!(!label_matches("app=y", &r));
     }
 }

@@ -39,15 +39,7 @@ pub fn apply(
                 })
             })
         })
-        .filter(|i| {
-            filters.any("label", |want| {
-                let labels = i.labels.as_ref();
-                match want.split_once('=') {
-                    Some((k, v)) => labels.and_then(|l| l.get(k)).is_some_and(|x| x == v),
-                    None => labels.is_some_and(|l| l.contains_key(want)),
-                }
-            })
-        })
+        .filter(|i| filters.match_labels(i.labels.as_ref()))
         .filter(|i| before.is_none_or(|t| created(i) < t))
         .filter(|i| since.is_none_or(|t| created(i) > t))
         .filter(|i| until.is_none_or(|t| created(i) <= t))
