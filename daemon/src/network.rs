@@ -1,7 +1,10 @@
-//! The network step of start-up, and the networks `GET /networks` shows.
+//! The network step of start-up, and the networks `GET /networks` shows (`backend` lists,
+//! filters and finds them).
 //!
 //! `netdriver` does the work (bridge, addresses, firewall, endpoints); this module hands it the
 //! configuration and maps what it reports to Docker's network objects.
+
+mod backend;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -141,20 +144,5 @@ fn plain(name: &str, driver: &str, identity: &NetworkIdentity) -> ApiNetwork {
         containers: BTreeMap::new(),
         options: BTreeMap::new(),
         labels: BTreeMap::new(),
-    }
-}
-
-impl api::backend::NetworkBackend for crate::daemon::Daemon {
-    fn networks(&self) -> Vec<ApiNetwork> {
-        let mut list = self.network.list();
-        let names = self.containers.names();
-        for n in &mut list {
-            for (id, c) in &mut n.containers {
-                if let Some(name) = names.get(id) {
-                    c.name.clone_from(name);
-                }
-            }
-        }
-        list
     }
 }
