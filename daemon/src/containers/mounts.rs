@@ -6,10 +6,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use api::types::{ContainerConfig, HostConfig, MountPoint};
+use api::types::{ContainerConfig, HostConfig, Mount, MountPoint};
 use execdriver::{BindMount, Propagation};
 use mobyport::path::clean;
-use serde::Deserialize;
 
 use super::{Containers, Record};
 use crate::error::{Error, IoContext};
@@ -78,8 +77,8 @@ pub(crate) fn check(value: &serde_json::Value) -> Result<(), Error> {
 }
 
 /// A `Mounts` entry as the spec's `Mount`.
-fn decode(value: &serde_json::Value) -> Result<ApiMount, Error> {
-    ApiMount::deserialize(value).map_err(|e| Error::Invalid(format!("invalid mount config: {e}")))
+fn decode(value: &serde_json::Value) -> Result<Mount, Error> {
+    Mount::from_value(value).map_err(Error::Invalid)
 }
 
 /// The bind mounts of `hc`, and warnings for the mounts wharf accepts but does not make yet.
@@ -220,33 +219,6 @@ enum Parsed {
     Ignored(String),
 }
 
-/// The spec's `Mount`, the fields wharf reads.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ApiMount {
-    #[serde(rename = "Type")]
-    kind: String,
-    #[serde(rename = "Source")]
-    source: String,
-    #[serde(rename = "Target")]
-    target: String,
-    #[serde(rename = "ReadOnly")]
-    read_only: bool,
-    #[serde(rename = "BindOptions")]
-    bind_options: Option<BindOptions>,
-    #[serde(rename = "VolumeOptions")]
-    volume_options: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct BindOptions {
-    #[serde(rename = "Propagation")]
-    propagation: String,
-    #[serde(rename = "CreateMountpoint")]
-    create_mountpoint: bool,
-}
-
 /// One `Binds` entry, as moby's `ParseMountRaw` (bind sources are not checked: dockerd creates
 /// them at start).
 fn parse_bind(raw: &str) -> Result<Parsed, Error> {
@@ -300,7 +272,7 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
 }
 
 /// One `Mounts` entry, as moby's `validateMountConfigImpl` and `parseMountSpec`.
-fn parse_mount(m: &ApiMount, check_sources: bool) -> Result<Parsed, Error> {
+fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
     let fail = |e: &str| Error::Invalid(config_error(&m.kind, e));
     check_target(&m.target).map_err(|e| fail(&e))?;
     match m.kind.as_str() {
@@ -554,6 +526,11 @@ mod tests {
         assert_eq!(
             with_mount(r#"{"Type":"nfs","Source":"a","Target":"/x"}"#).expect_err("type"),
             "invalid mount config for type \"nfs\": mount type unknown"
+        );
+        assert_eq!(
+            with_mount(r#"{"Type":"bind","Source":"/","Target":"/x","ReadOnly":"yes"}"#)
+                .expect_err("malformed"),
+            "invalid mount config: invalid type: string \"yes\", expected a boolean"
         );
         let h = HostConfig {
             binds: Some(vec![format!("{src}:/x")]),
