@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use api::types::{ConfigReference, Ipam, IpamConfig, Network as ApiNetwork, NetworkContainer};
+use api::types::{Ipam, IpamConfig, Network as ApiNetwork, NetworkContainer};
 use netdriver::{BuiltinNetworks, NetDriver, NetworkIdentity};
 
 /// The daemon's networking: the three built-in networks, and the driver unless networking is
@@ -130,19 +130,10 @@ fn plain(name: &str, driver: &str, identity: &NetworkIdentity) -> ApiNetwork {
         created: identity.created.to_string(),
         scope: "local".into(),
         driver: driver.into(),
-        enable_ipv6: false,
         ipam: Ipam {
             driver: "default".into(),
-            options: None,
-            config: vec![],
+            ..Ipam::default()
         },
-        internal: false,
-        attachable: false,
-        ingress: false,
-        config_from: ConfigReference::default(),
-        config_only: false,
-        containers: BTreeMap::new(),
-        options: BTreeMap::new(),
-        labels: BTreeMap::new(),
+        ..ApiNetwork::default()
     }
 }

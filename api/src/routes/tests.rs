@@ -13,10 +13,10 @@ use crate::backend::{
     SystemBackend,
 };
 use crate::filters::Filters;
-use crate::types::{ConfigReference, Ipam, Network, Platform, SystemInfo, SystemVersion};
 use crate::types::{
     HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary, JsonMessage,
 };
+use crate::types::{Network, Platform, SystemInfo, SystemVersion};
 use futures::StreamExt;
 
 mod container;
@@ -58,23 +58,7 @@ fn network(name: &str) -> Network {
     Network {
         name: name.into(),
         id: "6caeaa24".repeat(8),
-        created: "2026-11-28T04:32:21.972469172Z".into(),
-        scope: "local".into(),
-        driver: "bridge".into(),
-        enable_ipv6: false,
-        ipam: Ipam {
-            driver: "default".into(),
-            options: None,
-            config: vec![],
-        },
-        internal: false,
-        attachable: false,
-        ingress: false,
-        config_from: ConfigReference::default(),
-        config_only: false,
-        containers: Default::default(),
-        options: Default::default(),
-        labels: Default::default(),
+        ..Network::default()
     }
 }
 

@@ -74,46 +74,24 @@ fn find(list: Vec<Network>, term: &str) -> Result<Network> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use api::types::{ConfigReference, Ipam, NetworkContainer};
+    use api::types::NetworkContainer;
 
     use super::*;
 
+    /// A built-in network as the daemon shows it, with an ID starting `id`.
     fn network(name: &str, driver: &str, id: &str) -> Network {
-        Network {
-            name: name.into(),
+        let identity = netdriver::NetworkIdentity {
             id: format!("{id}{}", "0".repeat(64 - id.len())),
-            created: "2026-11-28T04:32:21.972469172Z".into(),
-            scope: "local".into(),
-            driver: driver.into(),
-            enable_ipv6: false,
-            ipam: Ipam {
-                driver: "default".into(),
-                options: None,
-                config: vec![],
-            },
-            internal: false,
-            attachable: false,
-            ingress: false,
-            config_from: ConfigReference::default(),
-            config_only: false,
-            containers: BTreeMap::new(),
-            options: BTreeMap::new(),
-            labels: BTreeMap::new(),
-        }
+            created: jiff::Timestamp::UNIX_EPOCH,
+        };
+        super::super::plain(name, driver, &identity)
     }
 
     fn networks() -> Vec<Network> {
         let mut bridge = network("bridge", "bridge", "6caeaa24");
-        let c1 = NetworkContainer {
-            name: "c1".into(),
-            endpoint_id: "e1".into(),
-            mac_address: String::new(),
-            ipv4_address: String::new(),
-            ipv6_address: String::new(),
-        };
-        bridge.containers.insert("c1".into(), c1);
+        bridge
+            .containers
+            .insert("c1".into(), NetworkContainer::default());
         bridge.labels.insert("app".into(), "web".into());
         vec![
             bridge,
