@@ -59,8 +59,16 @@ pub trait SystemBackend {
 
 /// `/networks`.
 pub trait NetworkBackend {
-    /// Every network, as `GET /networks` lists them before filtering.
-    fn networks(&self) -> Vec<Network>;
+    /// `GET /networks`: the networks `filters` selects. The router has checked the keys
+    /// (`dangling`, `driver`, `id`, `label`, `name`, `scope`, `type`); the values are the
+    /// daemon's to judge.
+    fn network_list(
+        &self,
+        filters: Filters,
+    ) -> impl Future<Output = Result<Vec<Network>, Error>> + Send;
+
+    /// `GET /networks/{id}`: `term` is an exact name, a full ID or a unique ID prefix.
+    fn network_inspect(&self, term: &str) -> impl Future<Output = Result<Network, Error>> + Send;
 }
 
 /// What `GET /images/json` asks for.
@@ -145,15 +153,6 @@ pub trait ImageBackend {
     ) -> impl Future<Output = Result<MessageStream, Error>> + Send;
 }
 
-/// A volume as `GET /volumes` sees it: with whether a container references it (`dangling`).
-#[derive(Debug, Clone)]
-pub struct ListedVolume {
-    /// The volume.
-    pub volume: Volume,
-    /// At least one container (running or not) mounts it.
-    pub in_use: bool,
-}
-
 /// `/volumes`.
 pub trait VolumeBackend {
     /// `POST /volumes/create`: creates the volume, or returns the existing one of that name.
@@ -162,8 +161,12 @@ pub trait VolumeBackend {
         opts: VolumeCreateOptions,
     ) -> impl Future<Output = Result<Volume, Error>> + Send;
 
-    /// `GET /volumes`, before filtering.
-    fn volume_list(&self) -> impl Future<Output = Result<Vec<ListedVolume>, Error>> + Send;
+    /// `GET /volumes`: the volumes `filters` selects. The router has checked the keys
+    /// (`dangling`, `driver`, `label`, `name`); the values are the daemon's to judge.
+    fn volume_list(
+        &self,
+        filters: Filters,
+    ) -> impl Future<Output = Result<Vec<Volume>, Error>> + Send;
 
     /// `GET /volumes/{name}`.
     fn volume_inspect(&self, name: &str) -> impl Future<Output = Result<Volume, Error>> + Send;

@@ -6,7 +6,8 @@ use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use bytes::Bytes;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
 
 use crate::Error;
 
@@ -102,35 +103,55 @@ fn json_content_type(headers: &HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Reads a query boolean as moby does: absent, `""`, `0`, `no`, `false` and `none` are false.
-pub fn bool_value(v: Option<&str>) -> bool {
-    match v {
-        None => false,
-        Some(s) => !matches!(
-            s.trim().to_ascii_lowercase().as_str(),
-            "" | "0" | "no" | "false" | "none"
-        ),
-    }
+/// A query boolean as moby reads it (`BoolValue`): for a query struct's field,
+/// `#[serde(default, deserialize_with = "moby_bool")]` (absent is false too).
+pub fn moby_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let raw = String::deserialize(d)?;
+    Ok(bool_value(&raw))
+}
+
+/// moby's rule: `""`, `0`, `no`, `false` and `none` (in any case, spaces around) are false,
+/// anything else is true.
+fn bool_value(v: &str) -> bool {
+    !matches!(
+        v.trim().to_ascii_lowercase().as_str(),
+        "" | "0" | "no" | "false" | "none"
+    )
 }
 
 #[cfg(test)]
 mod tests {
-    use super::bool_value;
+    use serde::Deserialize;
+
+    use super::moby_bool;
+
+    #[derive(Debug, Default, Deserialize)]
+    #[serde(default)]
+    struct Q {
+        #[serde(deserialize_with = "moby_bool")]
+        force: bool,
+    }
+
+    fn force(query: &str) -> bool {
+        serde_urlencoded::from_str::<Q>(query).expect("query").force
+    }
 
     #[test]
     fn query_booleans_follow_moby() {
         for f in [
-            None,
-            Some(""),
-            Some("0"),
-            Some("no"),
-            Some("False"),
-            Some("none"),
+            "",
+            "force",
+            "force=",
+            "force=0",
+            "force=no",
+            "force=False",
+            "force=none",
+            "force=%20no%20",
         ] {
-            assert!(!bool_value(f), "{f:?}");
+            assert!(!force(f), "{f:?}");
         }
-        for t in [Some("1"), Some("true"), Some("yes"), Some("anything")] {
-            assert!(bool_value(t), "{t:?}");
+        for t in ["force=1", "force=true", "force=yes", "force=anything"] {
+            assert!(force(t), "{t:?}");
         }
     }
 }

@@ -58,6 +58,30 @@ impl Filters {
         let values = self.get(key);
         values.is_empty() || values.iter().any(|v| pred(v))
     }
+
+    /// moby's `MatchKVList`: true when `key` is absent, or when `labels` has every one of its
+    /// values (`name`: the label is set; `name=value`: set to that value).
+    pub fn match_kv_list(&self, key: &str, labels: Option<&BTreeMap<String, String>>) -> bool {
+        let wanted = self.get(key);
+        if wanted.is_empty() {
+            return true;
+        }
+        let Some(labels) = labels.filter(|l| !l.is_empty()) else {
+            return false;
+        };
+        wanted.iter().all(|w| match w.split_once('=') {
+            Some((name, value)) => labels.get(name).is_some_and(|v| v == value),
+            None => labels.contains_key(w.as_str()),
+        })
+    }
+
+    /// The label filters every list and prune applies, as moby's: `label` (every one must
+    /// match, [`Filters::match_kv_list`]) and `label!` (`--filter label!=...`: none may match
+    /// all of them; a list refuses the key before it gets here).
+    pub fn match_labels(&self, labels: Option<&BTreeMap<String, String>>) -> bool {
+        self.match_kv_list("label", labels)
+            && (self.get("label!").is_empty() || !self.match_kv_list("label!", labels))
+    }
 }
 
 #[cfg(test)]
@@ -84,5 +108,38 @@ mod tests {
         );
         assert!(f.any("name", |_| false));
         assert!(!f.any("colour", |v| v == "blue"));
+    }
+
+    #[test]
+    fn labels_match_as_moby_matches_them() {
+        let labels: BTreeMap<String, String> = [("app", "web"), ("tier", "")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let matches = |raw: &str, labels: Option<&BTreeMap<String, String>>| {
+            Filters::parse(Some(raw)).unwrap().match_labels(labels)
+        };
+        // No label filter: everything matches, with or without labels.
+        assert!(matches("{}", None));
+        // `key`, `key=value`, `key=` (set to the empty value).
+        assert!(matches(r#"{"label":["app"]}"#, Some(&labels)));
+        assert!(matches(r#"{"label":["app=web"]}"#, Some(&labels)));
+        assert!(matches(r#"{"label":["tier="]}"#, Some(&labels)));
+        assert!(!matches(r#"{"label":["app=db"]}"#, Some(&labels)));
+        assert!(!matches(r#"{"label":["colour"]}"#, Some(&labels)));
+        // Every value must match (moby's `MatchKVList`), not any one of them.
+        assert!(matches(r#"{"label":["app","tier"]}"#, Some(&labels)));
+        assert!(!matches(r#"{"label":["app","colour"]}"#, Some(&labels)));
+        // A label filter never matches an object without labels.
+        assert!(!matches(r#"{"label":["app"]}"#, None));
+        assert!(!matches(r#"{"label":["app"]}"#, Some(&BTreeMap::new())));
+        // `label!`: excluded when every one of its values matches.
+        assert!(!matches(r#"{"label!":["app=web"]}"#, Some(&labels)));
+        assert!(matches(r#"{"label!":["app=db"]}"#, Some(&labels)));
+        assert!(matches(r#"{"label!":["app"]}"#, None));
+        assert!(!matches(
+            r#"{"label":["tier"],"label!":["app"]}"#,
+            Some(&labels)
+        ));
     }
 }

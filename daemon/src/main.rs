@@ -1,10 +1,12 @@
 //! `wharfd`: a container engine daemon that serves the Docker Engine API.
 
+mod blocking;
 mod cli;
 mod config;
 mod containers;
 mod daemon;
 mod dataroot;
+mod error;
 mod images;
 mod info;
 mod memory;

@@ -1,13 +1,16 @@
-//! The network step of start-up, and the networks `GET /networks` shows.
+//! The network step of start-up, and the networks `GET /networks` shows (`backend` lists,
+//! filters and finds them).
 //!
 //! `netdriver` does the work (bridge, addresses, firewall, endpoints); this module hands it the
 //! configuration and maps what it reports to Docker's network objects.
+
+mod backend;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use api::types::{ConfigReference, Ipam, IpamConfig, Network as ApiNetwork, NetworkContainer};
+use api::types::{Ipam, IpamConfig, Network as ApiNetwork, NetworkContainer};
 use netdriver::{BuiltinNetworks, NetDriver, NetworkIdentity};
 
 /// The daemon's networking: the three built-in networks, and the driver unless networking is
@@ -127,34 +130,10 @@ fn plain(name: &str, driver: &str, identity: &NetworkIdentity) -> ApiNetwork {
         created: identity.created.to_string(),
         scope: "local".into(),
         driver: driver.into(),
-        enable_ipv6: false,
         ipam: Ipam {
             driver: "default".into(),
-            options: None,
-            config: vec![],
+            ..Ipam::default()
         },
-        internal: false,
-        attachable: false,
-        ingress: false,
-        config_from: ConfigReference::default(),
-        config_only: false,
-        containers: BTreeMap::new(),
-        options: BTreeMap::new(),
-        labels: BTreeMap::new(),
-    }
-}
-
-impl api::backend::NetworkBackend for crate::daemon::Daemon {
-    fn networks(&self) -> Vec<ApiNetwork> {
-        let mut list = self.network.list();
-        let names = self.containers.names();
-        for n in &mut list {
-            for (id, c) in &mut n.containers {
-                if let Some(name) = names.get(id) {
-                    c.name.clone_from(name);
-                }
-            }
-        }
-        list
+        ..ApiNetwork::default()
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Every `id` argument is the raw `{id}` path segment: a full ID, a unique ID prefix or a name
 //! (with or without its leading `/`). Resolving it is the daemon's job (it owns the index);
-//! unknown terms fail with [`no_such_container`].
+//! unknown terms fail with a 404 `No such container: {term}`, the term as the client gave it.
 
 use std::future::Future;
 use std::io;
@@ -17,8 +17,8 @@ use crate::Error;
 use crate::filters::Filters;
 use crate::signal::Signal;
 use crate::types::{
-    ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerStatus,
-    ContainerSummary, ContainerWaitResponse,
+    ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerSummary,
+    ContainerWaitResponse,
 };
 
 /// Which of a container's output streams a chunk came from.
@@ -232,15 +232,17 @@ pub trait ContainerBackend {
         opts: StopOptions,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// `POST /containers/{id}/kill`: sends `signal`; [`not_running`] (409) if it is not
-    /// running. The router prefixes every failure with `Cannot kill container: {id}: `.
+    /// `POST /containers/{id}/kill`: sends `signal`; 409 `Container {id} is not running` (the
+    /// full ID) if it is not running. The router prefixes every failure with `Cannot kill
+    /// container: {id}: `.
     fn container_kill(
         &self,
         id: &str,
         signal: Signal,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// `DELETE /containers/{id}`; [`cannot_remove`] (409) if it is running and not `force`.
+    /// `DELETE /containers/{id}`; 409 `cannot remove container "{name}": ...` (moby's words
+    /// since API 1.44) if it is running and not `force`.
     fn container_delete(
         &self,
         id: &str,
@@ -261,33 +263,12 @@ pub trait ContainerBackend {
         size: bool,
     ) -> impl Future<Output = Result<ContainerInspect, Error>> + Send;
 
-    /// `POST /containers/{id}/resize`: sets the TTY's size; [`not_running`] (409) if it is
-    /// not running.
+    /// `POST /containers/{id}/resize`: sets the TTY's size; 409 `Container {id} is not
+    /// running` if it is not running.
     fn container_resize(
         &self,
         id: &str,
         height: u32,
         width: u32,
     ) -> impl Future<Output = Result<(), Error>> + Send;
-}
-
-/// 404 `No such container: {term}`, with the term as the client gave it.
-pub fn no_such_container(term: &str) -> Error {
-    Error::not_found(format!("No such container: {term}"))
-}
-
-/// 409 `Container {id} is not running`, with the full ID.
-pub fn not_running(id: &str) -> Error {
-    Error::conflict(format!("Container {id} is not running"))
-}
-
-/// 409 for removing a container in `state` (running, paused, restarting) without `force`;
-/// `name` with its leading `/`, as moby (API 1.44 and later) words it.
-pub fn cannot_remove(name: &str, state: ContainerStatus) -> Error {
-    let why = if state == ContainerStatus::Paused {
-        format!("container is {state} and must be unpaused first")
-    } else {
-        format!("container is {state}: stop the container before removing or force remove")
-    };
-    Error::conflict(format!("cannot remove container \"{name}\": {why}"))
 }

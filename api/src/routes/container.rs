@@ -11,7 +11,7 @@ use axum::{Extension, Router};
 use serde::Deserialize;
 
 use crate::backend::{ContainerListOptions, DeleteOptions, StopOptions};
-use crate::extract::{Json, Path, Query, bool_value};
+use crate::extract::{Json, Path, Query, moby_bool};
 use crate::filters::Filters;
 use crate::respond::large_json;
 use crate::signal::Signal;
@@ -32,21 +32,67 @@ pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
         .route("/containers/{id}/resize", post(container_resize::<B>))
 }
 
-/// Query parameters, as clients send them.
+/// `POST /containers/create` query.
 #[derive(Debug, Default, Deserialize)]
-struct Params {
-    name: Option<String>,
-    signal: Option<String>,
-    t: Option<String>,
-    force: Option<String>,
-    v: Option<String>,
-    link: Option<String>,
-    all: Option<String>,
-    limit: Option<String>,
-    size: Option<String>,
+#[serde(default)]
+struct CreateQuery {
+    name: String,
+}
+
+/// `POST /containers/{id}/stop` and `/restart` query: numbers as sent, so a bad one gets
+/// Docker's message.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct StopQuery {
+    signal: String,
+    t: String,
+}
+
+/// `POST /containers/{id}/kill` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct KillQuery {
+    signal: String,
+}
+
+/// `DELETE /containers/{id}` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeleteQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    force: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    v: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    link: bool,
+}
+
+/// `GET /containers/json` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    all: bool,
+    limit: String,
+    #[serde(deserialize_with = "moby_bool")]
+    size: bool,
     filters: Option<String>,
-    h: Option<String>,
-    w: Option<String>,
+}
+
+/// `GET /containers/{id}/json` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct InspectQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    size: bool,
+}
+
+/// `POST /containers/{id}/resize` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ResizeQuery {
+    h: String,
+    w: String,
 }
 
 /// The filters `GET /containers/json` accepts (moby's `acceptedPsFilterTags`).
@@ -71,10 +117,10 @@ const LIST_FILTERS: &[&str] = &[
 /// `POST /containers/create`.
 async fn container_create<B: Backend>(
     State(b): State<Arc<B>>,
-    Query(p): Query<Params>,
+    Query(q): Query<CreateQuery>,
     Json(req): Json<ContainerCreateRequest>,
 ) -> Result<Response, Error> {
-    let name = p.name.as_deref().filter(|n| !n.is_empty());
+    let name = non_empty(&q.name);
     let created = b.container_create(name, req).await?;
     Ok((StatusCode::CREATED, axum::Json(created)).into_response())
 }
@@ -93,9 +139,9 @@ async fn container_stop<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
     Extension(v): Extension<ApiVersion>,
-    Query(p): Query<Params>,
+    Query(q): Query<StopQuery>,
 ) -> Result<StatusCode, Error> {
-    b.container_stop(&id, stop_options(&p, v)?).await?;
+    b.container_stop(&id, stop_options(&q, v)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -104,9 +150,9 @@ async fn container_restart<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
     Extension(v): Extension<ApiVersion>,
-    Query(p): Query<Params>,
+    Query(q): Query<StopQuery>,
 ) -> Result<StatusCode, Error> {
-    b.container_restart(&id, stop_options(&p, v)?).await?;
+    b.container_restart(&id, stop_options(&q, v)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -114,30 +160,30 @@ async fn container_restart<B: Backend>(
 async fn container_kill<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<KillQuery>,
 ) -> Result<StatusCode, Error> {
     let kill = async {
-        let signal = non_empty(&p.signal).map_or(Ok(Signal::KILL), Signal::parse)?;
+        let signal = non_empty(&q.signal).map_or(Ok(Signal::KILL), Signal::parse)?;
         b.container_kill(&id, signal).await
     };
-    kill.await.map(|()| StatusCode::NO_CONTENT).map_err(|e| {
-        Error::new(
-            e.kind,
-            format!("Cannot kill container: {id}: {}", e.message),
-        )
-    })
+    kill.await
+        .map(|()| StatusCode::NO_CONTENT)
+        .map_err(|e| Error {
+            message: format!("Cannot kill container: {id}: {}", e.message),
+            ..e
+        })
 }
 
 /// `DELETE /containers/{id}`.
 async fn container_delete<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<DeleteQuery>,
 ) -> Result<StatusCode, Error> {
     let opts = DeleteOptions {
-        force: bool_value(p.force.as_deref()),
-        remove_volumes: bool_value(p.v.as_deref()),
-        link: bool_value(p.link.as_deref()),
+        force: q.force,
+        remove_volumes: q.v,
+        link: q.link,
     };
     b.container_delete(&id, opts).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -146,18 +192,18 @@ async fn container_delete<B: Backend>(
 /// `GET /containers/json`.
 async fn container_list<B: Backend>(
     State(b): State<Arc<B>>,
-    Query(p): Query<Params>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, Error> {
-    let filters = Filters::parse(p.filters.as_deref())?;
+    let filters = Filters::parse(q.filters.as_deref())?;
     check_list_filters(&filters)?;
-    let limit = match non_empty(&p.limit) {
+    let limit = match non_empty(&q.limit) {
         Some(l) => l.parse::<i64>().map_err(|_| bad_value("limit", l))?,
         None => 0,
     };
     let opts = ContainerListOptions {
-        all: bool_value(p.all.as_deref()) || !filters.get("status").is_empty(),
+        all: q.all || !filters.get("status").is_empty(),
         limit: usize::try_from(limit).ok().filter(|&l| l > 0),
-        size: bool_value(p.size.as_deref()),
+        size: q.size,
         filters,
     };
     large_json(b.container_list(opts).await?).await
@@ -167,30 +213,26 @@ async fn container_list<B: Backend>(
 async fn container_inspect<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<InspectQuery>,
 ) -> Result<Response, Error> {
-    let size = bool_value(p.size.as_deref());
-    large_json(b.container_inspect(&id, size).await?).await
+    large_json(b.container_inspect(&id, q.size).await?).await
 }
 
 /// `POST /containers/{id}/resize`.
 async fn container_resize<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<ResizeQuery>,
 ) -> Result<StatusCode, Error> {
-    let dimension = |key: &str, raw: &Option<String>| {
-        let raw = raw.as_deref().unwrap_or("");
-        raw.parse::<u32>().map_err(|_| bad_value(key, raw))
-    };
-    let (h, w) = (dimension("h", &p.h)?, dimension("w", &p.w)?);
+    let dimension = |key: &str, raw: &str| raw.parse::<u32>().map_err(|_| bad_value(key, raw));
+    let (h, w) = (dimension("h", &q.h)?, dimension("w", &q.w)?);
     b.container_resize(&id, h, w).await?;
     Ok(StatusCode::OK)
 }
 
 /// `signal` (honoured from API 1.42, as moby does) and `t`.
-fn stop_options(p: &Params, v: ApiVersion) -> Result<StopOptions, Error> {
-    let signal = match non_empty(&p.signal) {
+fn stop_options(q: &StopQuery, v: ApiVersion) -> Result<StopOptions, Error> {
+    let signal = match non_empty(&q.signal) {
         Some(s)
             if v >= (ApiVersion {
                 major: 1,
@@ -201,7 +243,7 @@ fn stop_options(p: &Params, v: ApiVersion) -> Result<StopOptions, Error> {
         }
         _ => None,
     };
-    let timeout = match non_empty(&p.t) {
+    let timeout = match non_empty(&q.t) {
         Some(t) => Some(t.parse::<i64>().map_err(|_| bad_value("t", t))?),
         None => None,
     };
@@ -242,8 +284,8 @@ fn check_list_filters(f: &Filters) -> Result<(), Error> {
     Ok(())
 }
 
-fn non_empty(v: &Option<String>) -> Option<&str> {
-    v.as_deref().filter(|s| !s.is_empty())
+fn non_empty(v: &str) -> Option<&str> {
+    Some(v).filter(|s| !s.is_empty())
 }
 
 fn bad_value(key: &str, raw: &str) -> Error {

@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 use crate::backend::{AttachOptions, Attachment, LogsOptions, StdStream, WaitCondition};
-use crate::extract::{Path, Query, bool_value};
+use crate::extract::{Path, Query, moby_bool};
 use crate::hijack::{attach_session, copy_body};
 use crate::stream::{
     DetachScanner, RAW_STREAM, content_type, detach_keys, encode, encode_frame, encode_log,
@@ -35,21 +35,45 @@ pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
         .route("/containers/{id}/logs", get(container_logs::<B>))
 }
 
-/// Query parameters, as clients send them.
+/// `POST /containers/{id}/wait` query.
 #[derive(Debug, Default, Deserialize)]
-struct Params {
-    condition: Option<String>,
-    stream: Option<String>,
-    logs: Option<String>,
-    stdin: Option<String>,
-    stdout: Option<String>,
-    stderr: Option<String>,
+#[serde(default)]
+struct WaitQuery {
+    condition: String,
+}
+
+/// `POST /containers/{id}/attach` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AttachQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    stream: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    logs: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    stdin: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    stdout: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    stderr: bool,
     #[serde(rename = "detachKeys")]
-    detach_keys: Option<String>,
-    follow: Option<String>,
+    detach_keys: String,
+}
+
+/// `GET /containers/{id}/logs` query: the times as sent, so a bad one gets Docker's message.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LogsQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    follow: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    stdout: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    stderr: bool,
     since: Option<String>,
     until: Option<String>,
-    timestamps: Option<String>,
+    #[serde(deserialize_with = "moby_bool")]
+    timestamps: bool,
     tail: Option<String>,
 }
 
@@ -58,9 +82,9 @@ struct Params {
 async fn container_wait<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<WaitQuery>,
 ) -> Result<Response, Error> {
-    let condition = match p.condition.as_deref().unwrap_or("") {
+    let condition = match q.condition.as_str() {
         "" | "not-running" => WaitCondition::NotRunning,
         "next-exit" => WaitCondition::NextExit,
         "removed" => WaitCondition::Removed,
@@ -80,10 +104,10 @@ async fn container_wait<B: Backend>(
 async fn container_attach<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<AttachQuery>,
     mut req: Request,
 ) -> Result<Response, Error> {
-    let keys = detach_keys(p.detach_keys.as_deref().unwrap_or(""))?;
+    let keys = detach_keys(&q.detach_keys)?;
     let version = req.extensions().get::<ApiVersion>().copied();
     // Taken before answering: hyper hands the connection over once the 101 is sent.
     let upgrade = req
@@ -91,11 +115,11 @@ async fn container_attach<B: Backend>(
         .contains_key(UPGRADE)
         .then(|| hyper::upgrade::on(&mut req));
     let opts = AttachOptions {
-        stream: bool_value(p.stream.as_deref()),
-        logs: bool_value(p.logs.as_deref()),
-        stdin: bool_value(p.stdin.as_deref()),
-        stdout: bool_value(p.stdout.as_deref()),
-        stderr: bool_value(p.stderr.as_deref()),
+        stream: q.stream,
+        logs: q.logs,
+        stdin: q.stdin,
+        stdout: q.stdout,
+        stderr: q.stderr,
     };
     let att = b.container_attach(&id, opts).await?;
     Ok(match upgrade {
@@ -144,22 +168,22 @@ async fn container_logs<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
     Extension(v): Extension<ApiVersion>,
-    Query(p): Query<Params>,
+    Query(q): Query<LogsQuery>,
 ) -> Result<Response, Error> {
     let opts = LogsOptions {
-        follow: bool_value(p.follow.as_deref()),
-        stdout: bool_value(p.stdout.as_deref()),
-        stderr: bool_value(p.stderr.as_deref()),
-        since: unix_time("since", p.since.as_deref())?,
-        until: unix_time("until", p.until.as_deref())?,
-        tail: tail(p.tail.as_deref()),
+        follow: q.follow,
+        stdout: q.stdout,
+        stderr: q.stderr,
+        since: unix_time("since", q.since.as_deref())?,
+        until: unix_time("until", q.until.as_deref())?,
+        tail: tail(q.tail.as_deref()),
     };
     if !opts.stdout && !opts.stderr {
         return Err(Error::invalid(
             "Bad parameters: you must choose at least one stream",
         ));
     }
-    let timestamps = bool_value(p.timestamps.as_deref());
+    let timestamps = q.timestamps;
     let logs = b.container_logs(&id, opts).await?;
     let tty = logs.tty;
     // Past the headers a failure can only be told in-band, as moby does.

@@ -17,7 +17,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 
 use crate::backend::{ByteStream, ImageListOptions, ImportOptions, MessageStream};
-use crate::extract::{Path, Query, bool_value};
+use crate::extract::{Path, Query, moby_bool};
 use crate::filters::Filters;
 use crate::respond::large_json;
 use crate::{Backend, Error, ErrorKind};
@@ -36,32 +36,59 @@ pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
         )
 }
 
-/// Query booleans and plain strings, as clients send them.
+/// The filters `GET /images/json` accepts.
+const LIST_FILTERS: &[&str] = &["dangling", "reference", "label", "before", "since", "until"];
+
+/// `GET /images/json` query.
 #[derive(Debug, Default, Deserialize)]
-struct Params {
-    all: Option<String>,
-    digests: Option<String>,
-    #[serde(rename = "shared-size")]
-    shared_size: Option<String>,
+#[serde(default)]
+struct ListQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    all: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    digests: bool,
+    #[serde(rename = "shared-size", deserialize_with = "moby_bool")]
+    shared_size: bool,
     filters: Option<String>,
-    quiet: Option<String>,
-    force: Option<String>,
-    noprune: Option<String>,
-    repo: Option<String>,
-    tag: Option<String>,
+}
+
+/// `POST /images/{name}/tag` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TagQuery {
+    repo: String,
+    tag: String,
+}
+
+/// `DELETE /images/{name}` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeleteQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    force: bool,
+    #[serde(deserialize_with = "moby_bool")]
+    noprune: bool,
+}
+
+/// `POST /images/load` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct LoadQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    quiet: bool,
 }
 
 /// `GET /images/json`.
 async fn image_list<B: Backend>(
     State(b): State<Arc<B>>,
-    Query(p): Query<Params>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, Error> {
-    let filters = Filters::parse(p.filters.as_deref())?;
-    filters.only(&["dangling", "reference", "label", "before", "since", "until"])?;
+    let filters = Filters::parse(q.filters.as_deref())?;
+    filters.only(LIST_FILTERS)?;
     let opts = ImageListOptions {
-        all: bool_value(p.all.as_deref()),
-        digests: bool_value(p.digests.as_deref()),
-        shared_size: bool_value(p.shared_size.as_deref()),
+        all: q.all,
+        digests: q.digests,
+        shared_size: q.shared_size,
         filters,
     };
     large_json(b.image_list(opts).await?).await
@@ -85,14 +112,13 @@ async fn image_get<B: Backend>(
 async fn image_post<B: Backend>(
     State(b): State<Arc<B>>,
     Path(path): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<TagQuery>,
 ) -> Result<Response, Error> {
     let (name, op) = split_op(&path)?;
     match op {
         "tag" => {
-            let repo = p.repo.unwrap_or_default();
-            b.image_tag(name, &repo, p.tag.as_deref().filter(|t| !t.is_empty()))
-                .await?;
+            let tag = Some(q.tag.as_str()).filter(|t| !t.is_empty());
+            b.image_tag(name, &q.repo, tag).await?;
             Ok(StatusCode::CREATED.into_response())
         }
         "push" => Err(no_registry()),
@@ -104,21 +130,18 @@ async fn image_post<B: Backend>(
 async fn image_delete<B: Backend>(
     State(b): State<Arc<B>>,
     Path(name): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<DeleteQuery>,
 ) -> Result<Response, Error> {
-    let force = bool_value(p.force.as_deref());
-    let noprune = bool_value(p.noprune.as_deref());
-    Ok(axum::Json(b.image_delete(&name, force, noprune).await?).into_response())
+    Ok(axum::Json(b.image_delete(&name, q.force, q.noprune).await?).into_response())
 }
 
 /// `POST /images/load`.
 async fn image_load<B: Backend>(
     State(b): State<Arc<B>>,
-    Query(p): Query<Params>,
+    Query(q): Query<LoadQuery>,
     body: Body,
 ) -> Result<Response, Error> {
-    let quiet = bool_value(p.quiet.as_deref());
-    Ok(json_lines(b.image_load(byte_stream(body), quiet).await?))
+    Ok(json_lines(b.image_load(byte_stream(body), q.quiet).await?))
 }
 
 /// `GET /images/get?names=a&names=b`.

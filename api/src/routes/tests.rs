@@ -12,10 +12,11 @@ use crate::backend::{
     ByteStream, ImageBackend, ImageListOptions, ImportOptions, MessageStream, NetworkBackend,
     SystemBackend,
 };
-use crate::types::{ConfigReference, Ipam, Network, Platform, SystemInfo, SystemVersion};
+use crate::filters::Filters;
 use crate::types::{
     HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary, JsonMessage,
 };
+use crate::types::{Network, Platform, SystemInfo, SystemVersion};
 use futures::StreamExt;
 
 mod container;
@@ -52,36 +53,34 @@ impl SystemBackend for Fake {
     }
 }
 
-impl NetworkBackend for Fake {
-    fn networks(&self) -> Vec<Network> {
-        [
-            ("bridge", "bridge", "6caeaa24"),
-            ("host", "host", "196a01f7"),
-            ("none", "null", "51798fde"),
-        ]
-        .into_iter()
-        .map(|(name, driver, id)| Network {
-            name: name.into(),
-            id: format!("{id}{}", "0".repeat(56)),
-            created: "2026-11-28T04:32:21.972469172Z".into(),
-            scope: "local".into(),
-            driver: driver.into(),
-            enable_ipv6: false,
-            ipam: Ipam {
-                driver: "default".into(),
-                options: None,
-                config: vec![],
-            },
-            internal: false,
-            attachable: false,
-            ingress: false,
-            config_from: ConfigReference::default(),
-            config_only: false,
-            containers: Default::default(),
-            options: Default::default(),
-            labels: Default::default(),
-        })
+/// A network called `name`.
+fn network(name: &str) -> Network {
+    Network {
+        name: name.into(),
+        id: "6caeaa24".repeat(8),
+        ..Network::default()
+    }
+}
+
+/// What the router passed on, as names (`key=value` for each filter value).
+fn passed(filters: &Filters, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .flat_map(|k| filters.get(k).iter().map(move |v| format!("{k}={v}")))
         .collect()
+}
+
+/// Lists one network per filter value it was given; knows only `bridge`.
+impl NetworkBackend for Fake {
+    async fn network_list(&self, filters: Filters) -> Result<Vec<Network>, Error> {
+        let keys = ["name", "id", "driver", "type", "scope", "label", "dangling"];
+        Ok(passed(&filters, &keys).iter().map(|n| network(n)).collect())
+    }
+
+    async fn network_inspect(&self, term: &str) -> Result<Network, Error> {
+        match term {
+            "bridge" => Ok(network("bridge")),
+            _ => Err(Error::not_found(format!("network {term} not found"))),
+        }
     }
 }
 
@@ -247,32 +246,37 @@ fn names(body: &str) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn networks_filter_and_inspect_by_name_id_and_prefix() {
-    let (_, _, body) = call("GET", "/networks").await;
-    assert_eq!(names(&body), ["bridge", "host", "none"]);
+async fn network_routes_pass_filters_and_terms_on() {
+    let (s, _, body) = call("GET", "/networks").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(names(&body).is_empty());
     let (_, _, body) = call(
         "GET",
-        "/networks?filters=%7B%22driver%22%3A%5B%22null%22%5D%7D",
+        "/networks?filters=%7B%22driver%22%3A%5B%22null%22%5D%2C%22name%22%3A%5B%22o%22%5D%7D",
     )
     .await;
-    assert_eq!(names(&body), ["none"]);
-    let (_, _, body) = call("GET", "/networks?filters=%7B%22name%22%3A%5B%22o%22%5D%7D").await;
-    assert_eq!(names(&body), ["host", "none"]);
+    assert_eq!(names(&body), ["name=o", "driver=null"]);
+    // The legacy `map[string]map[string]bool` encoding.
+    let (_, _, body) = call(
+        "GET",
+        "/networks?filters=%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D",
+    )
+    .await;
+    assert_eq!(names(&body), ["dangling=true"]);
     let (s, _, body) = call(
         "GET",
         "/networks?filters=%7B%22colour%22%3A%5B%22x%22%5D%7D",
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body, r#"{"message":"invalid filter 'colour'"}"#);
 
-    for term in ["bridge", "6caeaa24", "6cae"] {
-        let (s, _, body) = call("GET", &format!("/v1.47/networks/{term}")).await;
-        assert_eq!(s, StatusCode::OK, "{term}");
-        assert!(body.contains("\"Name\":\"bridge\""), "{body}");
-    }
+    let (s, _, body) = call("GET", "/v1.47/networks/bridge").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(body.contains("\"Name\":\"bridge\""), "{body}");
     let (s, _, body) = call("GET", "/networks/nope").await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    assert!(body.contains("network nope not found"), "{body}");
+    assert_eq!(body, r#"{"message":"network nope not found"}"#);
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde::Deserialize;
 
-use crate::extract::{Json, Path, Query, bool_value};
+use crate::extract::{Json, Path, Query, moby_bool};
 use crate::filters::Filters;
 use crate::types::{Volume, VolumeCreateOptions, VolumeListResponse};
 use crate::{Backend, Error};
@@ -22,11 +22,22 @@ pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
         .route("/volumes/{name}", delete(volume_delete::<B>))
 }
 
-/// Query parameters, as clients send them.
+/// The filters `GET /volumes` accepts.
+const LIST_FILTERS: &[&str] = &["name", "driver", "label", "dangling"];
+
+/// `GET /volumes` query.
 #[derive(Debug, Default, Deserialize)]
-struct Params {
+#[serde(default)]
+struct ListQuery {
     filters: Option<String>,
-    force: Option<String>,
+}
+
+/// `DELETE /volumes/{name}` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeleteQuery {
+    #[serde(deserialize_with = "moby_bool")]
+    force: bool,
 }
 
 /// `POST /volumes/create`: 201 with the volume.
@@ -38,40 +49,15 @@ async fn volume_create<B: Backend>(
     Ok((StatusCode::CREATED, axum::Json(v)).into_response())
 }
 
-/// `GET /volumes`: filters `name` (substring), `driver`, `label` (`key` or `key=value`) and
-/// `dangling`, as moby's volume service applies them.
+/// `GET /volumes`.
 async fn volume_list<B: Backend>(
     State(b): State<Arc<B>>,
-    Query(p): Query<Params>,
+    Query(q): Query<ListQuery>,
 ) -> Result<axum::Json<VolumeListResponse>, Error> {
-    let f = Filters::parse(p.filters.as_deref())?;
-    f.only(&["name", "driver", "label", "dangling"])?;
-    let mut dangling = None;
-    for v in f.get("dangling") {
-        dangling = Some(match v.to_ascii_lowercase().as_str() {
-            "true" | "1" => true,
-            "false" | "0" => false,
-            _ => return Err(Error::invalid(format!("invalid filter 'dangling={v}'"))),
-        });
-    }
-    let volumes = b
-        .volume_list()
-        .await?
-        .into_iter()
-        .filter(|l| {
-            let v = &l.volume;
-            f.any("name", |n| v.name.contains(n))
-                && f.any("driver", |d| v.driver == d)
-                && f.any("label", |l| match l.split_once('=') {
-                    Some((k, val)) => v.labels.get(k).is_some_and(|x| x == val),
-                    None => v.labels.contains_key(l),
-                })
-                && dangling.is_none_or(|d| d != l.in_use)
-        })
-        .map(|l| l.volume)
-        .collect();
+    let filters = Filters::parse(q.filters.as_deref())?;
+    filters.only(LIST_FILTERS)?;
     Ok(axum::Json(VolumeListResponse {
-        volumes,
+        volumes: b.volume_list(filters).await?,
         warnings: None,
     }))
 }
@@ -88,9 +74,8 @@ async fn volume_inspect<B: Backend>(
 async fn volume_delete<B: Backend>(
     State(b): State<Arc<B>>,
     Path(name): Path<String>,
-    Query(p): Query<Params>,
+    Query(q): Query<DeleteQuery>,
 ) -> Result<StatusCode, Error> {
-    b.volume_delete(&name, bool_value(p.force.as_deref()))
-        .await?;
+    b.volume_delete(&name, q.force).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -42,8 +42,11 @@ pub struct HostConfig {
     /// Containers whose volumes to mount.
     #[serde(rename = "VolumesFrom")]
     pub volumes_from: Option<Vec<String>>,
-    /// Mounts in the `--mount` form (the spec's `Mount`, kept as sent).
+    /// Mounts in the `--mount` form, kept as sent (inspect shows them back as they came);
+    /// each is read as a [`super::Mount`] (`Mount::from_value`), the type the spec check
+    /// compares with the spec's.
     #[serde(rename = "Mounts", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, schemars(with = "Option<Vec<super::Mount>>"))]
     pub mounts: Option<Vec<Value>>,
     /// The initial console size, `[height, width]`.
     #[serde(rename = "ConsoleSize")]

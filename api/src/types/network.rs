@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 /// `Network`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Network {
     /// The network's name (`bridge`, `host`, `none`).
@@ -56,7 +56,7 @@ pub struct Network {
 }
 
 /// `IPAM`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct Ipam {
     /// `default`.
@@ -92,7 +92,7 @@ pub struct ConfigReference {
 }
 
 /// `NetworkContainer`: one attached container.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct NetworkContainer {
     /// The container's name.

@@ -8,7 +8,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use api::Error;
+use crate::error::{Error, IoContext};
 use api::backend::{AttachOptions, Attachment, InputSink, StdFrame, StdStream};
 use api::types::ContainerStatus;
 use bytes::Bytes;
@@ -18,8 +18,9 @@ use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::PollSender;
 
+use super::Containers;
 use super::logs::LogReader;
-use super::{Containers, errors};
+use crate::blocking::blocking;
 
 /// The largest stdin chunk sent to the monitor in one frame.
 const MAX_INPUT_CHUNK: usize = 32 * 1024;
@@ -62,13 +63,13 @@ impl Containers {
         };
         match status {
             ContainerStatus::Paused => {
-                return Err(Error::conflict(
-                    "container is paused, unpause the container before attaching",
+                return Err(Error::Conflict(
+                    "container is paused, unpause the container before attaching".into(),
                 ));
             }
             ContainerStatus::Restarting => {
-                return Err(Error::conflict(
-                    "cannot attach to a restarting container, wait until it is running",
+                return Err(Error::Conflict(
+                    "cannot attach to a restarting container, wait until it is running".into(),
                 ));
             }
             _ => {}
@@ -96,7 +97,7 @@ impl Containers {
             if let Some(tx) = now {
                 let dir = c.exec_dir();
                 // A run that has just ended leaves no monitor: the attachment ends at once.
-                if let Ok(conn) = errors::blocking(move || AttachConn::connect(&dir)).await? {
+                if let Ok(conn) = blocking(move || AttachConn::connect(&dir)).await? {
                     let _ = tx.send(conn.into_stream());
                 }
             }
@@ -107,9 +108,9 @@ impl Containers {
 
         let replay = if opts.logs {
             let mut reader = LogReader::new(c.exec_dir().log(), opts.stdout, opts.stderr);
-            errors::blocking(move || reader.read_new())
+            blocking(move || reader.read_new())
                 .await?
-                .map_err(|e| errors::io("reading the container's log", e))?
+                .ctx("reading the container's log")?
                 .into_iter()
                 .map(|e| StdFrame {
                     stream: e.stream,

@@ -1,5 +1,6 @@
 //! `api::backend::ContainerBackend` for the daemon: each method hands one operation to the
-//! store. Mutating operations run detached from the request (see [`Containers::detached`]).
+//! store, and its failure to the API as an `api::Error` (the one conversion decides the kind).
+//! Mutating operations run detached from the request (see [`Containers::detached`]).
 
 use api::Error;
 use api::backend::{
@@ -22,12 +23,12 @@ impl ContainerBackend for Daemon {
         req: ContainerCreateRequest,
     ) -> Result<ContainerCreateResponse, Error> {
         let (c, name) = (self.containers.clone(), name.map(str::to_owned));
-        Containers::detached(c.create(name, req)).await
+        Ok(Containers::detached(c.create(name, req)).await?)
     }
 
     async fn container_start(&self, id: &str) -> Result<(), Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
-        Containers::detached(c.start(id)).await
+        Ok(Containers::detached(c.start(id)).await?)
     }
 
     async fn container_wait(
@@ -35,52 +36,52 @@ impl ContainerBackend for Daemon {
         id: &str,
         condition: WaitCondition,
     ) -> Result<WaitFuture, Error> {
-        self.containers.wait(id, condition)
+        Ok(self.containers.wait(id, condition)?)
     }
 
     async fn container_attach(&self, id: &str, opts: AttachOptions) -> Result<Attachment, Error> {
-        self.containers.attach(id, opts).await
+        Ok(self.containers.attach(id, opts).await?)
     }
 
     async fn container_logs(&self, id: &str, opts: LogsOptions) -> Result<ContainerLogs, Error> {
-        self.containers.logs(id, opts).await
+        Ok(self.containers.logs(id, opts).await?)
     }
 
     async fn container_stop(&self, id: &str, opts: StopOptions) -> Result<(), Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
-        Containers::detached(c.stop(id, opts)).await
+        Ok(Containers::detached(c.stop(id, opts)).await?)
     }
 
     async fn container_restart(&self, id: &str, opts: StopOptions) -> Result<(), Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
-        Containers::detached(c.restart(id, opts)).await
+        Ok(Containers::detached(c.restart(id, opts)).await?)
     }
 
     async fn container_kill(&self, id: &str, signal: Signal) -> Result<(), Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
-        Containers::detached(c.kill(id, signal)).await
+        Ok(Containers::detached(c.kill(id, signal)).await?)
     }
 
     async fn container_delete(&self, id: &str, opts: DeleteOptions) -> Result<(), Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
-        Containers::detached(c.delete(id, opts)).await
+        Ok(Containers::detached(c.delete(id, opts)).await?)
     }
 
     async fn container_list(
         &self,
         opts: ContainerListOptions,
     ) -> Result<Vec<ContainerSummary>, Error> {
-        self.containers.list(opts).await
+        Ok(self.containers.list(opts).await?)
     }
 
     async fn container_inspect(&self, id: &str, _size: bool) -> Result<ContainerInspect, Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
-        super::errors::blocking(move || c.inspect(&id)).await?
+        Ok(crate::blocking::blocking(move || c.inspect(&id)).await??)
     }
 
     async fn container_resize(&self, id: &str, height: u32, width: u32) -> Result<(), Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
-        Containers::detached(c.resize(id, height, width)).await
+        Ok(Containers::detached(c.resize(id, height, width)).await?)
     }
 }
 

@@ -1,13 +1,14 @@
 //! `POST /containers/create`: name, image, the merged configuration, the writable layer, the
 //! record.
 
-use api::Error;
+use crate::error::{Error, IoContext};
 use api::types::{ContainerConfig, ContainerCreateRequest, ContainerCreateResponse, HostConfig};
 use jiff::Timestamp;
 
 use super::plumbing::{self, Mode};
 use super::record::RunState;
-use super::{Container, Containers, Record, errors, mounts, names, rootfs, validate};
+use super::{Container, Containers, Record, mounts, names, rootfs, validate};
+use crate::blocking::blocking;
 
 impl Containers {
     /// Creates a container from `req`, named `name` or a random name.
@@ -28,7 +29,7 @@ impl Containers {
         // request may bring many mounts, hosts or variables: they run on the blocking pool.
         let (mut config, mut host_config, checked) = {
             let containers = self.clone();
-            errors::blocking(move || {
+            blocking(move || {
                 let known = |rt: &str| containers.runtimes().contains(rt);
                 let checked = validate::verify(
                     &config,
@@ -44,8 +45,8 @@ impl Containers {
         let mut warnings = checked?;
         let name = name.map(|n| names::validate(&n)).transpose()?;
         if config.image.is_empty() {
-            return Err(Error::invalid(
-                "Config cannot be empty in order to create a container",
+            return Err(Error::Invalid(
+                "Config cannot be empty in order to create a container".into(),
             ));
         }
         let image = self.inner.images.details(&config.image).await?;
@@ -62,7 +63,7 @@ impl Containers {
         plumbing::requested(&host_config, &config)?;
         // Parsing the mounts is linear in their number, but a request may bring many: it runs
         // on the blocking pool, never on the async side.
-        let (host_config, mut config, parsed) = errors::blocking(move || {
+        let (host_config, mut config, parsed) = blocking(move || {
             let parsed = mounts::parse(&host_config, &config);
             (host_config, config, parsed)
         })
@@ -75,7 +76,7 @@ impl Containers {
         let _volumes_held = self.inner.volumes.hold_for_create().await;
         for name in binds.into_iter().filter_map(|b| b.volume) {
             let vols = self.inner.volumes.clone();
-            errors::blocking(move || vols.create(&name, Default::default())).await??;
+            blocking(move || vols.create(&name, Default::default())).await??;
         }
 
         let id = loop {
@@ -110,12 +111,12 @@ impl Containers {
         let dir = self.inner.dir.join(&id);
         {
             let (dir, record) = (dir.clone(), record.clone());
-            errors::blocking(move || {
+            blocking(move || {
                 let made = std::fs::create_dir(&dir)
-                    .map_err(|e| errors::io(format!("creating {}", dir.display()), e))
+                    .with_ctx(|| format!("creating {}", dir.display()))
                     .and_then(|()| {
                         rootfs::prepare(&record.driver, &dir, &record.layer_dirs)
-                            .map_err(|e| errors::io("preparing the writable layer", e))
+                            .ctx("preparing the writable layer")
                     })
                     .and_then(|()| record.save(&dir));
                 if made.is_err() {
@@ -149,7 +150,7 @@ impl Containers {
         }
         for retry in 0..6 {
             match reserve(names::random_name(retry)?) {
-                Err(e) if e.kind == api::ErrorKind::Conflict => continue,
+                Err(Error::Conflict(_)) => continue,
                 other => return other,
             }
         }
@@ -252,7 +253,7 @@ pub(crate) fn command(config: &ContainerConfig) -> Result<(String, Vec<String>),
     let mut it = words.into_iter();
     match it.next() {
         Some(path) if !path.is_empty() => Ok((path, it.collect())),
-        _ => Err(Error::invalid("No command specified")),
+        _ => Err(Error::Invalid("No command specified".into())),
     }
 }
 
@@ -364,7 +365,7 @@ mod tests {
         let mut c = ContainerConfig::default();
         merge(&mut c, &image("{}"));
         assert_eq!(
-            command(&c).expect_err("none").message,
+            command(&c).expect_err("none").to_string(),
             "No command specified"
         );
     }

@@ -2,12 +2,13 @@
 
 use std::sync::Arc;
 
-use api::Error;
-use api::backend::{DeleteOptions, cannot_remove, no_such_container};
+use api::backend::DeleteOptions;
 use api::types::ContainerStatus;
 
 use super::record::RECORD_FILE;
-use super::{Container, Containers, errors, netns, rootfs};
+use super::{Container, Containers, netns, rootfs};
+use crate::blocking::blocking;
+use crate::error::{Error, IoContext};
 
 impl Containers {
     /// Removes the container `term` names; a running one only with `force` (killed first).
@@ -19,14 +20,17 @@ impl Containers {
             (l.record.state.status, l.record.name.clone(), l.removed)
         };
         if removed {
-            return Err(no_such_container(&term));
+            return Err(Error::NoSuchContainer(term));
         }
         if matches!(
             status,
             ContainerStatus::Running | ContainerStatus::Restarting | ContainerStatus::Paused
         ) {
             if !opts.force {
-                return Err(cannot_remove(&name, status));
+                return Err(Error::CannotRemove {
+                    name,
+                    state: status,
+                });
             }
             self.kill_for_removal(&c).await?;
         }
@@ -74,22 +78,23 @@ impl Containers {
         let dir = dir.to_path_buf();
         let netns = self.inner.netns_dir.join(id);
         let (runtime, id) = (self.inner.runtimes.holding(id), id.to_owned());
-        errors::blocking(move || {
+        blocking(move || {
+            let removing = || format!("removing {}", dir.display());
             match std::fs::remove_file(dir.join(RECORD_FILE)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(errors::io(format!("removing {}", dir.display()), e));
+                    return Err(e).with_ctx(removing);
                 }
                 _ => {}
             }
-            rootfs::unmount(&dir).map_err(|e| errors::io("unmounting the root filesystem", e))?;
-            netns::remove(&netns).map_err(|e| errors::io("removing the network namespace", e))?;
+            rootfs::unmount(&dir).ctx("unmounting the root filesystem")?;
+            netns::remove(&netns).ctx("removing the network namespace")?;
             if runtime.root.join(&id).exists() {
-                execdriver::delete(&runtime, &id, true).map_err(errors::exec)?;
+                execdriver::delete(&runtime, &id, true)?;
             }
             let doomed = dir.with_file_name(format!("{REMOVING_PREFIX}{id}"));
             match std::fs::rename(&dir, &doomed) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-                Err(e) => return Err(errors::io(format!("removing {}", dir.display()), e)),
+                Err(e) => return Err(e).with_ctx(removing),
                 Ok(()) => {}
             }
             delete_dir(&doomed);

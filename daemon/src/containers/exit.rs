@@ -13,7 +13,8 @@ use tokio::io::AsyncReadExt;
 use tokio::net::UnixStream;
 
 use super::start::StartKind;
-use super::{Container, Containers, Record, errors};
+use super::{Container, Containers, Record};
+use crate::blocking::blocking;
 
 /// The restart policy's first delay, doubled after each quick exit (moby's restart manager).
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -43,7 +44,7 @@ impl Containers {
             // The connection ended without the exit frame (the monitor dropped a watcher that
             // fell behind, or died): the state directory says which.
             let dir = c.exec_dir();
-            match errors::blocking(move || execdriver::state(&dir)).await {
+            match blocking(move || execdriver::state(&dir)).await {
                 Ok(Ok(State::Exited(exit))) => return exit,
                 Ok(Ok(State::Running(_) | State::Starting)) => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -55,7 +56,7 @@ impl Containers {
                     return self.monitor_died(c).await;
                 }
                 Err(e) => {
-                    tracing::warn!(container = %c.id, error = %e.message, "cannot read the container's state");
+                    tracing::warn!(container = %c.id, error = %e, "cannot read the container's state");
                     return self.monitor_died(c).await;
                 }
             }
@@ -66,7 +67,7 @@ impl Containers {
     /// is killed, and the exit is recorded as a kill (or 255 if nothing was left).
     pub(crate) async fn monitor_died(&self, c: &Container) -> ExitStatus {
         let (runtime, id) = (self.inner.runtimes.holding(&c.id), c.id.clone());
-        let had_process = errors::blocking(move || {
+        let had_process = blocking(move || {
             let had = runtime.root.join(&id).exists();
             if let Err(e) = execdriver::delete(&runtime, &id, true) {
                 tracing::warn!(container = %id, error = %e, "cannot delete the container from runc");
@@ -137,7 +138,7 @@ impl Containers {
         tracing::debug!(container = %c.id, code = exit.exit_code, "exited");
         if auto_remove {
             if let Err(e) = self.remove(c).await {
-                tracing::warn!(container = %c.id, error = %e.message, "cannot remove an --rm container");
+                tracing::warn!(container = %c.id, error = %e, "cannot remove an --rm container");
             }
         } else if let Some((delay, generation)) = restart {
             self.schedule_restart(c, delay, generation);
@@ -150,7 +151,7 @@ impl Containers {
             tokio::time::sleep(delay).await;
             let _op = c.op.lock().await;
             if let Err(e) = this.start_locked(&c, StartKind::Policy(generation)).await {
-                tracing::warn!(container = %c.id, error = %e.message, "restart by policy failed");
+                tracing::warn!(container = %c.id, error = %e, "restart by policy failed");
             }
         });
     }
@@ -174,7 +175,7 @@ pub(crate) fn should_restart(rec: &Record, exit_code: i32, at_restore: bool) -> 
 /// A connection to the container's monitor, if one listens.
 pub(crate) async fn connect(c: &Container) -> Option<UnixStream> {
     let dir = c.exec_dir();
-    let std = errors::blocking(move || execdriver::AttachConn::connect(&dir))
+    let std = blocking(move || execdriver::AttachConn::connect(&dir))
         .await
         .ok()?
         .ok()?

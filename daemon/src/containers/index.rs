@@ -3,10 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use api::Error;
-use api::backend::no_such_container;
-
 use super::Container;
+use crate::error::Error;
 
 /// Every container, by ID and by name (with its leading `/`).
 #[derive(Default)]
@@ -39,14 +37,14 @@ impl Index {
             match (hits.next(), hits.next()) {
                 (Some((_, c)), None) => return Ok(Arc::clone(c)),
                 (Some(_), Some(_)) => {
-                    return Err(Error::invalid(format!(
+                    return Err(Error::Invalid(format!(
                         "multiple IDs found with provided prefix: {term}"
                     )));
                 }
                 _ => {}
             }
         }
-        Err(no_such_container(term))
+        Err(Error::NoSuchContainer(term.to_owned()))
     }
 
     /// Reserves `name` (with its `/`) for the container `id` is about to be, atomically (moby's
@@ -54,7 +52,7 @@ impl Index {
     /// created under it.
     pub(crate) fn reserve(&mut self, name: &str, id: &str) -> Result<(), Error> {
         if let Some(owner) = self.by_name.get(name) {
-            return Err(Error::conflict(format!(
+            return Err(Error::Conflict(format!(
                 "Conflict. The container name \"{name}\" is already in use by container \"{owner}\". \
                  You have to remove (or rename) that container to be able to reuse that name."
             )));
@@ -114,13 +112,16 @@ mod tests {
         assert_eq!(ix.get("/db").expect("name with slash").id, b);
         assert_eq!(ix.get("abc2").expect("prefix").id, b);
         let e = ix.get("abc").err().expect("ambiguous");
-        assert_eq!(e.message, "multiple IDs found with provided prefix: abc");
-        assert_eq!(e.kind, api::ErrorKind::InvalidParameter);
+        assert!(matches!(e, Error::Invalid(_)));
+        assert_eq!(
+            e.to_string(),
+            "multiple IDs found with provided prefix: abc"
+        );
         let e = ix.get("nope").err().expect("unknown");
-        assert_eq!(e.message, "No such container: nope");
+        assert_eq!(e.to_string(), "No such container: nope");
         assert!(ix.get("").is_err());
         let e = ix.reserve("/web", "new").expect_err("taken");
-        assert!(e.message.starts_with(
+        assert!(e.to_string().starts_with(
             "Conflict. The container name \"/web\" is already in use by container \"abc1"
         ));
         ix.remove(&a, "/web");

@@ -1,6 +1,6 @@
 //! `GET /containers/{id}/json`.
 
-use api::Error;
+use crate::error::Error;
 use api::types::{ContainerInspect, ContainerState, ContainerStatus, DriverData};
 
 use super::etc::EtcFiles;

@@ -3,12 +3,13 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use api::Error;
+use crate::error::Error;
 use api::backend::ContainerListOptions;
 use api::types::{ContainerStatus, ContainerSummary, SummaryHostConfig, SummaryNetworkSettings};
 use jiff::Timestamp;
 
-use super::{Containers, Record, errors, mounts};
+use super::{Containers, Record, mounts};
+use crate::blocking::blocking;
 
 impl Containers {
     /// The containers `opts` selects.
@@ -25,7 +26,7 @@ impl Containers {
         // Many containers, or containers with many mounts, make this real work: it runs on
         // the blocking pool.
         let this = self.clone();
-        errors::blocking(move || this.select(&opts, &ancestors)).await?
+        blocking(move || this.select(&opts, &ancestors)).await?
     }
 
     /// The summaries of the containers `opts` selects, newest first. Blocks.
@@ -64,7 +65,7 @@ impl Containers {
             let ok = f.any("id", |v| rec.id.starts_with(v))
                 && f.any("name", |v| name_matches(v, &rec.name))
                 && f.any("status", |v| v == status.as_str())
-                && f.any("label", |v| label_matches(v, &rec))
+                && f.match_labels(rec.config.labels.as_ref())
                 && f.any("ancestor", |v| {
                     ancestors.contains(&rec.image_id) || rec.image == v || rec.image_id == v
                 })
@@ -205,15 +206,6 @@ fn name_matches(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// The `label` filter: `key` (present) or `key=value`.
-fn label_matches(filter: &str, rec: &Record) -> bool {
-    let labels = rec.config.labels.as_ref();
-    match filter.split_once('=') {
-        Some((k, v)) => labels.and_then(|l| l.get(k)).is_some_and(|x| x == v),
-        None => labels.is_some_and(|l| l.contains_key(filter)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,17 +252,12 @@ mod tests {
     }
 
     #[test]
-    fn name_and_label_filters() {
+    fn name_filters() {
         assert!(name_matches("web", "/web"));
         assert!(name_matches("we", "/web"));
         assert!(name_matches("^/web$", "/web"));
         assert!(name_matches("^web", "/web"));
         assert!(!name_matches("^eb", "/web"));
         assert!(!name_matches("db", "/web"));
-        let mut r = rec(ContainerStatus::Running);
-        r.config.labels = Some([("app".to_owned(), "x".to_owned())].into());
-        assert!(label_matches("app", &r));
-        assert!(label_matches("app=x", &r));
-        assert!(!label_matches("app=y", &r));
     }
 }

@@ -5,14 +5,15 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use api::Error;
+use crate::error::{Error, IoContext};
 use api::backend::{ContainerLogs, LogEntry, LogsOptions, StdStream};
 use bytes::Bytes;
 use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
-use super::{Containers, errors};
+use super::Containers;
+use crate::blocking::blocking;
 
 /// How often a followed log is read while its container runs (state changes wake it at once).
 const FOLLOW_POLL: Duration = Duration::from_millis(100);
@@ -93,8 +94,8 @@ impl Containers {
         let mut reader = LogReader::new(c.exec_dir().log(), opts.stdout, opts.stderr);
         reader.since = opts.since;
         reader.until = opts.until;
-        let (first, reader) = errors::blocking(move || (reader.read_new(), reader)).await?;
-        let mut first = first.map_err(|e| errors::io("reading the container's log", e))?;
+        let (first, reader) = blocking(move || (reader.read_new(), reader)).await?;
+        let mut first = first.ctx("reading the container's log")?;
         if let Some(n) = opts.tail {
             let skip = first.len().saturating_sub(n);
             first.drain(..skip);
@@ -149,14 +150,14 @@ impl Containers {
 /// Reads new records on the blocking pool; a failure is logged and reads as nothing new.
 async fn read(mut reader: LogReader) -> (Vec<LogEntry>, LogReader) {
     let path = reader.path.clone();
-    match errors::blocking(move || (reader.read_new(), reader)).await {
+    match blocking(move || (reader.read_new(), reader)).await {
         Ok((Ok(batch), reader)) => (batch, reader),
         Ok((Err(e), reader)) => {
             tracing::warn!(path = %path.display(), error = %e, "cannot read a container log");
             (Vec::new(), reader)
         }
         Err(e) => {
-            tracing::warn!(error = %e.message, "log reader task failed");
+            tracing::warn!(error = %e, "log reader task failed");
             (Vec::new(), LogReader::new(path, false, false))
         }
     }

@@ -20,7 +20,6 @@ mod attach;
 mod backend;
 mod create;
 mod delete;
-mod errors;
 mod etc;
 mod exit;
 mod index;
@@ -45,14 +44,14 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use api::Error;
 use api::types::ContainerStatus;
 use netdriver::{BuiltinNetworks, Endpoint, NetDriver};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
+use crate::blocking::blocking;
+use crate::error::{Error, Result};
 use crate::images::Images;
-pub(crate) use errors::blocking as errors_blocking;
 use index::Index;
 pub(crate) use names::random_id as random_hex_id;
 pub(crate) use record::Record;
@@ -227,11 +226,11 @@ impl Runtimes {
     }
 
     /// The runtime called `name`; Docker's 400 when there is none.
-    pub(crate) fn get(&self, name: &str) -> Result<execdriver::Runtime, Error> {
+    pub(crate) fn get(&self, name: &str) -> Result<execdriver::Runtime> {
         self.by_name
             .get(name)
             .cloned()
-            .ok_or_else(|| Error::invalid(format!("Unknown runtime specified {name}")))
+            .ok_or_else(|| Error::Invalid(format!("Unknown runtime specified {name}")))
     }
 
     /// The runtime whose state root holds container `id` (the default one if none does), for
@@ -268,7 +267,7 @@ fn on_path(binary: &Path) -> PathBuf {
 
 impl Containers {
     /// The runtime container `c` runs with (its `HostConfig.Runtime`).
-    pub(crate) fn runtime_of(&self, c: &Container) -> Result<execdriver::Runtime, Error> {
+    pub(crate) fn runtime_of(&self, c: &Container) -> Result<execdriver::Runtime> {
         let name = c.live().record.host_config.runtime.clone();
         self.inner.runtimes.get(&name)
     }
@@ -324,7 +323,7 @@ impl Container {
     }
 
     /// Writes the current record to disk (atomically; the newest state wins).
-    pub(crate) async fn save(&self) -> Result<(), Error> {
+    pub(crate) async fn save(&self) -> Result<()> {
         let _disk = self.disk.lock().await;
         let record = {
             let l = self.live();
@@ -335,13 +334,13 @@ impl Container {
             l.record.clone()
         };
         let dir = self.dir.clone();
-        errors::blocking(move || record.save(&dir)).await?
+        blocking(move || record.save(&dir)).await?
     }
 
     /// [`Container::save`], logging a failure instead of returning it (for background work).
     pub(crate) async fn save_or_warn(&self) {
         if let Err(e) = self.save().await {
-            tracing::warn!(container = %self.id, error = %e.message, "cannot save the container's state");
+            tracing::warn!(container = %self.id, error = %e, "cannot save the container's state");
         }
     }
 }
@@ -412,7 +411,7 @@ impl Containers {
 
     /// The container `term` names: a full ID, a name (with or without `/`) or a unique ID
     /// prefix.
-    pub(crate) fn get(&self, term: &str) -> Result<Arc<Container>, Error> {
+    pub(crate) fn get(&self, term: &str) -> Result<Arc<Container>> {
         self.index().get(term)
     }
 
@@ -423,14 +422,15 @@ impl Containers {
 
     /// Runs `fut` in its own task and waits for it: the work finishes even if the request
     /// that started it is dropped.
-    pub(crate) async fn detached<T, F>(fut: F) -> Result<T, Error>
+    pub(crate) async fn detached<T, F>(fut: F) -> Result<T>
     where
         T: Send + 'static,
-        F: Future<Output = Result<T, Error>> + Send + 'static,
+        F: Future<Output = Result<T>> + Send + 'static,
     {
-        tokio::spawn(fut)
-            .await
-            .map_err(|e| Error::system(format!("container task failed: {e}")))?
+        tokio::spawn(fut).await.map_err(|source| Error::Task {
+            what: "container task",
+            source,
+        })?
     }
 
     /// Spawns background work that shutdown aborts.

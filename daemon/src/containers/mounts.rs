@@ -6,13 +6,12 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
-use api::types::{ContainerConfig, HostConfig, MountPoint};
-use api::{Error, ErrorKind};
+use api::types::{ContainerConfig, HostConfig, Mount, MountPoint};
 use execdriver::{BindMount, Propagation};
 use mobyport::path::clean;
-use serde::Deserialize;
 
 use super::{Containers, Record};
+use crate::error::{Error, IoContext};
 use crate::volumes::Volumes;
 
 /// One bind mount of a container.
@@ -78,8 +77,8 @@ pub(crate) fn check(value: &serde_json::Value) -> Result<(), Error> {
 }
 
 /// A `Mounts` entry as the spec's `Mount`.
-fn decode(value: &serde_json::Value) -> Result<ApiMount, Error> {
-    ApiMount::deserialize(value).map_err(|e| Error::invalid(format!("invalid mount config: {e}")))
+fn decode(value: &serde_json::Value) -> Result<Mount, Error> {
+    Mount::from_value(value).map_err(Error::Invalid)
 }
 
 /// The bind mounts of `hc`, and warnings for the mounts wharf accepts but does not make yet.
@@ -97,7 +96,7 @@ pub(crate) fn parse(
     let mut taken = HashSet::with_capacity(count);
     let mut add = |b: Bind, shown: &str, binds: &mut Vec<Bind>| {
         if !taken.insert(b.destination.clone()) {
-            return Err(Error::invalid(format!("Duplicate mount point: {shown}")));
+            return Err(Error::Invalid(format!("Duplicate mount point: {shown}")));
         }
         binds.push(b);
         Ok(())
@@ -182,7 +181,7 @@ pub(crate) fn prepare_sources(binds: &[Bind]) -> Result<(), Error> {
             continue;
         }
         if !b.create {
-            return Err(Error::invalid(format!(
+            return Err(Error::Invalid(format!(
                 "invalid mount config for type \"bind\": bind source path does not exist: {}",
                 b.source
             )));
@@ -190,12 +189,7 @@ pub(crate) fn prepare_sources(binds: &[Bind]) -> Result<(), Error> {
         std::fs::DirBuilder::new()
             .recursive(true)
             .create(path)
-            .map_err(|e| {
-                Error::system(format!(
-                    "error while creating mount source path '{}': {e}",
-                    b.source
-                ))
-            })?;
+            .with_ctx(|| format!("error while creating mount source path '{}'", b.source))?;
     }
     Ok(())
 }
@@ -227,57 +221,30 @@ enum Parsed {
     Ignored(String),
 }
 
-/// The spec's `Mount`, the fields wharf reads.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ApiMount {
-    #[serde(rename = "Type")]
-    kind: String,
-    #[serde(rename = "Source")]
-    source: String,
-    #[serde(rename = "Target")]
-    target: String,
-    #[serde(rename = "ReadOnly")]
-    read_only: bool,
-    #[serde(rename = "BindOptions")]
-    bind_options: Option<BindOptions>,
-    #[serde(rename = "VolumeOptions")]
-    volume_options: Option<serde_json::Value>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct BindOptions {
-    #[serde(rename = "Propagation")]
-    propagation: String,
-    #[serde(rename = "CreateMountpoint")]
-    create_mountpoint: bool,
-}
-
 /// One `Binds` entry, as moby's `ParseMountRaw` (bind sources are not checked: dockerd creates
 /// them at start).
 fn parse_bind(raw: &str) -> Result<Parsed, Error> {
     let spec = || format!("invalid volume specification: '{raw}'");
     let parts: Vec<&str> = raw.splitn(4, ':').collect();
     if parts[0].is_empty() {
-        return Err(Error::invalid(spec()));
+        return Err(Error::Invalid(spec()));
     }
     let (source, target, mode) = match parts[..] {
         [target] => ("", target, ""),
-        [_, second] if valid_mode(second) => return Err(Error::invalid(spec())),
+        [_, second] if valid_mode(second) => return Err(Error::Invalid(spec())),
         [source, target] => (source, target, ""),
         [source, target, mode] => (source, target, mode),
-        _ => return Err(Error::invalid(spec())),
+        _ => return Err(Error::Invalid(spec())),
     };
     if !valid_mode(mode) {
-        return Err(Error::invalid(format!("invalid mode: {mode}")));
+        return Err(Error::Invalid(format!("invalid mode: {mode}")));
     }
     let kind = if source.starts_with('/') {
         "bind"
     } else {
         "volume"
     };
-    let wrap = |e: String| Error::invalid(format!("{}: {}", spec(), config_error(kind, &e)));
+    let wrap = |e: String| Error::Invalid(format!("{}: {}", spec(), config_error(kind, &e)));
     check_target(target).map_err(wrap)?;
     let modes: Vec<&str> = mode.split(',').collect();
     if kind == "volume" {
@@ -307,8 +274,8 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
 }
 
 /// One `Mounts` entry, as moby's `validateMountConfigImpl` and `parseMountSpec`.
-fn parse_mount(m: &ApiMount, check_sources: bool) -> Result<Parsed, Error> {
-    let fail = |e: &str| Error::invalid(config_error(&m.kind, e));
+fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
+    let fail = |e: &str| Error::Invalid(config_error(&m.kind, e));
     check_target(&m.target).map_err(|e| fail(&e))?;
     match m.kind.as_str() {
         "bind" => {}
@@ -328,9 +295,8 @@ fn parse_mount(m: &ApiMount, check_sources: bool) -> Result<Parsed, Error> {
             return Ok(Parsed::Ignored(ignored(&at)));
         }
         "image" => {
-            return Err(Error::new(
-                ErrorKind::NotImplemented,
-                "image mounts are not supported by wharf yet",
+            return Err(Error::NotImplemented(
+                "image mounts are not supported by wharf yet".into(),
             ));
         }
         _ => return Err(fail("mount type unknown")),
@@ -436,20 +402,20 @@ mod tests {
     fn binds(list: &[&str]) -> Result<Vec<Bind>, String> {
         parse(&hc(list), &ContainerConfig::default())
             .map(|(b, _)| b)
-            .map_err(|e| e.message)
+            .map_err(|e| e.to_string())
     }
 
     /// The binds of one `Mounts` entry, checked as create does first.
     fn with_mount(json: &str) -> Result<Vec<Bind>, String> {
         let value: serde_json::Value = serde_json::from_str(json).expect("json");
-        check(&value).map_err(|e| e.message)?;
+        check(&value).map_err(|e| e.to_string())?;
         let h = HostConfig {
             mounts: Some(vec![value]),
             ..HostConfig::default()
         };
         parse(&h, &ContainerConfig::default())
             .map(|(b, _)| b)
-            .map_err(|e| e.message)
+            .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -563,6 +529,11 @@ mod tests {
             with_mount(r#"{"Type":"nfs","Source":"a","Target":"/x"}"#).expect_err("type"),
             "invalid mount config for type \"nfs\": mount type unknown"
         );
+        assert_eq!(
+            with_mount(r#"{"Type":"bind","Source":"/","Target":"/x","ReadOnly":"yes"}"#)
+                .expect_err("malformed"),
+            "invalid mount config: invalid type: string \"yes\", expected a boolean"
+        );
         let h = HostConfig {
             binds: Some(vec![format!("{src}:/x")]),
             mounts: Some(vec![
@@ -573,7 +544,7 @@ mod tests {
         assert_eq!(
             parse(&h, &ContainerConfig::default())
                 .expect_err("dup")
-                .message,
+                .to_string(),
             "Duplicate mount point: /x/"
         );
     }

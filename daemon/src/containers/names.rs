@@ -1,6 +1,6 @@
 //! Container IDs and names: Docker's name rule, random `adjective_surname` names, random IDs.
 
-use api::Error;
+use crate::error::{Error, IoContext};
 
 /// Checks a requested name against Docker's rule `/?[a-zA-Z0-9][a-zA-Z0-9_.-]+` and returns it
 /// with its leading `/`.
@@ -11,7 +11,7 @@ pub(crate) fn validate(name: &str) -> Result<String, Error> {
         && bare.len() >= 2
         && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
     if !ok {
-        return Err(Error::invalid(format!(
+        return Err(Error::Invalid(format!(
             "Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
         )));
     }
@@ -50,7 +50,8 @@ pub(crate) fn random_name(retry: u32) -> Result<String, Error> {
 fn random_bytes<const N: usize>() -> Result<[u8; N], Error> {
     let mut raw = [0u8; N];
     getrandom::fill(&mut raw)
-        .map_err(|e| Error::system(format!("getting random bytes from the kernel: {e}")))?;
+        .map_err(std::io::Error::other)
+        .ctx("getting random bytes from the kernel")?;
     Ok(raw)
 }
 
@@ -295,7 +296,7 @@ mod tests {
         for bad in ["a", "-x", "_x", "a b", "a/b", "", "/"] {
             let e = validate(bad).expect_err(bad);
             assert_eq!(
-                e.message,
+                e.to_string(),
                 format!(
                     "Invalid container name ({bad}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
                 )

@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use api::Error;
 use api::types::{
     ContainerConfig, EndpointSettings, HostConfig, NetworkSettings, Port, PortBinding, PortMap,
 };
 use netdriver::Protocol;
 
-use super::{Containers, Net, Record, RunResources, errors, netns};
+use super::{Containers, Net, Record, RunResources, netns};
+use crate::blocking::blocking;
+use crate::error::{Error, IoContext};
 
 /// How a container is networked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,10 +33,10 @@ impl Mode {
             "" | "default" | "none" => Ok(Mode::None),
             "bridge" if net.driver.is_some() => Ok(Mode::Bridge),
             "host" => Ok(Mode::Host),
-            m if m.starts_with("container:") => Err(Error::invalid(
-                "sharing another container's network namespace is not supported",
+            m if m.starts_with("container:") => Err(Error::Invalid(
+                "sharing another container's network namespace is not supported".into(),
             )),
-            other => Err(Error::not_found(format!("network {other} not found"))),
+            other => Err(Error::NoSuchNetwork(other.to_owned())),
         }
     }
 
@@ -68,10 +69,8 @@ pub(crate) fn parse_port(key: &str) -> Result<(u16, Protocol), Error> {
         .parse::<u16>()
         .ok()
         .filter(|&p| p > 0)
-        .ok_or_else(|| Error::invalid(format!("invalid port specification: \"{key}\"")))?;
-    let proto = proto
-        .parse::<Protocol>()
-        .map_err(|e| Error::invalid(e.to_string()))?;
+        .ok_or_else(|| Error::Invalid(format!("invalid port specification: \"{key}\"")))?;
+    let proto = proto.parse::<Protocol>()?;
     Ok((port, proto))
 }
 
@@ -85,13 +84,13 @@ pub(crate) fn requested(hc: &HostConfig, config: &ContainerConfig) -> Result<Vec
             let host_ip = match b.host_ip.as_str() {
                 "" => None,
                 ip => Some(ip.parse::<IpAddr>().map_err(|_| {
-                    Error::invalid(format!("invalid IP address in port binding: {ip}"))
+                    Error::Invalid(format!("invalid IP address in port binding: {ip}"))
                 })?),
             };
             let host_port = match b.host_port.as_str() {
                 "" => 0,
                 p => p.parse::<u16>().map_err(|_| {
-                    Error::invalid(format!("invalid host port in port binding: {p}"))
+                    Error::Invalid(format!("invalid host port in port binding: {p}"))
                 })?,
             };
             out.push(Publish {
@@ -133,31 +132,23 @@ impl Containers {
         let driver = net
             .driver
             .as_ref()
-            .ok_or_else(|| Error::not_found("network bridge not found"))?;
+            .ok_or_else(|| Error::NoSuchNetwork("bridge".into()))?;
         let path = self.inner.netns_dir.join(&rec.id);
         netns::create(path.clone())
             .await
-            .map_err(|e| errors::io("creating the network namespace", e))?;
+            .ctx("creating the network namespace")?;
         run.netns = Some(path.clone());
-        let ep = driver
-            .attach(&rec.id, &path, None)
-            .await
-            .map_err(errors::net)?;
+        let ep = driver.attach(&rec.id, &path, None).await?;
         let endpoint_id = ep.id.clone();
         run.endpoint = Some(ep);
         for p in requested(&rec.host_config, &rec.config)? {
             driver
                 .publish(&rec.id, p.host_ip, p.host_port, p.container_port, p.proto)
                 .await
-                .map_err(|e| {
-                    Error::new(
-                        errors::net_kind(&e),
-                        format!(
-                            "driver failed programming external connectivity on endpoint {} \
-                             ({endpoint_id}): {e}",
-                            rec.name.trim_start_matches('/')
-                        ),
-                    )
+                .map_err(|source| Error::Publish {
+                    name: rec.name.trim_start_matches('/').to_owned(),
+                    endpoint: endpoint_id.clone(),
+                    source,
                 })?;
         }
         Ok(())
@@ -173,7 +164,7 @@ impl Containers {
         }
         let dir = dir.to_path_buf();
         let id = id.to_owned();
-        let _ = errors::blocking(move || {
+        let _ = blocking(move || {
             if let Some(ns) = &run.netns
                 && let Err(e) = netns::remove(ns)
             {

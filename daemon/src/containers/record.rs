@@ -2,11 +2,12 @@
 //! merged `Config` and `HostConfig` in Docker's wire shape, written atomically (temp file, fsync,
 //! rename, fsync of the directory) on every state change.
 
-use api::Error;
 use api::types::{ContainerConfig, ContainerStatus, HostConfig};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+
+use crate::error::{IoContext, Result};
 
 /// The record's file name inside the container's directory.
 pub(crate) const RECORD_FILE: &str = "container.json";
@@ -89,23 +90,21 @@ impl Record {
     }
 
     /// Reads `dir/container.json`; `Ok(None)` if there is none.
-    pub(crate) fn load(dir: &Path) -> Result<Option<Record>, Error> {
+    pub(crate) fn load(dir: &Path) -> Result<Option<Record>> {
         let path = dir.join(RECORD_FILE);
+        let reading = || format!("reading {}", path.display());
         match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| Error::system(format!("reading {}: {e}", path.display()))),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).with_ctx(reading),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::system(format!("reading {}: {e}", path.display()))),
+            Err(e) => Err(e).with_ctx(reading),
         }
     }
 
     /// Writes `dir/container.json` atomically.
-    pub(crate) fn save(&self, dir: &Path) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(self)
-            .map_err(|e| Error::system(format!("serialising container {}: {e}", self.id)))?;
-        execdriver::write_atomic(&dir.join(RECORD_FILE), &bytes)
-            .map_err(|e| Error::system(e.to_string()))
+    pub(crate) fn save(&self, dir: &Path) -> Result<()> {
+        let bytes =
+            serde_json::to_vec(self).with_ctx(|| format!("serialising container {}", self.id))?;
+        Ok(execdriver::write_atomic(&dir.join(RECORD_FILE), &bytes)?)
     }
 
     /// The first 12 characters of the ID.

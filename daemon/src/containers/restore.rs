@@ -15,7 +15,8 @@ use execdriver::State;
 
 use super::exit::{connect, should_restart};
 use super::start::StartKind;
-use super::{Container, Containers, Record, RunResources, errors, netns, rootfs};
+use super::{Container, Containers, Record, RunResources, netns, rootfs};
+use crate::blocking::blocking;
 
 /// How long a container whose monitor was launching may take to settle.
 const SETTLE: Duration = Duration::from_secs(3);
@@ -35,9 +36,7 @@ impl Containers {
     /// Loads and reconciles every container; see the module documentation.
     pub async fn restore(&self) -> Result<Restored> {
         let dir = self.inner.dir.clone();
-        let entries = errors::blocking(move || load_all(&dir))
-            .await
-            .map_err(|e| anyhow::anyhow!(e.message))??;
+        let entries = blocking(move || load_all(&dir)).await??;
         let mut stats = Restored::default();
         let mut containers = Vec::new();
         for (path, record) in entries {
@@ -55,7 +54,7 @@ impl Containers {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     if let Err(e) = self.remove_files(&id, &path).await {
-                        tracing::warn!(path = %path.display(), error = %e.message, "cannot remove a half-removed container");
+                        tracing::warn!(path = %path.display(), error = %e, "cannot remove a half-removed container");
                     }
                 }
             }
@@ -142,7 +141,7 @@ impl Containers {
                 self.spawn_task(async move {
                     let _op = c.op.lock().await;
                     if let Err(e) = this.start_locked(&c, StartKind::Manual).await {
-                        tracing::warn!(container = %c.id, error = %e.message, "restart at daemon start failed");
+                        tracing::warn!(container = %c.id, error = %e, "restart at daemon start failed");
                     }
                 });
             }
@@ -156,7 +155,7 @@ impl Containers {
         let deadline = tokio::time::Instant::now() + SETTLE;
         loop {
             let dir = c.exec_dir();
-            match errors::blocking(move || execdriver::state(&dir)).await {
+            match blocking(move || execdriver::state(&dir)).await {
                 Ok(Ok(State::Starting)) if tokio::time::Instant::now() < deadline => {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -187,7 +186,7 @@ impl Containers {
         let netns_dir = self.inner.netns_dir.clone();
         let runtimes: Vec<execdriver::Runtime> = self.inner.runtimes.all().cloned().collect();
         let live = live.clone();
-        let _ = errors::blocking(move || {
+        let _ = blocking(move || {
             for d in &dirs {
                 if let Err(e) = rootfs::unmount(d) {
                     tracing::warn!(error = %e, "cannot unmount a stopped container's layer");
@@ -244,7 +243,7 @@ fn load_all(dir: &std::path::Path) -> Result<Vec<(PathBuf, Option<Record>)>> {
         match Record::load(&path) {
             Ok(rec) => out.push((path, rec)),
             Err(e) => {
-                tracing::warn!(path = %path.display(), error = %e.message, "skipping an unreadable container")
+                tracing::warn!(path = %path.display(), error = %e, "skipping an unreadable container")
             }
         }
     }

@@ -3,12 +3,12 @@
 
 use std::path::{Path, PathBuf};
 
-use api::Error;
+use crate::error::Error;
 use api::types::HostConfig;
 use execdriver::{BindMount, ContainerSpec, Network, Resources};
 
 use super::etc::EtcFiles;
-use super::{Record, errors, mounts};
+use super::{Record, mounts};
 use crate::volumes::Volumes;
 
 /// The `PATH` a container gets when its config has none (moby's `DefaultPathEnv`).
@@ -34,7 +34,7 @@ pub(crate) fn build(
         "" => "/".to_owned(),
         wd => wd.to_owned(),
     };
-    spec.user = execdriver::resolve_user(&rootfs, &rec.config.user).map_err(errors::exec)?;
+    spec.user = execdriver::resolve_user(&rootfs, &rec.config.user)?;
     spec.tty = rec.config.tty;
     spec.open_stdin = rec.config.open_stdin;
     spec.readonly_rootfs = rec.host_config.readonly_rootfs;

@@ -4,15 +4,16 @@
 
 use std::sync::Arc;
 
-use api::Error;
-use api::backend::no_such_container;
 use api::types::ContainerStatus;
 use execdriver::{AttachConn, Frame, Network};
 use tokio::io::AsyncWriteExt;
 
+use crate::error::{Error, IoContext};
+
 use super::etc::EtcContent;
 use super::plumbing::Mode;
-use super::{Container, Containers, Record, RunResources, errors, etc, rootfs, spec};
+use super::{Container, Containers, Record, RunResources, etc, rootfs, spec};
+use crate::blocking::blocking;
 
 /// Who starts the container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub(crate) enum StartKind {
     Policy(u64),
 }
 
-/// A failed launch: the API error and the exit code to record.
+/// A failed launch: the error and the exit code to record.
 struct Failed {
     error: Error,
     exit_code: i64,
@@ -46,7 +47,7 @@ impl From<execdriver::Error> for Failed {
             _ => 128,
         };
         Failed {
-            error: errors::exec(e),
+            error: e.into(),
             exit_code,
         }
     }
@@ -69,24 +70,24 @@ impl Containers {
         {
             let mut l = c.live();
             if l.removed {
-                return Err(no_such_container(&c.id));
+                return Err(Error::NoSuchContainer(c.id.clone()));
             }
             let status = l.record.state.status;
             match kind {
                 StartKind::Manual => match status {
                     ContainerStatus::Running => {
-                        return Err(Error::not_modified(format!(
+                        return Err(Error::NotModified(format!(
                             "container {} is already running",
                             c.id
                         )));
                     }
                     ContainerStatus::Paused => {
-                        return Err(Error::conflict(
-                            "cannot start a paused container, try unpause instead",
+                        return Err(Error::Conflict(
+                            "cannot start a paused container, try unpause instead".into(),
                         ));
                     }
                     ContainerStatus::Removing | ContainerStatus::Dead => {
-                        return Err(Error::conflict(format!(
+                        return Err(Error::Conflict(format!(
                             "container is marked for removal and cannot be started: {}",
                             c.id
                         )));
@@ -143,7 +144,7 @@ impl Containers {
                     let mut l = c.live();
                     let st = &mut l.record.state;
                     st.exit_code = failed.exit_code;
-                    st.error.clone_from(&failed.error.message);
+                    st.error = failed.error.to_string();
                     st.pid = 0;
                     if st.status == ContainerStatus::Restarting {
                         st.status = ContainerStatus::Exited;
@@ -155,7 +156,7 @@ impl Containers {
                 c.save_or_warn().await;
                 c.publish();
                 if auto_remove && let Err(e) = self.remove(c).await {
-                    tracing::warn!(container = %c.id, error = %e.message, "cannot remove a container whose start failed");
+                    tracing::warn!(container = %c.id, error = %e, "cannot remove a container whose start failed");
                 }
                 Err(failed.error)
             }
@@ -173,9 +174,9 @@ impl Containers {
         let mode = Mode::of(&rec.host_config, &self.inner.net)?;
         {
             let (driver, dir, layers) = (rec.driver.clone(), c.dir.clone(), rec.layer_dirs.clone());
-            run.rootfs_mounted = errors::blocking(move || rootfs::mount(&driver, &dir, &layers))
+            run.rootfs_mounted = blocking(move || rootfs::mount(&driver, &dir, &layers))
                 .await?
-                .map_err(|e| errors::io("mounting the root filesystem", e))?;
+                .ctx("mounting the root filesystem")?;
         }
         self.net_up(rec, run).await?;
 
@@ -194,8 +195,8 @@ impl Containers {
         };
         let mut spec = {
             let (rec, dir, vols) = (rec.clone(), c.dir.clone(), self.inner.volumes.clone());
-            errors::blocking(move || {
-                etc::write(&dir, &content).map_err(|e| errors::io("writing /etc files", e))?;
+            blocking(move || {
+                etc::write(&dir, &content).ctx("writing /etc files")?;
                 spec::build(&rec, &dir, rootfs::merged(&dir), network, &hostname, &vols)
             })
             .await??
@@ -210,7 +211,7 @@ impl Containers {
             self.inner.monitor.clone(),
             c.exec_dir(),
         );
-        let (prepared, watcher) = errors::blocking(move || {
+        let (prepared, watcher) = blocking(move || {
             let prepared = execdriver::prepare(&spec, &dir, &runtime, &monitor)?;
             let watcher = prepared.attach()?.into_stream();
             Ok::<_, execdriver::Error>((prepared, watcher))
@@ -226,7 +227,7 @@ impl Containers {
         };
         if !pending.is_empty() {
             let dir = c.exec_dir();
-            errors::blocking(move || {
+            blocking(move || {
                 for tx in pending {
                     if let Ok(conn) = AttachConn::connect(&dir) {
                         let _ = tx.send(conn.into_stream());
@@ -236,12 +237,12 @@ impl Containers {
             .await?;
         }
 
-        let running = errors::blocking(move || prepared.start()).await??;
+        let running = blocking(move || prepared.start()).await??;
         watcher
             .set_nonblocking(true)
-            .map_err(|e| errors::io("configuring the monitor connection", e))?;
-        let mut watcher = tokio::net::UnixStream::from_std(watcher)
-            .map_err(|e| errors::io("registering the monitor connection", e))?;
+            .ctx("configuring the monitor connection")?;
+        let mut watcher =
+            tokio::net::UnixStream::from_std(watcher).ctx("registering the monitor connection")?;
         let [height, width] = rec.host_config.console_size;
         if rec.config.tty && height > 0 && width > 0 {
             let frame = Frame::Resize {
@@ -267,7 +268,7 @@ impl Containers {
                 .iter()
                 .map(|s| {
                     s.parse()
-                        .map_err(|_| Error::invalid(format!("{s} is not an ip address")))
+                        .map_err(|_| Error::Invalid(format!("{s} is not an ip address")))
                 })
                 .collect::<Result<Vec<_>, _>>()?,
             _ => driver.map_or_else(|| self.inner.net.fallback_dns.clone(), |d| d.dns().to_vec()),

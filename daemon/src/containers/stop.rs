@@ -3,13 +3,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use api::backend::{StopOptions, not_running};
+use api::backend::StopOptions;
 use api::signal::Signal;
 use api::types::ContainerStatus;
-use api::{Error, ErrorKind};
 
 use super::start::StartKind;
-use super::{Container, Containers, errors};
+use super::{Container, Containers};
+use crate::blocking::blocking;
+use crate::error::Error;
 
 /// How long a SIGKILLed container may take to be reaped and cleaned up.
 const KILL_GRACE: Duration = Duration::from_secs(10);
@@ -48,7 +49,7 @@ impl Containers {
                 return Ok(());
             }
             _ => {
-                return Err(Error::not_modified(format!(
+                return Err(Error::NotModified(format!(
                     "container {} is already stopped",
                     c.id
                 )));
@@ -62,10 +63,10 @@ impl Containers {
                 .map_or(Ok(Signal::TERM), Signal::parse)?,
         };
         let timeout = opts.timeout.or(stop_timeout).unwrap_or(10);
-        if let Err(e) = self.signal(c, signal.number()).await
-            && e.kind != ErrorKind::Conflict
-        {
-            return Err(e);
+        match self.signal(c, signal.number()).await {
+            // It exited meanwhile: the wait below sees the exit.
+            Ok(()) | Err(Error::NotRunning(_)) => {}
+            Err(e) => return Err(e),
         }
         let wait = u64::try_from(timeout).ok().map(Duration::from_secs);
         if self.wait_stopped(c, before, wait).await {
@@ -83,13 +84,11 @@ impl Containers {
             return Ok(());
         }
         let (runtime, id) = (self.inner.runtimes.holding(&c.id), c.id.clone());
-        errors::blocking(move || execdriver::delete(&runtime, &id, true))
-            .await?
-            .map_err(errors::exec)?;
+        blocking(move || execdriver::delete(&runtime, &id, true)).await??;
         if self.wait_stopped(c, before, Some(KILL_GRACE)).await {
             Ok(())
         } else {
-            Err(Error::system(format!(
+            Err(Error::System(format!(
                 "container {} did not exit after SIGKILL",
                 c.id
             )))
@@ -129,13 +128,13 @@ impl Containers {
     /// Sends signal number `n` to the container's init process; 409 if it does not run.
     async fn signal(&self, c: &Container, n: i32) -> Result<(), Error> {
         let (runtime, id) = (self.inner.runtimes.holding(&c.id), c.id.clone());
-        errors::blocking(move || execdriver::kill(&runtime, &id, &n.to_string()))
+        blocking(move || execdriver::kill(&runtime, &id, &n.to_string()))
             .await?
             .map_err(|e| match e {
                 execdriver::Error::Conflict(_) | execdriver::Error::NotFound(_) => {
-                    not_running(&c.id)
+                    Error::NotRunning(c.id.clone())
                 }
-                other => errors::exec(other),
+                other => other.into(),
             })
     }
 
@@ -173,7 +172,7 @@ impl Containers {
         let before = {
             let mut l = c.live();
             if l.record.state.status != ContainerStatus::Running {
-                return Err(not_running(&c.id));
+                return Err(Error::NotRunning(c.id.clone()));
             }
             // moby's `killWithSignal`: with a configured stop signal, only that signal or
             // SIGKILL counts as stopping by hand; without one, every signal does.
@@ -205,8 +204,8 @@ impl Containers {
         let c = self.get(&term)?;
         let _op = c.op.lock().await;
         match self.stop_locked(&c, opts).await {
-            Err(e) if e.kind != ErrorKind::NotModified => return Err(e),
-            _ => {}
+            Ok(()) | Err(Error::NotModified(_)) => {}
+            Err(e) => return Err(e),
         }
         self.start_locked(&c, StartKind::Manual).await
     }
@@ -215,18 +214,18 @@ impl Containers {
     pub(crate) async fn resize(self, term: String, height: u32, width: u32) -> Result<(), Error> {
         let c = self.get(&term)?;
         if c.live().record.state.status != ContainerStatus::Running {
-            return Err(not_running(&c.id));
+            return Err(Error::NotRunning(c.id.clone()));
         }
         let dir = c.exec_dir();
         let (h, w) = (
             u16::try_from(height).unwrap_or(u16::MAX),
             u16::try_from(width).unwrap_or(u16::MAX),
         );
-        errors::blocking(move || execdriver::AttachConn::connect(&dir)?.resize(h, w))
+        blocking(move || execdriver::AttachConn::connect(&dir)?.resize(h, w))
             .await?
             .map_err(|e| match e {
-                execdriver::Error::NotFound(_) => not_running(&c.id),
-                other => errors::exec(other),
+                execdriver::Error::NotFound(_) => Error::NotRunning(c.id.clone()),
+                other => other.into(),
             })
     }
 }

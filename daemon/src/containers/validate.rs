@@ -19,7 +19,7 @@ mod resources;
 #[cfg(test)]
 mod tests;
 
-use api::Error;
+use crate::error::Error;
 use api::types::{ContainerConfig, HostConfig, NetworkingConfig};
 
 /// What the checks need to know about the host, gathered at start-up.
@@ -87,13 +87,13 @@ pub(crate) fn verify(
 /// Namespace sharing wharf cannot do yet (dockerd accepts these).
 fn unsupported_modes(hc: &HostConfig) -> Result<(), Error> {
     if !matches!(hc.ipc_mode.as_str(), "" | "private" | "shareable") {
-        return Err(Error::invalid(format!(
+        return Err(Error::Invalid(format!(
             "IPC mode {:?} is not supported",
             hc.ipc_mode
         )));
     }
     if !hc.pid_mode.is_empty() {
-        return Err(Error::invalid(format!(
+        return Err(Error::Invalid(format!(
             "PID mode {:?} is not supported",
             hc.pid_mode
         )));
@@ -103,7 +103,7 @@ fn unsupported_modes(hc: &HostConfig) -> Result<(), Error> {
 
 /// A refusal in dockerd's words.
 fn refuse<T>(message: impl Into<String>) -> Result<T, Error> {
-    Err(Error::invalid(message))
+    Err(Error::Invalid(message.into()))
 }
 
 /// Go's `%q` of a string as dockerd's messages print it: in double quotes, with `"`, `\` and

@@ -1,7 +1,7 @@
 //! `POST /containers/{id}/wait`: a watch on the container's state, taken before returning, so
 //! an exit after the call is never missed.
 
-use api::Error;
+use crate::error::Error;
 use api::backend::{WaitCondition, WaitFuture};
 use api::types::ContainerWaitResponse;
 

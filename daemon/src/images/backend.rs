@@ -1,6 +1,5 @@
 //! `api::backend::ImageBackend` for the daemon.
 
-use api::Error;
 use api::backend::{ByteStream, ImageBackend, ImageListOptions, ImportOptions, MessageStream};
 use api::types::{
     HistoryResponseItem, ImageDeleteResponseItem, ImageInspect, ImageSummary, JsonMessage,
@@ -9,10 +8,11 @@ use api::types::{
 
 use super::{Images, bridge, convert, filter};
 use crate::daemon::Daemon;
+use crate::error::Error;
 use crate::version::VERSION;
 
 impl ImageBackend for Daemon {
-    async fn image_list(&self, opts: ImageListOptions) -> Result<Vec<ImageSummary>, Error> {
+    async fn image_list(&self, opts: ImageListOptions) -> Result<Vec<ImageSummary>, api::Error> {
         let list = self
             .images
             .blocking(move |s| {
@@ -23,23 +23,23 @@ impl ImageBackend for Daemon {
         Ok(list.into_iter().map(convert::summary).collect())
     }
 
-    async fn image_inspect(&self, name: &str) -> Result<ImageInspect, Error> {
+    async fn image_inspect(&self, name: &str) -> Result<ImageInspect, api::Error> {
         let name = name.to_owned();
         let d = self.images.blocking(move |s| s.inspect(&name)).await?;
         Ok(convert::inspect(d))
     }
 
-    async fn image_history(&self, name: &str) -> Result<Vec<HistoryResponseItem>, Error> {
+    async fn image_history(&self, name: &str) -> Result<Vec<HistoryResponseItem>, api::Error> {
         let name = name.to_owned();
         let h = self.images.blocking(move |s| s.history(&name)).await?;
         Ok(h.into_iter().map(convert::history).collect())
     }
 
-    async fn image_tag(&self, name: &str, repo: &str, tag: Option<&str>) -> Result<(), Error> {
+    async fn image_tag(&self, name: &str, repo: &str, tag: Option<&str>) -> Result<(), api::Error> {
         if repo.is_empty() {
-            return Err(Error::invalid(
-                "repository name must have at least one component",
-            ));
+            return Err(
+                Error::Invalid("repository name must have at least one component".into()).into(),
+            );
         }
         let target = match tag {
             Some(t) => format!("{repo}:{t}"),
@@ -55,7 +55,7 @@ impl ImageBackend for Daemon {
         name: &str,
         force: bool,
         noprune: bool,
-    ) -> Result<Vec<ImageDeleteResponseItem>, Error> {
+    ) -> Result<Vec<ImageDeleteResponseItem>, api::Error> {
         let name = name.to_owned();
         let removed = self
             .images
@@ -67,7 +67,7 @@ impl ImageBackend for Daemon {
         Ok(removed.into_iter().map(convert::removed).collect())
     }
 
-    async fn image_load(&self, body: ByteStream, quiet: bool) -> Result<MessageStream, Error> {
+    async fn image_load(&self, body: ByteStream, quiet: bool) -> Result<MessageStream, api::Error> {
         let (tx, stream) = bridge::message_channel();
         let mut input = bridge::reader(body);
         tokio::spawn(self.images.blocking(move |s| {
@@ -114,9 +114,9 @@ impl ImageBackend for Daemon {
         Ok(stream)
     }
 
-    async fn image_save(&self, names: Vec<String>) -> Result<ByteStream, Error> {
+    async fn image_save(&self, names: Vec<String>) -> Result<ByteStream, api::Error> {
         if names.is_empty() {
-            return Err(Error::invalid("no image names given"));
+            return Err(Error::Invalid("no image names given".into()).into());
         }
         // Unknown names fail now, with a status, before the first byte of the tar.
         let check = names.clone();
@@ -141,7 +141,7 @@ impl ImageBackend for Daemon {
         &self,
         body: ByteStream,
         opts: ImportOptions,
-    ) -> Result<MessageStream, Error> {
+    ) -> Result<MessageStream, api::Error> {
         let reference = match (opts.repo, opts.tag) {
             (Some(repo), Some(tag)) => Some(format!("{repo}:{tag}")),
             (repo, _) => repo,

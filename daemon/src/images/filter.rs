@@ -1,9 +1,10 @@
 //! `GET /images/json` filters, with Docker's semantics.
 
-use api::Error;
 use api::filters::Filters;
 use graph::{ImageStore, ImageSummary};
 use jiff::Timestamp;
+
+use crate::error::{Error, Result};
 
 /// Keeps the images `filters` and `all` select.
 pub fn apply(
@@ -11,7 +12,7 @@ pub fn apply(
     images: Vec<ImageSummary>,
     filters: &Filters,
     all: bool,
-) -> Result<Vec<ImageSummary>, Error> {
+) -> Result<Vec<ImageSummary>> {
     let before = bound(store, filters.get("before"))?;
     let since = bound(store, filters.get("since"))?;
     let until = match filters.get("until").first() {
@@ -22,7 +23,7 @@ pub fn apply(
         None => None,
         Some("true" | "1") => Some(true),
         Some("false" | "0") => Some(false),
-        Some(v) => return Err(Error::invalid(format!("invalid filter 'dangling={v}'"))),
+        Some(v) => return Err(Error::Invalid(format!("invalid filter 'dangling={v}'"))),
     };
     let created = |i: &ImageSummary| i.created.map_or(0, graph::go_unix);
     Ok(images
@@ -38,15 +39,7 @@ pub fn apply(
                 })
             })
         })
-        .filter(|i| {
-            filters.any("label", |want| {
-                let labels = i.labels.as_ref();
-                match want.split_once('=') {
-                    Some((k, v)) => labels.and_then(|l| l.get(k)).is_some_and(|x| x == v),
-                    None => labels.is_some_and(|l| l.contains_key(want)),
-                }
-            })
-        })
+        .filter(|i| filters.match_labels(i.labels.as_ref()))
         .filter(|i| before.is_none_or(|t| created(i) < t))
         .filter(|i| since.is_none_or(|t| created(i) > t))
         .filter(|i| until.is_none_or(|t| created(i) <= t))
@@ -54,25 +47,25 @@ pub fn apply(
 }
 
 /// The creation time of the image a `before`/`since` filter names.
-fn bound(store: &ImageStore, values: &[String]) -> Result<Option<i64>, Error> {
+fn bound(store: &ImageStore, values: &[String]) -> Result<Option<i64>> {
     let Some(name) = values.first() else {
         return Ok(None);
     };
-    let id = store.resolve(name).map_err(super::convert::error)?;
-    let details = store.details(&id).map_err(super::convert::error)?;
+    let id = store.resolve(name)?;
+    let details = store.details(&id)?;
     Ok(Some(
         details.config.created_time().map_or(0, graph::go_unix),
     ))
 }
 
 /// `until`: Unix seconds or an RFC 3339 time.
-fn parse_until(v: &str) -> Result<i64, Error> {
+fn parse_until(v: &str) -> Result<i64> {
     if let Ok(secs) = v.split('.').next().unwrap_or(v).parse::<i64>() {
         return Ok(secs);
     }
     v.parse::<Timestamp>()
         .map(graph::go_unix)
-        .map_err(|_| Error::invalid(format!("invalid filter 'until={v}'")))
+        .map_err(|_| Error::Invalid(format!("invalid filter 'until={v}'")))
 }
 
 /// Go's `path.Match`: `*` and `?` never match `/`; everything else is literal.

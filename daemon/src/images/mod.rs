@@ -16,6 +16,7 @@ use graph::{ImageStore, StoreOptions};
 use hostcheck::Report;
 
 use crate::dataroot::DataRoot;
+use crate::error::Error;
 
 /// The opened image store, shared with the blocking tasks that use it.
 #[derive(Clone)]
@@ -68,17 +69,19 @@ impl Images {
 
     /// Runs `f` with the store on the blocking pool; the future owns what it needs, so it can
     /// also be spawned to outlive the request that started it.
-    fn blocking<T, F>(&self, f: F) -> impl Future<Output = Result<T, api::Error>> + Send + 'static
+    fn blocking<T, F>(&self, f: F) -> impl Future<Output = Result<T, Error>> + Send + 'static
     where
         T: Send + 'static,
         F: FnOnce(&ImageStore) -> graph::Result<T> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
         async move {
-            tokio::task::spawn_blocking(move || f(&store))
-                .await
-                .map_err(|e| api::Error::system(format!("image task failed: {e}")))?
-                .map_err(convert::error)
+            let done = tokio::task::spawn_blocking(move || f(&store)).await;
+            let result = done.map_err(|source| Error::Task {
+                what: "image task",
+                source,
+            })?;
+            Ok(result?)
         }
     }
 }

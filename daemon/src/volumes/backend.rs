@@ -1,21 +1,43 @@
 //! `api::backend::VolumeBackend` for the daemon: the store's operations, with the users of a
-//! volume found in the container index (dockerd's references).
+//! volume found in the container index (dockerd's references), and the list's filters.
 
-use api::backend::{ListedVolume, VolumeBackend};
+use api::backend::VolumeBackend;
+use api::filters::Filters;
 use api::types::{Volume, VolumeCreateOptions};
-use api::{Error, ErrorKind};
 
-use crate::containers::errors_blocking as blocking;
+use crate::blocking::blocking;
 use crate::daemon::Daemon;
+use crate::error::{Error, Result};
 
 impl VolumeBackend for Daemon {
-    async fn volume_create(&self, opts: VolumeCreateOptions) -> Result<Volume, Error> {
+    async fn volume_create(&self, opts: VolumeCreateOptions) -> Result<Volume, api::Error> {
+        Ok(self.create_volume(opts).await?)
+    }
+
+    async fn volume_list(&self, filters: Filters) -> Result<Vec<Volume>, api::Error> {
+        let used = self.containers.volume_users();
+        let in_use = |v: &Volume| used.contains_key(&v.name);
+        Ok(select(self.volumes.list(), &filters, in_use)?)
+    }
+
+    async fn volume_inspect(&self, name: &str) -> Result<Volume, api::Error> {
+        Ok(self.volumes.get(name)?)
+    }
+
+    async fn volume_delete(&self, name: &str, force: bool) -> Result<(), api::Error> {
+        Ok(self.remove_volume(name, force).await?)
+    }
+}
+
+impl Daemon {
+    /// `POST /volumes/create`: the `local` driver only, without options.
+    async fn create_volume(&self, opts: VolumeCreateOptions) -> Result<Volume> {
         let name = opts.name;
         match opts.driver.as_str() {
             "" | "local" => {}
             // dockerd looks the driver up as a plugin; wharf has none.
             d => {
-                return Err(Error::not_found(format!(
+                return Err(Error::NotFound(format!(
                     "create {name}: error looking up volume plugin {d}: plugin \"{d}\" not found"
                 )));
             }
@@ -23,21 +45,17 @@ impl VolumeBackend for Daemon {
         if let Some(opts) = opts.driver_opts.filter(|o| !o.is_empty()) {
             // The `local` driver's keys (mount a device or NFS) are not made yet; others are
             // refused as dockerd refuses them.
-            let keys: Vec<&String> = opts.keys().collect();
             return Err(
-                match keys
-                    .iter()
+                match opts
+                    .keys()
                     .find(|k| !["type", "device", "o", "size"].contains(&k.as_str()))
                 {
                     Some(k) => {
-                        Error::invalid(format!("create {name}: invalid option key: \"{k}\""))
+                        Error::Invalid(format!("create {name}: invalid option key: \"{k}\""))
                     }
-                    None => Error::new(
-                        ErrorKind::NotImplemented,
-                        format!(
-                            "create {name}: volume options (type, device, o) are not supported by wharf yet"
-                        ),
-                    ),
+                    None => Error::NotImplemented(format!(
+                        "create {name}: volume options (type, device, o) are not supported by wharf yet"
+                    )),
                 },
             );
         }
@@ -46,35 +64,82 @@ impl VolumeBackend for Daemon {
         blocking(move || vols.create(&name, labels)).await?
     }
 
-    async fn volume_list(&self) -> Result<Vec<ListedVolume>, Error> {
-        let used = self.containers.volume_users();
-        Ok(self
-            .volumes
-            .list()
-            .into_iter()
-            .map(|v| ListedVolume {
-                in_use: used.contains_key(&v.name),
-                volume: v,
-            })
-            .collect())
-    }
-
-    async fn volume_inspect(&self, name: &str) -> Result<Volume, Error> {
-        self.volumes.get(name)
-    }
-
-    async fn volume_delete(&self, name: &str, force: bool) -> Result<(), Error> {
+    /// `DELETE /volumes/{name}`: refused while a container mounts it.
+    async fn remove_volume(&self, name: &str, force: bool) -> Result<()> {
         let _held = self.volumes.hold_for_remove().await;
         if let Some(ids) = self.containers.volume_users().remove(name) {
-            return Err(Error::conflict(format!(
+            return Err(Error::Conflict(format!(
                 "remove {name}: volume is in use - [{}]",
                 ids.join(", ")
             )));
         }
         let (vols, owned) = (self.volumes.clone(), name.to_owned());
         match blocking(move || vols.remove(&owned)).await? {
-            Err(e) if force && e.kind == ErrorKind::NotFound => Ok(()),
+            Err(Error::NoSuchVolume(_)) if force => Ok(()),
             other => other,
         }
+    }
+}
+
+/// The volumes `f` selects, as moby's volume service filters them: `name` (a substring),
+/// `driver`, `label` and `dangling` (no container mounts it).
+fn select(list: Vec<Volume>, f: &Filters, in_use: impl Fn(&Volume) -> bool) -> Result<Vec<Volume>> {
+    let mut dangling = None;
+    for v in f.get("dangling") {
+        dangling = Some(match v.to_ascii_lowercase().as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => return Err(Error::Invalid(format!("invalid filter 'dangling={v}'"))),
+        });
+    }
+    Ok(list
+        .into_iter()
+        .filter(|v| {
+            f.any("name", |n| v.name.contains(n))
+                && f.any("driver", |d| v.driver == d)
+                && f.match_labels(Some(&v.labels))
+                && dangling.is_none_or(|d| d != in_use(v))
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn volume(name: &str, labels: &[(&str, &str)]) -> Volume {
+        Volume {
+            name: name.into(),
+            driver: "local".into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            scope: "local".into(),
+            ..Volume::default()
+        }
+    }
+
+    /// `data` (labelled, in use) and `cache`, through `filters`.
+    fn names(filters: &str) -> Result<Vec<String>> {
+        let f = Filters::parse(Some(filters)).expect("filters");
+        let list = vec![volume("data", &[("app", "web")]), volume("cache", &[])];
+        let listed = select(list, &f, |v| v.name == "data")?;
+        Ok(listed.into_iter().map(|v| v.name).collect())
+    }
+
+    #[test]
+    fn volumes_filter_as_dockerd() {
+        assert_eq!(names("{}").unwrap(), ["data", "cache"]);
+        assert_eq!(names(r#"{"dangling":["true"]}"#).unwrap(), ["cache"]);
+        assert_eq!(names(r#"{"dangling":["0"]}"#).unwrap(), ["data"]);
+        assert_eq!(names(r#"{"label":["app=web"]}"#).unwrap(), ["data"]);
+        assert_eq!(names(r#"{"label":["app"]}"#).unwrap(), ["data"]);
+        assert_eq!(names(r#"{"name":["ach"]}"#).unwrap(), ["cache"]);
+        assert_eq!(names(r#"{"driver":["local"]}"#).unwrap().len(), 2);
+        assert!(names(r#"{"driver":["nfs"]}"#).unwrap().is_empty());
+        let e = names(r#"{"dangling":["maybe"]}"#).unwrap_err();
+        assert!(matches!(e, Error::Invalid(_)));
+        assert_eq!(e.to_string(), "invalid filter 'dangling=maybe'");
     }
 }

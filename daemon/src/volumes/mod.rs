@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use api::types::Volume;
-use api::{Error, ErrorKind};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
 
 /// The directory under the data root.
 const VOLUMES_DIR: &str = "volumes";
@@ -72,11 +73,6 @@ pub(crate) fn validate_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// dockerd's `get NAME: no such volume`.
-pub(crate) fn no_such_volume(name: &str) -> Error {
-    Error::not_found(format!("get {name}: no such volume"))
 }
 
 impl Volumes {
@@ -168,9 +164,11 @@ impl Volumes {
     }
 
     /// Volume `name`, as the API shows it.
-    pub(crate) fn get(&self, name: &str) -> Result<Volume, Error> {
+    pub(crate) fn get(&self, name: &str) -> Result<Volume> {
         let map = self.map();
-        let meta = map.get(name).ok_or_else(|| no_such_volume(name))?;
+        let meta = map
+            .get(name)
+            .ok_or_else(|| Error::NoSuchVolume(name.to_owned()))?;
         Ok(self.to_api(name, meta))
     }
 
@@ -184,17 +182,13 @@ impl Volumes {
 
     /// Creates volume `name` (a random 64-hex name when empty), or returns the existing one
     /// (dockerd keeps its labels). Blocks.
-    pub(crate) fn create(
-        &self,
-        name: &str,
-        labels: BTreeMap<String, String>,
-    ) -> Result<Volume, Error> {
+    pub(crate) fn create(&self, name: &str, labels: BTreeMap<String, String>) -> Result<Volume> {
         let name = if name.is_empty() {
             crate::containers::random_hex_id()?
         } else {
             name.to_owned()
         };
-        validate_name(&name).map_err(|e| Error::invalid(format!("create {name}: {e}")))?;
+        validate_name(&name).map_err(|e| Error::Invalid(format!("create {name}: {e}")))?;
         let mut map = self.map();
         if let Some(meta) = map.get(&name) {
             return Ok(self.to_api(&name, meta));
@@ -204,10 +198,10 @@ impl Volumes {
             labels,
         };
         let dir = self.inner.dir.join(&name);
-        make(&dir, &meta).map_err(|e| {
+        if let Err(e) = make(&dir, &meta) {
             let _ = std::fs::remove_dir_all(&dir);
-            Error::system(format!("create {name}: {e}"))
-        })?;
+            return Err(e).ctx(format!("create {name}"));
+        }
         let v = self.to_api(&name, &meta);
         map.insert(name, meta);
         Ok(v)
@@ -215,22 +209,17 @@ impl Volumes {
 
     /// Removes volume `name` (its users checked by the caller, under
     /// [`Volumes::hold_for_remove`]). Blocks.
-    pub(crate) fn remove(&self, name: &str) -> Result<(), Error> {
+    pub(crate) fn remove(&self, name: &str) -> Result<()> {
         let mut map = self.map();
         if !map.contains_key(name) {
-            return Err(no_such_volume(name));
+            return Err(Error::NoSuchVolume(name.to_owned()));
         }
         let dir = self.inner.dir.join(name);
         // Renamed aside first, so a crash never leaves half a volume that still loads.
         let aside = self.inner.dir.join(format!(".{name}-removing"));
         std::fs::rename(&dir, &aside)
             .and_then(|()| std::fs::remove_dir_all(&aside))
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::System,
-                    format!("remove {name}: removing {}: {e}", dir.display()),
-                )
-            })?;
+            .with_ctx(|| format!("remove {name}: removing {}", dir.display()))?;
         map.remove(name);
         Ok(())
     }
@@ -330,7 +319,7 @@ mod tests {
         assert_eq!(
             vols.create("a b", BTreeMap::new())
                 .expect_err("bad")
-                .message,
+                .to_string(),
             "create a b: \"a b\" includes invalid characters for a local volume name, only \
              \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host \
              directory, use absolute path"
@@ -342,13 +331,13 @@ mod tests {
         again.remove("v1").expect("remove");
         assert!(!root.path().join("volumes/v1").exists());
         assert_eq!(
-            again.get("v1").expect_err("gone").message,
+            again.get("v1").expect_err("gone").to_string(),
             "get v1: no such volume"
         );
-        assert_eq!(
-            again.remove("v1").expect_err("gone").kind,
-            ErrorKind::NotFound
-        );
+        assert!(matches!(
+            again.remove("v1").expect_err("gone"),
+            Error::NoSuchVolume(_)
+        ));
         assert_eq!(Volumes::open(root.path()).expect("reopen").count(), 1);
     }
 }

@@ -25,7 +25,7 @@ use crate::Error;
 use crate::backend::{
     AttachOptions, Attachment, ContainerBackend, ContainerListOptions, ContainerLogs,
     DeleteOptions, LogEntry, LogsOptions, StdFrame, StdStream, StopOptions, WaitCondition,
-    WaitFuture, cannot_remove, no_such_container, not_running,
+    WaitFuture,
 };
 use crate::signal::Signal;
 use crate::types::{
@@ -120,7 +120,7 @@ fn frame(stream: StdStream, data: &'static str) -> StdFrame {
 /// `nope` does not exist, `running` runs, `stopped` does not, `tty` has a TTY.
 fn known(id: &str) -> Result<(), Error> {
     match id {
-        "nope" => Err(no_such_container(id)),
+        "nope" => Err(Error::not_found(format!("No such container: {id}"))),
         _ => Ok(()),
     }
 }
@@ -244,7 +244,10 @@ impl ContainerBackend for Fake {
         known(id)?;
         self.ctr.record(format!("kill {id} {signal}"));
         match id {
-            "stopped" => Err(not_running(&"d37cde0f".repeat(8))),
+            "stopped" => Err(Error::conflict(format!(
+                "Container {} is not running",
+                "d37cde0f".repeat(8)
+            ))),
             _ => Ok(()),
         }
     }
@@ -256,7 +259,10 @@ impl ContainerBackend for Fake {
             o.force, o.remove_volumes
         ));
         match (id, o.force) {
-            ("running", false) => Err(cannot_remove("/web", ContainerStatus::Running)),
+            ("running", false) => Err(Error::conflict(
+                "cannot remove container \"/web\": container is running: stop the container \
+                 before removing or force remove",
+            )),
             _ => Ok(()),
         }
     }

@@ -1,7 +1,7 @@
 //! moby's `validateContainerConfig`: the working directory, the stop signal, the environment
 //! and the health check of the request's `Config` (the image's are not checked).
 
-use api::Error;
+use crate::error::Error;
 use api::types::ContainerConfig;
 use serde_json::Value;
 

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use api::Error;
+use crate::error::Error;
 use api::types::{HostConfig, NetworkingConfig};
 
 use super::super::mounts;

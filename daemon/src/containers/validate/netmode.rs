@@ -2,7 +2,7 @@
 //! `validateNetMode`, `validateIsolation`, `validateQoS`, `validateResources`), before the
 //! daemon sees the request.
 
-use api::Error;
+use crate::error::Error;
 use api::types::{ContainerConfig, HostConfig};
 
 use super::{quote, refuse};

@@ -1,7 +1,7 @@
 //! The rest of moby's `verifyPlatformContainerSettings` (after the resources) and the defaults
 //! `adaptContainerSettings` records.
 
-use api::Error;
+use crate::error::Error;
 use api::types::HostConfig;
 
 use super::{HostFacts, refuse};

@@ -2,7 +2,7 @@
 //! IO limits. A limit the host cannot apply is discarded with a warning; a value out of range
 //! is refused.
 
-use api::Error;
+use crate::error::Error;
 use api::types::HostConfig;
 
 use super::{HostFacts, cpuset, refuse};

@@ -72,6 +72,7 @@ fn refusal(body: &str, facts: &HostFacts) -> String {
     match run(body, facts).0 {
         Ok(w) => panic!("{body}: accepted (warnings {w:?})"),
         Err(e) => {
+            let e = api::Error::from(e);
             assert_eq!(e.kind, api::ErrorKind::InvalidParameter, "{body}");
             e.message
         }
@@ -81,7 +82,7 @@ fn refusal(body: &str, facts: &HostFacts) -> String {
 fn warnings(body: &str, facts: &HostFacts) -> Vec<String> {
     run(body, facts)
         .0
-        .unwrap_or_else(|e| panic!("{body}: refused: {}", e.message))
+        .unwrap_or_else(|e| panic!("{body}: refused: {e}"))
 }
 
 #[test]
