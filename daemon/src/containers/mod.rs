@@ -33,15 +33,15 @@ mod plumbing;
 mod record;
 mod restore;
 mod rootfs;
+mod runtimes;
 mod spec;
 mod start;
 mod stop;
 mod validate;
 mod wait;
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use api::types::ContainerStatus;
@@ -55,13 +55,12 @@ use crate::images::Images;
 use index::Index;
 pub(crate) use names::random_id as random_hex_id;
 pub(crate) use record::Record;
+pub(crate) use runtimes::Runtimes;
 
 /// The directory under the data root that holds one directory per container.
 const CONTAINERS_DIR: &str = "containers";
 /// The directory under the exec root where containers' network namespaces are bind-mounted.
 const NETNS_DIR: &str = "netns";
-/// runc's state root under the exec root.
-const RUNC_DIR: &str = "runc";
 
 /// The container store: cheap to clone (one `Arc`), shared by request handlers and the
 /// background tasks (exit watchers, restarts) that outlive them.
@@ -184,85 +183,6 @@ impl Snapshot {
             ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Restarting
         )
     }
-}
-
-/// The OCI runtimes containers may use (`--add-runtime`), by name, and the default one.
-pub(crate) struct Runtimes {
-    default: String,
-    by_name: BTreeMap<String, execdriver::Runtime>,
-}
-
-impl Runtimes {
-    /// Each runtime keeps its state under its own root (runc's under `<exec-root>/runc`).
-    fn new(exec_root: &Path, config: &BTreeMap<String, PathBuf>, default: &str) -> Self {
-        let by_name = config
-            .iter()
-            .map(|(name, binary)| {
-                let rt = if name == crate::config::RUNC {
-                    execdriver::Runtime::runc(exec_root.join(RUNC_DIR))
-                } else {
-                    execdriver::Runtime {
-                        binary: on_path(binary),
-                        root: exec_root.join("runtimes").join(name),
-                    }
-                };
-                (name.clone(), rt)
-            })
-            .collect();
-        Runtimes {
-            default: default.to_owned(),
-            by_name,
-        }
-    }
-
-    /// The default runtime's name.
-    pub(crate) fn default_name(&self) -> &str {
-        &self.default
-    }
-
-    /// Whether there is a runtime called `name`.
-    pub(crate) fn contains(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
-    }
-
-    /// The runtime called `name`; Docker's 400 when there is none.
-    pub(crate) fn get(&self, name: &str) -> Result<execdriver::Runtime> {
-        self.by_name
-            .get(name)
-            .cloned()
-            .ok_or_else(|| Error::Invalid(format!("Unknown runtime specified {name}")))
-    }
-
-    /// The runtime whose state root holds container `id` (the default one if none does), for
-    /// cleaning up a container whatever it ran with.
-    pub(crate) fn holding(&self, id: &str) -> execdriver::Runtime {
-        self.by_name
-            .values()
-            .find(|rt| rt.root.join(id).exists())
-            .or_else(|| self.by_name.get(&self.default))
-            .cloned()
-            .unwrap_or_else(|| execdriver::Runtime::runc(PathBuf::from("/nonexistent")))
-    }
-
-    /// Every runtime.
-    pub(crate) fn all(&self) -> impl Iterator<Item = &execdriver::Runtime> {
-        self.by_name.values()
-    }
-}
-
-/// A runtime named without a slash is looked up on `PATH`, as dockerd does.
-fn on_path(binary: &Path) -> PathBuf {
-    if binary.components().count() > 1 {
-        return binary.to_path_buf();
-    }
-    std::env::var_os("PATH")
-        .map(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(binary))
-                .find(|c| c.is_file())
-        })
-        .and_then(|found| found)
-        .unwrap_or_else(|| binary.to_path_buf())
 }
 
 impl Containers {

@@ -1,0 +1,90 @@
+//! The OCI runtimes containers run with: `runc` (Debian's) and any `--add-runtime NAME=PATH`
+//! (or `daemon.json` `runtimes`), each keeping its state under a root of its own in the exec
+//! root, and the default one a container gets when it names none.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// runc's state root under the exec root.
+const RUNC_DIR: &str = "runc";
+
+/// The OCI runtimes containers may use (`--add-runtime`), by name, and the default one.
+pub(crate) struct Runtimes {
+    default: String,
+    by_name: BTreeMap<String, execdriver::Runtime>,
+}
+
+impl Runtimes {
+    /// Each runtime keeps its state under its own root (runc's under `<exec-root>/runc`).
+    pub(crate) fn new(exec_root: &Path, config: &BTreeMap<String, PathBuf>, default: &str) -> Self {
+        let by_name = config
+            .iter()
+            .map(|(name, binary)| {
+                let rt = if name == crate::config::RUNC {
+                    execdriver::Runtime::runc(exec_root.join(RUNC_DIR))
+                } else {
+                    execdriver::Runtime {
+                        binary: on_path(binary),
+                        root: exec_root.join("runtimes").join(name),
+                    }
+                };
+                (name.clone(), rt)
+            })
+            .collect();
+        Runtimes {
+            default: default.to_owned(),
+            by_name,
+        }
+    }
+
+    /// The default runtime's name.
+    pub(crate) fn default_name(&self) -> &str {
+        &self.default
+    }
+
+    /// Whether there is a runtime called `name`.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.by_name.contains_key(name)
+    }
+
+    /// The runtime called `name`; Docker's 400 when there is none.
+    pub(crate) fn get(&self, name: &str) -> Result<execdriver::Runtime> {
+        self.by_name
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::Invalid(format!("Unknown runtime specified {name}")))
+    }
+
+    /// The runtime whose state root holds container `id` (the default one if none does), for
+    /// cleaning up a container whatever it ran with.
+    pub(crate) fn holding(&self, id: &str) -> execdriver::Runtime {
+        self.by_name
+            .values()
+            .find(|rt| rt.root.join(id).exists())
+            .or_else(|| self.by_name.get(&self.default))
+            .cloned()
+            .unwrap_or_else(|| execdriver::Runtime::runc(PathBuf::from("/nonexistent")))
+    }
+
+    /// Every runtime.
+    pub(crate) fn all(&self) -> impl Iterator<Item = &execdriver::Runtime> {
+        self.by_name.values()
+    }
+}
+
+/// A runtime named without a slash is looked up on `PATH`, as dockerd does.
+fn on_path(binary: &Path) -> PathBuf {
+    if binary.components().count() > 1 {
+        return binary.to_path_buf();
+    }
+    std::env::var_os("PATH")
+        .map(|p| {
+            std::env::split_paths(&p)
+                .map(|d| d.join(binary))
+                .find(|c| c.is_file())
+        })
+        .and_then(|found| found)
+        .unwrap_or_else(|| binary.to_path_buf())
+}
