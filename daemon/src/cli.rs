@@ -91,6 +91,26 @@ pub struct Flags {
     /// Parent cgroup of every container that names none (`/wharf` by default).
     #[arg(long = "cgroup-parent", value_name = "CGROUP")]
     pub cgroup_parent: Option<String>,
+    /// A registry reached without TLS verification (`host:port` or a CIDR); repeatable.
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure_registries: Vec<String>,
+    /// A mirror of Docker Hub (`https://host[:port]`); repeatable.
+    #[arg(long = "registry-mirror", value_name = "URL")]
+    pub registry_mirrors: Vec<String>,
+    /// Layers downloaded at once per pull (3 by default).
+    #[arg(
+        long = "max-concurrent-downloads",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub max_concurrent_downloads: Option<i64>,
+    /// Layers uploaded at once per push (5 by default).
+    #[arg(
+        long = "max-concurrent-uploads",
+        value_name = "N",
+        allow_negative_numbers = true
+    )]
+    pub max_concurrent_uploads: Option<i64>,
     /// Group that owns the API socket.
     #[arg(short = 'G', long = "group", value_name = "GROUP")]
     pub group: Option<String>,

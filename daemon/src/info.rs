@@ -65,7 +65,7 @@ impl SystemBackend for Daemon {
             ncpu: facts.ncpu as u64,
             mem_total: facts.mem_total.unwrap_or(0),
             index_server_address: "https://index.docker.io/v1/".into(),
-            registry_config: registry_config(),
+            registry_config: registry_config(&self.config.registries),
             name: facts.hostname.clone().unwrap_or_default(),
             labels: vec![],
             server_version: version::VERSION.into(),
@@ -131,18 +131,35 @@ fn threads() -> u64 {
         .unwrap_or(0)
 }
 
-fn registry_config() -> RegistryConfig {
-    RegistryConfig {
-        insecure_registry_cidrs: vec!["127.0.0.0/8".into()],
-        index_configs: BTreeMap::from([(
-            "docker.io".to_owned(),
-            IndexInfo {
-                name: "docker.io".into(),
+/// `RegistryConfig` as dockerd reports it: the insecure networks, Docker Hub with its mirrors,
+/// and each insecure `host:port` as an index of its own.
+fn registry_config(r: &crate::config::Registries) -> RegistryConfig {
+    let mut index_configs: BTreeMap<String, IndexInfo> = r
+        .insecure_hosts
+        .iter()
+        .map(|h| {
+            let info = IndexInfo {
+                name: h.clone(),
                 mirrors: vec![],
-                secure: true,
-                official: true,
-            },
-        )]),
+                secure: false,
+                official: false,
+            };
+            (h.clone(), info)
+        })
+        .collect();
+    index_configs.insert(
+        "docker.io".to_owned(),
+        IndexInfo {
+            name: "docker.io".into(),
+            mirrors: r.mirrors.clone(),
+            secure: true,
+            official: true,
+        },
+    );
+    RegistryConfig {
+        insecure_registry_cidrs: r.insecure_cidrs.iter().map(ToString::to_string).collect(),
+        index_configs,
+        mirrors: r.mirrors.clone(),
         ..RegistryConfig::default()
     }
 }

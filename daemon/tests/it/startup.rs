@@ -295,6 +295,21 @@ fn invalid_configs_exit_1_with_a_named_error_and_create_nothing() {
             "bip: (from flag",
         ),
         (&[], Some(r#"{"unknown-key": 1}"#), "unknown-key"),
+        (
+            &["--registry-mirror", "ftp://m.example.com"],
+            None,
+            "invalid mirror: unsupported scheme \"ftp\" in \"ftp://m.example.com\"",
+        ),
+        (
+            &[],
+            Some(r#"{"insecure-registries": ["x://reg:5000"]}"#),
+            "insecure registry x://reg:5000 should not contain '://'",
+        ),
+        (
+            &["--max-concurrent-downloads", "-1"],
+            None,
+            "invalid max concurrent downloads: -1",
+        ),
     ];
     for (args, file, message) in cases {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -391,4 +406,43 @@ fn check_prints_the_host_report() {
         .expect("check runs");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json report");
     assert!(v["findings"].as_array().is_some_and(|f| !f.is_empty()));
+}
+
+/// `--insecure-registry` and `--registry-mirror` show in `docker info` as dockerd shows them:
+/// the loopback network always insecure, a `host:port` an index of its own.
+#[test]
+#[ignore = "privileged"]
+fn registry_settings_show_in_info() {
+    require_privileged();
+    let ns = NetNs::new("reginfo").expect("netns");
+    let d = Wharfd::builder(BIN)
+        .args([
+            "--insecure-registry",
+            "myreg:5000",
+            "--insecure-registry",
+            "10.9.0.0/16",
+            "--registry-mirror",
+            "https://mirror.example.com",
+        ])
+        .start(&ns)
+        .expect("wharfd starts");
+    let out = d.docker_ok(&["info"]);
+    let section = |title: &str| -> Vec<String> {
+        out.lines()
+            .skip_while(|l| l.trim() != title)
+            .skip(1)
+            .take_while(|l| l.starts_with("  "))
+            .map(|l| l.trim().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        section("Insecure Registries:"),
+        ["myreg:5000", "10.9.0.0/16", "127.0.0.0/8"],
+        "{out}"
+    );
+    assert_eq!(
+        section("Registry Mirrors:"),
+        ["https://mirror.example.com/"],
+        "{out}"
+    );
 }

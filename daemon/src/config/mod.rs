@@ -14,6 +14,10 @@ use serde_json::{Map, Value};
 
 use crate::cli::Flags;
 
+mod registry;
+
+pub use registry::{RawRegistries, Registries};
+
 /// Where the configuration file is read from when `--config-file` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/wharf/daemon.json";
 const DEFAULT_HOST: &str = "unix:///var/run/wharf.sock";
@@ -78,6 +82,8 @@ pub struct Config {
     pub default_runtime: String,
     /// The parent cgroup of containers that name none (`None`: the exec driver's `/wharf`).
     pub cgroup_parent: Option<String>,
+    /// Insecure registries, mirrors, download/upload concurrency, certificates.
+    pub registries: Registries,
 }
 
 /// The built-in runtime: Debian's `runc`.
@@ -120,6 +126,14 @@ struct FileConfig {
     default_runtime: Option<String>,
     #[serde(rename = "cgroup-parent")]
     cgroup_parent: Option<String>,
+    #[serde(rename = "insecure-registries")]
+    insecure_registries: Option<Vec<String>>,
+    #[serde(rename = "registry-mirrors")]
+    registry_mirrors: Option<Vec<String>>,
+    #[serde(rename = "max-concurrent-downloads")]
+    max_concurrent_downloads: Option<i64>,
+    #[serde(rename = "max-concurrent-uploads")]
+    max_concurrent_uploads: Option<i64>,
 }
 
 /// Keys `daemon.json` may hold.
@@ -143,6 +157,10 @@ const FILE_KEYS: &[&str] = &[
     "runtimes",
     "default-runtime",
     "cgroup-parent",
+    "insecure-registries",
+    "registry-mirrors",
+    "max-concurrent-downloads",
+    "max-concurrent-uploads",
 ];
 
 impl Config {
@@ -187,6 +205,28 @@ impl Config {
                 file.cgroup_parent,
             )
             .filter(|p| !p.is_empty());
+        let raw_registries = RawRegistries {
+            insecure: m.list(
+                "insecure-registries",
+                &flags.insecure_registries,
+                file.insecure_registries,
+            ),
+            mirrors: m.list(
+                "registry-mirrors",
+                &flags.registry_mirrors,
+                file.registry_mirrors,
+            ),
+            downloads: m.one(
+                "max-concurrent-downloads",
+                flags.max_concurrent_downloads,
+                file.max_concurrent_downloads,
+            ),
+            uploads: m.one(
+                "max-concurrent-uploads",
+                flags.max_concurrent_uploads,
+                file.max_concurrent_uploads,
+            ),
+        };
         let file_runtimes = file.runtimes.unwrap_or_default();
         if !flags.add_runtime.is_empty() && !file_runtimes.is_empty() {
             m.conflicts.push(format!(
@@ -242,6 +282,8 @@ impl Config {
             ));
         }
         let debug = debug.unwrap_or(false);
+        let registries =
+            Registries::load(raw_registries, &config_file).map_err(ConfigError::Conflict)?;
         Ok(Config {
             config_file,
             sockets: parse_hosts(hosts)?,
@@ -272,6 +314,7 @@ impl Config {
             },
             default_runtime: default_runtime.unwrap_or_else(|| RUNC.to_owned()),
             cgroup_parent,
+            registries,
         })
     }
 }
@@ -325,6 +368,12 @@ impl Shown for String {
 }
 
 impl Shown for bool {
+    fn shown(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl Shown for i64 {
     fn shown(&self) -> String {
         self.to_string()
     }
