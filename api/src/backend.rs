@@ -1,8 +1,10 @@
 //! The traits the router calls; the daemon implements them (moby's `router/*/backend.go`).
 
 mod container;
+mod distribution;
 
 pub use container::*;
+pub use distribution::*;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,6 +26,7 @@ pub trait Backend:
     + ImageBackend
     + ContainerBackend
     + VolumeBackend
+    + DistributionBackend
     + Send
     + Sync
     + 'static
@@ -36,6 +39,7 @@ impl<T> Backend for T where
         + ImageBackend
         + ContainerBackend
         + VolumeBackend
+        + DistributionBackend
         + Send
         + Sync
         + 'static

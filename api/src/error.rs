@@ -20,6 +20,10 @@ pub enum ErrorKind {
     NotModified,
     /// The request is malformed or names an invalid value (400).
     InvalidParameter,
+    /// Credentials are missing or wrong, e.g. a registry refused a login (401).
+    Unauthorized,
+    /// The credentials do not allow it, e.g. a registry denied a push (403).
+    Forbidden,
     /// The object does not exist (404).
     NotFound,
     /// The request conflicts with the current state, e.g. a name in use (409).
@@ -38,6 +42,8 @@ impl ErrorKind {
         match self {
             ErrorKind::NotModified => StatusCode::NOT_MODIFIED,
             ErrorKind::InvalidParameter => StatusCode::BAD_REQUEST,
+            ErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
             ErrorKind::NotFound => StatusCode::NOT_FOUND,
             ErrorKind::Conflict => StatusCode::CONFLICT,
             ErrorKind::NotImplemented => StatusCode::NOT_IMPLEMENTED,

@@ -6,6 +6,7 @@ mod config;
 mod containers;
 mod daemon;
 mod dataroot;
+mod distribution;
 mod error;
 mod images;
 mod info;

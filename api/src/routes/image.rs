@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
@@ -16,10 +17,13 @@ use axum::routing::{get, post};
 use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 
-use crate::backend::{ByteStream, ImageListOptions, ImportOptions, MessageStream};
+use crate::backend::{
+    ByteStream, ImageListOptions, ImportOptions, MessageStream, PullOptions, PushOptions,
+};
 use crate::extract::{Path, Query, moby_bool};
 use crate::filters::Filters;
 use crate::respond::large_json;
+use crate::types::AuthConfig;
 use crate::{Backend, Error, ErrorKind};
 
 pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
@@ -108,20 +112,28 @@ async fn image_get<B: Backend>(
     }
 }
 
-/// `POST /images/{name}/tag` (and `push`, which needs a registry).
+/// `POST /images/{name}/tag` and `POST /images/{name}/push` (whose query is `tag=` too).
 async fn image_post<B: Backend>(
     State(b): State<Arc<B>>,
     Path(path): Path<String>,
     Query(q): Query<TagQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, Error> {
     let (name, op) = split_op(&path)?;
+    let tag = Some(q.tag.as_str()).filter(|t| !t.is_empty());
     match op {
         "tag" => {
-            let tag = Some(q.tag.as_str()).filter(|t| !t.is_empty());
             b.image_tag(name, &q.repo, tag).await?;
             Ok(StatusCode::CREATED.into_response())
         }
-        "push" => Err(no_registry()),
+        "push" => {
+            let opts = PushOptions {
+                name: name.to_owned(),
+                tag: tag.map(str::to_owned),
+                auth: registry_auth(&headers),
+            };
+            Ok(json_lines(b.image_push(opts).await?))
+        }
         _ => Err(Error::not_found("page not found")),
     }
 }
@@ -159,10 +171,11 @@ async fn image_save_many<B: Backend>(
     Ok(tar(b.image_save(names).await?))
 }
 
-/// `POST /images/create`: import (`fromSrc=-`); pulling needs a registry.
+/// `POST /images/create`: pull (`fromImage=`) or import (`fromSrc=-`).
 async fn image_create<B: Backend>(
     State(b): State<Arc<B>>,
     RawQuery(q): RawQuery,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Error> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
@@ -175,14 +188,13 @@ async fn image_create<B: Backend>(
             .filter(|v| !v.is_empty())
     };
     if let Some(image) = one("fromImage") {
-        let tag = one("tag").map(|t| format!(":{t}")).unwrap_or_default();
-        return Err(Error::new(
-            ErrorKind::NotImplemented,
-            format!(
-                "pull of {image}{tag} is not supported: wharf has no registry client yet; \
-                 bring the image in with docker load or docker import"
-            ),
-        ));
+        let opts = PullOptions {
+            image,
+            tag: one("tag"),
+            platform: one("platform"),
+            auth: registry_auth(&headers),
+        };
+        return Ok(json_lines(b.image_pull(opts).await?));
     }
     match one("fromSrc").as_deref() {
         Some("-") => {}
@@ -216,11 +228,14 @@ fn split_op(path: &str) -> Result<(&str, &str), Error> {
     }
 }
 
-fn no_registry() -> Error {
-    Error::new(
-        ErrorKind::NotImplemented,
-        "push is not supported: wharf has no registry client yet",
-    )
+/// The credentials of the `X-Registry-Auth` header; as dockerd, a header that does not decode
+/// is no credentials.
+pub(super) fn registry_auth(headers: &HeaderMap) -> Option<AuthConfig> {
+    headers
+        .get("X-Registry-Auth")
+        .and_then(|v| v.to_str().ok())
+        .and_then(AuthConfig::from_header)
+        .filter(|a| !a.is_empty())
 }
 
 fn byte_stream(body: Body) -> ByteStream {

@@ -2,6 +2,7 @@
 
 mod container;
 mod container_io;
+mod distribution;
 mod image;
 mod network;
 mod system;
@@ -25,6 +26,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(container::routes::<B>())
         .merge(container_io::routes::<B>())
         .merge(volume::routes::<B>())
+        .merge(distribution::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -1,4 +1,4 @@
-//! `/_ping`, `/version`, `/info`.
+//! `/_ping`, `/version`, `/info`, `/auth`.
 
 use std::sync::Arc;
 
@@ -7,9 +7,10 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 
-use crate::types::{SystemInfo, SystemVersion};
+use crate::extract::Json as JsonBody;
+use crate::types::{AuthConfig, AuthResponse, SystemInfo, SystemVersion};
 use crate::{Backend, Error};
 
 pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
@@ -17,6 +18,7 @@ pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
         .route("/_ping", get(system_ping).head(system_ping))
         .route("/version", get(system_version::<B>))
         .route("/info", get(system_info::<B>))
+        .route("/auth", post(system_auth::<B>))
 }
 
 /// `GET|HEAD /_ping`: `OK`, never cached, with the headers clients negotiate from.
@@ -40,4 +42,12 @@ async fn system_version<B: Backend>(State(b): State<Arc<B>>) -> Json<SystemVersi
 /// `GET /info`.
 async fn system_info<B: Backend>(State(b): State<Arc<B>>) -> Result<Json<SystemInfo>, Error> {
     b.info().await.map(Json)
+}
+
+/// `POST /auth`: `docker login` checks the credentials against the registry.
+async fn system_auth<B: Backend>(
+    State(b): State<Arc<B>>,
+    JsonBody(auth): JsonBody<AuthConfig>,
+) -> Result<Json<AuthResponse>, Error> {
+    b.login(auth).await.map(Json)
 }

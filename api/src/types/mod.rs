@@ -10,6 +10,7 @@ mod host_config;
 mod image;
 mod mount;
 mod network;
+mod registry;
 mod system;
 mod volume;
 
@@ -23,5 +24,6 @@ pub use host_config::*;
 pub use image::*;
 pub use mount::*;
 pub use network::*;
+pub use registry::*;
 pub use system::*;
 pub use volume::*;

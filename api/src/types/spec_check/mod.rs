@@ -71,6 +71,16 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "ContainerInspectResponse.HostConfig.KernelMemory: not in the spec",
         "shown as a client below v1.42 sent it",
     ),
+    // moby's `registry.AuthConfig` has two token fields the spec leaves out; the CLI sends
+    // `identitytoken` after a login that returned one, in `X-Registry-Auth` and `/auth`.
+    (
+        "AuthConfig.identitytoken: not in the spec",
+        "the CLI sends the identity token a login returned",
+    ),
+    (
+        "AuthConfig.registrytoken: not in the spec",
+        "moby's AuthConfig carries a bearer token for the registry",
+    ),
 ];
 
 /// The spec, parsed once: Moby's `swagger.yaml` of v1.47 converted to JSON as it is
@@ -150,6 +160,8 @@ fn responses() -> Vec<Root> {
         root::<Network>("Network", def("Network")),
         root::<SystemVersion>("SystemVersion", def("SystemVersion")),
         root::<SystemInfo>("SystemInfo", def("SystemInfo")),
+        root::<AuthResponse>("SystemAuthResponse", response("/auth", "post")),
+        root::<DistributionInspect>("DistributionInspect", def("DistributionInspect")),
     ]
 }
 
@@ -164,6 +176,7 @@ fn requests() -> Vec<Root> {
             "VolumeCreateOptions",
             at("/definitions/VolumeCreateOptions"),
         ),
+        root::<AuthConfig>("AuthConfig", request_body("/auth", "post")),
     ]
 }
 
