@@ -176,7 +176,8 @@ pub enum ImageDeleteResponseItem {
     Deleted(String),
 }
 
-/// One line of a jsonmessage stream (load, import, pull).
+/// One line of a jsonmessage stream (load, import, pull, push), its fields in the order moby's
+/// `JSONMessage` writes them.
 #[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct JsonMessage {
@@ -186,18 +187,24 @@ pub struct JsonMessage {
     /// A status line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// Progress counters (`{}` on a status line about a layer).
+    #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
+    pub progress_detail: Option<ProgressDetail>,
+    /// The same progress as text (`[==>   ]  1.2MB/3.4MB`), for older clients.
+    #[serde(rename = "progress", skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
     /// The object the status is about.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    /// Progress counters.
-    #[serde(rename = "progressDetail", skip_serializing_if = "Option::is_none")]
-    pub progress_detail: Option<ProgressDetail>,
     /// An in-band error (the stream's status code is already 200).
     #[serde(rename = "errorDetail", skip_serializing_if = "Option::is_none")]
     pub error_detail: Option<ErrorDetail>,
     /// The same error as plain text (older clients).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Out-of-band data (a push's tag, digest and size).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aux: Option<serde_json::Value>,
 }
 
 impl JsonMessage {
@@ -230,14 +237,77 @@ impl JsonMessage {
     }
 }
 
-/// `ProgressDetail`.
+/// `ProgressDetail`: moby's `JSONProgress`, zero counters left out (so `{}` on a plain status).
 #[derive(Debug, Clone, Default, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ProgressDetail {
     /// Bytes done.
+    #[serde(skip_serializing_if = "is_zero")]
     pub current: u64,
     /// Bytes in all.
+    #[serde(skip_serializing_if = "is_zero")]
     pub total: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl ProgressDetail {
+    /// The text moby's `JSONProgress.String()` makes of it on the daemon's side (no terminal:
+    /// 200 columns, so with the bar; no time left, as the daemon sets no start):
+    /// `[=====>        ]  1.18MB/2.16MB`.
+    pub fn text(&self) -> String {
+        let (current, total) = (self.current, self.total);
+        if current == 0 && total == 0 {
+            return String::new();
+        }
+        if total == 0 {
+            return format!("{:>8}", human_size(current));
+        }
+        let percentage = ((current as f64 / total as f64 * 100.0) as u64 / 2).min(50) as usize;
+        let bar = format!(
+            "[{}>{}] ",
+            "=".repeat(percentage),
+            " ".repeat(50 - percentage)
+        );
+        let numbers = if current > total {
+            format!("{:>8}", human_size(current))
+        } else {
+            format!("{:>8}/{}", human_size(current), human_size(total))
+        };
+        bar + &numbers
+    }
+}
+
+/// go-units' `HumanSize`: decimal units, four significant digits (`2.158MB`, `512B`).
+pub fn human_size(n: u64) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut size = n as f64;
+    let mut unit = 0;
+    while size >= 1000.0 && unit < UNITS.len() - 1 {
+        size /= 1000.0;
+        unit += 1;
+    }
+    format!("{}{}", go_g4(size), UNITS[unit])
+}
+
+/// Go's `%.4g` of a number below 1000 and at least 0: four significant digits, trailing zeros
+/// (and a trailing dot) dropped.
+fn go_g4(x: f64) -> String {
+    if x == 0.0 {
+        return "0".into();
+    }
+    let digits = x.abs().log10().floor() as i32 + 1;
+    let decimals = (4 - digits).max(0) as usize;
+    let text = format!("{x:.decimals$}");
+    // Rounding may carry into a fifth digit (999.95 -> 1000.0): Go's %g then goes on in
+    // exponent form, which sizes below 1000 never reach after the division above.
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
 }
 
 /// `ErrorDetail`.
@@ -246,4 +316,43 @@ pub struct ProgressDetail {
 pub struct ErrorDetail {
     /// The message.
     pub message: String,
+}
+
+#[cfg(test)]
+mod progress_tests {
+    use super::{ProgressDetail, human_size};
+
+    #[test]
+    fn sizes_and_bars_read_as_dockerds() {
+        for (n, text) in [
+            (0, "0B"),
+            (512, "512B"),
+            (999, "999B"),
+            (1000, "1kB"),
+            (1_180_000, "1.18MB"),
+            (2_158_000, "2.158MB"),
+            (104_857_600, "104.9MB"),
+            (5_000_000_000, "5GB"),
+        ] {
+            assert_eq!(human_size(n), text, "{n}");
+        }
+        let p = ProgressDetail {
+            current: 1_180_000,
+            total: 2_158_000,
+        };
+        assert_eq!(
+            p.text(),
+            format!("[{}>{}]   1.18MB/2.158MB", "=".repeat(27), " ".repeat(23))
+        );
+        let done = ProgressDetail {
+            current: 10,
+            total: 10,
+        };
+        assert_eq!(done.text(), format!("[{}>]      10B/10B", "=".repeat(50)));
+        assert_eq!(ProgressDetail::default().text(), "");
+        assert_eq!(
+            serde_json::to_string(&ProgressDetail::default()).expect("json"),
+            "{}"
+        );
+    }
 }

@@ -40,6 +40,12 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "CreateImageInfo.stream: not in the spec",
         "docker load prints the stream text",
     ),
+    // `aux` is `BuildInfo`'s and a push's (tag, digest and size of the pushed manifest), the
+    // same jsonmessage type in moby.
+    (
+        "CreateImageInfo.aux: not in the spec",
+        "a push ends with the manifest's digest in aux",
+    ),
     // Fields the spec dropped (VirtualSize in v1.44, Container and ContainerConfig in v1.45)
     // that dockerd still writes to older clients (the v1.41 traces show all three). They are
     // left out when unset: VirtualSize is never set today, Container and ContainerConfig
