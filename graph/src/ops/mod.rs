@@ -12,6 +12,7 @@ mod list;
 mod load;
 mod manifest;
 pub(crate) mod platform;
+mod progress;
 mod remove;
 mod save;
 mod tag;

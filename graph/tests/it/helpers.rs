@@ -325,3 +325,28 @@ pub fn tree(dir: &Path) -> Vec<String> {
 pub fn no_progress() -> impl FnMut(graph::LoadProgress) {
     |_| {}
 }
+
+/// The fault points of a commit, in order (see `ImageStore::set_fault_hook`).
+pub const COMMIT_STEPS: [&str; 3] = ["after-gc-mark", "after-install", "after-commit"];
+
+/// Ends this process as a crash would.
+pub fn kill_self() {
+    nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL).expect("kill");
+}
+
+/// Runs the test `name` of this binary as a child with `env=spec` and checks that it was
+/// killed by SIGKILL (by [`kill_self`]).
+pub fn run_killed_child(name: &str, env: &str, spec: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = std::env::current_exe().expect("test binary");
+    let status = std::process::Command::new(&exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(env, spec)
+        .status()
+        .expect("spawn child");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "child {spec} was not killed: {status:?}"
+    );
+}
