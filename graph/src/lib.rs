@@ -40,6 +40,7 @@ pub use driver::DriverKind;
 pub use error::{Error, ErrorKind, Result};
 pub use gojson::unix as go_unix;
 pub use meta::{MemStore, MetaStore, SledStore};
+pub use catalog::BlobSource;
 pub use ops::platform::go_arch;
 pub use ops::types::{
     ContainerState, HistoryEntry, ImageDetails, ImageSummary, ImageUsers, ImportOptions,
