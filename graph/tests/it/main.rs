@@ -8,6 +8,8 @@ mod helpers;
 mod load;
 mod ops;
 mod prefix;
+mod pull;
+mod pull_crash;
 mod roundtrip;
 mod untag;
 mod whiteout;
