@@ -10,6 +10,8 @@ mod ops;
 mod prefix;
 mod pull;
 mod pull_crash;
+mod push;
+mod remote;
 mod roundtrip;
 mod untag;
 mod whiteout;

@@ -4,132 +4,10 @@
 use std::sync::Arc;
 use std::sync::mpsc;
 
-use graph::{
-    BlobSource, Digest, DriverKind, ErrorKind, ImageStore, LayerProgress, Pull, Reference,
-};
+use graph::{Digest, DriverKind, ErrorKind, ImageStore, LayerProgress};
 
 use crate::helpers::*;
-use crate::roundtrip::rich_layer;
-
-/// An image as a registry serves it: its config and its layers, each as a tar and as the
-/// blob it is sent as.
-pub struct Remote {
-    pub config: Vec<u8>,
-    pub tars: Vec<Vec<u8>>,
-    pub blobs: Vec<Vec<u8>>,
-}
-
-impl Remote {
-    /// `tars` sent as plain, gzip, zstd, plain, ... blobs.
-    pub fn new(tars: Vec<Vec<u8>>, salt: &str) -> Remote {
-        let refs: Vec<&[u8]> = tars.iter().map(Vec::as_slice).collect();
-        let config = config(&refs, salt);
-        let blobs = tars
-            .iter()
-            .enumerate()
-            .map(|(i, t)| match i % 3 {
-                0 => t.clone(),
-                1 => gzip(t),
-                _ => zstd::encode_all(t.as_slice(), 3).expect("zstd"),
-            })
-            .collect();
-        Remote {
-            config,
-            tars,
-            blobs,
-        }
-    }
-
-    /// A base layer, a rich one (every entry kind, hostile-looking names) and one with
-    /// whiteouts and an opaque directory.
-    pub fn three_layers(salt: &str) -> Remote {
-        let top = RawTar::new()
-            .dir("etc/")
-            .file("etc/.wh.passwd", b"")
-            .file("etc/new", b"n")
-            .dir("app/")
-            .dir("app/data/")
-            .file("app/data/.wh..wh..opq", b"")
-            .file("app/data/fresh", b"fresh")
-            .finish();
-        Remote::new(vec![base_layer(), rich_layer(), top], salt)
-    }
-
-    pub fn archive(&self, tag: &str) -> Vec<u8> {
-        docker_archive(&[Img {
-            config: self.config.clone(),
-            layers: self.tars.iter().map(Vec::as_slice).collect(),
-            tags: vec![tag],
-        }])
-    }
-
-    pub fn sources(&self, repo: &Reference) -> Vec<BlobSource> {
-        self.blobs
-            .iter()
-            .map(|b| BlobSource::new(Digest::of(b), repo))
-            .collect()
-    }
-
-    /// Stages layer `index` of `p` from this image's blob `blob`, without progress.
-    pub fn stage_as(&self, p: &Pull, index: usize, blob: usize) -> graph::Result<()> {
-        p.stage_layer(index, &mut self.blobs[blob].as_slice(), &mut |_| {})
-    }
-
-    /// Stages layer `index` of `p` from its blob.
-    pub fn stage(&self, p: &Pull, index: usize) -> graph::Result<()> {
-        self.stage_as(p, index, index)
-    }
-
-    /// The digest reference of a made-up manifest of this image in `repo`.
-    pub fn digest_ref(&self, repo: &str) -> Reference {
-        let manifest = Digest::of(&[self.config.as_slice(), b"manifest"].concat());
-        reference(&format!("{repo}@{manifest}"))
-    }
-}
-
-pub fn reference(s: &str) -> Reference {
-    Reference::parse_normalized(s).expect(s)
-}
-
-pub fn arc_store(driver: DriverKind) -> (tempfile::TempDir, Arc<ImageStore>) {
-    let (d, s) = store(driver);
-    (d, Arc::new(s))
-}
-
-/// Stages every missing layer of `pull`, each on a thread of its own, top layer first.
-pub fn stage_all(pull: &Pull, remote: &Remote) {
-    std::thread::scope(|s| {
-        let handles: Vec<_> = pull
-            .missing()
-            .into_iter()
-            .rev()
-            .map(|i| {
-                let blob = &remote.blobs[i];
-                s.spawn(move || pull.stage_layer(i, &mut blob.as_slice(), &mut |_| {}))
-            })
-            .collect();
-        for h in handles {
-            h.join().expect("no panic").expect("stage");
-        }
-    });
-}
-
-/// Pulls `remote` as `repo:tag` with its digest reference.
-pub fn pull(s: &Arc<ImageStore>, remote: &Remote, repo: &str, tag: &str) -> graph::Pulled {
-    let p = s.begin_pull(&remote.config).expect("begin");
-    stage_all(&p, remote);
-    let tag = reference(&format!("{repo}:{tag}"));
-    p.commit(
-        &[tag],
-        Some(&remote.digest_ref(repo)),
-        &remote.sources(&reference(repo)),
-    )
-    .expect("commit")
-}
-
-pub fn staging(s: &ImageStore) -> Vec<String> {
-    tree(&s.root().join("image").join(s.driver()).join("staging"))
-}
+use crate::remote::*;
 
 fn saved(s: &ImageStore, name: &str) -> Vec<u8> {
     let mut out = Vec::new();
@@ -226,13 +104,8 @@ fn a_concurrent_pull_stores_what_load_stores() {
                 std::slice::from_ref(src)
             );
         }
-        assert_eq!(s.check().expect("check"), Vec::<String>::new());
-        assert!(staging(&s).is_empty());
+        assert_clean(&s);
     }
-}
-
-fn diff_ids_of(remote: &Remote) -> Vec<Digest> {
-    remote.tars.iter().map(|t| Digest::of(t)).collect()
 }
 
 #[test]
@@ -286,16 +159,14 @@ fn stored_layers_are_reported_and_not_fetched() {
             .expect("commit");
         assert!(other.updated);
         assert_eq!(s.image_count().expect("count"), 2);
-        assert_eq!(s.check().expect("check"), Vec::<String>::new());
+        assert_clean(&s);
     }
 }
 
 #[test]
 fn a_layer_that_does_not_match_its_diff_id_leaves_nothing() {
     for driver in BOTH {
-        let (_d, s) = arc_store(driver);
-        let remote = Remote::three_layers("mismatch");
-        let p = s.begin_pull(&remote.config).expect("begin");
+        let (_d, s, remote, p) = fresh_pull(driver, "mismatch");
         remote.stage(&p, 0).expect("stage 0");
         // Layer 2's bytes sent as layer 1.
         let err = remote.stage_as(&p, 1, 2).expect_err("wrong layer");
@@ -342,24 +213,20 @@ fn a_layer_that_does_not_match_its_diff_id_leaves_nothing() {
             .expect_err("blob mismatch");
         assert!(err.to_string().contains("does not match"), "{err}");
         assert_eq!(s.image_count().expect("count"), 0);
-        assert!(staging(&s).is_empty());
-        assert_eq!(s.check().expect("check"), Vec::<String>::new());
+        assert_clean(&s);
     }
 }
 
 #[test]
 fn dropping_a_pull_removes_what_it_staged() {
     for driver in BOTH {
-        let (_d, s) = arc_store(driver);
-        let remote = Remote::three_layers("drop");
-        let p = s.begin_pull(&remote.config).expect("begin");
+        let (_d, s, remote, p) = fresh_pull(driver, "drop");
         for i in 0..2 {
             remote.stage(&p, i).expect("stage");
         }
         assert!(!staging(&s).is_empty());
         drop(p);
-        assert!(staging(&s).is_empty());
-        assert_eq!(s.check().expect("check"), Vec::<String>::new());
+        assert_clean(&s);
     }
 }
 
@@ -411,6 +278,55 @@ fn vfs_layers_wait_for_their_parent_and_cancel_ends_the_wait() {
         snapshot(&b[0]),
         "the top layer's full tree"
     );
+
+    // Layer 1's parent is staged while layer 1 streams in: no wait, the same tree.
+    let (_d, s2) = arc_store(DriverKind::Vfs);
+    let p = Arc::new(s2.begin_pull(&remote.config).expect("begin"));
+    let (feed, pieces) = mpsc::sync_channel::<Vec<u8>>(0);
+    let (tx, rx) = mpsc::channel();
+    let middle = {
+        let p = Arc::clone(&p);
+        std::thread::spawn(move || {
+            let mut input = Pieces {
+                rx: pieces,
+                cur: std::io::Cursor::new(Vec::new()),
+            };
+            p.stage_layer(1, &mut input, &mut |e| {
+                let _ = tx.send(e);
+            })
+        })
+    };
+    let half = remote.blobs[1].len() / 2;
+    feed.send(remote.blobs[1][..half].to_vec()).expect("send");
+    remote.stage(&p, 0).expect("stage 0");
+    // One piece goes to the file with the first half; the next ones straight to extraction.
+    for piece in remote.blobs[1][half..].chunks(1000) {
+        feed.send(piece.to_vec()).expect("send");
+    }
+    drop(feed);
+    middle.join().expect("no panic").expect("stage 1");
+    let events: Vec<LayerProgress> = rx.iter().collect();
+    assert!(
+        !events.contains(&LayerProgress::WaitingForParent),
+        "{events:?}"
+    );
+    assert_eq!(
+        events.last(),
+        Some(&LayerProgress::Read(remote.blobs[1].len() as u64))
+    );
+    remote.stage(&p, 2).expect("stage 2");
+    let p = Arc::into_inner(p).expect("done");
+    let pulled = p
+        .commit(
+            &[reference("wait:1")],
+            None,
+            &remote.sources(&reference("wait")),
+        )
+        .expect("commit");
+    let c = s2.inspect(pulled.id.as_str()).expect("inspect").layer_dirs;
+    for (a, c) in a.iter().zip(&c) {
+        assert_eq!(snapshot(a), snapshot(c));
+    }
 
     // Layer 1 waits for layer 0, which never comes: cancel ends the wait.
     let (_d, s) = arc_store(DriverKind::Vfs);
@@ -475,87 +391,5 @@ fn tags_move_and_digest_references_stay() {
         p.commit(&[reference("app")], None, &two.sources(&reference("app")))
             .is_err()
     );
-    assert_eq!(s.check().expect("check"), Vec::<String>::new());
-}
-
-#[test]
-fn push_plan_gives_each_layer_byte_for_byte() {
-    for driver in BOTH {
-        let (_d, s) = arc_store(driver);
-        let remote = Remote::three_layers("push");
-        let pulled = pull(&s, &remote, "localhost:5000/push", "v1");
-        let plan = s.push_plan("localhost:5000/push:v1").expect("plan");
-        assert_eq!(plan.id, pulled.id);
-        assert_eq!(plan.config, remote.config);
-        assert_eq!(plan.layers.len(), 3);
-        let repo = reference("localhost:5000/push");
-        for (i, layer) in plan.layers.iter().enumerate() {
-            assert_eq!(layer.diff_id, Digest::of(&remote.tars[i]));
-            assert_eq!(layer.tar_size, remote.tars[i].len() as u64);
-            assert_eq!(layer.known_blobs, [remote.sources(&repo)[i].clone()]);
-            let mut out = Vec::new();
-            s.write_layer_tar(&layer.chain_id, &mut out).expect("tar");
-            assert!(out == remote.tars[i], "{driver:?} layer {i}");
-        }
-        assert!(plan.layers[1].size > 300_000);
-
-        // After an upload as another blob to another repository: both known, newest last.
-        let other = reference("localhost:5000/other");
-        let pushed = BlobSource::new(Digest::of(b"recompressed"), &other);
-        let diff = &plan.layers[0].diff_id;
-        s.record_pushed(diff, &pushed).expect("record");
-        assert_eq!(
-            s.blobs_for_diff_id(diff).expect("read"),
-            [remote.sources(&repo)[0].clone(), pushed.clone()]
-        );
-        assert_eq!(
-            s.diff_id_for_blob(&pushed.digest).expect("read").as_ref(),
-            Some(diff)
-        );
-        s.forget_blob_source(&pushed).expect("forget");
-        assert_eq!(s.blobs_for_diff_id(diff).expect("read").len(), 1);
-
-        // The pushed manifest's digest reference.
-        let manifest = Digest::of(b"pushed manifest");
-        let dref = reference(&format!("localhost:5000/other@{manifest}"));
-        s.add_digest_reference(&dref, &plan.id).expect("digest ref");
-        s.add_digest_reference(&dref, &plan.id)
-            .expect("twice is fine");
-        let d = s.inspect(plan.id.as_str()).expect("inspect");
-        assert!(d.repo_digests.contains(&dref.familiar()), "{d:?}");
-        assert!(
-            s.add_digest_reference(&reference("localhost:5000/other:v1"), &plan.id)
-                .is_err()
-        );
-        assert_eq!(
-            s.add_digest_reference(&dref, &Digest::of(b"no image"))
-                .expect_err("no image")
-                .kind(),
-            ErrorKind::NotFound
-        );
-
-        // The tags of a repository, for a push without tag.
-        s.tag("localhost:5000/push:v1", "localhost:5000/push:a")
-            .expect("tag");
-        let tags: Vec<String> = s
-            .repository_tags(&repo)
-            .expect("tags")
-            .into_iter()
-            .map(|(r, _)| r.familiar())
-            .collect();
-        assert_eq!(tags, ["localhost:5000/push:a", "localhost:5000/push:v1"]);
-
-        // A load's layers have no known blobs; their tars are the loaded bytes.
-        let (_d, loaded) = store(driver);
-        loaded
-            .load(&mut remote.archive("l:1").as_slice(), &mut no_progress())
-            .expect("load");
-        let plan = loaded.push_plan("l:1").expect("plan");
-        assert!(plan.layers.iter().all(|l| l.known_blobs.is_empty()));
-        let mut tar = Vec::new();
-        loaded
-            .write_layer_tar(&plan.layers[2].chain_id, &mut tar)
-            .expect("tar");
-        assert_eq!(Digest::of(&tar), plan.layers[2].diff_id);
-    }
+    assert_clean(&s);
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use graph::{Digest, DriverKind};
 
 use crate::helpers::*;
-use crate::pull::{Remote, pull, reference, stage_all, staging};
+use crate::remote::{Remote, pull, reference, stage_all, staging};
 
 const CHILD_ENV: &str = "WHARF_GRAPH_PULL_CRASH_CHILD";
 

@@ -11,6 +11,9 @@ use crate::ops::archive::Spool;
 use crate::ops::progress::Counting;
 use crate::ops::types::LayerProgress;
 
+/// What a vfs layer waiting for its parent reads at a time before it looks again.
+const SPOOL_PIECE: usize = 256 * 1024;
+
 impl Pull {
     /// Extracts layer `index` (bottom is 0) from `input`, its blob as the registry serves it:
     /// gzip, zstd or a plain tar, told apart by their first bytes as `load` does. The tar is
@@ -18,8 +21,8 @@ impl Pull {
     /// and its digest must be the config's diff ID for `index`, or nothing is kept.
     ///
     /// Callable from several threads at once, for different layers; `input` is read on the
-    /// calling thread. With vfs, a layer whose parent is not staged yet is read into a file
-    /// first and then waits for it: stage the layers of a pull in any order, but every one
+    /// calling thread. With vfs, what comes in while the parent is not staged yet is kept in
+    /// a file, extracted once it is: stage the layers of a pull in any order, but every one
     /// below a layer must be staged (or [`Pull::cancel`] called) for it to return. A layer
     /// whose staging failed may be staged again.
     ///
@@ -88,19 +91,7 @@ impl Pull {
             let mut report = |n| progress(LayerProgress::Read(n));
             layers.stage(&mut Counting::new(input, &mut report), ready.as_deref())?
         } else {
-            let spool = Spool(layers.scratch_path("pull"));
-            {
-                let mut report = |n| progress(LayerProgress::Read(n));
-                let mut f = File::create(&spool.0).at("create", &spool.0)?;
-                io::copy(&mut Counting::new(input, &mut report), &mut f)
-                    .map_err(|e| Error::io("read layer", e))?;
-                f.flush().at("write", &spool.0)?;
-            }
-            progress(LayerProgress::WaitingForParent);
-            let parent = self.wait_for_parent(index - 1)?;
-            let f = File::open(&spool.0).at("open", &spool.0)?;
-            let mut report = |n| progress(LayerProgress::Extracted(n));
-            layers.stage(&mut Counting::new(f, &mut report), Some(&parent))?
+            self.stage_after_parent(index, input, progress)?
         };
         if staged.applied.diff_id != self.diff_ids[index] {
             tracing::warn!(
@@ -115,6 +106,45 @@ impl Pull {
             ));
         }
         Ok(staged)
+    }
+
+    /// vfs, the parent not staged yet: keeps what comes in a file until it is, then extracts
+    /// the file and the rest of the input; if the input ends first, waits for the parent.
+    /// (Deciding once, at the start, would keep a whole big layer in a file because the
+    /// small one below it was still coming, and lose the overlap of reading and extracting.)
+    fn stage_after_parent(
+        &self,
+        index: usize,
+        input: &mut dyn Read,
+        progress: &mut dyn FnMut(LayerProgress),
+    ) -> Result<Staged> {
+        let layers = &self.store.layers;
+        let spool = Spool(layers.scratch_path("pull"));
+        let mut file = File::create(&spool.0).at("create", &spool.0)?;
+        let mut report = |n| progress(LayerProgress::Read(n));
+        let mut counted = Counting::new(input, &mut report);
+        let mut buf = vec![0u8; SPOOL_PIECE];
+        let parent = loop {
+            let n = match counted.read(&mut buf) {
+                Ok(0) => break None,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io("read layer", e)),
+            };
+            file.write_all(&buf[..n]).at("write", &spool.0)?;
+            if let Some(dir) = self.parent_dir(&self.lock(), index - 1)? {
+                break Some(dir);
+            }
+        };
+        drop(file);
+        let kept = File::open(&spool.0).at("open", &spool.0)?;
+        if let Some(dir) = parent {
+            return layers.stage(&mut kept.chain(counted), Some(&dir));
+        }
+        progress(LayerProgress::WaitingForParent);
+        let dir = self.wait_for_parent(index - 1)?;
+        let mut report = |n| progress(LayerProgress::Extracted(n));
+        layers.stage(&mut Counting::new(kept, &mut report), Some(&dir))
     }
 
     /// The directory of layer `index` if it is there to copy: stored, or staged by this
