@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::apply::{Applied, apply_layer};
-use crate::digest::Digest;
+use crate::digest::{DiffId, Digest};
 use crate::driver::DriverKind;
-use crate::error::{IoContext, Result};
+use crate::error::{Error, IoContext, Result};
 use crate::fsutil::{copy_tree, remove_all};
 use crate::tarsplit;
 
@@ -176,14 +176,26 @@ impl LayerStore {
         fs::create_dir_all(&self.staging).at("create", &self.staging)
     }
 
-    /// Writes an installed layer's tar, byte for byte as it was received (uncompressed),
-    /// returning its digest and length.
-    pub(crate) fn write_tar(&self, cache_id: &str, out: &mut dyn Write) -> Result<(Digest, u64)> {
+    /// Writes an installed layer's tar, byte for byte as it was received (uncompressed), and
+    /// checks it on the way: it must hash to `diff_id` and be `tar_size` bytes long, or the
+    /// call fails once everything is written (the reader must then discard it).
+    pub(crate) fn write_tar(
+        &self,
+        cache_id: &str,
+        diff_id: &DiffId,
+        tar_size: u64,
+        out: &mut dyn Write,
+    ) -> Result<()> {
         let mut w = crate::digest::HashingWriter::new(out);
         let dir = self.layer_dir(cache_id);
         tarsplit::reassemble(&dir, &dir.join("diff"), &mut w)?;
-        let (d, n, _) = w.finish();
-        Ok((d, n))
+        let (digest, written, _) = w.finish();
+        if written != tar_size || &digest != diff_id {
+            return Err(Error::Store(format!(
+                "layer {diff_id} could not be reproduced (got {digest}, {written} of {tar_size} bytes)"
+            )));
+        }
+        Ok(())
     }
 
     /// The layer directories of a chain, top first, as overlayfs wants `lowerdir`.

@@ -3,8 +3,9 @@
 //! It stores images the way Docker does — content-addressed configs, layers shared by chain ID
 //! and reference-counted, references normalised as `distribution/reference` does — and
 //! implements the image operations the engine API needs: load, save, import, list, inspect,
-//! history, tag and remove. It knows nothing of HTTP, async runtimes or Docker's JSON wire
-//! types; it does own the on-disk formats (image configs, manifests, layer tars).
+//! history, tag and remove, and the store's side of pull and push. It knows nothing of HTTP,
+//! async runtimes or Docker's JSON wire types; it does own the on-disk formats (image configs,
+//! manifests, layer tars).
 //!
 //! Architecture invariants:
 //! - An image is visible only once all its layers are in place and its metadata is committed
@@ -35,6 +36,7 @@ mod layers;
 mod tarsplit;
 mod tarstream;
 
+pub use catalog::BlobSource;
 pub use digest::{ChainId, DiffId, Digest, ImageId};
 pub use driver::DriverKind;
 pub use error::{Error, ErrorKind, Result};
@@ -43,7 +45,8 @@ pub use meta::{MemStore, MetaStore, SledStore};
 pub use ops::platform::go_arch;
 pub use ops::types::{
     ContainerState, HistoryEntry, ImageDetails, ImageSummary, ImageUsers, ImportOptions,
-    LoadProgress, Loaded, NoContainers, Removed,
+    LayerProgress, LoadProgress, Loaded, NoContainers, Pulled, Removed,
 };
+pub use ops::{Pull, PushLayer, PushPlan};
 pub use reference::{AnyReference, Reference};
 pub use store::{ImageStore, StoreOptions};

@@ -13,14 +13,18 @@
 //! | `child/<parent hex>/<child hex>` | empty: images whose recorded parent is another |
 //! | `gc/<cache id>` | chain ID hex: a layer directory that may have no record (see `store`) |
 //! | `count/images` | number of images, u64 little endian |
+//! | `dist/blob/<blob hex>` | diff ID hex: the layer a registry blob holds (dockerd's `diffid-by-digest`) |
+//! | `dist/diff/<hex>` | JSON `[{"Digest","SourceRepository"}]`: blobs that hold a layer, by diff ID (dockerd's `v2metadata-by-diffid`) |
 //!
 //! Writers must be serialised by the caller (the image store holds one lock for mutations);
 //! readers need no lock.
 
+mod dist;
 mod prefix;
 mod records;
 mod txn;
 
+pub use dist::{BlobSource, MAX_SOURCES};
 pub use prefix::{PrefixMatch, classify, normalize_prefix};
 pub use records::{ImageRecord, LayerRecord};
 pub use txn::Txn;
@@ -42,6 +46,8 @@ pub(crate) const IREF: &str = "iref/";
 pub(crate) const CHILD: &str = "child/";
 pub(crate) const GC: &str = "gc/";
 pub(crate) const COUNT: &str = "count/images";
+pub(crate) const DIST_BLOB: &str = "dist/blob/";
+pub(crate) const DIST_DIFF: &str = "dist/diff/";
 
 /// Typed access to the metadata database.
 #[derive(Clone)]

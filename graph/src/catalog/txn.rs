@@ -106,6 +106,16 @@ impl Txn {
         self.ops.push(Op::Delete(key(GC, cache_id)));
     }
 
+    /// The catalog this batch writes to (its reads do not see the batch).
+    pub(super) fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Adds one write.
+    pub(super) fn push(&mut self, op: Op) {
+        self.ops.push(op);
+    }
+
     /// True if nothing was written.
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
+use super::progress::Counting;
 use super::types::LoadProgress;
 use crate::apply::resolve;
 use crate::compress::{Compression, detect, read_head};
@@ -21,8 +21,6 @@ use crate::store::ImageStore;
 
 /// JSON members larger than this are refused (real ones are a few KiB).
 const MAX_SMALL_MEMBER: u64 = 16 << 20;
-/// Emit layer progress at most this often (as dockerd's progress reader), and at the end.
-const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 
 /// A temporary file removed on drop.
 pub(crate) struct Spool(pub PathBuf);
@@ -80,36 +78,6 @@ impl Members {
 pub(crate) fn normalize(path: &str) -> Option<String> {
     let v = resolve(&[], path.as_bytes())?;
     String::from_utf8(v).ok()
-}
-
-/// A reader that reports progress.
-struct Progress<'a, R> {
-    inner: R,
-    member: &'a str,
-    total: u64,
-    current: u64,
-    /// `current` when progress was last reported, and when.
-    last: u64,
-    sent: Option<Instant>,
-    cb: &'a mut dyn FnMut(LoadProgress),
-}
-
-impl<R: Read> Read for Progress<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.current += n as u64;
-        let due = self.sent.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY);
-        if (n > 0 && due) || (n == 0 && self.current != self.last) {
-            self.last = self.current;
-            self.sent = Some(Instant::now());
-            (self.cb)(LoadProgress::Layer {
-                member: self.member.to_string(),
-                current: self.current,
-                total: self.total,
-            });
-        }
-        Ok(n)
-    }
 }
 
 /// True if `head` starts like a layer: compressed, or a tar header (or the zero block of an
@@ -200,16 +168,15 @@ impl ImageStore {
                 .map_err(|e| Error::bad(format!("invalid archive: {e}")))?;
             head.truncate(n);
             let member = if looks_like_layer(&head) {
-                let mut reader = Progress {
-                    inner: io::Cursor::new(head).chain(&mut entry),
-                    member: &path,
-                    total: size,
-                    current: 0,
-                    last: 0,
-                    sent: None,
-                    cb: &mut *progress,
+                let mut report = |current| {
+                    progress(LoadProgress::Layer {
+                        member: path.clone(),
+                        current,
+                        total: size,
+                    })
                 };
-                self.take_layer_member(&mut reader)?
+                let inner = io::Cursor::new(head).chain(&mut entry);
+                self.take_layer_member(&mut Counting::new(inner, &mut report))?
             } else if size > MAX_SMALL_MEMBER {
                 Member::Skipped
             } else {

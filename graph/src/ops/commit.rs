@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::types::LoadProgress;
-use crate::catalog::{ImageRecord, LayerRecord};
+use crate::catalog::{BlobSource, ImageRecord, LayerRecord};
 use crate::digest::{ChainId, DiffId, ImageId, chain_ids};
 use crate::error::{Error, Result};
 use crate::layers::{Staged, random_id};
@@ -20,6 +20,11 @@ pub(crate) struct NewImage {
     pub tags: Vec<Reference>,
     /// Set `last_tag_time` (as `docker tag` and `import` do; `load` does not).
     pub stamp_tags: bool,
+    /// References set only where they are not set yet: a digest reference already naming
+    /// another image keeps it (dockerd's `addDigestReference`).
+    pub weak_refs: Vec<Reference>,
+    /// Distribution metadata of the image's layers (pull).
+    pub sources: Vec<(DiffId, BlobSource)>,
 }
 
 impl ImageStore {
@@ -118,7 +123,29 @@ impl ImageStore {
                 txn.set_ref(tag, &img.id);
                 refs.insert(tag.clone(), img.id.clone());
             }
+            for r in &img.weak_refs {
+                let old = match refs.get(r) {
+                    Some(id) => Some(id.clone()),
+                    None => self.catalog.reference(r)?,
+                };
+                match old {
+                    None => {
+                        txn.set_ref(r, &img.id);
+                        refs.insert(r.clone(), img.id.clone());
+                    }
+                    Some(old) if old != img.id => tracing::warn!(
+                        reference = %r,
+                        kept = %old,
+                        image = %img.id,
+                        "digest reference names another image; not moved"
+                    ),
+                    Some(_) => {}
+                }
+            }
         }
+        // In one call: two images with a layer in common must not overwrite each other's list.
+        let sources: Vec<_> = images.iter().flat_map(|i| i.sources.clone()).collect();
+        txn.add_blob_sources(&sources)?;
         for (id, rec) in &tagged_now {
             txn.put_image(id, rec, None, false)?;
         }

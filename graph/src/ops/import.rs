@@ -46,6 +46,8 @@ impl ImageStore {
             parent: None,
             tags: tag.into_iter().collect(),
             stamp_tags: true,
+            weak_refs: Vec::new(),
+            sources: Vec::new(),
         };
         self.commit_images(&[image], &mut pool, &mut |_| {})?;
         Ok(id)

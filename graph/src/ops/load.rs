@@ -113,6 +113,8 @@ impl ImageStore {
             parent,
             tags: plan.tags,
             stamp_tags: false,
+            weak_refs: Vec::new(),
+            sources: Vec::new(),
         })
     }
 

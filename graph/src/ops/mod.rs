@@ -1,9 +1,9 @@
 //! The image operations, one file each, as methods of [`crate::ImageStore`].
 
-mod archive;
+pub(crate) mod archive;
 mod changes;
 mod check;
-mod commit;
+pub(crate) mod commit;
 mod gotar;
 mod history;
 mod import;
@@ -12,7 +12,14 @@ mod list;
 mod load;
 mod manifest;
 pub(crate) mod platform;
+pub(crate) mod progress;
+mod pull;
+mod push;
+mod registry;
 mod remove;
 mod save;
 mod tag;
 pub(crate) mod types;
+
+pub use pull::Pull;
+pub use push::{PushLayer, PushPlan};

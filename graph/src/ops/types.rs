@@ -40,6 +40,29 @@ pub enum LoadProgress {
     },
 }
 
+/// Progress of one layer of a pull ([`crate::Pull::stage_layer`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LayerProgress {
+    /// Bytes of the blob read from the input so far. With overlay2 the layer is extracted as
+    /// it is read, so this is both the download and the extraction.
+    Read(u64),
+    /// vfs only: the whole blob is read (kept in a file) and waits for the layer below to be
+    /// staged, whose tree it is applied on.
+    WaitingForParent,
+    /// vfs only, after the wait: bytes of the kept blob extracted so far.
+    Extracted(u64),
+}
+
+/// What a pull's commit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pulled {
+    /// The image ID (the digest of its config, as dockerd's).
+    pub id: ImageId,
+    /// True if a reference in `tags` did not name this image before (dockerd then says
+    /// "Downloaded newer image", else "Image is up to date").
+    pub updated: bool,
+}
+
 /// Options of `import`.
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {

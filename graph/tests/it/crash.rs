@@ -7,7 +7,6 @@
 
 use std::io::{self, Read};
 use std::path::Path;
-use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use graph::DriverKind;
@@ -158,10 +157,6 @@ fn crash_child() {
     };
     let data = std::fs::read(archive).expect("archive");
     let mut s = open(Path::new(root), driver);
-    let kill_self = || {
-        nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL)
-            .expect("kill");
-    };
     let limit = match kill.parse::<usize>() {
         Ok(n) => n,
         Err(_) => {
@@ -182,8 +177,7 @@ fn crash_child() {
     impl Read for KillAt<'_> {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
             if self.pos >= self.at {
-                nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL)
-                    .expect("kill");
+                kill_self();
             }
             let n = buf
                 .len()
@@ -213,47 +207,22 @@ fn sigkill_at_random_moments() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let archive_path = tmp.path().join("archive.tar");
     std::fs::write(&archive_path, &data).expect("write");
-    let exe = std::env::current_exe().expect("test binary");
     let mut state = seed();
     for driver in BOTH {
         let mut kills: Vec<String> = (0..5)
             .map(|_| (next(&mut state) % data.len() as u64).to_string())
             .collect();
-        kills.extend(
-            [
-                "after-gc-mark",
-                "after-install",
-                "after-commit",
-                "after-load-returned",
-            ]
-            .map(String::from),
-        );
+        kills.extend(COMMIT_STEPS.map(String::from));
+        kills.push("after-load-returned".to_string());
         for kill in kills {
             let root = tmp.path().join(format!("root-{}-{kill}", driver.name()));
-            let status = Command::new(&exe)
-                .args([
-                    "--exact",
-                    "crash::crash_child",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(
-                    CHILD_ENV,
-                    format!(
-                        "{};{};{};{kill}",
-                        root.display(),
-                        driver.name(),
-                        archive_path.display()
-                    ),
-                )
-                .status()
-                .expect("spawn child");
-            use std::os::unix::process::ExitStatusExt;
-            assert_eq!(
-                status.signal(),
-                Some(9),
-                "child for kill point {kill} was not killed: {status:?}"
+            let spec = format!(
+                "{};{};{};{kill}",
+                root.display(),
+                driver.name(),
+                archive_path.display()
             );
+            run_killed_child("crash::crash_child", CHILD_ENV, &spec);
             let ctx = format!("{driver:?} killed at {kill} (seed {state})");
             if kill == "after-commit" || kill == "after-load-returned" {
                 let s = open(&root, driver);

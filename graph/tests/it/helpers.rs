@@ -325,3 +325,78 @@ pub fn tree(dir: &Path) -> Vec<String> {
 pub fn no_progress() -> impl FnMut(graph::LoadProgress) {
     |_| {}
 }
+
+/// Everything about the files under `dir` a layer comparison cares about, one line per path:
+/// type, mode, owner, size, device, modification time, xattrs, and content or link target.
+/// Times the tar does not give (whiteouts, parents it implies) are the extraction's own: those
+/// of the last day show as `now`.
+pub fn snapshot(dir: &Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let recent = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs() as i64
+        - 86_400;
+    tree(dir)
+        .into_iter()
+        .map(|rel| {
+            let p = dir.join(&rel);
+            let m = std::fs::symlink_metadata(&p).expect("lstat");
+            let what = if m.file_type().is_symlink() {
+                format!("-> {}", std::fs::read_link(&p).expect("link").display())
+            } else if m.is_file() {
+                sha(&std::fs::read(&p).expect("read"))
+            } else {
+                String::new()
+            };
+            let mut xattrs: Vec<String> = xattr::list(&p)
+                .map(|l| l.map(|n| n.to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            xattrs.sort();
+            let xattrs: Vec<String> = xattrs
+                .into_iter()
+                .map(|n| {
+                    let v = xattr::get(&p, &n).ok().flatten().unwrap_or_default();
+                    format!("{n}={}", String::from_utf8_lossy(&v))
+                })
+                .collect();
+            let mtime = match m.mtime() > recent {
+                true => "now".to_string(),
+                false => format!("{}.{}", m.mtime(), m.mtime_nsec()),
+            };
+            format!(
+                "{rel} mode={:o} {}:{} size={} rdev={} mtime={mtime} {xattrs:?} {what}",
+                m.mode(),
+                m.uid(),
+                m.gid(),
+                if m.is_dir() { 0 } else { m.size() },
+                m.rdev(),
+            )
+        })
+        .collect()
+}
+
+/// The fault points of a commit, in order (see `ImageStore::set_fault_hook`).
+pub const COMMIT_STEPS: [&str; 3] = ["after-gc-mark", "after-install", "after-commit"];
+
+/// Ends this process as a crash would.
+pub fn kill_self() {
+    nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL).expect("kill");
+}
+
+/// Runs the test `name` of this binary as a child with `env=spec` and checks that it was
+/// killed by SIGKILL (by [`kill_self`]).
+pub fn run_killed_child(name: &str, env: &str, spec: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    let exe = std::env::current_exe().expect("test binary");
+    let status = std::process::Command::new(&exe)
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(env, spec)
+        .status()
+        .expect("spawn child");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "child {spec} was not killed: {status:?}"
+    );
+}

@@ -38,7 +38,7 @@ fn member_names(archive: &[u8]) -> Vec<String> {
         .collect()
 }
 
-fn rich_layer() -> Vec<u8> {
+pub fn rich_layer() -> Vec<u8> {
     let owner = Meta {
         uid: 1000,
         gid: 1001,
