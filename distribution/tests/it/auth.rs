@@ -2,11 +2,33 @@
 //! server) auth: right credentials pass, wrong ones are refused with dockerd's words, and an
 //! identity token from a login replaces the password later.
 
-use distribution::{Credentials, ErrorKind, ImageRef, PlatformSpec, Repository};
+use distribution::{Credentials, ErrorKind, ImageRef, Repository};
 use testkit::registry::{PASSWORD, USER};
 use testkit::{NetNs, Registry, TokenServer};
 
-use crate::common::{client, push_fixtures};
+use crate::common::{client, pull, push_fixtures};
+
+/// A token straight from the token server (a plain HTTP/1.0 GET with the test credentials),
+/// from inside the namespace (the caller's thread is there).
+fn fetch_token(realm: &str, scope: &str) -> String {
+    use base64::Engine as _;
+    use std::io::{Read, Write};
+    let rest = realm.strip_prefix("http://").expect("an http realm");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut conn = std::net::TcpStream::connect(host).expect("the token server answers");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{USER}:{PASSWORD}"));
+    let service = testkit::registry::SERVICE;
+    write!(
+        conn,
+        "GET /{path}?service={service}&scope={scope} HTTP/1.0\r\nAuthorization: Basic {basic}\r\n\r\n"
+    )
+    .expect("sending the token request");
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).expect("reading the token");
+    let body = answer.split_once("\r\n\r\n").expect("a body").1;
+    let v: serde_json::Value = serde_json::from_str(body).expect("a token response");
+    v["token"].as_str().expect("a token").to_owned()
+}
 
 fn busybox_ref(registry: &Registry) -> ImageRef {
     ImageRef::tagged(
@@ -43,33 +65,20 @@ fn basic_auth_login_and_pull() {
             format!("login attempt to http://{addr}/v2/ failed with status: 401 Unauthorized")
         );
 
-        let e = c
-            .resolve(&img, &Credentials::default(), &PlatformSpec::host())
-            .await
-            .unwrap_err();
+        let e = pull(&c, &img, &Credentials::default()).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unauthorized);
         assert_eq!(
             e.to_string(),
             format!("Get \"http://{addr}/v2/busybox/manifests/latest\": no basic auth credentials")
         );
 
-        let e = c
-            .resolve(
-                &img,
-                &Credentials::basic(USER, "wrong"),
-                &PlatformSpec::host(),
-            )
+        let e = pull(&c, &img, &Credentials::basic(USER, "wrong"))
             .await
             .unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unauthorized);
         assert_eq!(e.to_string(), "unauthorized: authentication required");
 
-        let r = c
-            .resolve(
-                &img,
-                &Credentials::basic(USER, PASSWORD),
-                &PlatformSpec::host(),
-            )
+        let r = pull(&c, &img, &Credentials::basic(USER, PASSWORD))
             .await
             .unwrap();
         let layer = &r.manifest.layers[0];
@@ -88,6 +97,7 @@ fn bearer_token_login_identity_token_and_pull() {
     let _dir = push_fixtures(&ns, &registry);
     let addr = registry.addr().to_owned();
     let img = busybox_ref(&registry);
+    let tokens_realm = tokens.realm();
     let identity = ns.block_on(async {
         let c = client();
         // A login asks for a refresh token and gets it back as the identity token.
@@ -103,8 +113,7 @@ fn bearer_token_login_identity_token_and_pull() {
         );
 
         // Anonymous: the token grants nothing, and the pull is denied in dockerd's words.
-        let e = c
-            .resolve(&img, &Credentials::default(), &PlatformSpec::host())
+        let e = pull(&c, &img, &Credentials::default())
             .await
             .unwrap_err();
         assert_eq!(
@@ -120,22 +129,29 @@ fn bearer_token_login_identity_token_and_pull() {
                 ..Credentials::default()
             },
         ] {
-            let r = c.resolve(&img, &creds, &PlatformSpec::host()).await.unwrap();
+            let r = pull(&c, &img, &creds).await.unwrap();
             let config = r.session.config(&r.manifest.config).await.unwrap();
             assert!(!config.is_empty());
         }
         // A made-up identity token is refused.
-        let e = c
-            .resolve(
-                &img,
-                &Credentials {
-                    identity_token: "made-up".into(),
-                    ..Credentials::default()
-                },
-                &PlatformSpec::host(),
-            )
-            .await
-            .unwrap_err();
+        // A registry token (the CLI's `registrytoken`) goes to the registry as it is.
+        let token = fetch_token(&tokens_realm, "repository:busybox:pull");
+        let r = pull(
+            &c,
+            &img,
+            &Credentials {
+                registry_token: token,
+                ..Credentials::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert!(!r.manifest.layers.is_empty());
+        let made_up = Credentials {
+            identity_token: "made-up".into(),
+            ..Credentials::default()
+        };
+        let e = pull(&c, &img, &made_up).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::Unauthorized, "{e}");
         identity
     });

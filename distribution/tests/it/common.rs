@@ -3,7 +3,10 @@
 use std::io::Read;
 use std::path::Path;
 
-use distribution::{BlobKind, Client, Descriptor, RegistryConfig, Session};
+use distribution::{
+    BlobKind, Client, Credentials, Descriptor, Error, ImageRef, PlatformSpec, RegistryConfig,
+    Resolved, Session,
+};
 use futures::StreamExt;
 use testkit::fixtures::{self, Image};
 use testkit::{NetNs, Registry};
@@ -44,6 +47,11 @@ pub fn client() -> Client {
 pub fn client_with_certs(certs_d: &Path) -> Client {
     Client::new(RegistryConfig::new(&[], &[], Some(certs_d.to_path_buf())).expect("settings"))
         .expect("a client")
+}
+
+/// Resolves `image` for this host's platform with `creds`.
+pub async fn pull(c: &Client, image: &ImageRef, creds: &Credentials) -> Result<Resolved, Error> {
+    c.resolve(image, creds, &PlatformSpec::host()).await
 }
 
 /// Reads a layer through the verified stream and returns its bytes.

@@ -1,12 +1,10 @@
 //! Pulling what skopeo pushed: manifests by tag and by digest, configs and layers verified,
 //! dockerd's words for what is missing, corrupted blobs caught, platforms chosen from an index.
 
-use distribution::{
-    Credentials, Digest, Error, ErrorKind, ImageRef, Manifest, PlatformSpec, Repository,
-};
+use distribution::{Credentials, Digest, Error, ErrorKind, ImageRef, Manifest, Repository};
 use testkit::oci_index;
 
-use crate::common::{busybox, client, gunzip, layered, read_blob, registry_with_images};
+use crate::common::{busybox, client, gunzip, layered, pull, read_blob, registry_with_images};
 
 fn image(registry: &testkit::Registry, name: &str, tag: &str) -> ImageRef {
     ImageRef::tagged(
@@ -24,10 +22,7 @@ fn pulls_manifest_config_and_layers_verified() {
     let img = image(&registry, "layered", "1");
     ns.block_on(async {
         let c = client();
-        let r = c
-            .resolve(&img, &Credentials::default(), &PlatformSpec::host())
-            .await
-            .unwrap();
+        let r = pull(&c, &img, &Credentials::default()).await.unwrap();
         // The repo digest is the manifest's, as the registry knows it.
         assert_eq!(r.digest.as_str(), inspected["Digest"].as_str().unwrap());
         assert_eq!(r.manifest_digest, r.digest);
@@ -50,10 +45,7 @@ fn pulls_manifest_config_and_layers_verified() {
         }
         // By digest: the same manifest, verified against the digest asked.
         let by_digest = ImageRef::digested(img.repository.clone(), r.digest.clone());
-        let again = c
-            .resolve(&by_digest, &Credentials::default(), &PlatformSpec::host())
-            .await
-            .unwrap();
+        let again = pull(&c, &by_digest, &Credentials::default()).await.unwrap();
         assert_eq!(again.manifest, r.manifest);
         assert_eq!(again.digest, r.digest);
     });
@@ -67,12 +59,7 @@ fn missing_manifests_in_dockerds_words() {
     ns.block_on(async {
         let c = client();
         for (name, tag) in [("busybox", "nope"), ("nothing", "latest")] {
-            let e = c
-                .resolve(
-                    &image(&registry, name, tag),
-                    &Credentials::default(),
-                    &PlatformSpec::host(),
-                )
+            let e = pull(&c, &image(&registry, name, tag), &Credentials::default())
                 .await
                 .unwrap_err();
             assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
@@ -88,10 +75,7 @@ fn missing_manifests_in_dockerds_words() {
             Repository::split(&format!("{addr}/busybox")),
             Digest::sha256(b"ghost"),
         );
-        let e = c
-            .resolve(&ghost, &Credentials::default(), &PlatformSpec::host())
-            .await
-            .unwrap_err();
+        let e = pull(&c, &ghost, &Credentials::default()).await.unwrap_err();
         assert_eq!(e.kind(), ErrorKind::NotFound, "{e}");
     });
 }
@@ -103,8 +87,7 @@ fn an_unreachable_registry_says_so() {
     let ns = testkit::NetNs::new("dist-down").unwrap();
     ns.block_on(async {
         let img = ImageRef::tagged(Repository::split("127.0.0.1:5999/busybox"), "latest");
-        let e = client()
-            .resolve(&img, &Credentials::default(), &PlatformSpec::host())
+        let e = pull(&client(), &img, &Credentials::default())
             .await
             .unwrap_err();
         let text = e.to_string();
@@ -124,10 +107,7 @@ fn corrupted_and_truncated_blobs_fail_at_the_end_of_the_stream() {
     let img = image(&registry, "busybox", "latest");
     ns.block_on(async {
         let c = client();
-        let r = c
-            .resolve(&img, &Credentials::default(), &PlatformSpec::host())
-            .await
-            .unwrap();
+        let r = pull(&c, &img, &Credentials::default()).await.unwrap();
         let layer = &r.manifest.layers[0];
         let data = registry.blob_data(layer.digest.as_str());
         let good = std::fs::read(&data).unwrap();
@@ -223,10 +203,7 @@ fn a_multi_platform_index_gives_each_platform_its_image() {
                 "{platform}"
             );
         }
-        let host = c
-            .resolve(&img, &Credentials::default(), &PlatformSpec::host())
-            .await
-            .unwrap();
+        let host = pull(&c, &img, &Credentials::default()).await.unwrap();
         if std::env::consts::ARCH == "x86_64" {
             assert_eq!(
                 Digest::sha256(&host.session.config(&host.manifest.config).await.unwrap())

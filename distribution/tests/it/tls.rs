@@ -5,21 +5,32 @@
 use distribution::{Access, Credentials, Endpoint, ImageRef, PlatformSpec, Repository};
 use testkit::{NetNs, Registry, TestPki};
 
-use crate::common::{client, client_with_certs, push_fixtures};
+use crate::common::{client, client_with_certs, pull, push_fixtures};
+
+/// A TLS registry on 127.0.0.1:5443 (wanting client certificates or not) with the fixtures,
+/// its PKI under the returned directory.
+fn tls_registry(
+    tag: &str,
+    client_certs: bool,
+) -> (NetNs, Registry, TestPki, Vec<tempfile::TempDir>) {
+    testkit::require_privileged();
+    let ns = NetNs::new(tag).expect("a namespace");
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let pki = TestPki::create(dir.path()).expect("a test CA");
+    let registry = Registry::builder()
+        .addr("127.0.0.1:5443")
+        .tls(&pki, client_certs)
+        .start(&ns)
+        .expect("the registry starts");
+    let images = push_fixtures(&ns, &registry);
+    (ns, registry, pki, vec![dir, images])
+}
 
 #[test]
 #[ignore = "privileged"]
 fn verified_tls_with_client_certificates_from_the_certs_dir() {
-    testkit::require_privileged();
-    let ns = NetNs::new("dist-tls").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::create(dir.path()).unwrap();
-    let registry = Registry::builder()
-        .addr("127.0.0.1:5443")
-        .tls(&pki, true)
-        .start(&ns)
-        .unwrap();
-    let _images = push_fixtures(&ns, &registry);
+    let (ns, _registry, pki, dirs) = tls_registry("dist-tls", true);
+    let dir = &dirs[0];
     let repo = Repository::split("127.0.0.1:5443/busybox");
     let image = ImageRef::tagged(repo.clone(), "latest");
 
@@ -65,20 +76,10 @@ fn verified_tls_with_client_certificates_from_the_certs_dir() {
 #[test]
 #[ignore = "privileged"]
 fn a_loopback_tls_registry_is_insecure_as_in_dockerd() {
-    testkit::require_privileged();
-    let ns = NetNs::new("dist-tls-insecure").unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let pki = TestPki::create(dir.path()).unwrap();
-    let registry = Registry::builder()
-        .addr("127.0.0.1:5443")
-        .tls(&pki, false)
-        .start(&ns)
-        .unwrap();
-    let _images = push_fixtures(&ns, &registry);
+    let (ns, _registry, _pki, _dirs) = tls_registry("dist-tls-insecure", false);
     ns.block_on(async {
         let image = ImageRef::tagged(Repository::split("127.0.0.1:5443/layered"), "1");
-        let r = client()
-            .resolve(&image, &Credentials::default(), &PlatformSpec::host())
+        let r = pull(&client(), &image, &Credentials::default())
             .await
             .unwrap();
         // HTTPS answered (its certificate unverified), so HTTP was never tried.

@@ -19,8 +19,18 @@ impl Registry {
         format!("docker://{}/{reference}", self.addr())
     }
 
-    fn creds(&self) -> Option<String> {
-        (self.auth() != RegistryAuth::None).then(|| format!("{USER}:{PASSWORD}"))
+    /// The credentials and client certificate flags this registry needs, under skopeo's
+    /// names for them (`--dest-creds`/`--dest-cert-dir` for a copy, `--creds`/`--cert-dir` for
+    /// an inspect).
+    fn access_args(&self, creds_flag: &str, cert_flag: &str) -> Vec<String> {
+        let mut args = Vec::new();
+        if self.auth() != RegistryAuth::None {
+            args.push(format!("{creds_flag}={USER}:{PASSWORD}"));
+        }
+        if let Some(d) = self.cert_dir() {
+            args.push(format!("{cert_flag}={}", d.display()));
+        }
+        args
     }
 
     /// Copies a `docker save` archive (one image) to `reference` (`busybox:latest`).
@@ -48,16 +58,8 @@ impl Registry {
         if all {
             args.push("--all");
         }
-        let creds = self.creds().map(|c| format!("--dest-creds={c}"));
-        if let Some(c) = &creds {
-            args.push(c);
-        }
-        let certs = self
-            .cert_dir()
-            .map(|d| format!("--dest-cert-dir={}", d.display()));
-        if let Some(c) = &certs {
-            args.push(c);
-        }
+        let access = self.access_args("--dest-creds", "--dest-cert-dir");
+        args.extend(access.iter().map(String::as_str));
         args.extend([src, dest.as_str()]);
         ns.run(SKOPEO, &args)
             .map(|_| ())
@@ -81,16 +83,8 @@ impl Registry {
         if raw {
             args.push("--raw");
         }
-        let creds = self.creds().map(|c| format!("--creds={c}"));
-        if let Some(c) = &creds {
-            args.push(c);
-        }
-        let certs = self
-            .cert_dir()
-            .map(|d| format!("--cert-dir={}", d.display()));
-        if let Some(c) = &certs {
-            args.push(c);
-        }
+        let access = self.access_args("--creds", "--cert-dir");
+        args.extend(access.iter().map(String::as_str));
         args.push(&target);
         ns.run(SKOPEO, &args)
             .with_context(|| format!("skopeo inspect {target}"))
