@@ -11,10 +11,13 @@ mod daemon;
 pub mod fixtures;
 mod http;
 mod netns;
+pub mod oci_index;
+pub mod registry;
 
 pub use daemon::{Wharfd, WharfdBuilder, wharfd_binary};
 pub use http::{HttpResponse, request};
 pub use netns::NetNs;
+pub use registry::{Registry, RegistryAuth, TestPki, TokenServer};
 
 /// Fails the calling test unless it runs with the privileges it needs (root).
 ///

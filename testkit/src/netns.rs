@@ -53,6 +53,42 @@ impl NetNs {
     pub fn run(&self, program: &str, args: &[&str]) -> Result<String> {
         run(&mut self.command(program, args))
     }
+
+    /// Runs `f` on a new thread that has entered this namespace (`setns` is per thread), so
+    /// the sockets it opens, and those of the threads it starts, live in the namespace. A
+    /// panic in `f` is the caller's.
+    pub fn run_in<R: Send>(&self, f: impl FnOnce() -> R + Send) -> R {
+        let path = self.path();
+        std::thread::scope(|s| {
+            let thread = s.spawn(move || {
+                let file = std::fs::File::open(&path)
+                    .unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+                nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+                    .unwrap_or_else(|e| panic!("entering {}: {e}", path.display()));
+                f()
+            });
+            match thread.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })
+    }
+
+    /// Runs a future to its end on a single-threaded tokio runtime inside this namespace
+    /// ([`NetNs::run_in`]): what an async client under test connects to is the namespace's.
+    pub fn block_on<F>(&self, fut: F) -> F::Output
+    where
+        F: std::future::Future + Send,
+        F::Output: Send,
+    {
+        self.run_in(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime builds")
+                .block_on(fut)
+        })
+    }
 }
 
 impl Drop for NetNs {

@@ -1,6 +1,6 @@
 //! Guards on the workspace's shape, run as unit tests: dependencies point one way, the leaves
-//! know nothing of HTTP (and `graph` nothing of tokio), and failures get their HTTP status in one
-//! place. Dependencies are read from `cargo metadata`, as cargo resolved them, not from the
+//! know nothing of HTTP (but the registry client, which speaks it as a client only; and `graph`
+//! nothing of tokio), and failures get their HTTP status in one place. Dependencies are read from `cargo metadata`, as cargo resolved them, not from the
 //! manifests' text.
 
 #[cfg(test)]
@@ -15,6 +15,17 @@ mod tests {
 
     /// The crates `daemon` ties together; each knows no other workspace crate.
     const LEAVES: &[&str] = &["api", "graph", "netdriver", "hostcheck", "execdriver"];
+
+    /// Leaves that speak HTTP as a *client* (the registry client): they may use hyper's client
+    /// side, never a server crate. Not yet used by `daemon` (the wiring comes next): remove a
+    /// crate from [`NOT_YET_WIRED`] when `daemon` depends on it.
+    const HTTP_CLIENT_LEAVES: &[&str] = &["distribution"];
+
+    /// Leaves `daemon` does not use yet.
+    const NOT_YET_WIRED: &[&str] = &["distribution"];
+
+    /// Server-side HTTP crates: only `api` may pull them in.
+    const HTTP_SERVER_CRATES: &[&str] = &["axum", "axum-core", "tower", "tower-http"];
 
     /// The one crate of small moby/Go ports several leaves may share (dependency-free, so the
     /// leaves still know nothing of each other).
@@ -146,6 +157,7 @@ mod tests {
     fn every_workspace_crate_has_a_place_in_these_rules() {
         for krate in workspace_crates() {
             let known = LEAVES.contains(&krate.as_str())
+                || HTTP_CLIENT_LEAVES.contains(&krate.as_str())
                 || SHARED_PORTS.contains(&krate.as_str())
                 || ["daemon", "xtask", TEST_SUPPORT].contains(&krate.as_str());
             assert!(
@@ -158,7 +170,7 @@ mod tests {
     #[test]
     fn leaf_crates_know_nothing_of_each_other() {
         let workspace = workspace_crates();
-        for leaf in LEAVES.iter().chain(SHARED_PORTS) {
+        for leaf in LEAVES.iter().chain(HTTP_CLIENT_LEAVES).chain(SHARED_PORTS) {
             for d in dependencies(leaf) {
                 let allowed = SHARED_PORTS.contains(&d.as_str()) && !SHARED_PORTS.contains(leaf);
                 assert!(
@@ -196,6 +208,44 @@ mod tests {
     }
 
     #[test]
+    fn http_client_leaves_speak_http_as_clients_only() {
+        for krate in HTTP_CLIENT_LEAVES {
+            let server: Vec<String> = normal_closure(krate)
+                .into_iter()
+                .filter(|d| HTTP_SERVER_CRATES.contains(&d.as_str()))
+                .collect();
+            assert!(
+                server.is_empty(),
+                "{krate} pulls in {}: it is an HTTP client, only api serves HTTP",
+                server.join(", ")
+            );
+            let asks_server = package(krate)["dependencies"]
+                .as_array()
+                .expect("a package lists its dependencies")
+                .iter()
+                .filter(|d| d["kind"].is_null())
+                .filter(|d| ["hyper", "hyper-util"].contains(&name(d)))
+                .any(|d| {
+                    d["features"].as_array().is_some_and(|f| {
+                        f.iter()
+                            .any(|f| f.as_str().is_some_and(|f| f.starts_with("server")))
+                    })
+                });
+            assert!(!asks_server, "{krate} turns on hyper's server side");
+        }
+    }
+
+    #[test]
+    fn the_http_client_rule_sees_what_it_must() {
+        // The server crates are in the closure of api (so the check can fail), not in the
+        // registry client's.
+        let api = normal_closure("api");
+        assert!(HTTP_SERVER_CRATES.iter().any(|c| api.contains(*c)));
+        let client = normal_closure("distribution");
+        assert!(client.contains("hyper") && !client.contains("axum"));
+    }
+
+    #[test]
     fn graph_is_synchronous() {
         let closure = normal_closure("graph");
         assert!(
@@ -207,8 +257,13 @@ mod tests {
     #[test]
     fn the_daemon_ties_the_leaves_together() {
         let deps = dependencies("daemon");
-        for leaf in LEAVES {
-            assert!(deps.contains(*leaf), "daemon does not use {leaf}");
+        for leaf in LEAVES.iter().chain(HTTP_CLIENT_LEAVES) {
+            let wired = deps.contains(*leaf);
+            if NOT_YET_WIRED.contains(leaf) {
+                assert!(!wired, "daemon uses {leaf}: take it out of NOT_YET_WIRED");
+            } else {
+                assert!(wired, "daemon does not use {leaf}");
+            }
         }
     }
 
