@@ -5,6 +5,7 @@ use hostcheck::Report;
 use crate::config::Config;
 use crate::containers::Containers;
 use crate::dataroot::DataRoot;
+use crate::distribution::Registry;
 use crate::images::Images;
 use crate::network::Network;
 use crate::volumes::Volumes;
@@ -26,4 +27,6 @@ pub struct Daemon {
     pub containers: Containers,
     /// The named volumes.
     pub volumes: Volumes,
+    /// The registry client (pull, push, login).
+    pub registry: Registry,
 }

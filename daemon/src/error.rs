@@ -105,6 +105,9 @@ pub(crate) enum Error {
     /// A signal name that is not moby's.
     #[error(transparent)]
     Signal(#[from] mobyport::signal::SignalError),
+    /// A registry, or the way to it, failed (the message is dockerd's).
+    #[error(transparent)]
+    Registry(#[from] distribution::Error),
 }
 
 /// The one classification: every daemon failure's kind, as moby's `errdefs` + `httpstatus`.
@@ -135,6 +138,12 @@ impl From<Error> for api::Error {
                 netdriver::Error::InvalidParameter(_) => ErrorKind::InvalidParameter,
                 netdriver::Error::Exhausted(_) => ErrorKind::Unavailable,
                 netdriver::Error::System { .. } => ErrorKind::System,
+            },
+            Error::Registry(e) => match e.kind() {
+                distribution::ErrorKind::InvalidParameter => ErrorKind::InvalidParameter,
+                distribution::ErrorKind::NotFound => ErrorKind::NotFound,
+                distribution::ErrorKind::Unauthorized => ErrorKind::Unauthorized,
+                _ => ErrorKind::System,
             },
             Error::Exec(e) => match e {
                 execdriver::Error::NotFound(_) => ErrorKind::NotFound,

@@ -134,32 +134,32 @@ fn threads() -> u64 {
 /// `RegistryConfig` as dockerd reports it: the insecure networks, Docker Hub with its mirrors,
 /// and each insecure `host:port` as an index of its own.
 fn registry_config(r: &crate::config::Registries) -> RegistryConfig {
+    let r = &r.client;
     let mut index_configs: BTreeMap<String, IndexInfo> = r
-        .insecure_hosts
-        .iter()
+        .insecure_hosts()
         .map(|h| {
             let info = IndexInfo {
-                name: h.clone(),
+                name: h.to_owned(),
                 mirrors: vec![],
                 secure: false,
                 official: false,
             };
-            (h.clone(), info)
+            (h.to_owned(), info)
         })
         .collect();
     index_configs.insert(
         "docker.io".to_owned(),
         IndexInfo {
             name: "docker.io".into(),
-            mirrors: r.mirrors.clone(),
+            mirrors: r.mirrors().to_vec(),
             secure: true,
             official: true,
         },
     );
     RegistryConfig {
-        insecure_registry_cidrs: r.insecure_cidrs.iter().map(ToString::to_string).collect(),
+        insecure_registry_cidrs: r.insecure_cidrs().iter().map(ToString::to_string).collect(),
         index_configs,
-        mirrors: r.mirrors.clone(),
+        mirrors: r.mirrors().to_vec(),
         ..RegistryConfig::default()
     }
 }

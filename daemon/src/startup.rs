@@ -124,7 +124,9 @@ async fn serve(
             })
             .collect::<Result<Vec<_>>>()
     })?;
+    let registry = crate::distribution::Registry::new(&config.registries)?;
     let daemon = Arc::new(Daemon {
+        registry,
         config,
         root,
         host,

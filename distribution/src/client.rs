@@ -9,6 +9,7 @@ use crate::auth::{Access, Credentials};
 use crate::config::RegistryConfig;
 use crate::endpoint::Endpoint;
 use crate::manifest::platform::PlatformSpec;
+use crate::pull::FetchedManifest;
 use crate::pull::{Resolved, translate_pull_error};
 use crate::reference::{ImageRef, Repository};
 use crate::session::Session;
@@ -81,6 +82,47 @@ impl Client {
         creds: &Credentials,
         platform: &PlatformSpec,
     ) -> Result<Resolved, Error> {
+        self.on_pull_endpoints(image, creds, |session| {
+            let (image, platform) = (image.clone(), platform.clone());
+            Box::pin(async move { session.resolve(&image, &platform).await })
+        })
+        .await
+    }
+
+    /// What `image` names on the registry, as it is (an index stays an index), with the
+    /// session that fetched it: `GET /distribution/{name}/json`. Endpoints are tried as for
+    /// [`Client::resolve`].
+    pub async fn top_manifest(
+        &self,
+        image: &ImageRef,
+        creds: &Credentials,
+    ) -> Result<(Session, FetchedManifest), Error> {
+        let full = image.to_string();
+        self.on_pull_endpoints(image, creds, |session| {
+            let (image, full) = (image.clone(), full.clone());
+            Box::pin(async move {
+                let m = session.manifest(image.manifest_reference(), &full).await?;
+                Ok((session.clone(), m))
+            })
+        })
+        .await
+    }
+
+    /// Runs `op` on a pull session of each endpoint in turn until one answers; see
+    /// [`Client::resolve`] for the order and when the next one is tried.
+    async fn on_pull_endpoints<T, F>(
+        &self,
+        image: &ImageRef,
+        creds: &Credentials,
+        op: F,
+    ) -> Result<T, Error>
+    where
+        F: for<'s> Fn(
+            &'s Session,
+        ) -> std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<T, Error>> + Send + 's>,
+        >,
+    {
         let domain = image.repository.domain();
         let mut last = None;
         let mut tls_answered = false;
@@ -101,7 +143,7 @@ impl Client {
                 }
             };
             tls_answered |= https && !mirror;
-            match session.resolve(image, platform).await {
+            match op(&session).await {
                 Ok(r) => return Ok(r),
                 Err(e) if e.allows_fallback(mirror) => {
                     tracing::info!(

@@ -210,11 +210,11 @@ impl Error {
             | Error::InvalidDigest(_) => ErrorKind::InvalidParameter,
             Error::NotFound { .. } | Error::NoMatchingPlatform { .. } => ErrorKind::NotFound,
             Error::LoginFailed { .. } => ErrorKind::Unauthorized,
+            // dockerd answers 401 only for a registry's (or token server's) own UNAUTHORIZED
+            // (moby's `statusCodeFromDistributionError`): the CLI then asks for credentials
+            // and retries. Missing credentials are a plain failure (500), as there.
             Error::Request {
-                source:
-                    RequestError::NoBasicCredentials
-                    | RequestError::TokenRefused(_)
-                    | RequestError::NoToken,
+                source: RequestError::TokenRefused(_),
                 ..
             } => ErrorKind::Unauthorized,
             Error::Registry { errors, .. } if errors.first().code == "UNAUTHORIZED" => {

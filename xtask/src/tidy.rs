@@ -17,12 +17,8 @@ mod tests {
     const LEAVES: &[&str] = &["api", "graph", "netdriver", "hostcheck", "execdriver"];
 
     /// Leaves that speak HTTP as a *client* (the registry client): they may use hyper's client
-    /// side, never a server crate. Not yet used by `daemon` (the wiring comes next): remove a
-    /// crate from [`NOT_YET_WIRED`] when `daemon` depends on it.
+    /// side, never a server crate.
     const HTTP_CLIENT_LEAVES: &[&str] = &["distribution"];
-
-    /// Leaves `daemon` does not use yet.
-    const NOT_YET_WIRED: &[&str] = &["distribution"];
 
     /// Server-side HTTP crates: only `api` may pull them in.
     const HTTP_SERVER_CRATES: &[&str] = &["axum", "axum-core", "tower", "tower-http"];
@@ -258,12 +254,7 @@ mod tests {
     fn the_daemon_ties_the_leaves_together() {
         let deps = dependencies("daemon");
         for leaf in LEAVES.iter().chain(HTTP_CLIENT_LEAVES) {
-            let wired = deps.contains(*leaf);
-            if NOT_YET_WIRED.contains(leaf) {
-                assert!(!wired, "daemon uses {leaf}: take it out of NOT_YET_WIRED");
-            } else {
-                assert!(wired, "daemon does not use {leaf}");
-            }
+            assert!(deps.contains(*leaf), "daemon does not use {leaf}");
         }
     }
 

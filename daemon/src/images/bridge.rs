@@ -231,17 +231,43 @@ impl Write for ChunkWriter {
 pub fn message_channel() -> (Messages, MessageStream) {
     let (tx, mut rx) = mpsc::channel::<JsonMessage>(DEPTH);
     let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
-    (Messages(tx), Box::pin(stream))
+    (Messages(Sender::Bounded(tx)), Box::pin(stream))
+}
+
+/// A jsonmessage channel any code may send on, async or blocking, without waiting: for a pull,
+/// whose lines come from async tasks and blocking threads alike. Its length is bounded by the
+/// work, not by the reader: a layer's counters are sent at most every 100 ms.
+pub fn unbounded_message_channel() -> (Messages, MessageStream) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<JsonMessage>();
+    let stream = futures::stream::poll_fn(move |cx| rx.poll_recv(cx));
+    (Messages(Sender::Unbounded(tx)), Box::pin(stream))
 }
 
 /// The sending half of a jsonmessage stream.
-pub struct Messages(mpsc::Sender<JsonMessage>);
+#[derive(Clone)]
+pub struct Messages(Sender);
+
+#[derive(Clone)]
+enum Sender {
+    /// Blocks the (blocking) sender while the client is slow.
+    Bounded(mpsc::Sender<JsonMessage>),
+    /// Never waits.
+    Unbounded(mpsc::UnboundedSender<JsonMessage>),
+}
 
 impl Messages {
     /// Sends one message; a client that went away is ignored (the work still completes, so
-    /// what was started is committed or rolled back by the store, never left half done).
+    /// what was started is committed or rolled back by the store, never left half done). On a
+    /// bounded channel, call it from blocking code only.
     pub fn send(&self, m: JsonMessage) {
-        let _ = self.0.blocking_send(m);
+        match &self.0 {
+            Sender::Bounded(tx) => {
+                let _ = tx.blocking_send(m);
+            }
+            Sender::Unbounded(tx) => {
+                let _ = tx.send(m);
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! (`bridge`), so memory stays bounded however large the tar is.
 
 mod backend;
-mod bridge;
+pub(crate) mod bridge;
 mod convert;
 mod filter;
 
@@ -67,9 +67,41 @@ impl Images {
             .collect()
     }
 
+    /// Starts storing a pulled image whose config is `config` (verified by the caller).
+    pub(crate) async fn begin_pull(&self, config: Vec<u8>) -> Result<graph::Pull, Error> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || store.begin_pull(&config))
+            .await
+            .map_err(|source| Error::Task {
+                what: "image task",
+                source,
+            })?
+            .map_err(Error::from)
+    }
+
+    /// Commits a pull whose missing layers are all staged: everything visible at once.
+    pub(crate) async fn commit_pull(
+        &self,
+        pull: graph::Pull,
+        tags: Vec<graph::Reference>,
+        digest_ref: Option<graph::Reference>,
+        blobs: Vec<graph::BlobSource>,
+    ) -> Result<graph::Pulled, Error> {
+        tokio::task::spawn_blocking(move || pull.commit(&tags, digest_ref.as_ref(), &blobs))
+            .await
+            .map_err(|source| Error::Task {
+                what: "image task",
+                source,
+            })?
+            .map_err(Error::from)
+    }
+
     /// Runs `f` with the store on the blocking pool; the future owns what it needs, so it can
     /// also be spawned to outlive the request that started it.
-    fn blocking<T, F>(&self, f: F) -> impl Future<Output = Result<T, Error>> + Send + 'static
+    pub(crate) fn blocking<T, F>(
+        &self,
+        f: F,
+    ) -> impl Future<Output = Result<T, Error>> + Send + 'static
     where
         T: Send + 'static,
         F: FnOnce(&ImageStore) -> graph::Result<T> + Send + 'static,

@@ -7,6 +7,7 @@ mod containers;
 mod create_validation;
 mod images;
 mod network;
+mod registry;
 mod robustness;
 mod runtimes;
 mod startup;

@@ -437,7 +437,7 @@ fn registry_settings_show_in_info() {
     };
     assert_eq!(
         section("Insecure Registries:"),
-        ["myreg:5000", "10.9.0.0/16", "127.0.0.0/8"],
+        ["myreg:5000", "10.9.0.0/16", "::1/128", "127.0.0.0/8"],
         "{out}"
     );
     assert_eq!(

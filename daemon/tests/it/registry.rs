@@ -1,0 +1,428 @@
+//! `docker pull` through the real CLI from a real registry (Debian's `docker-registry`, filled
+//! with skopeo), both in the test's network namespace.
+
+use std::process::Output;
+
+use testkit::fixtures;
+use testkit::{NetNs, Registry, Wharfd, require_privileged};
+
+use crate::api_env::BIN;
+
+/// A registry holding `busybox:latest` and `layered:1`, and a daemon beside it. Fields drop in
+/// order: the daemon, the registry, the archives, the namespace.
+struct Env {
+    d: Wharfd,
+    registry: Registry,
+    _archives: tempfile::TempDir,
+    ns: NetNs,
+}
+
+impl Env {
+    fn new(tag: &str) -> Env {
+        require_privileged();
+        let ns = NetNs::new(tag).expect("netns");
+        let registry = Registry::builder().start(&ns).expect("the registry starts");
+        let archives = tempfile::tempdir().expect("tempdir");
+        for (image, reference) in [
+            (fixtures::busybox().expect("busybox"), "busybox:latest"),
+            (fixtures::layered().expect("layered"), "layered:1"),
+        ] {
+            let path = archives
+                .path()
+                .join(format!("{}.tar", reference.replace(':', "-")));
+            image.write_docker_archive(&path).expect("archive");
+            registry
+                .push_docker_archive(&ns, &path, reference)
+                .expect("skopeo pushes the fixture");
+        }
+        let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
+        Env {
+            d,
+            registry,
+            _archives: archives,
+            ns,
+        }
+    }
+
+    fn name(&self, repo: &str) -> String {
+        format!("{}/{repo}", self.registry.addr())
+    }
+
+    fn docker(&self, args: &[&str]) -> Output {
+        self.d.docker(args).expect("docker runs")
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+#[ignore = "privileged"]
+fn pull_by_tag_and_digest_as_dockerd() {
+    let env = Env::new("pull");
+    let busybox = env.name("busybox:latest");
+    let out = env.d.docker_ok(&["pull", &busybox]);
+    let lines: Vec<&str> = out.lines().collect();
+    let layer = fixtures::busybox().expect("busybox");
+    assert_eq!(lines[0], "latest: Pulling from busybox", "{out}");
+    assert!(
+        lines.iter().any(|l| l.ends_with(": Pull complete")),
+        "{out}"
+    );
+    let digest_line = lines
+        .iter()
+        .find(|l| l.starts_with("Digest: sha256:"))
+        .unwrap_or_else(|| panic!("no digest in {out}"));
+    let digest = digest_line.trim_start_matches("Digest: ").to_owned();
+    assert!(
+        out.contains(&format!("Status: Downloaded newer image for {busybox}")),
+        "{out}"
+    );
+    assert_eq!(lines.last().copied(), Some(busybox.as_str()), "{out}");
+
+    // The same image ID as `docker load` gives, and the repository digest recorded.
+    let id = env.d.docker_ok(&["inspect", "-f", "{{.Id}}", &busybox]);
+    assert_eq!(id.trim(), layer.id());
+    let digests = env
+        .d
+        .docker_ok(&["inspect", "-f", "{{json .RepoDigests}}", &busybox]);
+    assert_eq!(
+        digests.trim(),
+        format!("[\"{}@{digest}\"]", env.name("busybox"))
+    );
+    let listed = env.d.docker_ok(&[
+        "images",
+        "--digests",
+        "--format",
+        "{{.Repository}} {{.Tag}} {{.Digest}}",
+    ]);
+    assert!(
+        listed.contains(&format!("{} latest {digest}", env.name("busybox"))),
+        "{listed}"
+    );
+
+    // Again: nothing fetched.
+    let out = env.d.docker_ok(&["pull", &busybox]);
+    assert!(
+        out.contains(&format!("Status: Image is up to date for {busybox}")),
+        "{out}"
+    );
+
+    // By digest, into a fresh store: the layers busybox shares are not fetched again.
+    let layered = env.name("layered:1");
+    let out = env.d.docker_ok(&["pull", &layered]);
+    assert!(out.contains(": Already exists"), "{out}");
+    let by_digest = format!("{}@{digest}", env.name("busybox"));
+    env.d.docker_ok(&["rmi", &busybox]);
+    let out = env.d.docker_ok(&["pull", &by_digest]);
+    assert!(
+        out.contains(&format!("Status: Downloaded newer image for {by_digest}")),
+        "{out}"
+    );
+    let run = env.d.docker_ok(&["run", "--rm", &by_digest, "echo", "hi"]);
+    assert_eq!(run, "hi\n");
+}
+
+#[test]
+#[ignore = "privileged"]
+fn run_pulls_a_missing_image_and_errors_read_as_dockerds() {
+    let env = Env::new("pullrun");
+    let out = env.docker(&["run", "--rm", &env.name("busybox"), "echo", "ran"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).lines().last(), Some("ran"));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "Unable to find image '{}:latest' locally",
+            env.name("busybox")
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let missing = env.name("busybox:nosuchtag");
+    let out = env.docker(&["pull", &missing]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "Error response from daemon: manifest for {missing} not found: manifest unknown"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = env.docker(&["pull", &env.name("nosuchrepo")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("Error response from daemon:"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A registry nobody listens on: the error says so.
+    let out = env.docker(&["pull", "127.0.0.1:5999/busybox"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("connect") || text(&out.stderr).contains("refused"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+#[ignore = "privileged"]
+fn a_corrupted_layer_fails_the_pull_and_leaves_nothing() {
+    let env = Env::new("pullbad");
+    let layer = fixtures::layered().expect("layered");
+    // Corrupt the top layer's blob in the registry's storage.
+    let manifest = env
+        .registry
+        .inspect(&env.ns, "layered:1")
+        .expect("skopeo inspect");
+    let top = manifest["Layers"]
+        .as_array()
+        .and_then(|l| l.last())
+        .and_then(|d| d.as_str())
+        .expect("layers")
+        .to_owned();
+    let blob = env.registry.blob_data(&top);
+    let mut bytes = std::fs::read(&blob).expect("blob");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&blob, bytes).expect("corrupt");
+
+    let out = env.docker(&["pull", &env.name("layered:1")]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(
+        all.contains(&top[7..19]) || all.contains("verification"),
+        "{all}"
+    );
+    assert_eq!(env.d.docker_ok(&["images", "-aq"]), "", "nothing visible");
+    assert!(
+        env.d
+            .docker(&["image", "inspect", &layer.id()])
+            .expect("docker runs")
+            .status
+            .code()
+            != Some(0)
+    );
+}
+
+#[test]
+#[ignore = "privileged"]
+fn push_then_pull_back_the_same_image() {
+    let env = Env::new("push");
+    let archive = env.d.dir().join("layered.tar");
+    let layered = fixtures::layered().expect("layered");
+    layered.write_docker_archive(&archive).expect("archive");
+    env.d
+        .docker_ok(&["load", "-i", archive.to_str().expect("utf-8")]);
+    let app = env.name("team/app:1");
+    env.d.docker_ok(&["tag", "layered:1", &app]);
+    let out = env.d.docker_ok(&["push", &app]);
+    assert!(
+        out.starts_with(&format!(
+            "The push refers to repository [{}]",
+            env.name("team/app")
+        )),
+        "{out}"
+    );
+    let pushed = out.lines().filter(|l| l.ends_with(": Pushed")).count();
+    assert_eq!(pushed, layered.diff_ids().len(), "{out}");
+    let last = out
+        .lines()
+        .find(|l| l.starts_with("1: digest: sha256:"))
+        .unwrap_or_else(|| panic!("no digest line in {out}"));
+    let digest = last.split_whitespace().nth(2).expect("digest").to_owned();
+
+    // The registry holds what wharf said, as skopeo reads it.
+    let seen = env
+        .registry
+        .inspect(&env.ns, "team/app:1")
+        .expect("skopeo inspect");
+    assert_eq!(seen["Digest"], digest.as_str());
+    assert_eq!(
+        seen["Layers"].as_array().expect("layers").len(),
+        layered.diff_ids().len()
+    );
+    let digests = env
+        .d
+        .docker_ok(&["inspect", "-f", "{{json .RepoDigests}}", &app]);
+    assert!(
+        digests.contains(&format!("{}@{digest}", env.name("team/app"))),
+        "{digests}"
+    );
+
+    // Again: every layer is there; to another repository: mounted, not uploaded.
+    let out = env.d.docker_ok(&["push", &app]);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.ends_with(": Layer already exists"))
+            .count(),
+        layered.diff_ids().len(),
+        "{out}"
+    );
+    let other = env.name("other:2");
+    env.d.docker_ok(&["tag", "layered:1", &other]);
+    let out = env.d.docker_ok(&["push", &other]);
+    assert!(out.contains(": Mounted from team/app"), "{out}");
+
+    // Pulled back into an empty store: the same image.
+    env.d.docker_ok(&["rmi", "-f", "layered:1", &app, &other]);
+    assert_eq!(env.d.docker_ok(&["images", "-q"]), "");
+    env.d.docker_ok(&["pull", &app]);
+    let id = env.d.docker_ok(&["inspect", "-f", "{{.Id}}", &app]);
+    assert_eq!(id.trim(), layered.id());
+}
+
+#[test]
+#[ignore = "privileged"]
+fn login_then_pull_and_push_with_credentials() {
+    require_privileged();
+    let ns = NetNs::new("login").expect("netns");
+    let registry = Registry::builder()
+        .htpasswd()
+        .start(&ns)
+        .expect("the registry starts");
+    let archives = tempfile::tempdir().expect("tempdir");
+    let path = archives.path().join("busybox.tar");
+    fixtures::busybox()
+        .expect("busybox")
+        .write_docker_archive(&path)
+        .expect("archive");
+    registry
+        .push_docker_archive(&ns, &path, "busybox:latest")
+        .expect("skopeo pushes with credentials");
+    let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
+    let addr = registry.addr().to_owned();
+    let image = format!("{addr}/busybox:latest");
+
+    // Without credentials: refused, in dockerd's words.
+    let out = d.docker(&["pull", &image]).expect("docker runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no basic auth credentials"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A wrong password: 401 from the daemon, nothing stored by the CLI.
+    let out = d
+        .docker(&["login", &addr, "-u", testkit::registry::USER, "-p", "wrong"])
+        .expect("docker runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("401 Unauthorized"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = d.docker_ok(&[
+        "login",
+        &addr,
+        "-u",
+        testkit::registry::USER,
+        "-p",
+        testkit::registry::PASSWORD,
+    ]);
+    assert!(out.contains("Login Succeeded"), "{out}");
+    // The CLI now sends X-Registry-Auth: pull and push work.
+    d.docker_ok(&["pull", &image]);
+    let copy = format!("{addr}/copy:1");
+    d.docker_ok(&["tag", &image, &copy]);
+    let out = d.docker_ok(&["push", &copy]);
+    assert!(out.contains("1: digest: sha256:"), "{out}");
+    // No credential reached the daemon's log.
+    assert!(!d.log().contains(testkit::registry::PASSWORD));
+}
+
+#[test]
+#[ignore = "privileged"]
+fn platforms_of_an_index_and_distribution_inspect() {
+    let env = Env::new("platforms");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = fixtures::busybox().expect("busybox");
+    let amd64 = testkit::oci_index::for_platform(&base, "linux", "amd64", "").expect("amd64");
+    let arm64 = testkit::oci_index::for_platform(&base, "linux", "arm64", "v8").expect("arm64");
+    let archive = dir.path().join("multi.oci.tar");
+    testkit::oci_index::write_oci_index_archive(
+        &archive,
+        "multi",
+        &[(&arm64, "linux/arm64/v8"), (&amd64, "linux/amd64")],
+    )
+    .expect("index archive");
+    env.registry
+        .push_oci_archive(&env.ns, &archive, "multi", "multi:1")
+        .expect("skopeo pushes the index");
+    let multi = env.name("multi:1");
+
+    // The host's platform by default, another one when asked.
+    env.d.docker_ok(&["pull", &multi]);
+    let id = env.d.docker_ok(&["inspect", "-f", "{{.Id}}", &multi]);
+    assert_eq!(id.trim(), amd64.id());
+    env.d
+        .docker_ok(&["pull", "--platform", "linux/arm64", &multi]);
+    let arch = env
+        .d
+        .docker_ok(&["inspect", "-f", "{{.Architecture}}/{{.Variant}}", &multi]);
+    assert_eq!(arch.trim(), "arm64/v8");
+    let out = env
+        .d
+        .docker(&["pull", "--platform", "linux/s390x", &multi])
+        .expect("docker runs");
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("no matching manifest for linux/s390x"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // What the registry holds, without pulling.
+    let r = env
+        .d
+        .request(
+            "GET",
+            &format!("/v1.47/distribution/{}/json", env.name("multi:1")),
+            None,
+        )
+        .expect("request");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json().expect("json");
+    assert_eq!(
+        v["Descriptor"]["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let mut platforms: Vec<String> = v["Platforms"]
+        .as_array()
+        .expect("platforms")
+        .iter()
+        .map(|p| {
+            format!(
+                "{}/{}",
+                p["os"].as_str().unwrap_or(""),
+                p["architecture"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    platforms.sort();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
+    let r = env
+        .d
+        .request(
+            "GET",
+            &format!("/distribution/{}/json", env.name("busybox")),
+            None,
+        )
+        .expect("request");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json().expect("json")["Platforms"][0]["architecture"],
+        "amd64"
+    );
+    let r = env
+        .d
+        .request(
+            "GET",
+            &format!("/distribution/{}/json", env.name("nosuch")),
+            None,
+        )
+        .expect("request");
+    assert_eq!(r.status, 404, "{}", r.text());
+}
