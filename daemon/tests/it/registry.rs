@@ -9,9 +9,11 @@ use testkit::{NetNs, Registry, Wharfd, require_privileged};
 use crate::api_env::BIN;
 
 /// A registry holding `busybox:latest` and `layered:1`, and a daemon beside it. Fields drop in
-/// order: the daemon, the registry, the archives, the namespace.
+/// order: the daemon, the daemons it replaced (the first owns the state), the registry, the
+/// archives, the namespace.
 struct Env {
     d: Wharfd,
+    retired: Vec<Wharfd>,
     registry: Registry,
     _archives: tempfile::TempDir,
     ns: NetNs,
@@ -38,6 +40,7 @@ impl Env {
         let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
         Env {
             d,
+            retired: Vec::new(),
             registry,
             _archives: archives,
             ns,
@@ -425,4 +428,177 @@ fn platforms_of_an_index_and_distribution_inspect() {
         )
         .expect("request");
     assert_eq!(r.status, 404, "{}", r.text());
+}
+
+#[test]
+#[ignore = "privileged"]
+fn zstd_layers_mirrors_and_bearer_tokens() {
+    let env = Env::new("pullmore");
+    // An OCI image (an index of one) with zstd layers: the same image, the same ID.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let busybox = fixtures::busybox().expect("busybox");
+    let archive = dir.path().join("busybox.tar");
+    busybox.write_docker_archive(&archive).expect("archive");
+    // A layer no registry or skopeo cache has seen, so skopeo compresses it with zstd rather
+    // than reuse a gzip blob it knows.
+    let unique = format!("{:?}\n", std::time::SystemTime::now());
+    let extra = fixtures::rootfs_tar(&[("etc/zstd-marker", unique.as_bytes())]).expect("tar");
+    let layers = vec![busybox.layers[0].clone(), extra];
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|l| format!("sha256:{}", fixtures::sha256_hex(l)))
+        .collect();
+    let zimage = fixtures::Image {
+        config: fixtures::image_config(
+            &diff_ids,
+            serde_json::json!({"Cmd": ["sh"], "Env": ["PATH=/bin"]}),
+            &[],
+        )
+        .expect("config"),
+        layers,
+        tags: vec![],
+    };
+    let oci = dir.path().join("zbox.oci.tar");
+    testkit::oci_index::write_oci_index_archive(&oci, "zbox", &[(&zimage, "linux/amd64")])
+        .expect("an OCI archive");
+    env.registry
+        .push_oci_archive_zstd(&env.ns, &oci, "zbox", "zbox:1")
+        .expect("skopeo pushes zstd layers");
+    let raw = env
+        .registry
+        .raw_manifest(&env.ns, "zbox:1")
+        .expect("the manifest");
+    let raw: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+    let child = raw["manifests"][0]["digest"]
+        .as_str()
+        .expect("the image's manifest");
+    let raw = env
+        .registry
+        .raw_manifest(&env.ns, &format!("zbox@{child}"))
+        .expect("the image's manifest");
+    let raw: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+    assert!(
+        raw["layers"][1]["mediaType"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("+zstd")),
+        "{raw}"
+    );
+    let zbox = env.name("zbox:1");
+    env.d.docker_ok(&["pull", &zbox]);
+    let id = env.d.docker_ok(&["inspect", "-f", "{{.Id}}", &zbox]);
+    assert_eq!(id.trim(), zimage.id());
+    assert_eq!(
+        env.d
+            .docker_ok(&["run", "--rm", &zbox, "cat", "/etc/zstd-marker"]),
+        unique
+    );
+
+    // Docker Hub names through a mirror (the test registry, holding library/busybox).
+    env.registry
+        .push_docker_archive(&env.ns, &archive, "library/busybox:latest")
+        .expect("skopeo pushes");
+    let mirrored = Wharfd::builder(BIN)
+        .args([
+            "--registry-mirror",
+            &format!("http://{}", env.registry.addr()),
+        ])
+        .start(&env.ns)
+        .expect("a second wharfd starts");
+    let out = mirrored.docker_ok(&["pull", "busybox"]);
+    assert!(
+        out.contains("Status: Downloaded newer image for busybox:latest"),
+        "{out}"
+    );
+    assert!(
+        out.trim_end().ends_with("docker.io/library/busybox:latest"),
+        "{out}"
+    );
+    let id = mirrored.docker_ok(&["inspect", "-f", "{{.Id}}", "busybox"]);
+    assert_eq!(id.trim(), busybox.id());
+}
+
+#[test]
+#[ignore = "privileged"]
+fn bearer_token_registries_through_the_cli() {
+    require_privileged();
+    let ns = NetNs::new("bearer").expect("netns");
+    let tokens =
+        testkit::TokenServer::start(&ns, testkit::registry::USER, testkit::registry::PASSWORD)
+            .expect("token server");
+    let registry = Registry::builder()
+        .token(&tokens)
+        .start(&ns)
+        .expect("the registry starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = dir.path().join("busybox.tar");
+    fixtures::busybox()
+        .expect("busybox")
+        .write_docker_archive(&archive)
+        .expect("archive");
+    registry
+        .push_docker_archive(&ns, &archive, "busybox:latest")
+        .expect("skopeo pushes");
+    let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
+    let addr = registry.addr().to_owned();
+    let out = d.docker_ok(&[
+        "login",
+        &addr,
+        "-u",
+        testkit::registry::USER,
+        "-p",
+        testkit::registry::PASSWORD,
+    ]);
+    assert!(out.contains("Login Succeeded"), "{out}");
+    d.docker_ok(&["pull", &format!("{addr}/busybox")]);
+    let copy = format!("{addr}/copy:1");
+    d.docker_ok(&["tag", &format!("{addr}/busybox"), &copy]);
+    let out = d.docker_ok(&["push", &copy]);
+    assert!(out.contains("1: digest: sha256:"), "{out}");
+    assert!(
+        tokens
+            .requests()
+            .iter()
+            .any(|r| r.contains("scope=repository")),
+        "{:?}",
+        tokens.requests()
+    );
+    assert!(!d.log().contains(testkit::registry::PASSWORD));
+}
+
+#[test]
+#[ignore = "privileged"]
+fn a_pull_cut_by_sigkill_leaves_a_clean_store_and_succeeds_again() {
+    let mut env = Env::new("pullkill");
+    let layered = env.name("layered:1");
+    for delay_ms in [0u64, 20, 60, 150] {
+        let mut pull = env
+            .d
+            .docker_command(&["pull", &layered])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("docker pull");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        env.d.kill().expect("SIGKILL wharfd");
+        let _ = pull.wait();
+        let dir = env.d.dir().to_path_buf();
+        let next = Wharfd::builder(BIN)
+            .dir(&dir)
+            .start(&env.ns)
+            .expect("wharfd restarts after the kill");
+        let old = std::mem::replace(&mut env.d, next);
+        env.retired.push(old);
+        // Either the whole image or none of it.
+        let ids = env.d.docker_ok(&["images", "-q", "--no-trunc"]);
+        let layered_id = fixtures::layered().expect("layered").id();
+        assert!(
+            ids.trim().is_empty() || ids.trim() == layered_id,
+            "after a kill at {delay_ms} ms: {ids}"
+        );
+        let out = env.d.docker_ok(&["pull", &layered]);
+        assert!(out.contains("Status: "), "{out}");
+        let id = env.d.docker_ok(&["inspect", "-f", "{{.Id}}", &layered]);
+        assert_eq!(id.trim(), layered_id);
+        env.d.docker_ok(&["rmi", &layered]);
+    }
 }

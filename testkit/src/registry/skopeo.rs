@@ -36,7 +36,25 @@ impl Registry {
     /// Copies a `docker save` archive (one image) to `reference` (`busybox:latest`).
     pub fn push_docker_archive(&self, ns: &NetNs, archive: &Path, reference: &str) -> Result<()> {
         let src = format!("docker-archive:{}", archive.display());
-        self.copy(ns, &src, reference, false)
+        self.copy(ns, &src, reference, &[])
+    }
+
+    /// [`Registry::push_oci_archive`], the uncompressed layers compressed with zstd on the
+    /// way (skopeo's `--dest-compress-format zstd`).
+    pub fn push_oci_archive_zstd(
+        &self,
+        ns: &NetNs,
+        archive: &Path,
+        name: &str,
+        reference: &str,
+    ) -> Result<()> {
+        let src = format!("oci-archive:{}:{name}", archive.display());
+        self.copy(
+            ns,
+            &src,
+            reference,
+            &["--all", "--dest-compress-format=zstd"],
+        )
     }
 
     /// Copies the image (or, with an index, every image of it) that an OCI archive names
@@ -49,15 +67,13 @@ impl Registry {
         reference: &str,
     ) -> Result<()> {
         let src = format!("oci-archive:{}:{name}", archive.display());
-        self.copy(ns, &src, reference, true)
+        self.copy(ns, &src, reference, &["--all"])
     }
 
-    fn copy(&self, ns: &NetNs, src: &str, reference: &str, all: bool) -> Result<()> {
+    fn copy(&self, ns: &NetNs, src: &str, reference: &str, flags: &[&str]) -> Result<()> {
         let dest = self.docker_ref(reference);
         let mut args = vec!["--insecure-policy", "copy", "--dest-tls-verify=false"];
-        if all {
-            args.push("--all");
-        }
+        args.extend(flags);
         let access = self.access_args("--dest-creds", "--dest-cert-dir");
         args.extend(access.iter().map(String::as_str));
         args.extend([src, dest.as_str()]);
