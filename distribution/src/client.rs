@@ -110,7 +110,7 @@ impl Client {
 
     /// Runs `op` on a pull session of each endpoint in turn until one answers; see
     /// [`Client::resolve`] for the order and when the next one is tried.
-    async fn on_pull_endpoints<T, F>(
+    pub(crate) async fn on_pull_endpoints<T, F>(
         &self,
         image: &ImageRef,
         creds: &Credentials,

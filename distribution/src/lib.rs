@@ -46,6 +46,7 @@ mod pull;
 mod push;
 pub mod reference;
 mod session;
+mod tags;
 mod tls;
 mod transport;
 

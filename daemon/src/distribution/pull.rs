@@ -41,26 +41,26 @@ struct Target {
 }
 
 impl Target {
-    /// moby's `PullImage`: `fromImage` normalised, then `tag` as a tag or, if it is one, a
-    /// digest.
-    fn parse(opts: &PullOptions) -> Result<Target> {
-        let named = Reference::parse_normalized(&opts.image)?;
-        let local = match opts.tag.as_deref() {
-            Some(t) if t.contains(':') => {
-                Reference::parse_normalized(&format!("{}@{t}", named.name()))?
-            }
-            Some(t) => named.with_tag(t)?,
-            None if !named.is_name_only() => named,
-            None => {
-                return Err(Error::NotImplemented(format!(
-                    "pulling every tag of {} (docker pull --all-tags) is not supported yet",
-                    named.familiar_name()
-                )));
-            }
-        };
+    /// A reference with a tag or a digest.
+    fn of(local: Reference) -> Result<Target> {
         let remote = remote_of(&local)?;
         Ok(Target { local, remote })
     }
+}
+
+/// moby's `PullImage`: `fromImage` normalised, then `tag` as a tag or, if it is one, a digest;
+/// with neither, every tag of the repository (`docker pull --all-tags`, `None` here).
+fn parse(opts: &PullOptions) -> Result<(Reference, Option<Target>)> {
+    let named = Reference::parse_normalized(&opts.image)?;
+    let local = match opts.tag.as_deref() {
+        Some(t) if t.contains(':') => {
+            Reference::parse_normalized(&format!("{}@{t}", named.name()))?
+        }
+        Some(t) => named.clone().with_tag(t)?,
+        None if !named.is_name_only() => named.clone(),
+        None => return Ok((named, None)),
+    };
+    Ok((named, Some(Target::of(local)?)))
 }
 
 /// A local reference as the registry client names it (`latest` when it has no tag).
@@ -78,55 +78,97 @@ impl Registry {
     /// status), then pulls in a task of its own, so a client that goes away does not cut the
     /// pull in half.
     pub(crate) async fn pull(&self, images: &Images, opts: PullOptions) -> Result<MessageStream> {
-        let target = Target::parse(&opts)?;
+        let (named, one) = parse(&opts)?;
         let platform = match opts.platform.as_deref().filter(|p| !p.is_empty()) {
             Some(p) => p.parse::<PlatformSpec>()?,
             None => PlatformSpec::host(),
         };
         let creds = credentials(opts.auth);
-        let resolved = self
-            .client
-            .resolve(&target.remote, &creds, &platform)
-            .await
-            .map_err(|e| distribution::translate_pull_error(e, &target.remote))?;
+        // What is pulled is known before the answer starts: the one reference resolved, or
+        // the repository's tags listed (each tag is resolved as its turn comes).
+        let (shown, targets) = match one {
+            Some(target) => {
+                let resolved = self
+                    .client
+                    .resolve(&target.remote, &creds, &platform)
+                    .await
+                    .map_err(|e| distribution::translate_pull_error(e, &target.remote))?;
+                (target.remote.familiar(), vec![(target, Some(resolved))])
+            }
+            None => {
+                let tags = self.client.tags(&remote_of(&named)?, &creds).await?;
+                let targets = tags
+                    .iter()
+                    .map(|t| Ok((Target::of(named.clone().with_tag(t)?)?, None)))
+                    .collect::<Result<Vec<_>>>()?;
+                (named.familiar_name(), targets)
+            }
+        };
         let (tx, stream) = bridge::unbounded_message_channel();
         let job = Job {
             registry: self.clone(),
             images: images.clone(),
-            target,
-            resolved,
+            creds,
+            platform,
             tx,
         };
-        tokio::spawn(job.run());
+        tokio::spawn(job.run(shown, targets));
         Ok(stream)
     }
 }
 
-/// One pull, once resolved.
+/// One pull: one reference, or every tag of a repository in turn.
 struct Job {
     registry: Registry,
     images: Images,
-    target: Target,
-    resolved: distribution::Resolved,
+    creds: distribution::Credentials,
+    platform: PlatformSpec,
     tx: Messages,
 }
 
 impl Job {
-    async fn run(self) {
-        let tx = self.tx.clone();
-        if let Err(e) = self.pull().await {
-            tx.send(JsonMessage::error(e.to_string()));
+    /// Pulls each target, then says whether anything was new under `shown` (the reference,
+    /// or the repository for every tag), as dockerd's `writeStatus`.
+    async fn run(self, shown: String, targets: Vec<(Target, Option<distribution::Resolved>)>) {
+        let mut updated = false;
+        for (target, resolved) in targets {
+            let pulled = async {
+                let resolved = match resolved {
+                    Some(r) => r,
+                    None => self
+                        .registry
+                        .client
+                        .resolve(&target.remote, &self.creds, &self.platform)
+                        .await
+                        .map_err(|e| distribution::translate_pull_error(e, &target.remote))?,
+                };
+                self.pull(&target, &resolved).await
+            };
+            match pulled.await {
+                Ok(u) => updated |= u,
+                Err(e) => {
+                    self.tx.send(JsonMessage::error(e.to_string()));
+                    return;
+                }
+            }
         }
+        self.tx.send(JsonMessage::status(if updated {
+            format!("Status: Downloaded newer image for {shown}")
+        } else {
+            format!("Status: Image is up to date for {shown}")
+        }));
     }
 
-    async fn pull(self) -> Result<()> {
-        let remote = &self.target.remote;
+    /// One reference: its layers, then its commit. Whether the reference now names an image
+    /// it did not name before.
+    async fn pull(&self, target: &Target, resolved: &distribution::Resolved) -> Result<bool> {
+        let remote = &target.remote;
         self.tx.send(status_of(
             &format!("Pulling from {}", remote.repository.path()),
             remote.manifest_reference(),
         ));
-        let session = &self.resolved.session;
-        let manifest = &self.resolved.manifest;
+        let session = &resolved.session;
+        let manifest = &resolved.manifest;
         let config = session
             .config(&manifest.config)
             .await
@@ -188,33 +230,25 @@ impl Job {
             .iter()
             .map(|d| {
                 let digest = graph::Digest::parse(d.digest.as_str())?;
-                Ok(BlobSource::new(digest, &self.target.local))
+                Ok(BlobSource::new(digest, &target.local))
             })
             .collect::<Result<_>>()?;
         let digest_ref = match remote.target {
             distribution::Target::Tag(_) => Some(Reference::parse_normalized(&format!(
                 "{}@{}",
-                self.target.local.name(),
-                self.resolved.digest
+                target.local.name(),
+                resolved.digest
             ))?),
             distribution::Target::Digest(..) => None,
         };
-        let tags = vec![self.target.local.clone()];
+        let tags = vec![target.local.clone()];
         let pulled = self
             .images
             .commit_pull(pull, tags, digest_ref, blobs)
             .await?;
-        self.tx.send(JsonMessage::status(format!(
-            "Digest: {}",
-            self.resolved.digest
-        )));
-        let shown = remote.familiar();
-        self.tx.send(JsonMessage::status(if pulled.updated {
-            format!("Status: Downloaded newer image for {shown}")
-        } else {
-            format!("Status: Image is up to date for {shown}")
-        }));
-        Ok(())
+        self.tx
+            .send(JsonMessage::status(format!("Digest: {}", resolved.digest)));
+        Ok(pulled.updated)
     }
 }
 

@@ -602,3 +602,38 @@ fn a_pull_cut_by_sigkill_leaves_a_clean_store_and_succeeds_again() {
         env.d.docker_ok(&["rmi", &layered]);
     }
 }
+
+#[test]
+#[ignore = "privileged"]
+fn pull_all_tags_of_a_repository() {
+    let env = Env::new("alltags");
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (image, tag) in [
+        (fixtures::busybox().expect("busybox"), "tags:one"),
+        (fixtures::layered().expect("layered"), "tags:two"),
+    ] {
+        let path = dir.path().join(format!("{}.tar", tag.replace(':', "-")));
+        image.write_docker_archive(&path).expect("archive");
+        env.registry
+            .push_docker_archive(&env.ns, &path, tag)
+            .expect("skopeo pushes");
+    }
+    let repo = env.name("tags");
+    let out = env.d.docker_ok(&["pull", "--all-tags", &repo]);
+    assert!(out.contains("one: Pulling from tags"), "{out}");
+    assert!(out.contains("two: Pulling from tags"), "{out}");
+    assert_eq!(out.matches("Digest: sha256:").count(), 2, "{out}");
+    assert!(
+        out.contains(&format!("Status: Downloaded newer image for {repo}\n")),
+        "{out}"
+    );
+    let tags = env.d.docker_ok(&["images", &repo, "--format", "{{.Tag}}"]);
+    let mut tags: Vec<&str> = tags.lines().collect();
+    tags.sort();
+    assert_eq!(tags, ["one", "two"]);
+    let out = env.d.docker_ok(&["pull", "--all-tags", &repo]);
+    assert!(
+        out.contains(&format!("Status: Image is up to date for {repo}\n")),
+        "{out}"
+    );
+}
