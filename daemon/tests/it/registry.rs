@@ -637,3 +637,56 @@ fn pull_all_tags_of_a_repository() {
         "{out}"
     );
 }
+
+#[test]
+#[ignore = "privileged"]
+fn a_secure_registry_trusted_through_certs_d() {
+    require_privileged();
+    let ns = NetNs::new("tlsreg").expect("netns");
+    // An address outside loopback, so the registry is a secure one (loopback never is).
+    let ip = testkit::registry::SECURE_IP.to_string();
+    for args in [
+        vec![
+            "link", "add", "reg0", "type", "veth", "peer", "name", "reg1",
+        ],
+        vec!["addr", "add", &format!("{ip}/24"), "dev", "reg0"],
+        vec!["link", "set", "reg0", "up"],
+        vec!["link", "set", "reg1", "up"],
+    ] {
+        ns.run("ip", &args).expect("ip in the test namespace");
+    }
+    let pki_dir = tempfile::tempdir().expect("tempdir");
+    let pki = testkit::TestPki::create(pki_dir.path()).expect("a test CA");
+    let addr = format!("{ip}:5443");
+    let registry = Registry::builder()
+        .addr(&addr)
+        .tls(&pki, true)
+        .start(&ns)
+        .expect("the registry starts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = dir.path().join("busybox.tar");
+    let busybox = fixtures::busybox().expect("busybox");
+    busybox.write_docker_archive(&archive).expect("archive");
+    registry
+        .push_docker_archive(&ns, &archive, "busybox:latest")
+        .expect("skopeo pushes");
+    let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
+    let image = format!("{addr}/busybox");
+
+    // Without the CA: the certificate is not trusted, and nothing falls back to HTTP.
+    let out = d.docker(&["pull", &image]).expect("docker runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains(&format!("https://{addr}/v2/")), "{err}");
+
+    // certs.d beside daemon.json, as dockerd reads /etc/docker/certs.d: the CA and the
+    // client pair the registry asks for.
+    let certs_d = d.paths.config.parent().expect("dir").join("certs.d");
+    pki.install(&certs_d, &addr, true).expect("certs.d");
+    d.docker_ok(&["pull", &image]);
+    let id = d.docker_ok(&["inspect", "-f", "{{.Id}}", &image]);
+    assert_eq!(id.trim(), busybox.id());
+    let copy = format!("{addr}/copy:1");
+    d.docker_ok(&["tag", &image, &copy]);
+    d.docker_ok(&["push", &copy]);
+}

@@ -11,12 +11,16 @@ use rcgen::{
     KeyUsagePurpose, SanType,
 };
 
+/// An address outside loopback (which daemons always treat as insecure) for a registry that
+/// must be spoken to with verified TLS; a test gives it to an interface of its namespace.
+pub const SECURE_IP: Ipv4Addr = Ipv4Addr::new(10, 253, 0, 1);
+
 /// The PEM files of a test CA and the certificates it signed.
 #[derive(Debug, Clone)]
 pub struct TestPki {
     /// The CA certificate.
     pub ca_cert: PathBuf,
-    /// The server certificate (127.0.0.1, ::1 and localhost).
+    /// The server certificate (127.0.0.1, ::1, localhost and [`SECURE_IP`]).
     pub server_cert: PathBuf,
     /// The server key.
     pub server_key: PathBuf,
@@ -50,6 +54,7 @@ impl TestPki {
         server.subject_alt_names.extend([
             SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
             SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            SanType::IpAddress(IpAddr::V4(SECURE_IP)),
         ]);
         server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let server_key = KeyPair::generate()?;

@@ -18,7 +18,7 @@ use nix::unistd::Pid;
 use tempfile::TempDir;
 
 use crate::NetNs;
-pub use certs::TestPki;
+pub use certs::{SECURE_IP, TestPki};
 pub use token::{ISSUER, SERVICE, TokenServer};
 
 /// Debian's registry binary.
