@@ -2,7 +2,6 @@
 //! manifest out of an index, the config, and layer streams.
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::Method;
 use hyper::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 
@@ -11,7 +10,7 @@ use crate::error::BlobKind;
 use crate::manifest::platform::{self, PlatformSpec};
 use crate::manifest::{self, Descriptor, ImageManifest, Manifest, media};
 use crate::reference::{ImageRef, Target};
-use crate::session::{Session, error_of};
+use crate::session::{Session, error_of, read_body};
 use crate::{Digest, Error};
 
 /// A manifest as fetched: its bytes, their digest and what they say.
@@ -68,16 +67,7 @@ impl Session {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| Error::Request {
-                method: "GET".into(),
-                url: url.clone(),
-                source: crate::error::RequestError::Transport(e.to_string()),
-            })?
-            .to_bytes();
+        let bytes = read_body(response, &url).await?;
         let digest = match reference.parse::<Digest>() {
             Ok(asked) => {
                 if !asked.matches(&bytes) {

@@ -282,3 +282,20 @@ pub(crate) async fn error_of(response: Response<Incoming>) -> Error {
         },
     }
 }
+
+/// A whole (small) answer body: a manifest, a tag list.
+pub(crate) async fn read_body(
+    response: Response<Incoming>,
+    url: &str,
+) -> Result<bytes::Bytes, Error> {
+    Ok(response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| Error::Request {
+            method: "GET".into(),
+            url: url.to_owned(),
+            source: crate::error::RequestError::Transport(e.to_string()),
+        })?
+        .to_bytes())
+}

@@ -1,12 +1,11 @@
 //! The tags of a repository (`GET /v2/<name>/tags/list`, following `Link: <…>; rel="next"`
 //! pages), for `docker pull --all-tags`.
 
-use http_body_util::BodyExt;
 use hyper::Method;
 use hyper::header::LINK;
 use serde::Deserialize;
 
-use crate::session::{Session, error_of};
+use crate::session::{Session, error_of, read_body};
 use crate::{Error, ImageRef};
 
 /// One page of the tag list.
@@ -31,16 +30,7 @@ impl Session {
                 .get(LINK)
                 .and_then(|v| v.to_str().ok())
                 .and_then(next_page);
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| Error::Request {
-                    method: "GET".into(),
-                    url: url.clone(),
-                    source: crate::error::RequestError::Transport(e.to_string()),
-                })?
-                .to_bytes();
+            let body = read_body(response, &url).await?;
             let page: Page = serde_json::from_slice(&body).map_err(|e| Error::Malformed {
                 what: "tag list",
                 detail: e.to_string(),

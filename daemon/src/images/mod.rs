@@ -70,13 +70,7 @@ impl Images {
     /// Starts storing a pulled image whose config is `config` (verified by the caller).
     pub(crate) async fn begin_pull(&self, config: Vec<u8>) -> Result<graph::Pull, Error> {
         let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || store.begin_pull(&config))
-            .await
-            .map_err(|source| Error::Task {
-                what: "image task",
-                source,
-            })?
-            .map_err(Error::from)
+        off_thread(move || store.begin_pull(&config)).await
     }
 
     /// Commits a pull whose missing layers are all staged: everything visible at once.
@@ -87,13 +81,7 @@ impl Images {
         digest_ref: Option<graph::Reference>,
         blobs: Vec<graph::BlobSource>,
     ) -> Result<graph::Pulled, Error> {
-        tokio::task::spawn_blocking(move || pull.commit(&tags, digest_ref.as_ref(), &blobs))
-            .await
-            .map_err(|source| Error::Task {
-                what: "image task",
-                source,
-            })?
-            .map_err(Error::from)
+        off_thread(move || pull.commit(&tags, digest_ref.as_ref(), &blobs)).await
     }
 
     /// Runs `f` with the store on the blocking pool; the future owns what it needs, so it can
@@ -107,13 +95,20 @@ impl Images {
         F: FnOnce(&ImageStore) -> graph::Result<T> + Send + 'static,
     {
         let store = Arc::clone(&self.store);
-        async move {
-            let done = tokio::task::spawn_blocking(move || f(&store)).await;
-            let result = done.map_err(|source| Error::Task {
-                what: "image task",
-                source,
-            })?;
-            Ok(result?)
-        }
+        off_thread(move || f(&store))
     }
+}
+
+/// Runs a graph call on the blocking pool.
+async fn off_thread<T, F>(f: F) -> Result<T, Error>
+where
+    T: Send + 'static,
+    F: FnOnce() -> graph::Result<T> + Send + 'static,
+{
+    let done = tokio::task::spawn_blocking(f).await;
+    let result = done.map_err(|source| Error::Task {
+        what: "image task",
+        source,
+    })?;
+    Ok(result?)
 }

@@ -29,13 +29,7 @@ impl Env {
             (fixtures::busybox().expect("busybox"), "busybox:latest"),
             (fixtures::layered().expect("layered"), "layered:1"),
         ] {
-            let path = archives
-                .path()
-                .join(format!("{}.tar", reference.replace(':', "-")));
-            image.write_docker_archive(&path).expect("archive");
-            registry
-                .push_docker_archive(&ns, &path, reference)
-                .expect("skopeo pushes the fixture");
+            push_fixture(&ns, &registry, archives.path(), &image, reference);
         }
         let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
         Env {
@@ -58,6 +52,42 @@ impl Env {
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// `docker login` to the registry at `addr` with the test credentials, then a pull and a push
+/// with them (the CLI sends `X-Registry-Auth`); no credential reaches the daemon's log.
+fn login_pull_push(d: &Wharfd, addr: &str) {
+    let out = d.docker_ok(&[
+        "login",
+        addr,
+        "-u",
+        testkit::registry::USER,
+        "-p",
+        testkit::registry::PASSWORD,
+    ]);
+    assert!(out.contains("Login Succeeded"), "{out}");
+    let image = format!("{addr}/busybox:latest");
+    d.docker_ok(&["pull", &image]);
+    let copy = format!("{addr}/copy:1");
+    d.docker_ok(&["tag", &image, &copy]);
+    let out = d.docker_ok(&["push", &copy]);
+    assert!(out.contains("1: digest: sha256:"), "{out}");
+    assert!(!d.log().contains(testkit::registry::PASSWORD));
+}
+
+/// Puts `image` into `registry` as `reference` with skopeo, through a docker-archive in `dir`.
+fn push_fixture(
+    ns: &NetNs,
+    registry: &Registry,
+    dir: &std::path::Path,
+    image: &fixtures::Image,
+    reference: &str,
+) {
+    let path = dir.join(format!("{}.tar", reference.replace([':', '/'], "-")));
+    image.write_docker_archive(&path).expect("archive");
+    registry
+        .push_docker_archive(ns, &path, reference)
+        .expect("skopeo pushes the fixture");
 }
 
 #[test]
@@ -286,15 +316,9 @@ fn login_then_pull_and_push_with_credentials() {
         .htpasswd()
         .start(&ns)
         .expect("the registry starts");
-    let archives = tempfile::tempdir().expect("tempdir");
-    let path = archives.path().join("busybox.tar");
-    fixtures::busybox()
-        .expect("busybox")
-        .write_docker_archive(&path)
-        .expect("archive");
-    registry
-        .push_docker_archive(&ns, &path, "busybox:latest")
-        .expect("skopeo pushes with credentials");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let busybox = fixtures::busybox().expect("busybox");
+    push_fixture(&ns, &registry, dir.path(), &busybox, "busybox:latest");
     let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
     let addr = registry.addr().to_owned();
     let image = format!("{addr}/busybox:latest");
@@ -317,23 +341,7 @@ fn login_then_pull_and_push_with_credentials() {
         "{}",
         text(&out.stderr)
     );
-    let out = d.docker_ok(&[
-        "login",
-        &addr,
-        "-u",
-        testkit::registry::USER,
-        "-p",
-        testkit::registry::PASSWORD,
-    ]);
-    assert!(out.contains("Login Succeeded"), "{out}");
-    // The CLI now sends X-Registry-Auth: pull and push work.
-    d.docker_ok(&["pull", &image]);
-    let copy = format!("{addr}/copy:1");
-    d.docker_ok(&["tag", &image, &copy]);
-    let out = d.docker_ok(&["push", &copy]);
-    assert!(out.contains("1: digest: sha256:"), "{out}");
-    // No credential reached the daemon's log.
-    assert!(!d.log().contains(testkit::registry::PASSWORD));
+    login_pull_push(&d, &addr);
 }
 
 #[test]
@@ -530,30 +538,11 @@ fn bearer_token_registries_through_the_cli() {
         .start(&ns)
         .expect("the registry starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let archive = dir.path().join("busybox.tar");
-    fixtures::busybox()
-        .expect("busybox")
-        .write_docker_archive(&archive)
-        .expect("archive");
-    registry
-        .push_docker_archive(&ns, &archive, "busybox:latest")
-        .expect("skopeo pushes");
+    let busybox = fixtures::busybox().expect("busybox");
+    push_fixture(&ns, &registry, dir.path(), &busybox, "busybox:latest");
     let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
     let addr = registry.addr().to_owned();
-    let out = d.docker_ok(&[
-        "login",
-        &addr,
-        "-u",
-        testkit::registry::USER,
-        "-p",
-        testkit::registry::PASSWORD,
-    ]);
-    assert!(out.contains("Login Succeeded"), "{out}");
-    d.docker_ok(&["pull", &format!("{addr}/busybox")]);
-    let copy = format!("{addr}/copy:1");
-    d.docker_ok(&["tag", &format!("{addr}/busybox"), &copy]);
-    let out = d.docker_ok(&["push", &copy]);
-    assert!(out.contains("1: digest: sha256:"), "{out}");
+    login_pull_push(&d, &addr);
     assert!(
         tokens
             .requests()
@@ -562,7 +551,6 @@ fn bearer_token_registries_through_the_cli() {
         "{:?}",
         tokens.requests()
     );
-    assert!(!d.log().contains(testkit::registry::PASSWORD));
 }
 
 #[test]
@@ -612,11 +600,7 @@ fn pull_all_tags_of_a_repository() {
         (fixtures::busybox().expect("busybox"), "tags:one"),
         (fixtures::layered().expect("layered"), "tags:two"),
     ] {
-        let path = dir.path().join(format!("{}.tar", tag.replace(':', "-")));
-        image.write_docker_archive(&path).expect("archive");
-        env.registry
-            .push_docker_archive(&env.ns, &path, tag)
-            .expect("skopeo pushes");
+        push_fixture(&env.ns, &env.registry, dir.path(), &image, tag);
     }
     let repo = env.name("tags");
     let out = env.d.docker_ok(&["pull", "--all-tags", &repo]);
@@ -664,12 +648,8 @@ fn a_secure_registry_trusted_through_certs_d() {
         .start(&ns)
         .expect("the registry starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let archive = dir.path().join("busybox.tar");
     let busybox = fixtures::busybox().expect("busybox");
-    busybox.write_docker_archive(&archive).expect("archive");
-    registry
-        .push_docker_archive(&ns, &archive, "busybox:latest")
-        .expect("skopeo pushes");
+    push_fixture(&ns, &registry, dir.path(), &busybox, "busybox:latest");
     let d = Wharfd::builder(BIN).start(&ns).expect("wharfd starts");
     let image = format!("{addr}/busybox");
 
