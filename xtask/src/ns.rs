@@ -26,17 +26,28 @@ impl NetNs {
 
     /// `/run/netns/<name>`.
     pub fn path(&self) -> PathBuf {
-        PathBuf::from("/run/netns").join(&self.name)
+        path_of(&self.name)
     }
 
     /// `program` run inside the namespace (by `nsenter`, which leaves `/sys` alone).
     pub fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new("nsenter");
-        cmd.arg(format!("--net={}", self.path().display()))
-            .arg("--")
-            .arg(program);
-        cmd
+        command_in(&self.name, program)
     }
+}
+
+/// `/run/netns/<name>`, for a namespace named `name`.
+pub fn path_of(name: &str) -> PathBuf {
+    PathBuf::from("/run/netns").join(name)
+}
+
+/// `program` run inside the namespace named `name` (by `nsenter`, which leaves `/sys` alone;
+/// with `--net` alone it execs `program`, so the child's PID is the program's).
+pub fn command_in(name: &str, program: &str) -> Command {
+    let mut cmd = Command::new("nsenter");
+    cmd.arg(format!("--net={}", path_of(name).display()))
+        .arg("--")
+        .arg(program);
+    cmd
 }
 
 impl Drop for NetNs {

@@ -1,6 +1,7 @@
 //! What the image, network and container scenarios need besides the daemons: the fixture
 //! images (and, apart, a ~1 GB one), the helper programs built from the workspace, a data
-//! root seeded with 10 000 images, and an OCI bundle of busybox for a bare `runc run`.
+//! root seeded with 10 000 images, an OCI bundle of busybox for a bare `runc run`, and the
+//! pull and push rows' images with the registry storage that serves them ([`HostedImages`]).
 //!
 //! xtask depends on no workspace crate: it builds `testkit`'s `wharf-fixtures` binary and the
 //! `graph` and `netdriver` examples with cargo, runs them, and reads their `key=value` lines.
@@ -18,6 +19,7 @@ use anyhow::{Context, Result, bail, ensure};
 use tempfile::TempDir;
 
 use super::client::{DOCKER_CLI, Docker};
+use super::registry::HostedImages;
 use super::scenario::Fixture;
 use super::{interrupt, scratch};
 use crate::{cargo, run_checked, workspace_root};
@@ -100,6 +102,7 @@ pub struct Assets {
     huge: OnceCell<HugeFixture>,
     seeded: OnceCell<PathBuf>,
     bundle: OnceCell<RuncBundle>,
+    hosted: OnceCell<HostedImages>,
 }
 
 impl Assets {
@@ -150,6 +153,7 @@ impl Assets {
             huge: OnceCell::new(),
             seeded: OnceCell::new(),
             bundle: OnceCell::new(),
+            hosted: OnceCell::new(),
         })
     }
 
@@ -220,6 +224,21 @@ impl Assets {
     /// The fixture images, if a scenario used them.
     pub fn loaded_fixtures(&self) -> Option<&Fixtures> {
         self.fixtures.get()
+    }
+
+    /// The pull and push rows' images and the filled registry storage, made on first use.
+    pub fn hosted(&self) -> Result<&HostedImages> {
+        if let Some(h) = self.hosted.get() {
+            return Ok(h);
+        }
+        eprintln!("xtask bench: writing the pull images (wharf-fixtures --registry)");
+        let h = HostedImages::make(&self.fixtures_bin, &self.dir.path().join("registry"))?;
+        Ok(self.hosted.get_or_init(|| h))
+    }
+
+    /// The pull and push rows' images, if a scenario used them.
+    pub fn loaded_hosted(&self) -> Option<&HostedImages> {
+        self.hosted.get()
     }
 
     /// Whether a scenario used the seeded data root.

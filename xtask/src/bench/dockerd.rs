@@ -153,6 +153,10 @@ impl Running for Instance {
     fn socket(&self) -> &Path {
         &self.sock
     }
+
+    fn netns(&self) -> &str {
+        &self.netns
+    }
 }
 
 impl Drop for Instance {

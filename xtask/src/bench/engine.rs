@@ -63,4 +63,8 @@ pub trait Running {
 
     /// Its API socket, for scenarios that drive it (image load, `docker run`...).
     fn socket(&self) -> &Path;
+
+    /// The name of its network namespace (under `/run/netns`), where scenarios start what the
+    /// daemon must reach on its loopback (a registry).
+    fn netns(&self) -> &str;
 }

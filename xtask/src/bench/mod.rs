@@ -1,7 +1,8 @@
 //! `cargo xtask bench [--with-dockerd] [--runs N] [--only WORD] [--no-scratch-fs]`: start-up
 //! time and idle memory of `wharfd` (issue 2), image load, memory while loading ~1 GB, list,
-//! untag and lookup (issue 3), bridge and endpoint latencies (issue 4), and `docker run`,
-//! create, `ps -a` and `rm` of containers (issue 5), side by side with dockerd when Debian's
+//! untag and lookup (issue 3), bridge and endpoint latencies (issue 4), `docker run`,
+//! create, `ps -a` and `rm` of containers (issue 5), bursts and storms (issue 10), and `docker
+//! pull` and `push` with a local registry (issue 11), side by side with dockerd when Debian's
 //! `docker.io` is installed and the comparison means something.
 //!
 //! Every daemon starts cold in a network namespace created for it, with its state in a fresh
@@ -22,6 +23,7 @@ mod interrupt;
 mod notes;
 mod probe;
 mod procs;
+mod registry;
 mod report;
 mod scenario;
 mod scratch;

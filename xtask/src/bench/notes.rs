@@ -7,7 +7,7 @@ use super::containers::{CONTAINERS, RUNC_PER_RUN, RUNS_PER_DAEMON};
 use super::engine::Launcher;
 use super::probe::{ENDPOINT_ROUNDS, Probe, TAGS};
 use super::report::Row;
-use super::scenario::{Fixture, Metric};
+use super::scenario::{Fixture, Hosted, Metric};
 
 const MB: f64 = 1024.0 * 1024.0;
 
@@ -115,11 +115,13 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::Create100
                 | Metric::PsAll
                 | Metric::Rm100
+                | Metric::Pull(_)
+                | Metric::Push(_)
         )
     });
     if cli {
         println!(
-            "- docker load / images / rmi / run / create / ps / rm: the real CLI ({DOCKER_CLI}) with DOCKER_HOST at the \
+            "- docker load / images / rmi / run / create / ps / rm / pull / push: the real CLI ({DOCKER_CLI}) with DOCKER_HOST at the \
              engine's socket and a config dir of its own, timed from spawn to exit, so the \
              CLI's own start-up ({}) is in every figure. Each load is checked (untimed) to give \
              the fixture's image ID, the same on both engines.",
@@ -209,6 +211,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
         );
     }
     containers(rows);
+    registry(rows, assets, runs);
     if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
         println!(
             "- bridge and endpoints: netdriver's endpoint-bench example in a fresh namespace \
@@ -219,6 +222,52 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
              after a detach\" starts while it is still going, and waits for the RTNL lock the \
              kernel holds through that deletion's RCU grace period. A run's figure is its \
              median. dockerd has no comparable API."
+        );
+    }
+}
+
+/// The notes of the pull and push rows (issue 11).
+fn registry(rows: &[Row], assets: &Assets, runs: usize) {
+    let Some(h) = assets.loaded_hosted() else {
+        return;
+    };
+    let mb = |b: u64| format!("{:.0}", b as f64 / MB);
+    let five: Vec<String> = h.five_layer_bytes.iter().map(|b| mb(*b)).collect();
+    println!(
+        "- pull / push images (wharf-fixtures --registry, {:.1} s with the fill): the same /usr \
+         sample as the ~100 MB load ({} files, {} MB of content), without busybox: as one layer \
+         ({} MB tar), and cut in walk order into five layers of {} MB (tars, bottom first); \
+         the largest alone is the sub-row. Put once per bench into a registry storage by \
+         `skopeo copy docker-archive:... docker://...` (gzip, as registries serve them: {} MB \
+         of blobs in all).",
+        h.took.as_secs_f64(),
+        h.sample_files,
+        mb(h.sample_content),
+        mb(h.image(Hosted::One).bytes),
+        five.join(" / "),
+        mb(h.blob_bytes),
+    );
+    let has = |f: &dyn Fn(Metric) -> bool| rows.iter().any(|r| f(r.scenario.metric));
+    if has(&|m| matches!(m, Metric::Pull(_))) {
+        println!(
+            "- docker pull ({} cold daemons per figure, default settings, empty store): \
+             Debian's docker-registry (distribution 2.8) started in the daemon's own network \
+             namespace on 127.0.0.1:5000, serving that storage read-only; its blobs read into \
+             the page cache and `sync` (untimed); then `docker pull 127.0.0.1:5000/bench/...` \
+             timed from the CLI's spawn to its exit (plain HTTP: both daemons treat 127.0.0.0/8 \
+             as insecure, and both try HTTPS first); then the image ID checked (untimed).",
+            Probe::Pull(Hosted::One).runs(runs)
+        );
+    }
+    if has(&|m| matches!(m, Metric::Push(_))) {
+        println!(
+            "- docker push ({} cold daemons per figure): the image loaded by docker load and \
+             tagged (untimed), an empty registry storage served in the daemon's namespace, \
+             `sync`, then `docker push` timed from spawn to exit; each daemon gzips the layers \
+             as it sends them (nothing is known of the registry after a load). Then `skopeo \
+             inspect` (untimed) must find the digest the CLI printed, the image's config and \
+             every layer.",
+            Probe::Push(Hosted::One).runs(runs)
         );
     }
 }

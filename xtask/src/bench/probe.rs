@@ -6,7 +6,7 @@
 //! `docker images` and then `docker rmi` on the same daemon; the endpoints probe gives the
 //! bridge set-up and the attach and detach latencies; the container probes ([`containers`])
 //! give several samples of `docker run` per daemon, and create, list and remove 100
-//! containers on one.
+//! containers on one; the registry probes ([`registry`]) pull or push one image.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -17,8 +17,8 @@ use anyhow::{Context, Result, ensure};
 
 use super::assets::{self, Assets, SEEDED_IMAGES};
 use super::engine::{Data, Engine, Start};
-use super::scenario::{Fixture, Metric};
-use super::{client, containers, interrupt, procs, scratch, storm};
+use super::scenario::{Fixture, Hosted, Metric};
+use super::{client, containers, interrupt, procs, registry, scratch, storm};
 use crate::ns::NetNs;
 
 /// How long a daemon sits idle before its memory is read.
@@ -31,6 +31,8 @@ const LOAD_RUNS: usize = 5;
 const LOAD_RSS_RUNS: usize = 2;
 /// Runs of the heavier probes (the 1 000 tags, the 100k-ID store, the container probes).
 const HEAVY_RUNS: usize = 3;
+/// Cold starts behind each pull and push figure.
+const REGISTRY_RUNS: usize = 5;
 /// Runs of the endpoint example, each in a fresh namespace with a new bridge.
 const ENDPOINT_RUNS: usize = 5;
 /// Attach/detach rounds per endpoint run, for each pace.
@@ -72,6 +74,12 @@ pub enum Probe {
     /// A cold start, busybox loaded, then `docker run`s under a storm of busy connections
     /// ([`storm::storm`]).
     Storm,
+    /// A cold start, a registry started in the daemon's namespace, then `docker pull` of an
+    /// image from it, timed ([`registry::pull`]).
+    Pull(Hosted),
+    /// A cold start, an image loaded (not timed), an empty registry started in the daemon's
+    /// namespace, then `docker push` of the image to it, timed ([`registry::push`]).
+    Push(Hosted),
 }
 
 impl Probe {
@@ -90,6 +98,7 @@ impl Probe {
             Probe::Load(_) => LOAD_RUNS,
             Probe::LoadRss => LOAD_RSS_RUNS,
             Probe::Endpoints => ENDPOINT_RUNS,
+            Probe::Pull(_) | Probe::Push(_) => REGISTRY_RUNS,
         };
         n.min(cold_starts)
     }
@@ -110,6 +119,7 @@ impl Probe {
             | Probe::Burst
             | Probe::Storm => assets.fixtures().map(drop),
             Probe::LoadRss => assets.huge().map(drop),
+            Probe::Pull(_) | Probe::Push(_) => assets.hosted().map(drop),
             Probe::Runc => assets.runc_bundle().map(drop),
             Probe::Ready if how.data == Data::Images10k => assets.seeded_root().map(drop),
             _ => Ok(()),
@@ -143,11 +153,14 @@ impl Probe {
             Probe::Containers => containers::create_ps_rm(engine, how, assets),
             Probe::Burst => storm::burst(engine, how, assets),
             Probe::Storm => storm::storm(engine, how, assets),
+            Probe::Pull(h) => registry::pull(engine, how, assets, h),
+            Probe::Push(h) => registry::push(engine, how, assets, h),
         }
     }
 }
 
-fn ms(d: Duration) -> f64 {
+/// `d` in milliseconds.
+pub(super) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
@@ -258,7 +271,7 @@ fn load_rss(engine: &dyn Engine, how: &Start, assets: &Assets) -> Result<Vec<(Me
 
 /// Writes back every dirty page (`sync`), so that the kernel's writeback of what earlier
 /// runs wrote (a load or `tar -x` leaves ~100 MB dirty) does not land in a timed step.
-fn settle() -> Result<()> {
+pub(super) fn settle() -> Result<()> {
     crate::run_checked(&mut Command::new("sync"))
 }
 

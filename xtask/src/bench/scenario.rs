@@ -16,6 +16,18 @@ pub enum Fixture {
     Big,
 }
 
+/// A test image the pull and push rows put in a registry (written by `wharf-fixtures
+/// --registry`), all made of the same ~100 MB sample of the host's `/usr` as [`Fixture::Big`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Hosted {
+    /// `bench/one:1`: the sample as one layer.
+    One,
+    /// `bench/five:1`: the sample cut into five layers of different sizes.
+    Five,
+    /// `bench/largest:1`: the largest of those five alone.
+    Largest,
+}
+
 /// What a row measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Metric {
@@ -68,6 +80,10 @@ pub enum Metric {
     StormRun,
     /// The 99th percentile of those pings' latency (taken in the same runs).
     StormPingP99,
+    /// `docker pull` of an image from a local registry, on a daemon with no images.
+    Pull(Hosted),
+    /// `docker push` of a loaded image to an empty local registry.
+    Push(Hosted),
 }
 
 impl Metric {
@@ -101,6 +117,8 @@ impl Metric {
             Metric::Create100 | Metric::PsAll | Metric::Rm100 => Probe::Containers,
             Metric::BurstIdleRss => Probe::Burst,
             Metric::StormRun | Metric::StormPingP99 => Probe::Storm,
+            Metric::Pull(h) => Probe::Pull(h),
+            Metric::Push(h) => Probe::Push(h),
         }
     }
 }
@@ -412,6 +430,49 @@ pub const ALL: &[Scenario] = &[
         metric: Metric::StormPingP99,
         starts: BOTH,
         targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker pull: ~100 MB, 1 layer (local registry)",
+        issue: 11,
+        metric: Metric::Pull(Hosted::One),
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker pull: the same ~100 MB in 5 layers",
+        issue: 11,
+        metric: Metric::Pull(Hosted::Five),
+        starts: BOTH,
+        targets: &[
+            Target::FasterThanPeer(2.0),
+            Target::WithinOf(1.3, Metric::Pull(Hosted::Largest)),
+        ],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "  pull of its largest layer alone",
+        issue: 11,
+        metric: Metric::Pull(Hosted::Largest),
+        starts: WHARFD,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker push: ~100 MB, 1 layer (empty registry)",
+        issue: 11,
+        metric: Metric::Push(Hosted::One),
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(1.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker push: the same in 5 layers",
+        issue: 11,
+        metric: Metric::Push(Hosted::Five),
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(1.0)],
         needs_peer: false,
     },
 ];

@@ -207,6 +207,10 @@ impl Running for Instance {
     fn socket(&self) -> &Path {
         &self.sock
     }
+
+    fn netns(&self) -> &str {
+        &self.ns.name
+    }
 }
 
 impl Drop for Instance {
