@@ -12,7 +12,7 @@ use tempfile::TempDir;
 
 use crate::cleanup::{Reaping, release_dir};
 use crate::netns::NetNs;
-use crate::{DOCKER_CLI, HttpResponse, request};
+use crate::{DOCKER_CLI, DOCKER_PY_VAR, HttpResponse, request};
 
 /// Where the `wharfd` binary is: `$WHARFD` if set, else next to the running test's target dir.
 pub fn wharfd_binary() -> PathBuf {
@@ -248,6 +248,41 @@ impl Wharfd {
             .env_remove("DOCKER_API_VERSION")
             .env_remove("DOCKER_CONTEXT");
         cmd
+    }
+
+    /// Runs a Python script with docker-py (the venv `cargo xtask test` makes, named by
+    /// `WHARF_DOCKER_PY`) against this daemon: `DOCKER_HOST` points at its socket, so the
+    /// script's `docker.from_env()` talks to it. A run without the variable fails, never skips.
+    pub fn docker_py(&self, script: &str) -> Result<Output> {
+        let python = std::env::var_os(DOCKER_PY_VAR).with_context(|| {
+            format!("{DOCKER_PY_VAR} is not set: run the privileged tests with `cargo xtask test`")
+        })?;
+        Command::new(python)
+            .args(["-c", script])
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}", self.paths.sock.display()),
+            )
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("DOCKER_TLS_VERIFY")
+            .output()
+            .context("running docker-py")
+    }
+
+    /// [`Wharfd::docker_py`] that must succeed: its stdout, or a test failure showing the
+    /// script's output and the daemon's log.
+    pub fn docker_py_ok(&self, script: &str) -> String {
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let out = self.docker_py(script).expect("docker-py runs");
+        assert!(
+            out.status.success(),
+            "docker-py script failed ({}):\n{script}\n--- stdout:\n{}--- stderr:\n{}\n--- wharfd log:\n{}",
+            out.status,
+            text(&out.stdout),
+            text(&out.stderr),
+            self.log()
+        );
+        text(&out.stdout)
     }
 
     /// Sends `signal` to the daemon.

@@ -31,3 +31,7 @@ pub fn require_privileged() {
 
 /// The Docker CLI used by the tests (the real one, as users run it).
 pub const DOCKER_CLI: &str = "/usr/local/bin/docker";
+
+/// The variable naming the Python interpreter that has docker-py (`cargo xtask test` makes the
+/// venv and sets it; [`Wharfd::docker_py`] reads it).
+pub const DOCKER_PY_VAR: &str = "WHARF_DOCKER_PY";

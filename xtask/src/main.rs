@@ -4,6 +4,7 @@
 mod bench;
 mod ns;
 mod packages;
+mod pyenv;
 mod run;
 mod test;
 mod tidy;

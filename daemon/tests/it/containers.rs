@@ -13,13 +13,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_wharfd");
 
 /// A daemon with the busybox image loaded. Fields drop in order: the daemon (and its
 /// containers) before its namespace.
-struct Env {
-    d: Wharfd,
+pub(crate) struct Env {
+    pub(crate) d: Wharfd,
     ns: NetNs,
 }
 
 impl Env {
-    fn new(tag: &str, args: &[&str]) -> Env {
+    pub(crate) fn new(tag: &str, args: &[&str]) -> Env {
         require_privileged();
         let ns = NetNs::new(tag).expect("netns");
         let d = Wharfd::builder(BIN)

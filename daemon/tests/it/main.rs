@@ -5,6 +5,7 @@
 mod api_env;
 mod containers;
 mod create_validation;
+mod docker_py;
 mod images;
 mod network;
 mod registry;

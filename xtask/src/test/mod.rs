@@ -13,7 +13,7 @@ mod run;
 
 use anyhow::{Result, ensure};
 
-use crate::{cargo, packages, run_checked};
+use crate::{cargo, packages, pyenv, run_checked};
 use binaries::TestBinary;
 use run::Counts;
 
@@ -62,14 +62,16 @@ pub fn main(args: &[String]) -> Result<()> {
     // Only the test binaries run as root: through sudo when this command is not root already.
     let sudo = !root;
     step("unit tests");
-    let mut unit = run_all(&bins, None, sudo)?;
+    let mut unit = run_all(&bins, None, "", sudo)?;
     step("doc tests");
     // Rustdoc builds and runs these itself; there is no binary to run instead.
     unit += run::cargo_test_doc()?;
 
     step("privileged tests");
     let run_tag = format!("x{}", std::process::id());
-    let privileged = run_all(&bins, Some(&run_tag), sudo);
+    let docker_py = pyenv::ensure_docker_py()?;
+    let docker_py = docker_py.to_string_lossy();
+    let privileged = run_all(&bins, Some(&run_tag), &docker_py, sudo);
     let leftovers = leftover_namespaces(&run_tag);
     let privileged = privileged?;
     ensure!(
@@ -95,10 +97,19 @@ pub fn main(args: &[String]) -> Result<()> {
 }
 
 /// Runs every binary: its unit tests, or with `run_tag` its privileged (ignored) tests, which
-/// tag their namespaces with it. Sums the counts; fails on the first binary that fails.
-fn run_all(bins: &[TestBinary], run_tag: Option<&str>, sudo: bool) -> Result<Counts> {
+/// tag their namespaces with it and find docker-py's interpreter at `docker_py`. Sums the
+/// counts; fails on the first binary that fails.
+fn run_all(
+    bins: &[TestBinary],
+    run_tag: Option<&str>,
+    docker_py: &str,
+    sudo: bool,
+) -> Result<Counts> {
     let (args, env) = match run_tag {
-        Some(tag) => (vec!["--ignored"], vec![(RUN_TAG_VAR, tag)]),
+        Some(tag) => (
+            vec!["--ignored"],
+            vec![(RUN_TAG_VAR, tag), (pyenv::DOCKER_PY_VAR, docker_py)],
+        ),
         None => (Vec::new(), Vec::new()),
     };
     let mut total = Counts::default();
