@@ -116,6 +116,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::PsAll
                 | Metric::Rm100
                 | Metric::Pull(_)
+                | Metric::PullCpu(_)
                 | Metric::Push(_)
         )
     });
@@ -255,7 +256,10 @@ fn registry(rows: &[Row], assets: &Assets, runs: usize) {
              namespace on 127.0.0.1:5000, serving that storage read-only; its blobs read into \
              the page cache and `sync` (untimed); then `docker pull 127.0.0.1:5000/bench/...` \
              timed from the CLI's spawn to its exit (plain HTTP: both daemons treat 127.0.0.0/8 \
-             as insecure, and both try HTTPS first); then the image ID checked (untimed).",
+             as insecure, and both try HTTPS first); then the image ID checked (untimed). The \
+             CPU rows sum user + system time of the daemon's process tree and the registry \
+             over the pull (/proc/PID/stat, 10 ms ticks): with 2 CPUs a pull cannot take less \
+             than half of it.",
             Probe::Pull(Hosted::One).runs(runs)
         );
     }

@@ -95,6 +95,37 @@ pub fn tree(root: Pid) -> Vec<Pid> {
     out
 }
 
+/// CPU time (user + system, ms) that `root` and all its descendants have used so far, threads
+/// that ended included (`/proc/<pid>/stat`'s utime and stime, in clock ticks).
+pub fn cpu_tree_ms(root: Pid) -> f64 {
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .map_or(100.0, |v| v.max(1) as f64);
+    let ticks: u64 = tree(root).into_iter().map(cpu_ticks).sum();
+    ticks as f64 * 1000.0 / hz
+}
+
+/// utime + stime of one process, in clock ticks (0 for one that went away).
+fn cpu_ticks(pid: Pid) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
+    // The command name may hold spaces and parentheses: the fields start after the last ')'.
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state is field 3, utime field 14 and stime field 15 (proc(5)).
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(14) + field(15)
+}
+
 /// `VmRSS` of one process in kB (0 for a zombie or a process that just went away).
 fn rss_kb(pid: Pid) -> u64 {
     status_kb(pid, "VmRSS").unwrap_or(0)

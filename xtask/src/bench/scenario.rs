@@ -82,6 +82,8 @@ pub enum Metric {
     StormPingP99,
     /// `docker pull` of an image from a local registry, on a daemon with no images.
     Pull(Hosted),
+    /// The CPU time the daemon's process tree and the registry used during that pull.
+    PullCpu(Hosted),
     /// `docker push` of a loaded image to an empty local registry.
     Push(Hosted),
 }
@@ -117,7 +119,7 @@ impl Metric {
             Metric::Create100 | Metric::PsAll | Metric::Rm100 => Probe::Containers,
             Metric::BurstIdleRss => Probe::Burst,
             Metric::StormRun | Metric::StormPingP99 => Probe::Storm,
-            Metric::Pull(h) => Probe::Pull(h),
+            Metric::Pull(h) | Metric::PullCpu(h) => Probe::Pull(h),
             Metric::Push(h) => Probe::Push(h),
         }
     }
@@ -452,9 +454,25 @@ pub const ALL: &[Scenario] = &[
         needs_peer: false,
     },
     Scenario {
+        name: "  CPU used by the 5-layer pull (daemon + registry)",
+        issue: 11,
+        metric: Metric::PullCpu(Hosted::Five),
+        starts: BOTH,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
         name: "  pull of its largest layer alone",
         issue: 11,
         metric: Metric::Pull(Hosted::Largest),
+        starts: WHARFD,
+        targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "  CPU used by that pull (daemon + registry)",
+        issue: 11,
+        metric: Metric::PullCpu(Hosted::Largest),
         starts: WHARFD,
         targets: &[],
         needs_peer: false,

@@ -15,6 +15,7 @@ use serde_json::Value;
 use super::assets::Assets;
 use super::engine::{Engine, Start};
 use super::probe::{ms, settle};
+use super::procs;
 use super::scenario::{Hosted, Metric};
 use super::scratch;
 use hosted::skopeo;
@@ -40,7 +41,12 @@ pub fn pull(
     let reference = h.reference();
     hosted.warm()?;
     settle()?;
+    // The CPU the pull costs the daemon's process tree and the registry: on a loopback
+    // registry a pull is bound by CPU, not by the network, and this says by how much.
+    let cpu = || procs::cpu_tree_ms(daemon.pid()) + server.pid().map_or(0.0, procs::cpu_tree_ms);
+    let cpu_before = cpu();
     let (took, out) = docker.timed(&["pull", reference.as_str()])?;
+    let cpu_used = cpu() - cpu_before;
     ensure!(
         out.contains(&format!("Status: Downloaded newer image for {reference}")),
         "docker pull {reference} on {}: {out}",
@@ -62,7 +68,10 @@ pub fn pull(
         image.id
     );
     drop(server);
-    Ok(vec![(Metric::Pull(h), ms(took))])
+    Ok(vec![
+        (Metric::Pull(h), ms(took)),
+        (Metric::PullCpu(h), cpu_used),
+    ])
 }
 
 /// `docker push` of `h`, loaded first (untimed), to an empty registry.

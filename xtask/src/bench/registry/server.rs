@@ -98,6 +98,12 @@ impl Server {
         }
     }
 
+    /// The registry's PID (nsenter execs it), while it runs.
+    pub fn pid(&self) -> Option<Pid> {
+        let id = self.child.as_ref()?.id();
+        Some(Pid::from_raw(i32::try_from(id).ok()?))
+    }
+
     /// Its log so far (warnings and errors only).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("registry.log")).unwrap_or_default()
