@@ -87,7 +87,8 @@ impl SystemBackend for Daemon {
             containerd_commit: Commit::default(),
             runc_commit: Commit::default(),
             init_commit: Commit::default(),
-            security_options: facts.security_options(None),
+            // Every container gets Docker's default seccomp profile unless it opts out.
+            security_options: facts.security_options(Some("default")),
             warnings: self.warnings(),
             ..SystemInfo::default()
         })

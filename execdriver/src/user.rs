@@ -98,6 +98,32 @@ pub fn resolve_user(rootfs: &Path, spec: &str) -> Result<User> {
     Ok(user)
 }
 
+/// The gids of `--group-add` groups (names or numbers) inside `rootfs`, as runc's
+/// `GetAdditionalGroups`: a name is looked up in the container's `/etc/group`, a number
+/// without an entry is used as is, an unknown name is refused.
+pub fn additional_groups(rootfs: &Path, groups: &[String]) -> Result<Vec<u32>> {
+    if groups.is_empty() {
+        return Ok(Vec::new());
+    }
+    let db = read_db(rootfs, "etc/group")?;
+    groups
+        .iter()
+        .map(|g| {
+            let entry = db
+                .iter()
+                .map(|l| fields(l))
+                .find(|f| f.len() >= 3 && (f[0] == g || f[2] == g));
+            match (entry, parse_id(g, "group")?) {
+                (Some(f), _) => parse_field(f[2], "gid", g),
+                (None, Some(gid)) => Ok(gid),
+                (None, None) => Err(Error::InvalidParameter(format!(
+                    "unable to find group {g}: no matching entries in group file"
+                ))),
+            }
+        })
+        .collect()
+}
+
 /// `Some(id)` for a numeric argument, `None` for a name; an error for a number out of range.
 fn parse_id(arg: &str, what: &str) -> Result<Option<u32>> {
     if !arg.bytes().all(|b| b.is_ascii_digit()) {

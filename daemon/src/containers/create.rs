@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::plumbing::{self, Mode};
 use super::record::RunState;
-use super::{Container, Containers, Record, mounts, names, rootfs, validate};
+use super::{Container, Containers, Record, mounts, names, rootfs, security, validate};
 use crate::blocking::blocking;
 
 impl Containers {
@@ -54,6 +54,8 @@ impl Containers {
             merge(&mut config, ic);
         }
         let (path, args) = command(&config)?;
+        // moby's `parseSecurityOpt`, in `newContainer`: after the image, before the mounts.
+        security::parse(host_config.security_opt.as_deref().unwrap_or_default())?;
         fill_defaults(&mut host_config, self.inner.facts.cgroup_v2);
         // An unknown network is found at start, as dockerd does (a 404 here would make the
         // CLI try to pull the image).
@@ -295,19 +297,8 @@ fn unsupported(hc: &HostConfig, config: &ContainerConfig) -> Vec<String> {
     let mut out = Vec::new();
     let mut warn =
         |what: &str| out.push(format!("{what} is not supported by wharf and was ignored"));
-    if hc.privileged {
-        warn("--privileged");
-    }
-    if hc.cap_add.as_ref().is_some_and(|c| !c.is_empty())
-        || hc.cap_drop.as_ref().is_some_and(|c| !c.is_empty())
-    {
-        warn("Changing capabilities");
-    }
     if hc.devices.as_ref().is_some_and(|d| !d.is_empty()) {
         warn("Adding devices");
-    }
-    if hc.ulimits.as_ref().is_some_and(|u| !u.is_empty()) {
-        warn("--ulimit");
     }
     if config.healthcheck.is_some() {
         warn("A health check");

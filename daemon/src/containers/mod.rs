@@ -34,6 +34,7 @@ mod record;
 mod restore;
 mod rootfs;
 mod runtimes;
+mod security;
 mod spec;
 mod start;
 mod stop;

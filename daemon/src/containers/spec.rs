@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use api::types::HostConfig;
-use execdriver::{BindMount, ContainerSpec, Network, Resources};
+use execdriver::{BindMount, ContainerSpec, Network, Resources, Security, Ulimit};
 
 use super::etc::EtcFiles;
-use super::{Record, mounts};
+use super::{Record, mounts, security};
 use crate::volumes::Volumes;
 
 /// The `PATH` a container gets when its config has none (moby's `DefaultPathEnv`).
@@ -35,6 +35,10 @@ pub(crate) fn build(
         wd => wd.to_owned(),
     };
     spec.user = execdriver::resolve_user(&rootfs, &rec.config.user)?;
+    let group_add = rec.host_config.group_add.clone().unwrap_or_default();
+    spec.user
+        .additional_gids
+        .extend(execdriver::additional_groups(&rootfs, &group_add)?);
     spec.tty = rec.config.tty;
     spec.open_stdin = rec.config.open_stdin;
     spec.readonly_rootfs = rec.host_config.readonly_rootfs;
@@ -44,7 +48,43 @@ pub(crate) fn build(
     if !rec.host_config.cgroup_parent.is_empty() {
         spec.cgroup_parent = Some(rec.host_config.cgroup_parent.clone());
     }
+    confinement(&mut spec, &rec.host_config)?;
     Ok(spec)
+}
+
+/// Privileges, confinement and process limits: `--privileged`, `--cap-add/--cap-drop`,
+/// `--security-opt`, `HostConfig.MaskedPaths/ReadonlyPaths`, `--shm-size`, `--ulimit`,
+/// `--oom-score-adj`, `--sysctl`.
+fn confinement(spec: &mut ContainerSpec, hc: &HostConfig) -> Result<(), Error> {
+    let opts = security::parse(hc.security_opt.as_deref().unwrap_or_default())?;
+    spec.security = Security {
+        privileged: hc.privileged,
+        cap_add: hc.cap_add.clone().unwrap_or_default(),
+        cap_drop: hc.cap_drop.clone().unwrap_or_default(),
+        no_new_privileges: opts.no_new_privileges,
+        seccomp: opts.seccomp,
+        masked_paths: hc.masked_paths.clone(),
+        readonly_paths: hc.readonly_paths.clone(),
+    };
+    if let Ok(size) = u64::try_from(hc.shm_size)
+        && size > 0
+    {
+        spec.shm_size = size;
+    }
+    spec.ulimits = hc
+        .ulimits
+        .iter()
+        .flatten()
+        .map(|u| Ulimit {
+            name: u.name.clone(),
+            // A negative limit is unlimited, as Go's uint64 conversion makes it.
+            soft: u.soft as u64,
+            hard: u.hard as u64,
+        })
+        .collect();
+    spec.oom_score_adj = (hc.oom_score_adj != 0).then_some(hc.oom_score_adj as i32);
+    spec.sysctls = hc.sysctls.clone().unwrap_or_default();
+    Ok(())
 }
 
 /// The `/etc` files, then the user's binds (their missing sources created), as moby's

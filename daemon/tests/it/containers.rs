@@ -31,17 +31,17 @@ impl Env {
         env
     }
 
-    fn docker(&self, args: &[&str]) -> Output {
+    pub(crate) fn docker(&self, args: &[&str]) -> Output {
         self.d.docker(args).expect("docker runs")
     }
 
     /// Runs the CLI and returns its stdout; fails the test if it fails.
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         ok(&self.d, args)
     }
 
     /// Runs the CLI, which must fail, and returns its stderr.
-    fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let out = self.docker(args);
         assert!(!out.status.success(), "docker {args:?} should fail");
         text(&out.stderr)

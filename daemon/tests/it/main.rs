@@ -12,5 +12,6 @@ mod network;
 mod registry;
 mod robustness;
 mod runtimes;
+mod security;
 mod startup;
 mod volumes;

@@ -2,19 +2,22 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::str::FromStr;
 
 use oci_spec::OciSpecError;
 use oci_spec::runtime::{
-    Capabilities, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder,
-    LinuxNamespace, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder,
-    LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
+    Capabilities, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDeviceCgroup,
+    LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespace, LinuxNamespaceBuilder,
+    LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimit,
+    PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
     UserBuilder,
 };
 
-use super::defaults::{
-    DEFAULT_CAPABILITIES, MASKED_PATHS, OCI_VERSION, READONLY_PATHS, device_rules, system_mounts,
-};
-use super::{BindMount, ContainerSpec, Network, Propagation, Resources};
+use super::caps::{container_capabilities, own_bounding_set, to_oci};
+use super::defaults::{MASKED_PATHS, OCI_VERSION, READONLY_PATHS, device_rules, system_mounts};
+use super::devices::host_devices;
+use super::seccomp::{Target, filter};
+use super::{BindMount, ContainerSpec, Network, Propagation, Resources, Ulimit};
 use crate::error::{Context, Error, Result};
 
 pub(super) fn oci(e: OciSpecError) -> Error {
@@ -22,10 +25,14 @@ pub(super) fn oci(e: OciSpecError) -> Error {
 }
 
 /// Builds the OCI runtime spec for `spec`, with Docker's defaults for everything it does not
-/// say: capabilities, namespaces, system mounts, masked and read-only paths, device rules.
+/// say: capabilities, seccomp, namespaces, system mounts, masked and read-only paths, device
+/// rules.
 pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
     spec.validate()?;
-    let caps: Capabilities = DEFAULT_CAPABILITIES.into_iter().collect();
+    let sec = &spec.security;
+    let bounding = own_bounding_set();
+    let cap_names = container_capabilities(&sec.cap_add, &sec.cap_drop, sec.privileged, bounding)?;
+    let caps: Capabilities = cap_names.iter().map(|c| to_oci(c)).collect::<Result<_>>()?;
     // Like moby's `oci.SetCapabilities`: a non-root process gets the bounding set only, which is
     // what execve would leave it with anyway.
     let capabilities = if spec.user.uid == 0 {
@@ -58,13 +65,17 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
         .cwd(&spec.cwd)
         .capabilities(capabilities)
         // Docker sets no rlimits by default: the process inherits the daemon's.
-        .rlimits(Vec::new())
-        .no_new_privileges(false)
-        .build()
-        .map_err(oci)?;
+        .rlimits(rlimits(&spec.ulimits)?)
+        .no_new_privileges(sec.no_new_privileges);
+    let process = match spec.oom_score_adj {
+        Some(adj) => process.oom_score_adj(adj),
+        None => process,
+    }
+    .build()
+    .map_err(oci)?;
 
     // As moby's `setMounts`: a system mount the caller mounts over is left out.
-    let mut mounts = system_mounts()?;
+    let mut mounts = system_mounts(sec.privileged, spec.shm_size)?;
     mounts.retain(|sys| {
         !spec
             .mounts
@@ -79,14 +90,37 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
         mounts.push(mount(&m.destination, "bind", &m.source, &options)?);
     }
 
+    // moby's `WithMaskedPaths`/`WithReadonlyPaths`/`WithDevices`/`WithSeccomp`: a privileged
+    // container has none of the hiding, every host device and no filter.
+    let (masked, readonly, devices) = match sec.privileged {
+        true => (Vec::new(), Vec::new(), host_devices()?),
+        false => (
+            sec.masked_paths
+                .clone()
+                .unwrap_or_else(|| MASKED_PATHS.map(str::to_owned).to_vec()),
+            sec.readonly_paths
+                .clone()
+                .unwrap_or_else(|| READONLY_PATHS.map(str::to_owned).to_vec()),
+            Vec::new(),
+        ),
+    };
+    let mut sysctl = sysctls(&spec.network);
+    sysctl.extend(spec.sysctls.clone());
     let linux = LinuxBuilder::default()
         .namespaces(namespaces(&spec.network)?)
-        .resources(resources(&spec.resources)?)
+        .resources(resources(&spec.resources, sec.privileged)?)
         .cgroups_path(spec.cgroups_path())
-        .devices(Vec::new())
-        .masked_paths(MASKED_PATHS.map(str::to_owned).to_vec())
-        .readonly_paths(READONLY_PATHS.map(str::to_owned).to_vec())
-        .sysctl(sysctls(&spec.network));
+        .devices(devices)
+        .masked_paths(masked)
+        .readonly_paths(readonly)
+        .sysctl(sysctl);
+    let linux = match sec.privileged {
+        true => linux,
+        false => match filter(&sec.seccomp, &Target::host(&cap_names))? {
+            Some(seccomp) => linux.seccomp(seccomp),
+            None => linux,
+        },
+    };
     let linux = match rootfs_propagation(&spec.mounts) {
         Some(p) => linux.rootfs_propagation(p),
         None => linux,
@@ -186,8 +220,41 @@ fn sysctls(network: &Network) -> HashMap<String, String> {
     }
 }
 
-fn resources(r: &Resources) -> Result<oci_spec::runtime::LinuxResources> {
-    let mut out = LinuxResourcesBuilder::default().devices(device_rules()?);
+/// `--ulimit`s as the process's rlimits: Docker's names are the kernel's without `RLIMIT_`.
+fn rlimits(ulimits: &[Ulimit]) -> Result<Vec<PosixRlimit>> {
+    ulimits
+        .iter()
+        .map(|u| {
+            let name = format!("RLIMIT_{}", u.name.to_ascii_uppercase());
+            let typ = PosixRlimitType::from_str(&name)
+                .map_err(|_| Error::InvalidParameter(format!("invalid ulimit type: {}", u.name)))?;
+            PosixRlimitBuilder::default()
+                .typ(typ)
+                .soft(u.soft)
+                .hard(u.hard)
+                .build()
+                .map_err(oci)
+        })
+        .collect()
+}
+
+/// Every device, every access: a privileged container's device cgroup.
+fn allow_all_devices() -> Result<Vec<LinuxDeviceCgroup>> {
+    Ok(vec![
+        LinuxDeviceCgroupBuilder::default()
+            .allow(true)
+            .access("rwm")
+            .build()
+            .map_err(oci)?,
+    ])
+}
+
+fn resources(r: &Resources, privileged: bool) -> Result<oci_spec::runtime::LinuxResources> {
+    let rules = match privileged {
+        true => allow_all_devices()?,
+        false => device_rules()?,
+    };
+    let mut out = LinuxResourcesBuilder::default().devices(rules);
     if r.memory.is_some() || r.memory_swap.is_some() {
         let mut m = LinuxMemoryBuilder::default();
         if let Some(limit) = r.memory {

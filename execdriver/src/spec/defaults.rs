@@ -1,9 +1,7 @@
 //! Docker's defaults for every container: capabilities, system mounts, masked and read-only
 //! paths, device cgroup rules.
 
-use oci_spec::runtime::{
-    Capability, LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, Mount,
-};
+use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxDeviceType, Mount};
 
 use super::build::{mount, oci};
 use crate::error::Result;
@@ -17,22 +15,22 @@ pub const DEFAULT_CGROUP_PARENT: &str = "/wharf";
 /// Size of `/dev/shm`, Docker's default `--shm-size` (64 MiB).
 pub const DEFAULT_SHM_SIZE: u64 = 64 * 1024 * 1024;
 
-/// Docker's default capability set (moby `caps.DefaultCapabilities`).
-pub const DEFAULT_CAPABILITIES: [Capability; 14] = [
-    Capability::Chown,
-    Capability::DacOverride,
-    Capability::Fsetid,
-    Capability::Fowner,
-    Capability::Mknod,
-    Capability::NetRaw,
-    Capability::Setgid,
-    Capability::Setuid,
-    Capability::Setfcap,
-    Capability::Setpcap,
-    Capability::NetBindService,
-    Capability::SysChroot,
-    Capability::Kill,
-    Capability::AuditWrite,
+/// Docker's default capability set (moby `caps.DefaultCapabilities`), in its order.
+pub const DEFAULT_CAPABILITIES: [&str; 14] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FSETID",
+    "FOWNER",
+    "MKNOD",
+    "NET_RAW",
+    "SETGID",
+    "SETUID",
+    "SETFCAP",
+    "SETPCAP",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "KILL",
+    "AUDIT_WRITE",
 ];
 
 /// Paths Docker hides from containers by bind-mounting `/dev/null` (or an empty tmpfs) over them.
@@ -60,9 +58,17 @@ pub const READONLY_PATHS: [&str; 5] = [
 ];
 
 /// The mounts of moby's `oci.DefaultLinuxSpec`, in its order.
-pub(super) fn system_mounts() -> Result<Vec<Mount>> {
-    let o = |opts: &[&str]| opts.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-    let shm_size = format!("size={DEFAULT_SHM_SIZE}");
+///
+/// A privileged container gets `/sys` and its cgroups read-write (moby's `WithMounts`), and
+/// `/dev/shm` is `shm_size` bytes (`--shm-size`).
+pub(super) fn system_mounts(privileged: bool, shm_size: u64) -> Result<Vec<Mount>> {
+    let o = |opts: &[&str]| {
+        opts.iter()
+            .filter(|s| !(privileged && **s == "ro"))
+            .map(|s| (*s).to_owned())
+            .collect::<Vec<_>>()
+    };
+    let shm_size = format!("size={shm_size}");
     Ok(vec![
         mount("/proc", "proc", "proc", &o(&["nosuid", "noexec", "nodev"]))?,
         mount(

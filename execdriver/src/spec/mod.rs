@@ -2,17 +2,23 @@
 //! an OCI runtime bundle (`config.json`) with Docker's defaults.
 
 mod build;
+mod caps;
 mod defaults;
+mod devices;
+mod seccomp;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub use build::{build_spec, write_bundle};
+pub use caps::{CAPABILITY_NAMES, container_capabilities, normalize_capabilities};
 pub use defaults::{
     DEFAULT_CAPABILITIES, DEFAULT_CGROUP_PARENT, DEFAULT_SHM_SIZE, MASKED_PATHS, OCI_VERSION,
     READONLY_PATHS,
 };
+pub use seccomp::Seccomp;
 
 use crate::error::{Error, Result};
 use crate::user::User;
@@ -154,6 +160,50 @@ pub struct ContainerSpec {
     pub resources: Resources,
     /// The cgroup parent (`/wharf` when `None`); the container's cgroup is `<parent>/<id>`.
     pub cgroup_parent: Option<String>,
+    /// Privileges and confinement.
+    pub security: Security,
+    /// Size of `/dev/shm` in bytes (`--shm-size`).
+    pub shm_size: u64,
+    /// Resource limits of the process (`--ulimit`); none means the runtime's own.
+    pub ulimits: Vec<Ulimit>,
+    /// `--oom-score-adj`.
+    pub oom_score_adj: Option<i32>,
+    /// `--sysctl`: set in the container's namespaces, over Docker's defaults.
+    pub sysctls: BTreeMap<String, String>,
+}
+
+/// A container's privileges and confinement (`--privileged`, `--cap-add`, `--cap-drop`,
+/// `--security-opt`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Security {
+    /// `--privileged`: every capability and device, no masked or read-only paths, `/sys`
+    /// writable, no seccomp filter.
+    pub privileged: bool,
+    /// `--cap-add` as the request gave it (`NET_ADMIN`, `cap_net_admin`, `ALL`).
+    pub cap_add: Vec<String>,
+    /// `--cap-drop`, likewise.
+    pub cap_drop: Vec<String>,
+    /// `no-new-privileges`: execve never grants more privileges.
+    pub no_new_privileges: bool,
+    /// The seccomp filter (ignored when privileged, as dockerd ignores it).
+    pub seccomp: Seccomp,
+    /// Paths to hide instead of Docker's (`HostConfig.MaskedPaths`; empty for
+    /// `systempaths=unconfined`).
+    pub masked_paths: Option<Vec<String>>,
+    /// Paths to make read-only instead of Docker's (`HostConfig.ReadonlyPaths`).
+    pub readonly_paths: Option<Vec<String>>,
+}
+
+/// One `--ulimit`: a resource by Docker's name (`nofile`, `nproc`, ...) with its soft and
+/// hard limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ulimit {
+    /// Docker's name of the resource (`RLIMIT_` + its upper case is the kernel's).
+    pub name: String,
+    /// The soft limit.
+    pub soft: u64,
+    /// The hard limit.
+    pub hard: u64,
 }
 
 impl ContainerSpec {
@@ -178,6 +228,11 @@ impl ContainerSpec {
             mounts: Vec::new(),
             resources: Resources::default(),
             cgroup_parent: None,
+            security: Security::default(),
+            shm_size: DEFAULT_SHM_SIZE,
+            ulimits: Vec::new(),
+            oom_score_adj: None,
+            sysctls: BTreeMap::new(),
         }
     }
 

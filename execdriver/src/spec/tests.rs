@@ -317,3 +317,107 @@ fn bundle_is_written_atomically_and_loads_back() {
         .collect();
     assert_eq!(names, ["config.json"]);
 }
+
+#[test]
+fn the_default_seccomp_profile_and_its_opt_outs() {
+    let j = to_json(&sample());
+    assert_eq!(j["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
+    assert_eq!(j["linux"]["seccomp"]["defaultErrnoRet"], 1);
+    assert_eq!(j["process"]["noNewPrivileges"], false);
+
+    let mut s = sample();
+    s.security.seccomp = Seccomp::Unconfined;
+    s.security.no_new_privileges = true;
+    let j = to_json(&s);
+    assert!(j["linux"].get("seccomp").is_none());
+    assert_eq!(j["process"]["noNewPrivileges"], true);
+}
+
+#[test]
+fn privileged_gets_every_capability_device_and_writable_sys() {
+    let mut s = sample();
+    s.security.privileged = true;
+    s.security.seccomp = Seccomp::Default;
+    let j = to_json(&s);
+    let bounding = strings(&j["process"]["capabilities"]["bounding"]);
+    assert!(
+        bounding.contains(&"CAP_SYS_ADMIN".to_owned()),
+        "{bounding:?}"
+    );
+    // Every capability dockerd 20.10 knows (0..=37) that this process may hand out.
+    let own = super::caps::own_bounding_set().expect("CapBnd");
+    assert_eq!(
+        bounding.len() as u32,
+        (own & ((1 << 38) - 1)).count_ones(),
+        "{bounding:?}"
+    );
+    assert!(j["linux"].get("seccomp").is_none());
+    assert_eq!(j["linux"]["maskedPaths"], json!([]));
+    assert_eq!(j["linux"]["readonlyPaths"], json!([]));
+    assert_eq!(
+        j["linux"]["resources"]["devices"],
+        json!([{"allow": true, "access": "rwm"}])
+    );
+    // /dev/null is a host device every machine has.
+    let devices = j["linux"]["devices"].as_array().expect("devices");
+    assert!(
+        devices
+            .iter()
+            .any(|d| d["path"] == "/dev/null" && d["major"] == 1 && d["minor"] == 3)
+    );
+    let sys = j["mounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .find(|m| m["destination"] == "/sys")
+        .expect("/sys");
+    assert!(!strings(&sys["options"]).contains(&"ro".to_owned()));
+}
+
+#[test]
+fn capabilities_ulimits_shm_oom_and_sysctls() {
+    let mut s = sample();
+    s.security.cap_add = vec!["net_admin".into()];
+    s.security.cap_drop = vec!["CAP_CHOWN".into()];
+    s.ulimits = vec![Ulimit {
+        name: "nofile".into(),
+        soft: 100,
+        hard: 200,
+    }];
+    s.shm_size = 1 << 20;
+    s.oom_score_adj = Some(500);
+    s.sysctls = [("net.ipv4.ip_forward".to_owned(), "1".to_owned())].into();
+    s.security.masked_paths = Some(Vec::new());
+    let j = to_json(&s);
+    let eff = strings(&j["process"]["capabilities"]["effective"]);
+    assert!(eff.contains(&"CAP_NET_ADMIN".to_owned()));
+    assert!(!eff.contains(&"CAP_CHOWN".to_owned()));
+    assert_eq!(
+        j["process"]["rlimits"],
+        json!([{"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200}])
+    );
+    assert_eq!(j["process"]["oomScoreAdj"], 500);
+    assert_eq!(j["linux"]["sysctl"]["net.ipv4.ip_forward"], "1");
+    assert_eq!(
+        j["linux"]["sysctl"]["net.ipv4.ping_group_range"],
+        "0 2147483647"
+    );
+    assert_eq!(j["linux"]["maskedPaths"], json!([]));
+    assert!(
+        !j["linux"]["readonlyPaths"]
+            .as_array()
+            .expect("paths")
+            .is_empty()
+    );
+    let shm = j["mounts"]
+        .as_array()
+        .expect("mounts")
+        .iter()
+        .find(|m| m["destination"] == "/dev/shm")
+        .expect("/dev/shm");
+    assert!(strings(&shm["options"]).contains(&"size=1048576".to_owned()));
+
+    s.ulimits[0].name = "bogus".into();
+    let e = build_spec(&s).expect_err("unknown ulimit");
+    assert!(e.to_string().contains("bogus"), "{e}");
+}

@@ -9,49 +9,6 @@ use api::types::{HostConfig, NetworkingConfig};
 use super::super::mounts;
 use super::{HostFacts, quote, refuse, upper};
 
-/// The capabilities dockerd 20.10 knows, by number: the kernel's up to `CAP_AUDIT_READ` (37),
-/// where 20.10 stops on purpose (its runc did not know the newer ones).
-const CAPABILITIES: [&str; 38] = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-];
-
 /// `--add-host`'s special address: the host's gateway, resolved at start.
 const HOST_GATEWAY: &str = "host-gateway";
 
@@ -155,7 +112,7 @@ fn capabilities(field: &str, list: &Option<Vec<String>>, last: Option<u32>) -> R
             continue;
         }
         let name = upper.strip_prefix("CAP_").unwrap_or(&upper);
-        let known = CAPABILITIES
+        let known = execdriver::CAPABILITY_NAMES
             .iter()
             .position(|c| *c == name)
             .is_some_and(|n| n as u32 <= last);

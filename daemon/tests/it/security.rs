@@ -1,0 +1,222 @@
+//! Privileges and confinement, seen from inside the container (issue 13): capabilities,
+//! `--privileged`, Docker's default seccomp profile and its opt-outs, `no-new-privileges`,
+//! `--group-add`, `--ulimit`, `--shm-size`, `--oom-score-adj`, `--sysctl`.
+
+use crate::containers::Env;
+
+/// A line of `/proc/self/status` inside a fresh busybox container run with `args`.
+fn status_line(env: &Env, args: &[&str], field: &str) -> String {
+    let mut argv = vec!["run", "--rm"];
+    argv.extend_from_slice(args);
+    argv.extend(["busybox", "grep", field, "/proc/self/status"]);
+    let out = env.d.docker_ok(&argv);
+    out.split_whitespace().nth(1).unwrap_or_default().to_owned()
+}
+
+/// The bits of capabilities numbered `caps`, as `/proc/self/status` prints them.
+fn mask(caps: impl IntoIterator<Item = u32>) -> String {
+    format!("{:016x}", caps.into_iter().fold(0u64, |m, c| m | 1 << c))
+}
+
+#[test]
+#[ignore = "privileged"]
+fn capabilities_as_docker_gives_them() {
+    let env = Env::new("caps", &[]);
+    // Docker's default set: the well-known a80425fb.
+    assert_eq!(status_line(&env, &[], "CapEff"), "00000000a80425fb");
+    assert_eq!(status_line(&env, &[], "CapBnd"), "00000000a80425fb");
+    // Drop all, add one back (without the CAP_ prefix, in lower case).
+    assert_eq!(
+        status_line(
+            &env,
+            &["--cap-drop", "ALL", "--cap-add", "net_admin"],
+            "CapEff"
+        ),
+        mask([12])
+    );
+    // Drop one from the defaults.
+    assert_eq!(
+        status_line(&env, &["--cap-drop", "CAP_CHOWN"], "CapEff"),
+        "00000000a80425fa"
+    );
+    // Privileged: every capability up to CAP_AUDIT_READ (37), where dockerd 20.10 stops,
+    // that the daemon has itself (this test's bounding set is the daemon's).
+    let status = std::fs::read_to_string("/proc/self/status").expect("status");
+    let own = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapBnd:"))
+        .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+        .expect("CapBnd");
+    assert_eq!(
+        status_line(&env, &["--privileged"], "CapEff"),
+        format!("{:016x}", own & ((1 << 38) - 1))
+    );
+    // A name Docker does not know: refused at create, in dockerd's words.
+    let err = env.fails(&["create", "--cap-add", "FOO", "busybox"]);
+    assert!(
+        err.contains("invalid CapAdd: unknown capability: \"CAP_FOO\""),
+        "{err}"
+    );
+}
+
+#[test]
+#[ignore = "privileged"]
+fn the_default_seccomp_profile_and_its_opt_outs() {
+    let env = Env::new("seccomp", &[]);
+    let info = env.ok(&["info", "--format", "{{json .SecurityOptions}}"]);
+    assert!(info.contains("name=seccomp,profile=default"), "{info}");
+    // Mode 2: a filter is installed; none when unconfined or privileged.
+    assert_eq!(status_line(&env, &[], "Seccomp:"), "2");
+    assert_eq!(
+        status_line(&env, &["--security-opt", "seccomp=unconfined"], "Seccomp:"),
+        "0"
+    );
+    assert_eq!(status_line(&env, &["--privileged"], "Seccomp:"), "0");
+
+    // The profile refuses new namespaces without CAP_SYS_ADMIN: EPERM, not a crash.
+    let out = env.docker(&["run", "--rm", "busybox", "unshare", "-U", "true"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Operation not permitted"), "{stderr}");
+    // Without the filter the same call works.
+    env.ok(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        "seccomp=unconfined",
+        "busybox",
+        "unshare",
+        "-U",
+        "true",
+    ]);
+
+    // A profile of the user's, sent by the CLI as the file's content: mkdir refused with
+    // EACCES, everything else allowed.
+    let profile = env.d.dir().join("no-mkdir.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":13}]}"#,
+    )
+    .expect("profile");
+    let opt = format!("seccomp={}", profile.display());
+    let out = env.docker(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        &opt,
+        "busybox",
+        "mkdir",
+        "/x",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Permission denied"), "{stderr}");
+    env.ok(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        &opt,
+        "busybox",
+        "touch",
+        "/x",
+    ]);
+
+    // no-new-privileges.
+    assert_eq!(
+        status_line(&env, &["--security-opt", "no-new-privileges"], "NoNewPrivs"),
+        "1"
+    );
+    assert_eq!(status_line(&env, &[], "NoNewPrivs"), "0");
+    let err = env.fails(&["create", "--security-opt", "foo=bar", "busybox"]);
+    assert!(
+        err.contains("invalid --security-opt 2: \"foo=bar\""),
+        "{err}"
+    );
+}
+
+#[test]
+#[ignore = "privileged"]
+fn privileged_sees_devices_and_may_mount() {
+    let env = Env::new("privileged", &[]);
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--privileged",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir /m && mount -t tmpfs none /m && echo mounted; grep ' /sys ' /proc/mounts; \
+         ls /dev/loop-control /dev/null; wc -c < /proc/timer_list",
+    ]);
+    assert!(out.contains("mounted"), "{out}");
+    assert!(out.contains("sysfs rw,"), "{out}");
+    assert!(out.contains("/dev/null"), "{out}");
+    let timer_list: u64 = out
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .expect("size");
+    assert!(timer_list > 0, "{out}");
+    // Not privileged: no mount, /sys read-only, masked paths masked (/proc/timer_list has
+    // text on the host, /dev/null over it in a container).
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "mkdir /m && mount -t tmpfs none /m 2>&1; grep ' /sys ' /proc/mounts; wc -c < /proc/timer_list",
+    ]);
+    assert!(
+        out.contains("Operation not permitted") || out.contains("denied"),
+        "{out}"
+    );
+    assert!(out.contains("sysfs ro,"), "{out}");
+    assert!(out.trim_end().ends_with('0'), "{out}");
+}
+
+#[test]
+#[ignore = "privileged"]
+fn process_limits_groups_and_sysctls() {
+    let env = Env::new("limits", &[]);
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--ulimit",
+        "nofile=100:200",
+        "--shm-size",
+        "1m",
+        "--oom-score-adj",
+        "500",
+        "--sysctl",
+        "net.ipv4.ip_forward=1",
+        "--group-add",
+        "1234",
+        "--group-add",
+        "nogroup",
+        "busybox",
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; \
+         cat /proc/sys/net/ipv4/ip_forward; grep ' /dev/shm ' /proc/mounts; id -G",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(&lines[..4], ["100", "200", "500", "1"], "{out}");
+    assert!(lines[4].contains("size=1024k"), "{out}");
+    let groups: Vec<&str> = lines[5].split_whitespace().collect();
+    assert!(groups.contains(&"1234"), "{out}");
+    // The fixture's /etc/group names nogroup 65534.
+    assert!(groups.contains(&"65534"), "{out}");
+    // A sysctl outside the container's namespaces is refused (by runc, at start).
+    let out = env.docker(&[
+        "run",
+        "--rm",
+        "--sysctl",
+        "kernel.panic=1",
+        "busybox",
+        "true",
+    ]);
+    assert!(!out.status.success());
+}
