@@ -31,6 +31,22 @@ pub struct Mount {
     /// `volume` options, as sent: wharf only asks whether there are any (a `bind` may have none).
     #[serde(rename = "VolumeOptions")]
     pub volume_options: Option<Value>,
+    /// `tmpfs` options.
+    #[serde(rename = "TmpfsOptions")]
+    pub tmpfs_options: Option<MountTmpfsOptions>,
+}
+
+/// `Mount.TmpfsOptions`: the fields wharf reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(default)]
+pub struct MountTmpfsOptions {
+    /// The size in bytes (0: the kernel's default, half the memory).
+    #[serde(rename = "SizeBytes")]
+    pub size_bytes: i64,
+    /// The permission bits of the mount's root (0: the kernel's default, 1777).
+    #[serde(rename = "Mode")]
+    pub mode: u32,
 }
 
 /// `Mount.BindOptions`: the fields wharf reads.

@@ -91,7 +91,9 @@ impl Containers {
         // below gives it back.
         let reservation = self.reserve_name(name, &id)?;
         let name = reservation.name.clone();
-        if config.hostname.is_empty() && host_config.network_mode != "host" {
+        // The host's network or UTS namespace: the host's name, taken at start.
+        let hosts_name = host_config.network_mode == "host" || host_config.uts_mode == "host";
+        if config.hostname.is_empty() && !hosts_name {
             config.hostname = id[..12].to_owned();
         }
         let record = Record {
@@ -297,9 +299,6 @@ fn unsupported(hc: &HostConfig, config: &ContainerConfig) -> Vec<String> {
     let mut out = Vec::new();
     let mut warn =
         |what: &str| out.push(format!("{what} is not supported by wharf and was ignored"));
-    if hc.devices.as_ref().is_some_and(|d| !d.is_empty()) {
-        warn("Adding devices");
-    }
     if config.healthcheck.is_some() {
         warn("A health check");
     }

@@ -1,5 +1,5 @@
 //! Bind mounts and named-volume mounts from `HostConfig.Binds` (`SRC:DST[:MODE]`) and `HostConfig.Mounts` (type
-//! `bind`), parsed and checked as moby's Linux parser (`volume/mounts/linux_parser.go`) and
+//! `bind`), and tmpfs mounts from `HostConfig.Tmpfs` and `Mounts` (type `tmpfs`), parsed and checked as moby's Linux parser (`volume/mounts/linux_parser.go`) and
 //! `registerMountPoints` do, with their messages. The record keeps the `HostConfig` as sent, so
 //! the mounts are parsed again (without touching the host) at start and inspect.
 
@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use api::types::{ContainerConfig, HostConfig, Mount, MountPoint};
-use execdriver::{BindMount, Propagation};
+use execdriver::{BindMount, Propagation, TmpfsMount};
 use mobyport::path::clean;
 
 use super::{Containers, Record};
@@ -70,6 +70,37 @@ impl Bind {
     }
 }
 
+/// One tmpfs mount of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tmpfs {
+    /// The path in the container, cleaned.
+    pub(crate) destination: String,
+    /// Its options as moby writes them (`size=1m`, `mode=1777`, `ro`).
+    pub(crate) options: Vec<String>,
+    /// From `Mounts` (shown by inspect), not `HostConfig.Tmpfs` (which inspect does not list).
+    pub(crate) from_mounts: bool,
+}
+
+impl Tmpfs {
+    /// As `docker inspect` shows a `--mount type=tmpfs`.
+    fn mount_point(&self) -> MountPoint {
+        MountPoint {
+            kind: "tmpfs".into(),
+            destination: self.destination.clone(),
+            rw: !self.options.iter().any(|o| o == "ro"),
+            ..MountPoint::default()
+        }
+    }
+
+    /// For the exec driver.
+    pub(crate) fn tmpfs_mount(&self) -> TmpfsMount {
+        TmpfsMount {
+            destination: self.destination.clone().into(),
+            options: self.options.clone(),
+        }
+    }
+}
+
 /// One `Mounts` entry checked as moby's `ValidateMountConfig` does early in a create (create's
 /// [`super::validate`] calls it): also, unless it may be created, a bind source must exist.
 pub(crate) fn check(value: &serde_json::Value) -> Result<(), Error> {
@@ -94,31 +125,42 @@ pub(crate) fn parse(
     let mut warnings = Vec::new();
     // Destinations seen so far: a set, so many mounts cost linear time.
     let mut taken = HashSet::with_capacity(count);
-    let mut add = |b: Bind, shown: &str, binds: &mut Vec<Bind>| {
-        if !taken.insert(b.destination.clone()) {
+    // Each mount point once; `shown` is the destination as the request spelled it.
+    let mut take = |destination: &str, shown: &str| {
+        if !taken.insert(destination.to_owned()) {
             return Err(Error::Invalid(format!("Duplicate mount point: {shown}")));
         }
-        binds.push(b);
         Ok(())
     };
-    for raw in hc.binds.iter().flatten() {
-        match parse_bind(raw)? {
-            Parsed::Bind(b) => {
-                let shown = b.destination.clone();
-                add(b, &shown, &mut binds)?;
-            }
-            Parsed::Ignored(warning) => warnings.push(warning),
-        }
-    }
-    for value in hc.mounts.iter().flatten() {
+    let from_binds = hc
+        .binds
+        .iter()
+        .flatten()
+        .map(|raw| -> Result<(Parsed, String), Error> {
+            let parsed = parse_bind(raw)?;
+            let shown = match &parsed {
+                Parsed::Bind(b) => b.destination.clone(),
+                _ => String::new(),
+            };
+            Ok((parsed, shown))
+        });
+    let from_mounts = hc.mounts.iter().flatten().map(|value| -> Result<_, Error> {
         let m = decode(value)?;
-        match parse_mount(&m, false)? {
-            Parsed::Bind(b) => add(b, &m.target, &mut binds)?,
+        Ok((parse_mount(&m, false)?, m.target))
+    });
+    for item in from_binds.chain(from_mounts) {
+        let (parsed, shown) = item?;
+        match parsed {
+            Parsed::Bind(b) => {
+                take(&b.destination, &shown)?;
+                binds.push(b);
+            }
+            Parsed::Tmpfs(t) => take(&t.destination, &shown)?,
             Parsed::Ignored(warning) => warnings.push(warning),
         }
     }
-    for dest in hc.tmpfs.iter().flat_map(|t| t.keys()) {
-        warnings.push(ignored(&format!("A tmpfs mount at {dest}")));
+    for t in host_config_tmpfs(hc)? {
+        take(&t.destination, &t.destination)?;
     }
     for dest in config.volumes.iter().flat_map(|v| v.keys()) {
         if !taken.contains(&clean(dest)) {
@@ -134,12 +176,49 @@ pub(crate) fn parse(
 /// The container's mounts as inspect and list show them (none if the record's config no
 /// longer parses, which create prevents).
 pub(crate) fn mount_points(rec: &Record, vols: &Volumes) -> Vec<MountPoint> {
+    let tmpfs = tmpfs(&rec.host_config).unwrap_or_default();
     parse(&rec.host_config, &rec.config)
         .map(|(mut binds, _)| {
             resolve(&mut binds, vols);
-            binds.iter().map(Bind::mount_point).collect()
+            let binds = binds.iter().map(Bind::mount_point);
+            let shown = tmpfs.iter().filter(|t| t.from_mounts);
+            binds.chain(shown.map(Tmpfs::mount_point)).collect()
         })
         .unwrap_or_default()
+}
+
+/// The container's tmpfs mounts: `Mounts` of type `tmpfs`, then `HostConfig.Tmpfs` (checked
+/// by [`parse`] at create).
+pub(crate) fn tmpfs(hc: &HostConfig) -> Result<Vec<Tmpfs>, Error> {
+    let mut out = Vec::new();
+    for value in hc.mounts.iter().flatten() {
+        if let Parsed::Tmpfs(t) = parse_mount(&decode(value)?, false)? {
+            out.push(t);
+        }
+    }
+    out.extend(host_config_tmpfs(hc)?);
+    Ok(out)
+}
+
+/// `HostConfig.Tmpfs` (`--tmpfs /dst[:opts]`): destinations checked as moby's
+/// `ValidateTmpfsMountDestination`, options kept as given.
+fn host_config_tmpfs(hc: &HostConfig) -> Result<Vec<Tmpfs>, Error> {
+    hc.tmpfs
+        .iter()
+        .flatten()
+        .map(|(dest, opts)| {
+            check_target(dest).map_err(|e| Error::Invalid(config_error("tmpfs", &e)))?;
+            Ok(Tmpfs {
+                destination: clean(dest),
+                options: opts
+                    .split(',')
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                from_mounts: false,
+            })
+        })
+        .collect()
 }
 
 /// Sets the source of each volume mount to the volume's `_data`.
@@ -217,6 +296,7 @@ fn named_volume(name: &str, target: &str, rw: bool, mode: &str) -> Parsed {
 
 enum Parsed {
     Bind(Bind),
+    Tmpfs(Tmpfs),
     /// A mount wharf does not make (an anonymous volume, a tmpfs): this warning instead.
     Ignored(String),
 }
@@ -291,8 +371,11 @@ fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
         }
         "tmpfs" if !m.source.is_empty() => return Err(fail("field Source must not be specified")),
         "tmpfs" => {
-            let at = format!("A tmpfs mount at {}", clean(&m.target));
-            return Ok(Parsed::Ignored(ignored(&at)));
+            return Ok(Parsed::Tmpfs(Tmpfs {
+                destination: clean(&m.target),
+                options: tmpfs_options(m),
+                from_mounts: true,
+            }));
         }
         "image" => {
             return Err(Error::NotImplemented(
@@ -333,6 +416,30 @@ fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
         create,
         volume: None,
     }))
+}
+
+/// moby's `ConvertTmpfsOptions`: `ro`, `mode=` in octal, `size=` with the largest unit that
+/// divides it (`g`, `m`, `k`).
+fn tmpfs_options(m: &Mount) -> Vec<String> {
+    let mut out = Vec::new();
+    if m.read_only {
+        out.push("ro".to_owned());
+    }
+    let Some(t) = &m.tmpfs_options else {
+        return out;
+    };
+    if t.mode != 0 {
+        out.push(format!("mode={:o}", t.mode));
+    }
+    if t.size_bytes != 0 {
+        let units = [("g", 1i64 << 30), ("m", 1 << 20), ("k", 1 << 10)];
+        let (size, unit) = units
+            .iter()
+            .find(|(_, d)| t.size_bytes % d == 0)
+            .map_or((t.size_bytes, ""), |(u, d)| (t.size_bytes / d, *u));
+        out.push(format!("size={size}{unit}"));
+    }
+    out
 }
 
 fn config_error(kind: &str, e: &str) -> String {

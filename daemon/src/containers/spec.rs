@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use api::types::HostConfig;
-use execdriver::{BindMount, ContainerSpec, Network, Resources, Security, Ulimit};
+use execdriver::{
+    BindMount, ContainerSpec, DeviceRequest, Ipc, Network, Resources, Security, SharedNamespaces,
+    Ulimit,
+};
 
 use super::etc::EtcFiles;
 use super::{Record, mounts, security};
@@ -43,7 +46,21 @@ pub(crate) fn build(
     spec.open_stdin = rec.config.open_stdin;
     spec.readonly_rootfs = rec.host_config.readonly_rootfs;
     spec.network = network;
+    let hc = &rec.host_config;
+    spec.shared = SharedNamespaces {
+        pid_host: hc.pid_mode == "host",
+        ipc: match hc.ipc_mode.as_str() {
+            "host" => Ipc::Host,
+            "none" => Ipc::None,
+            _ => Ipc::Private,
+        },
+        uts_host: hc.uts_mode == "host",
+    };
     spec.mounts = bind_mounts(rec, dir, vols)?;
+    spec.tmpfs = mounts::tmpfs(&rec.host_config)?
+        .iter()
+        .map(mounts::Tmpfs::tmpfs_mount)
+        .collect();
     spec.resources = resources(&rec.host_config);
     if !rec.host_config.cgroup_parent.is_empty() {
         spec.cgroup_parent = Some(rec.host_config.cgroup_parent.clone());
@@ -54,7 +71,7 @@ pub(crate) fn build(
 
 /// Privileges, confinement and process limits: `--privileged`, `--cap-add/--cap-drop`,
 /// `--security-opt`, `HostConfig.MaskedPaths/ReadonlyPaths`, `--shm-size`, `--ulimit`,
-/// `--oom-score-adj`, `--sysctl`.
+/// `--oom-score-adj`, `--sysctl`, `--device`, `--device-cgroup-rule`.
 fn confinement(spec: &mut ContainerSpec, hc: &HostConfig) -> Result<(), Error> {
     let opts = security::parse(hc.security_opt.as_deref().unwrap_or_default())?;
     spec.security = Security {
@@ -84,6 +101,20 @@ fn confinement(spec: &mut ContainerSpec, hc: &HostConfig) -> Result<(), Error> {
         .collect();
     spec.oom_score_adj = (hc.oom_score_adj != 0).then_some(hc.oom_score_adj as i32);
     spec.sysctls = hc.sysctls.clone().unwrap_or_default();
+    spec.devices = hc
+        .devices
+        .iter()
+        .flatten()
+        .map(|d| DeviceRequest {
+            host_path: d.path_on_host.clone().into(),
+            container_path: d.path_in_container.clone().into(),
+            permissions: match d.cgroup_permissions.as_str() {
+                "" => "rwm".to_owned(),
+                p => p.to_owned(),
+            },
+        })
+        .collect();
+    spec.device_cgroup_rules = hc.device_cgroup_rules.clone().unwrap_or_default();
     Ok(())
 }
 

@@ -180,9 +180,11 @@ impl Containers {
         }
         self.net_up(rec, run).await?;
 
-        let hostname = match (&rec.config.hostname, mode) {
-            (h, _) if !h.is_empty() => h.clone(),
-            (_, Mode::Host) => nix::unistd::gethostname()
+        // The host's name with the host's network or UTS namespace, as dockerd names them.
+        let hosts_name = mode == Mode::Host || rec.host_config.uts_mode == "host";
+        let hostname = match &rec.config.hostname {
+            h if !h.is_empty() => h.clone(),
+            _ if hosts_name => nix::unistd::gethostname()
                 .map(|h| h.to_string_lossy().into_owned())
                 .unwrap_or_default(),
             _ => rec.short_id().to_owned(),

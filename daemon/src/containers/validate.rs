@@ -84,20 +84,24 @@ pub(crate) fn verify(
     Ok(warnings)
 }
 
-/// Namespace sharing wharf cannot do yet (dockerd accepts these).
+/// Namespace modes: moby's valid ones (`invalid IPC mode: x`), of which joining another
+/// container's (`container:NAME`) is not done yet and refused rather than ignored.
 fn unsupported_modes(hc: &HostConfig) -> Result<(), Error> {
-    if !matches!(hc.ipc_mode.as_str(), "" | "private" | "shareable") {
-        return Err(Error::Invalid(format!(
-            "IPC mode {:?} is not supported",
-            hc.ipc_mode
-        )));
+    let ipc = hc.ipc_mode.as_str();
+    if !matches!(ipc, "" | "private" | "shareable" | "host" | "none") {
+        if ipc.starts_with("container:") {
+            return Err(Error::Invalid(format!("IPC mode {ipc:?} is not supported")));
+        }
+        return Err(Error::Invalid(format!("invalid IPC mode: {ipc}")));
     }
-    if !hc.pid_mode.is_empty() {
-        return Err(Error::Invalid(format!(
-            "PID mode {:?} is not supported",
-            hc.pid_mode
-        )));
+    let pid = hc.pid_mode.as_str();
+    if !matches!(pid, "" | "host") {
+        if pid.starts_with("container:") {
+            return Err(Error::Invalid(format!("PID mode {pid:?} is not supported")));
+        }
+        return Err(Error::Invalid(format!("invalid PID mode: {pid}")));
     }
+    // dockerd 20.10 takes any other UTS mode for a private namespace, and so does wharf.
     Ok(())
 }
 

@@ -220,3 +220,161 @@ fn process_limits_groups_and_sysctls() {
     ]);
     assert!(!out.status.success());
 }
+
+#[test]
+#[ignore = "privileged"]
+fn tmpfs_mounts_fill_at_their_size() {
+    let env = Env::new("tmpfs", &[]);
+    // --tmpfs with a size: full at 1 MiB; Docker's defaults (noexec, nosuid, nodev) apply.
+    let out = env.docker(&[
+        "run",
+        "--rm",
+        "--tmpfs",
+        "/t:size=1m",
+        "busybox",
+        "sh",
+        "-c",
+        "grep ' /t ' /proc/mounts; dd if=/dev/zero of=/t/f bs=1k count=2048",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("tmpfs /t tmpfs rw,nosuid,nodev,noexec"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("size=1024k"), "{stdout}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    // --mount type=tmpfs with size and mode; inspect lists it.
+    env.ok(&[
+        "create",
+        "--name",
+        "mt",
+        "--mount",
+        "type=tmpfs,destination=/scratch,tmpfs-size=2097152,tmpfs-mode=1770",
+        "busybox",
+        "sh",
+        "-c",
+        "grep ' /scratch ' /proc/mounts; stat -c %a /scratch",
+    ]);
+    let mounts = env.ok(&["inspect", "-f", "{{json .Mounts}}", "mt"]);
+    assert!(mounts.contains(r#""Type":"tmpfs""#), "{mounts}");
+    assert!(mounts.contains(r#""Destination":"/scratch""#), "{mounts}");
+    let out = env.ok(&["start", "-a", "mt"]);
+    assert!(out.contains("size=2048k"), "{out}");
+    assert!(out.contains("mode=1770"), "{out}");
+    assert_eq!(out.lines().last(), Some("1770"), "{out}");
+    let err = env.fails(&["create", "--tmpfs", "/t", "-v", "/tmp:/t", "busybox"]);
+    assert!(err.contains("Duplicate mount point: /t"), "{err}");
+}
+
+#[test]
+#[ignore = "privileged"]
+fn devices_and_device_cgroup_rules() {
+    let env = Env::new("devices", &[]);
+    // /dev/null under another name, usable; read-only permissions refuse writes.
+    env.ok(&[
+        "run",
+        "--rm",
+        "--device",
+        "/dev/null:/dev/xnull",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /dev/xnull && test -c /dev/xnull",
+    ]);
+    // Read-only: an unbound loop device (not in Docker's default rules) opens for reading
+    // only.
+    let out = env.docker(&[
+        "run",
+        "--rm",
+        "--device",
+        "/dev/loop0:/dev/xloop:r",
+        "busybox",
+        "sh",
+        "-c",
+        "dd if=/dev/xloop of=/dev/null count=0 && echo read && : > /dev/xloop",
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(stdout.trim(), "read", "{stderr}");
+    assert!(stderr.contains("Operation not permitted"), "{stderr}");
+    // A cgroup rule lets a node made inside the container be opened; without it, no.
+    let open_loop = "mknod /l b 7 0 && dd if=/l of=/dev/null count=0 && echo opened";
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--device-cgroup-rule",
+        "b 7:0 r",
+        "busybox",
+        "sh",
+        "-c",
+        open_loop,
+    ]);
+    assert_eq!(out.trim(), "opened");
+    let out = env.docker(&["run", "--rm", "busybox", "sh", "-c", open_loop]);
+    assert!(!out.status.success());
+    let out = env.docker(&[
+        "run",
+        "--rm",
+        "--device",
+        "/dev/nothing-here",
+        "busybox",
+        "true",
+    ]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error gathering device information while adding custom device"),
+        "{stderr}"
+    );
+}
+
+#[test]
+#[ignore = "privileged"]
+fn host_pid_ipc_and_uts_namespaces() {
+    let env = Env::new("hostns", &[]);
+    let own = |ns: &str| std::fs::read_link(format!("/proc/self/ns/{ns}")).expect("ns link");
+    let inside = |args: &[&str], ns: &str| {
+        let mut argv = vec!["run", "--rm"];
+        argv.extend_from_slice(args);
+        let path = format!("/proc/self/ns/{ns}");
+        argv.extend(["busybox", "readlink", path.as_str()]);
+        env.ok(&argv).trim().to_owned()
+    };
+    let host_pid = own("pid").display().to_string();
+    assert_eq!(inside(&["--pid", "host"], "pid"), host_pid);
+    assert_ne!(inside(&[], "pid"), host_pid);
+    let host_ipc = own("ipc").display().to_string();
+    assert_eq!(inside(&["--ipc", "host"], "ipc"), host_ipc);
+    assert_ne!(inside(&[], "ipc"), host_ipc);
+    let host_uts = own("uts").display().to_string();
+    assert_eq!(inside(&["--uts", "host"], "uts"), host_uts);
+    // The host's name inside, and in /etc/hostname.
+    let name = nix::unistd::gethostname().expect("hostname");
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--uts",
+        "host",
+        "busybox",
+        "sh",
+        "-c",
+        "hostname; cat /etc/hostname",
+    ]);
+    let want = name.to_string_lossy();
+    assert_eq!(out.lines().collect::<Vec<_>>(), [&*want, &*want]);
+    // --ipc none: no /dev/shm.
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--ipc",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        "grep -c ' /dev/shm ' /proc/mounts; true",
+    ]);
+    assert_eq!(out.trim(), "0");
+}

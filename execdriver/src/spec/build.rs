@@ -15,9 +15,11 @@ use oci_spec::runtime::{
 
 use super::caps::{container_capabilities, own_bounding_set, to_oci};
 use super::defaults::{MASKED_PATHS, OCI_VERSION, READONLY_PATHS, device_rules, system_mounts};
-use super::devices::host_devices;
+use super::devices::{cgroup_rules, host_devices, requested};
 use super::seccomp::{Target, filter};
-use super::{BindMount, ContainerSpec, Network, Propagation, Resources, Ulimit};
+use super::{
+    BindMount, ContainerSpec, Ipc, Network, Propagation, Resources, SharedNamespaces, Ulimit,
+};
 use crate::error::{Context, Error, Result};
 
 pub(super) fn oci(e: OciSpecError) -> Error {
@@ -76,23 +78,47 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
 
     // As moby's `setMounts`: a system mount the caller mounts over is left out.
     let mut mounts = system_mounts(sec.privileged, spec.shm_size)?;
+    // moby's IPC modes: the host's `/dev/shm` with its namespace, none with `none`.
+    match spec.shared.ipc {
+        Ipc::Private => {}
+        Ipc::None => mounts.retain(|m| m.destination() != Path::new("/dev/shm")),
+        Ipc::Host => {
+            let options = ["rbind", "rprivate"].map(str::to_owned);
+            let host_shm = mount("/dev/shm", "bind", "/dev/shm", &options)?;
+            for m in mounts.iter_mut() {
+                if m.destination() == Path::new("/dev/shm") {
+                    *m = host_shm.clone();
+                }
+            }
+        }
+    }
     mounts.retain(|sys| {
         !spec
             .mounts
             .iter()
             .any(|m| &m.destination == sys.destination())
     });
+    let mut user_mounts = Vec::with_capacity(spec.mounts.len() + spec.tmpfs.len());
     for m in &spec.mounts {
         let mut options = vec!["rbind".to_owned(), m.propagation.as_str().to_owned()];
         if m.readonly {
             options.push("ro".to_owned());
         }
-        mounts.push(mount(&m.destination, "bind", &m.source, &options)?);
+        user_mounts.push(mount(&m.destination, "bind", &m.source, &options)?);
     }
+    for t in &spec.tmpfs {
+        let options = merge_tmpfs_options(&t.options);
+        user_mounts.push(mount(&t.destination, "tmpfs", "tmpfs", &options)?);
+    }
+    // Parents before their children, as moby sorts them (stable: the caller's order otherwise).
+    user_mounts.sort_by_key(|m| m.destination().components().count());
+    mounts.extend(user_mounts);
 
     // moby's `WithMaskedPaths`/`WithReadonlyPaths`/`WithDevices`/`WithSeccomp`: a privileged
     // container has none of the hiding, every host device and no filter.
-    let (masked, readonly, devices) = match sec.privileged {
+    let (added, mut device_rules) = requested(&spec.devices)?;
+    device_rules.extend(cgroup_rules(&spec.device_cgroup_rules)?);
+    let (masked, readonly, mut devices) = match sec.privileged {
         true => (Vec::new(), Vec::new(), host_devices()?),
         false => (
             sec.masked_paths
@@ -104,11 +130,14 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
             Vec::new(),
         ),
     };
+    // A `--device` of a privileged container replaces the host's device at that path.
+    devices.retain(|d| !added.iter().any(|a| a.path() == d.path()));
+    devices.extend(added);
     let mut sysctl = sysctls(&spec.network);
     sysctl.extend(spec.sysctls.clone());
     let linux = LinuxBuilder::default()
-        .namespaces(namespaces(&spec.network)?)
-        .resources(resources(&spec.resources, sec.privileged)?)
+        .namespaces(namespaces(&spec.network, spec.shared)?)
+        .resources(resources(&spec.resources, sec.privileged, device_rules)?)
         .cgroups_path(spec.cgroups_path())
         .devices(devices)
         .masked_paths(masked)
@@ -126,6 +155,11 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
         None => linux,
     };
 
+    // Without a UTS namespace of its own the runtime may not set a hostname.
+    let hostname = match spec.shared.uts_host {
+        true => String::new(),
+        false => spec.hostname.clone(),
+    };
     SpecBuilder::default()
         .version(OCI_VERSION)
         .root(
@@ -136,7 +170,7 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
                 .map_err(oci)?,
         )
         .process(process)
-        .hostname(&spec.hostname)
+        .hostname(hostname)
         .mounts(mounts)
         .annotations(HashMap::new())
         .linux(linux.build().map_err(oci)?)
@@ -168,6 +202,37 @@ pub(super) fn mount(
         .map_err(oci)
 }
 
+/// moby's `MergeTmpfsOptions` over Docker's defaults (`noexec,nosuid,nodev,rprivate`): of
+/// two flags that undo each other (`exec`/`noexec`, ...) or two values of one key (`size=`),
+/// the later wins; the rest keep their order.
+fn merge_tmpfs_options(user: &[String]) -> Vec<String> {
+    const OPPOSITES: [(&str, &str); 6] = [
+        ("exec", "noexec"),
+        ("suid", "nosuid"),
+        ("dev", "nodev"),
+        ("atime", "noatime"),
+        ("diratime", "nodiratime"),
+        ("rw", "ro"),
+    ];
+    let key = |o: &str| -> String {
+        if let Some((k, _)) = o.split_once('=') {
+            return format!("{k}=");
+        }
+        OPPOSITES
+            .iter()
+            .find(|(a, b)| *a == o || *b == o)
+            .map_or_else(|| o.to_owned(), |(a, _)| (*a).to_owned())
+    };
+    let defaults = ["noexec", "nosuid", "nodev", "rprivate"].map(str::to_owned);
+    let mut out: Vec<String> = Vec::new();
+    for o in defaults.iter().chain(user).filter(|o| !o.is_empty()) {
+        let k = key(o);
+        out.retain(|x| key(x) != k);
+        out.push(o.clone());
+    }
+    out
+}
+
 /// moby's rule: a shared bind needs a shared root (`rshared`), a slave bind at least a slave
 /// one (`rslave`); otherwise the runtime's default applies.
 fn rootfs_propagation(mounts: &[BindMount]) -> Option<&'static str> {
@@ -181,14 +246,19 @@ fn rootfs_propagation(mounts: &[BindMount]) -> Option<&'static str> {
     }
 }
 
-fn namespaces(network: &Network) -> Result<Vec<LinuxNamespace>> {
+fn namespaces(network: &Network, shared: SharedNamespaces) -> Result<Vec<LinuxNamespace>> {
     let ns = |typ: LinuxNamespaceType| LinuxNamespaceBuilder::default().typ(typ).build();
-    let mut out = vec![
-        ns(LinuxNamespaceType::Pid),
-        ns(LinuxNamespaceType::Ipc),
-        ns(LinuxNamespaceType::Uts),
-        ns(LinuxNamespaceType::Mount),
-    ];
+    let mut out = Vec::with_capacity(5);
+    if !shared.pid_host {
+        out.push(ns(LinuxNamespaceType::Pid));
+    }
+    if shared.ipc != Ipc::Host {
+        out.push(ns(LinuxNamespaceType::Ipc));
+    }
+    if !shared.uts_host {
+        out.push(ns(LinuxNamespaceType::Uts));
+    }
+    out.push(ns(LinuxNamespaceType::Mount));
     match network {
         Network::Join(path) => out.push(
             LinuxNamespaceBuilder::default()
@@ -249,11 +319,18 @@ fn allow_all_devices() -> Result<Vec<LinuxDeviceCgroup>> {
     ])
 }
 
-fn resources(r: &Resources, privileged: bool) -> Result<oci_spec::runtime::LinuxResources> {
-    let rules = match privileged {
+/// The cgroup limits, and the device rules: Docker's (or all for a privileged container),
+/// then `extra` (`--device`, `--device-cgroup-rule`).
+fn resources(
+    r: &Resources,
+    privileged: bool,
+    extra: Vec<LinuxDeviceCgroup>,
+) -> Result<oci_spec::runtime::LinuxResources> {
+    let mut rules = match privileged {
         true => allow_all_devices()?,
         false => device_rules()?,
     };
+    rules.extend(extra);
     let mut out = LinuxResourcesBuilder::default().devices(rules);
     if r.memory.is_some() || r.memory_swap.is_some() {
         let mut m = LinuxMemoryBuilder::default();

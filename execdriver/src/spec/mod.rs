@@ -18,6 +18,7 @@ pub use defaults::{
     DEFAULT_CAPABILITIES, DEFAULT_CGROUP_PARENT, DEFAULT_SHM_SIZE, MASKED_PATHS, OCI_VERSION,
     READONLY_PATHS,
 };
+pub use devices::DeviceRequest;
 pub use seccomp::Seccomp;
 
 use crate::error::{Error, Result};
@@ -33,6 +34,30 @@ pub enum Network {
     Isolated,
     /// The host's namespace (`--network host`): no network namespace entry at all.
     Host,
+}
+
+/// Which of the host's namespaces besides the network a container shares (`--pid`, `--ipc`,
+/// `--uts`); by default it has its own of each.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SharedNamespaces {
+    /// `--pid=host`: the host's PID namespace.
+    pub pid_host: bool,
+    /// `--ipc`: private (also `shareable`), the host's, or private without `/dev/shm`.
+    pub ipc: Ipc,
+    /// `--uts=host`: the host's hostname namespace (no hostname is set).
+    pub uts_host: bool,
+}
+
+/// A container's IPC namespace.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Ipc {
+    /// Its own, with its own `/dev/shm` (`private`, `shareable`).
+    #[default]
+    Private,
+    /// The host's, with the host's `/dev/shm`.
+    Host,
+    /// Its own, without `/dev/shm`.
+    None,
 }
 
 /// A bind mount of a host file or directory the caller prepared.
@@ -58,6 +83,16 @@ impl BindMount {
             propagation: Propagation::default(),
         }
     }
+}
+
+/// A tmpfs mount (`--tmpfs`, `--mount type=tmpfs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TmpfsMount {
+    /// The absolute path inside the container.
+    pub destination: PathBuf,
+    /// Mount options (`size=1m`, `mode=1777`, `noexec`, ...), merged with Docker's defaults
+    /// (`noexec,nosuid,nodev`) by the driver: a later option wins over an earlier one.
+    pub options: Vec<String>,
 }
 
 /// Mount propagation of a bind mount (Docker's `--mount bind-propagation=` values, which are
@@ -153,9 +188,13 @@ pub struct ContainerSpec {
     pub open_stdin: bool,
     /// The network namespace.
     pub network: Network,
+    /// The other namespaces shared with the host.
+    pub shared: SharedNamespaces,
     /// Bind mounts, mounted in this order after the system mounts: typically the container's
     /// `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`, then volumes.
     pub mounts: Vec<BindMount>,
+    /// tmpfs mounts; mounted with the bind mounts, parents before children.
+    pub tmpfs: Vec<TmpfsMount>,
     /// Cgroup limits.
     pub resources: Resources,
     /// The cgroup parent (`/wharf` when `None`); the container's cgroup is `<parent>/<id>`.
@@ -170,6 +209,10 @@ pub struct ContainerSpec {
     pub oom_score_adj: Option<i32>,
     /// `--sysctl`: set in the container's namespaces, over Docker's defaults.
     pub sysctls: BTreeMap<String, String>,
+    /// `--device`s.
+    pub devices: Vec<DeviceRequest>,
+    /// `--device-cgroup-rule`s (`c 1:3 rwm`).
+    pub device_cgroup_rules: Vec<String>,
 }
 
 /// A container's privileges and confinement (`--privileged`, `--cap-add`, `--cap-drop`,
@@ -225,7 +268,9 @@ impl ContainerSpec {
             tty: false,
             open_stdin: false,
             network: Network::Isolated,
+            shared: SharedNamespaces::default(),
             mounts: Vec::new(),
+            tmpfs: Vec::new(),
             resources: Resources::default(),
             cgroup_parent: None,
             security: Security::default(),
@@ -233,6 +278,8 @@ impl ContainerSpec {
             ulimits: Vec::new(),
             oom_score_adj: None,
             sysctls: BTreeMap::new(),
+            devices: Vec::new(),
+            device_cgroup_rules: Vec::new(),
         }
     }
 
@@ -267,10 +314,12 @@ impl ContainerSpec {
                 self.cwd
             )));
         }
-        if let Some(m) = self.mounts.iter().find(|m| !m.destination.is_absolute()) {
+        let destinations = self.mounts.iter().map(|m| &m.destination);
+        let tmpfs = self.tmpfs.iter().map(|t| &t.destination);
+        if let Some(d) = destinations.chain(tmpfs).find(|d| !d.is_absolute()) {
             return Err(Error::InvalidParameter(format!(
                 "invalid mount config: mount path must be absolute: {}",
-                m.destination.display()
+                d.display()
             )));
         }
         if let Network::Join(path) = &self.network

@@ -434,14 +434,22 @@ fn refused_values_get_dockerds_messages() {
             r#""NetworkingConfig":{"EndpointsConfig":{"bridge":{"IPAMConfig":{"IPv6Address":"::ffff:1.2.3.4"}}}}"#,
             "invalid IPv6 address: ::ffff:1.2.3.4",
         ),
-        // What wharf cannot do yet.
         (
-            r#""HostConfig":{"IpcMode":"host"}"#,
-            "IPC mode \"host\" is not supported",
+            r#""HostConfig":{"IpcMode":"bogus"}"#,
+            "invalid IPC mode: bogus",
         ),
         (
-            r#""HostConfig":{"PidMode":"host"}"#,
-            "PID mode \"host\" is not supported",
+            r#""HostConfig":{"PidMode":"bogus"}"#,
+            "invalid PID mode: bogus",
+        ),
+        // What wharf cannot do yet.
+        (
+            r#""HostConfig":{"IpcMode":"container:x"}"#,
+            "IPC mode \"container:x\" is not supported",
+        ),
+        (
+            r#""HostConfig":{"PidMode":"container:x"}"#,
+            "PID mode \"container:x\" is not supported",
         ),
     ];
     let host = reference_host();
