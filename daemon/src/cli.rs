@@ -88,6 +88,12 @@ pub struct Flags {
     /// The runtime containers use unless they ask for another (`runc` by default).
     #[arg(long = "default-runtime", value_name = "NAME")]
     pub default_runtime: Option<String>,
+    /// Run an init inside every container that does not say otherwise (`docker run --init`).
+    #[arg(long = "init", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub init: Option<bool>,
+    /// The init binary containers get with `--init` (a static one: it runs in any image).
+    #[arg(long = "init-path", value_name = "PATH")]
+    pub init_path: Option<PathBuf>,
     /// Parent cgroup of every container that names none (`/wharf` by default).
     #[arg(long = "cgroup-parent", value_name = "CGROUP")]
     pub cgroup_parent: Option<String>,

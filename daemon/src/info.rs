@@ -83,7 +83,11 @@ impl SystemBackend for Daemon {
                 .collect(),
             default_runtime: self.config.default_runtime.clone(),
             swarm: SwarmInfo::default(),
-            init_binary: String::new(),
+            // dockerd's name for the init it mounts; empty when there is none to mount.
+            init_binary: match self.containers.has_init() {
+                true => "docker-init".to_owned(),
+                false => String::new(),
+            },
             containerd_commit: Commit::default(),
             runc_commit: Commit::default(),
             init_commit: Commit::default(),

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 use crate::run_checked;
 
 /// What `wharfd` itself needs at run time: network namespaces and links (`ip`, `nsenter`),
-/// the firewall (`nft`) and the OCI runtime.
-pub const RUNTIME_PACKAGES: &[&str] = &["iproute2", "util-linux", "nftables", "runc"];
+/// the firewall (`nft`), the OCI runtime and the init of `--init` containers (`tini-static`).
+pub const RUNTIME_PACKAGES: &[&str] = &["iproute2", "util-linux", "nftables", "runc", "tini"];
 
 /// What every privileged test needs beyond [`RUNTIME_PACKAGES`]: a static busybox for test
 /// images, a real registry (distribution 2.8, `docker-registry`) and `skopeo` to put images

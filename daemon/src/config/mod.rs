@@ -82,6 +82,11 @@ pub struct Config {
     pub default_runtime: String,
     /// The parent cgroup of containers that name none (`None`: the exec driver's `/wharf`).
     pub cgroup_parent: Option<String>,
+    /// Containers get an init unless they say otherwise (`--init`).
+    pub init: bool,
+    /// The init binary (`--init-path`; else `docker-init` on `PATH`, else Debian's
+    /// `tini-static`).
+    pub init_path: Option<PathBuf>,
     /// Insecure registries, mirrors, download/upload concurrency, certificates.
     pub registries: Registries,
 }
@@ -126,6 +131,9 @@ struct FileConfig {
     default_runtime: Option<String>,
     #[serde(rename = "cgroup-parent")]
     cgroup_parent: Option<String>,
+    init: Option<bool>,
+    #[serde(rename = "init-path")]
+    init_path: Option<PathBuf>,
     #[serde(rename = "insecure-registries")]
     insecure_registries: Option<Vec<String>>,
     #[serde(rename = "registry-mirrors")]
@@ -157,6 +165,8 @@ const FILE_KEYS: &[&str] = &[
     "runtimes",
     "default-runtime",
     "cgroup-parent",
+    "init",
+    "init-path",
     "insecure-registries",
     "registry-mirrors",
     "max-concurrent-downloads",
@@ -205,6 +215,8 @@ impl Config {
                 file.cgroup_parent,
             )
             .filter(|p| !p.is_empty());
+        let init = m.one("init", flags.init, file.init).unwrap_or(false);
+        let init_path = m.one("init-path", flags.init_path.clone(), file.init_path);
         let raw_registries = RawRegistries {
             insecure: m.list(
                 "insecure-registries",
@@ -314,6 +326,8 @@ impl Config {
             },
             default_runtime: default_runtime.unwrap_or_else(|| RUNC.to_owned()),
             cgroup_parent,
+            init,
+            init_path,
             registries,
         })
     }

@@ -42,7 +42,7 @@ mod validate;
 mod wait;
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use api::types::ContainerStatus;
@@ -101,6 +101,11 @@ struct Inner {
     /// The daemon's `--cgroup-parent`: containers that name none get their cgroup under it
     /// (`None`: the exec driver's `/wharf`).
     cgroup_parent: Option<String>,
+    /// The daemon's `--init`: containers that do not say get an init.
+    init: bool,
+    /// The init binary found at start-up (`--init-path`, `docker-init` on `PATH` or Debian's
+    /// `tini-static`), if any.
+    init_binary: Option<PathBuf>,
     /// Exit watchers and scheduled restarts; aborted at shutdown.
     tasks: Mutex<JoinSet<()>>,
 }
@@ -308,6 +313,8 @@ impl Containers {
                 netns_dir,
                 runtimes: Runtimes::new(&root.exec_root, &config.runtimes, &config.default_runtime),
                 cgroup_parent: config.cgroup_parent.clone(),
+                init: config.init,
+                init_binary: init_binary(config.init_path.as_deref()),
                 monitor: execdriver::MonitorCommand::current_exe(),
                 images: images.clone(),
                 volumes: volumes.clone(),
@@ -403,5 +410,44 @@ impl Containers {
         };
         tasks.abort_all();
         while tasks.join_next().await.is_some() {}
+    }
+}
+
+/// Debian's static tini: dockerd's `docker-init` is tini too, and a static binary runs in any
+/// image.
+const TINI_STATIC: &str = "/usr/bin/tini-static";
+
+/// The init binary: `configured` (`--init-path`) if given, else `docker-init` on `PATH`, else
+/// Debian's `tini-static`; `None` if there is none (a container asking for one is refused).
+fn init_binary(configured: Option<&Path>) -> Option<PathBuf> {
+    if let Some(path) = configured {
+        return Some(path.to_path_buf());
+    }
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("docker-init"))
+            .find(|p| p.is_file())
+    });
+    on_path.or_else(|| Some(PathBuf::from(TINI_STATIC)).filter(|p| p.is_file()))
+}
+
+impl Containers {
+    /// The init a container started now gets, if it gets one (`HostConfig.Init`, else the
+    /// daemon's `--init`).
+    pub(crate) fn init_for(&self, hc: &api::types::HostConfig) -> Result<Option<PathBuf>> {
+        if !hc.init.unwrap_or(self.inner.init) {
+            return Ok(None);
+        }
+        match &self.inner.init_binary {
+            Some(path) => Ok(Some(path.clone())),
+            None => Err(Error::System(format!(
+                "no init binary found: install Debian's tini ({TINI_STATIC}) or set --init-path"
+            ))),
+        }
+    }
+
+    /// Whether an init binary was found (`/info`'s `InitBinary`).
+    pub(crate) fn has_init(&self) -> bool {
+        self.inner.init_binary.is_some()
     }
 }

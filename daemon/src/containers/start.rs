@@ -207,6 +207,7 @@ impl Containers {
         if spec.cgroup_parent.is_none() {
             spec.cgroup_parent.clone_from(&self.inner.cgroup_parent);
         }
+        spec.init = self.init_for(&rec.host_config)?;
 
         let (runtime, monitor, dir) = (
             self.runtime_of(c)?,

@@ -378,3 +378,60 @@ fn host_pid_ipc_and_uts_namespaces() {
     ]);
     assert_eq!(out.trim(), "0");
 }
+
+#[test]
+#[ignore = "privileged"]
+fn init_runs_as_pid_one_and_reaps_zombies() {
+    let env = Env::new("init", &[]);
+    // The init is PID 1; the command is its child.
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /proc/1/cmdline | tr '\\0' ' '; echo; echo $$",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("/sbin/docker-init -- sh -c"), "{out}");
+    assert_ne!(lines[1], "1", "{out}");
+    // An orphan that exits is reaped by the init: no zombie stays behind.
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "(sleep 0.2 &) ; sleep 1; grep -l '^State:.Z' /proc/[0-9]*/status | wc -l",
+    ]);
+    assert_eq!(out.trim(), "0", "{out}");
+    // Without an init the shell is PID 1.
+    assert_eq!(
+        env.ok(&["run", "--rm", "busybox", "sh", "-c", "echo $$"])
+            .trim(),
+        "1"
+    );
+    let info = env.ok(&["info", "--format", "{{.InitBinary}}"]);
+    assert_eq!(info.trim(), "docker-init");
+}
+
+#[test]
+#[ignore = "privileged"]
+fn the_daemons_init_default() {
+    let env = Env::new("initdefault", &["--init"]);
+    let out = env.ok(&["run", "--rm", "busybox", "sh", "-c", "echo $$"]);
+    assert_ne!(out.trim(), "1", "{out}");
+    // A container may still say no.
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--init=false",
+        "busybox",
+        "sh",
+        "-c",
+        "echo $$",
+    ]);
+    assert_eq!(out.trim(), "1", "{out}");
+}

@@ -18,7 +18,8 @@ use super::defaults::{MASKED_PATHS, OCI_VERSION, READONLY_PATHS, device_rules, s
 use super::devices::{cgroup_rules, host_devices, requested};
 use super::seccomp::{Target, filter};
 use super::{
-    BindMount, ContainerSpec, Ipc, Network, Propagation, Resources, SharedNamespaces, Ulimit,
+    BindMount, ContainerSpec, INIT_PATH, Ipc, Network, Propagation, Resources, SharedNamespaces,
+    Ulimit,
 };
 use crate::error::{Context, Error, Result};
 
@@ -62,7 +63,7 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
     let process = ProcessBuilder::default()
         .terminal(spec.tty)
         .user(user.build().map_err(oci)?)
-        .args(spec.args.clone())
+        .args(process_args(spec))
         .env(spec.env.clone())
         .cwd(&spec.cwd)
         .capabilities(capabilities)
@@ -105,6 +106,10 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
             options.push("ro".to_owned());
         }
         user_mounts.push(mount(&m.destination, "bind", &m.source, &options)?);
+    }
+    if let Some(init) = &spec.init {
+        let options = ["bind", "ro"].map(str::to_owned);
+        user_mounts.push(mount(INIT_PATH, "bind", init, &options)?);
     }
     for t in &spec.tmpfs {
         let options = merge_tmpfs_options(&t.options);
@@ -287,6 +292,18 @@ fn sysctls(network: &Network) -> HashMap<String, String> {
                 "0 2147483647".to_owned(),
             ),
         ]),
+    }
+}
+
+/// The process's arguments: behind Docker's init with `--init` (moby's `WithInit`).
+fn process_args(spec: &ContainerSpec) -> Vec<String> {
+    match spec.init {
+        Some(_) => [INIT_PATH, "--"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(spec.args.iter().cloned())
+            .collect(),
+        None => spec.args.clone(),
     }
 }
 

@@ -24,6 +24,9 @@ pub use seccomp::Seccomp;
 use crate::error::{Error, Result};
 use crate::user::User;
 
+/// Where the init of an `--init` container is mounted (moby's `inContainerInitPath`).
+pub const INIT_PATH: &str = "/sbin/docker-init";
+
 /// Which network namespace the container gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Network {
@@ -209,6 +212,9 @@ pub struct ContainerSpec {
     pub oom_score_adj: Option<i32>,
     /// `--sysctl`: set in the container's namespaces, over Docker's defaults.
     pub sysctls: BTreeMap<String, String>,
+    /// `--init`: this init binary (a host path) runs as PID 1 and starts `args` (Docker's
+    /// `docker-init`, bind-mounted read-only at [`INIT_PATH`]).
+    pub init: Option<PathBuf>,
     /// `--device`s.
     pub devices: Vec<DeviceRequest>,
     /// `--device-cgroup-rule`s (`c 1:3 rwm`).
@@ -278,6 +284,7 @@ impl ContainerSpec {
             ulimits: Vec::new(),
             oom_score_adj: None,
             sysctls: BTreeMap::new(),
+            init: None,
             devices: Vec::new(),
             device_cgroup_rules: Vec::new(),
         }
