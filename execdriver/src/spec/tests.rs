@@ -260,7 +260,10 @@ fn bind_propagation_and_mounts_over_system_mounts() {
         ..BindMount::new("/srv/data", "/data")
     });
     let j = to_json(&s);
-    assert_eq!(j["mounts"][8]["options"], json!(["rbind", "rslave"]));
+    // The user's mounts follow the system mounts, parents first (/data before /etc/hosts).
+    assert_eq!(j["mounts"][7]["destination"], "/data");
+    assert_eq!(j["mounts"][7]["options"], json!(["rbind", "rslave"]));
+    assert_eq!(j["mounts"][8]["destination"], "/etc/hosts");
     assert_eq!(j["linux"]["rootfsPropagation"], "rslave");
     s.mounts.push(BindMount {
         propagation: Propagation::Shared,
