@@ -21,6 +21,7 @@ mod backend;
 mod create;
 mod delete;
 mod etc;
+mod events;
 mod exit;
 mod index;
 mod inspect;
@@ -102,6 +103,8 @@ struct Inner {
     cgroup_parent: Option<String>,
     /// Exit watchers and scheduled restarts; aborted at shutdown.
     tasks: Mutex<JoinSet<()>>,
+    /// Where container, network and volume events go.
+    events: crate::events::Events,
 }
 
 /// The network facts and driver containers use.
@@ -160,6 +163,12 @@ pub(crate) struct RunResources {
     pub(crate) netns: Option<PathBuf>,
     /// The bridge endpoint (its published ports go with it).
     pub(crate) endpoint: Option<Endpoint>,
+    /// The container was connected to its network (a `connect` event was told): its
+    /// release tells `disconnect`.
+    pub(crate) connected: bool,
+    /// Its named volumes were mounted (`mount` events were told): its release tells
+    /// `unmount`.
+    pub(crate) volumes_mounted: bool,
 }
 
 /// A container's state as waiters see it.
@@ -289,6 +298,7 @@ impl Containers {
         network: &crate::network::Network,
         config: &crate::config::Config,
         host: &hostcheck::Facts,
+        events: &crate::events::Events,
     ) -> anyhow::Result<Self> {
         use anyhow::Context;
         let dir = root.root.join(CONTAINERS_DIR);
@@ -318,6 +328,7 @@ impl Containers {
                 facts,
                 index: Mutex::new(Index::default()),
                 tasks: Mutex::new(JoinSet::new()),
+                events: events.clone(),
             }),
         })
     }

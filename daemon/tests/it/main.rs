@@ -6,6 +6,8 @@ mod api_env;
 mod containers;
 mod create_validation;
 mod docker_py;
+mod docker_py_events;
+mod events;
 mod images;
 mod network;
 mod registry;

@@ -87,6 +87,20 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "AuthConfig.registrytoken: not in the spec",
         "moby's AuthConfig carries a bearer token for the registry",
     ),
+    // moby's `backFillLegacy`: container and image events keep the fields the spec dropped in
+    // v1.22, which the CLI before 25 and docker-py still read.
+    (
+        "EventMessage.status: not in the spec",
+        "dockerd writes it for container and image events",
+    ),
+    (
+        "EventMessage.id: not in the spec",
+        "dockerd writes it for container and image events",
+    ),
+    (
+        "EventMessage.from: not in the spec",
+        "dockerd writes it for container events",
+    ),
 ];
 
 /// The spec, parsed once: Moby's `swagger.yaml` of v1.47 converted to JSON as it is
@@ -168,6 +182,7 @@ fn responses() -> Vec<Root> {
         root::<SystemInfo>("SystemInfo", def("SystemInfo")),
         root::<AuthResponse>("SystemAuthResponse", response("/auth", "post")),
         root::<DistributionInspect>("DistributionInspect", def("DistributionInspect")),
+        root::<EventMessage>("EventMessage", def("EventMessage")),
     ]
 }
 
