@@ -3,10 +3,12 @@
 mod container;
 mod distribution;
 mod events;
+mod prune;
 
 pub use container::*;
 pub use distribution::*;
 pub use events::*;
+pub use prune::*;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +32,7 @@ pub trait Backend:
     + VolumeBackend
     + DistributionBackend
     + EventsBackend
+    + PruneBackend
     + Send
     + Sync
     + 'static
@@ -44,6 +47,7 @@ impl<T> Backend for T where
         + VolumeBackend
         + DistributionBackend
         + EventsBackend
+        + PruneBackend
         + Send
         + Sync
         + 'static

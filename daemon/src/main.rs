@@ -14,8 +14,10 @@ mod info;
 mod memory;
 mod network;
 mod pidfile;
+mod prune;
 mod socket;
 mod startup;
+mod usage;
 mod version;
 mod volumes;
 

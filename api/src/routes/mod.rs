@@ -6,6 +6,7 @@ mod distribution;
 mod events;
 mod image;
 mod network;
+mod prune;
 mod system;
 mod volume;
 
@@ -29,6 +30,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(volume::routes::<B>())
         .merge(distribution::routes::<B>())
         .merge(events::routes::<B>())
+        .merge(prune::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

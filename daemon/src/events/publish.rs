@@ -94,6 +94,19 @@ impl Events {
     }
 }
 
+impl Events {
+    /// A prune's event (moby's `*Prune`): no actor, the bytes freed as `reclaimed`; container
+    /// and image prunes carry the legacy `status`.
+    pub(crate) fn prune(&self, kind: &str, reclaimed: u64) {
+        let attrs = BTreeMap::from([("reclaimed".to_owned(), reclaimed.to_string())]);
+        let legacy = matches!(kind, "container" | "image").then(|| "prune".to_owned());
+        self.publish(EventMessage {
+            status: legacy,
+            ..message(kind, "prune", "", attrs)
+        });
+    }
+}
+
 /// An event without the legacy fields (the bus stamps the time).
 fn message(
     kind: &str,

@@ -9,6 +9,7 @@ pub(crate) mod bridge;
 mod convert;
 pub(crate) mod events;
 mod filter;
+pub(crate) mod usage;
 
 use std::sync::Arc;
 

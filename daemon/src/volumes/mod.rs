@@ -160,6 +160,7 @@ impl Volumes {
             labels: meta.labels.clone(),
             scope: "local".into(),
             options: None,
+            usage_data: None,
         }
     }
 
