@@ -170,6 +170,8 @@ async fn serve(
         "shutting down: no new connections, draining requests"
     );
     let _ = stop_tx.send(true);
+    // `docker events` readers never end by themselves: they end now, not at the deadline.
+    daemon.events.close();
     tokio::spawn(async move { signals.force_on_next().await });
     while let Some(res) = servers.join_next().await {
         match res {

@@ -10,6 +10,7 @@ use futures::StreamExt;
 use jiff::Timestamp;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::watch;
 
 use super::Events;
 use super::filter::EventFilter;
@@ -35,7 +36,7 @@ impl Events {
             Some(u) => Some(Duration::try_from(u.duration_since(now)).unwrap_or_default()),
             None => None,
         };
-        let live = live(sub.live, filter);
+        let live = live(sub.live, sub.closed, filter);
         match left {
             Some(d) => Box::pin(replay.chain(live.take_until(tokio::time::sleep(d)))),
             None => Box::pin(replay.chain(live)),
@@ -44,23 +45,34 @@ impl Events {
 }
 
 /// The live events `filter` selects. A reader that fell behind skips what it missed (the bus
-/// never waits for it) and goes on; the stream ends only with the bus.
+/// never waits for it) and goes on; the stream ends when the bus closes.
 fn live(
     rx: Receiver<Arc<EventMessage>>,
+    closed: watch::Receiver<bool>,
     filter: EventFilter,
 ) -> impl futures::Stream<Item = Arc<EventMessage>> + Send {
-    futures::stream::unfold((rx, filter), |(mut rx, filter)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(e) if filter.include(&e) => return Some((e, (rx, filter))),
-                Ok(_) => {}
-                Err(RecvError::Lagged(n)) => {
-                    tracing::warn!(skipped = n, "an events reader fell behind; skipping events");
+    futures::stream::unfold(
+        (rx, closed, filter),
+        |(mut rx, mut closed, filter)| async move {
+            loop {
+                let next = tokio::select! {
+                    next = rx.recv() => next,
+                    _ = closed.wait_for(|c| *c) => return None,
+                };
+                match next {
+                    Ok(e) if filter.include(&e) => return Some((e, (rx, closed, filter))),
+                    Ok(_) => {}
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::warn!(
+                            skipped = n,
+                            "an events reader fell behind; skipping events"
+                        );
+                    }
+                    Err(RecvError::Closed) => return None,
                 }
-                Err(RecvError::Closed) => return None,
             }
-        }
-    })
+        },
+    )
 }
 
 #[cfg(test)]
@@ -102,6 +114,14 @@ mod tests {
             Some("die")
         );
         // Nothing more comes: at `until` the stream ends.
+        assert!(s.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn closing_the_bus_ends_live_streams() {
+        let bus = Events::default();
+        let mut s = bus.stream(opts(None, None, "{}"), Timestamp::now());
+        bus.close();
         assert!(s.next().await.is_none());
     }
 

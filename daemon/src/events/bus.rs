@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use api::types::EventMessage;
 use jiff::Timestamp;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// How many recent events are kept for `since`/`until` (dockerd keeps 256).
 pub(crate) const RING_SIZE: usize = 4096;
@@ -40,6 +40,8 @@ struct Bus {
     capacity: usize,
     /// Live readers.
     live: broadcast::Sender<Arc<EventMessage>>,
+    /// Set at shutdown: live readers end, so their connections do not hold up the drain.
+    closed: watch::Sender<bool>,
 }
 
 impl Bus {
@@ -54,6 +56,8 @@ pub(crate) struct Subscription {
     pub(crate) replay: Vec<Arc<EventMessage>>,
     /// Every event published after `replay` was taken, none twice.
     pub(crate) live: broadcast::Receiver<Arc<EventMessage>>,
+    /// Becomes true when the daemon shuts down.
+    pub(crate) closed: watch::Receiver<bool>,
 }
 
 impl Default for Events {
@@ -71,6 +75,7 @@ impl Events {
                 ring: Mutex::new(VecDeque::with_capacity(ring)),
                 capacity: ring.max(1),
                 live,
+                closed: watch::channel(false).0,
             }),
         }
     }
@@ -92,6 +97,12 @@ impl Events {
         let _ = self.inner.live.send(event);
     }
 
+    /// Ends the live readers' streams (at shutdown: dockerd closes them too, and an open
+    /// `docker events` would otherwise hold the drain until its deadline).
+    pub(crate) fn close(&self) {
+        self.inner.closed.send_replace(true);
+    }
+
     /// A new reader: with `since` or `until`, the kept events between them (moby's
     /// `loadBufferedEvents`: none when neither is given) that `wanted` accepts; then the live
     /// events. Taken under the ring's lock, so no event is both replayed and live, or lost
@@ -104,10 +115,12 @@ impl Events {
     ) -> Subscription {
         let ring = self.inner.ring();
         let live = self.inner.live.subscribe();
+        let closed = self.inner.closed.subscribe();
         if since.is_none() && until.is_none() {
             return Subscription {
                 replay: Vec::new(),
                 live,
+                closed,
             };
         }
         let nanos = |t: Option<Timestamp>| t.map(|t| t.as_nanosecond());
@@ -119,7 +132,11 @@ impl Events {
             .filter(|e| until.is_none_or(|u| i128::from(e.time_nano) <= u) && wanted(e))
             .cloned()
             .collect();
-        Subscription { replay, live }
+        Subscription {
+            replay,
+            live,
+            closed,
+        }
     }
 }
 

@@ -341,3 +341,31 @@ fn an_until_in_the_future_ends_the_stream_then() {
     }
     assert!(started.elapsed() >= Duration::from_secs(1));
 }
+
+#[test]
+#[ignore = "privileged"]
+fn shutdown_ends_live_readers_at_once() {
+    let mut env = Env::new("evstop", &[]);
+    let mut live = Live::start(&env, &[]);
+    wait_subscribed(&env, &live);
+    // A stream that never ends by itself must not hold the drain until its 10 s deadline.
+    let started = Instant::now();
+    let status = env
+        .d
+        .terminate(Duration::from_secs(5))
+        .expect("wharfd exits");
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while live.child.try_wait().expect("wait").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "docker events did not end with the daemon"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
