@@ -199,3 +199,26 @@ fn system_df_counts_images_containers_and_volumes() {
     assert_eq!(dv.split_whitespace().collect::<Vec<_>>(), ["dv", "1", "0B"]);
     ok(&["rm", "-f", "d1"]);
 }
+
+#[test]
+#[ignore = "privileged"]
+fn with_vfs_size_rw_is_what_the_container_changed() {
+    let env = Env::new("sizevfs", &["--storage-driver", "vfs"]);
+    let ok = |args: &[&str]| env.d.docker_ok(args);
+    assert_eq!(ok(&["info", "-f", "{{.Driver}}"]).trim(), "vfs");
+    ok(&["create", "--name", "fresh", "busybox", "true"]);
+    // A copy of the image's tree that changed nothing wrote nothing.
+    let fresh = ok(&["inspect", "-s", "-f", "{{.SizeRw}}", "fresh"]);
+    assert_eq!(fresh.trim(), "0");
+    ok(&[
+        "run",
+        "--name",
+        "wrote",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 1200 /dev/zero > /new.bin && rm /bin/ls",
+    ]);
+    let wrote = ok(&["inspect", "-s", "-f", "{{.SizeRw}}", "wrote"]);
+    assert_eq!(wrote.trim(), "1200");
+}
