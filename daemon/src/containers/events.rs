@@ -2,8 +2,10 @@
 //! and volume events its runs cause: `connect`/`disconnect` of the network it runs on,
 //! `mount`/`unmount` of the named volumes it uses.
 
+use std::sync::Arc;
+
 use super::plumbing::Mode;
-use super::{Container, Containers, Record, mounts};
+use super::{Container, Containers, mounts};
 use crate::blocking::blocking;
 
 impl Containers {
@@ -14,11 +16,11 @@ impl Containers {
         self.inner.events.container(&l.record, action, extra);
     }
 
-    /// Tells `connect` or `disconnect` of the network `rec` runs on (`bridge`, `host` or
+    /// Tells `connect` or `disconnect` of the network `c` runs on (`bridge`, `host` or
     /// `none`, whose driver dockerd calls `null`), as moby's `allocateNetwork` and
     /// `releaseNetwork` do for every run.
-    pub(crate) fn network_event(&self, rec: &Record, action: &str) {
-        let Ok(mode) = Mode::of(&rec.host_config, &self.inner.net) else {
+    pub(crate) fn network_event(&self, c: &Container, action: &str) {
+        let Ok(mode) = Mode::of(&c.live().record.host_config, &self.inner.net) else {
             return;
         };
         let builtin = &self.inner.net.builtin;
@@ -29,41 +31,45 @@ impl Containers {
         };
         self.inner
             .events
-            .network(&network.id, mode.name(), driver, action, Some(&rec.id));
+            .network(&network.id, mode.name(), driver, action, Some(&c.id));
     }
 
     /// Tells what releasing a run undoes, in moby's `Cleanup` order: `disconnect` (if it was
     /// connected), then `unmount` of its volumes (if they were mounted).
-    pub(crate) async fn released(&self, rec: &Record, connected: bool, volumes_mounted: bool) {
+    pub(crate) async fn released(&self, c: &Arc<Container>, connected: bool, mounted: bool) {
         if connected {
-            self.network_event(rec, "disconnect");
+            self.network_event(c, "disconnect");
         }
-        if volumes_mounted {
-            self.volume_events(rec, false).await;
+        if mounted {
+            self.volume_events(c, false).await;
         }
     }
 
-    /// Tells `mount` (at start) or `unmount` (after the run) of each named volume `rec`
-    /// mounts, with moby's attributes. The mounts are parsed again on the blocking pool (a
-    /// container may have many).
-    pub(crate) async fn volume_events(&self, rec: &Record, mount: bool) {
-        let hc = &rec.host_config;
-        if hc.binds.as_ref().is_none_or(Vec::is_empty)
-            && hc.mounts.as_ref().is_none_or(Vec::is_empty)
-        {
+    /// Tells `mount` (at start) or `unmount` (after the run) of each named volume `c` mounts,
+    /// with moby's attributes. A container with mounts may have many: they are copied and
+    /// parsed again on the blocking pool, never on the async side.
+    pub(crate) async fn volume_events(&self, c: &Arc<Container>, mount: bool) {
+        let any = {
+            let l = c.live();
+            let hc = &l.record.host_config;
+            hc.binds.as_ref().is_some_and(|b| !b.is_empty())
+                || hc.mounts.as_ref().is_some_and(|m| !m.is_empty())
+        };
+        if !any {
             return;
         }
-        let (rec, events) = (rec.clone(), self.inner.events.clone());
+        let (c, events) = (Arc::clone(c), self.inner.events.clone());
         let _ = blocking(move || {
-            let Ok((binds, _)) = mounts::parse(&rec.host_config, &rec.config) else {
+            let (hc, config) = {
+                let l = c.live();
+                (l.record.host_config.clone(), l.record.config.clone())
+            };
+            let Ok((binds, _)) = mounts::parse(&hc, &config) else {
                 return;
             };
             for b in binds {
                 let Some(name) = &b.volume else { continue };
-                let mut attrs = vec![
-                    ("driver", "local".to_owned()),
-                    ("container", rec.id.clone()),
-                ];
+                let mut attrs = vec![("driver", "local".to_owned()), ("container", c.id.clone())];
                 if mount {
                     let point = b.mount_point();
                     attrs.push(("destination", point.destination));

@@ -88,17 +88,17 @@ impl Containers {
     /// Records `exit` and does what follows it. `at_restore`: found at daemon start, where
     /// `always` restarts even a container stopped by hand (as dockerd does).
     pub(crate) async fn handle_exit(&self, c: &Arc<Container>, exit: ExitStatus, at_restore: bool) {
-        let (run, rec) = {
+        let run = {
             let mut l = c.live();
             l.accepting = false;
-            (l.run.take(), l.record.clone())
+            l.run.take()
         };
         // moby's `handleContainerExit`: `die` first, then what the cleanup undoes.
         self.event(c, "die", &[("exitCode", exit.exit_code.to_string())]);
         if let Some(run) = run {
             let (connected, mounted) = (run.connected, run.volumes_mounted);
             self.release(&c.id, &c.dir, run).await;
-            self.released(&rec, connected, mounted).await;
+            self.released(c, connected, mounted).await;
         }
         let (auto_remove, restart) = {
             let mut l = c.live();

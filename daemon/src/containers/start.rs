@@ -143,7 +143,7 @@ impl Containers {
                 drop(pending);
                 let (connected, mounted) = (run.connected, run.volumes_mounted);
                 self.release(&c.id, &c.dir, run).await;
-                self.released(&rec, connected, mounted).await;
+                self.released(c, connected, mounted).await;
                 let auto_remove = {
                     let mut l = c.live();
                     let st = &mut l.record.state;
@@ -184,7 +184,7 @@ impl Containers {
         }
         self.net_up(rec, run).await?;
         // moby's `allocateNetwork` tells `connect` for whichever network the run is on.
-        self.network_event(rec, "connect");
+        self.network_event(c, "connect");
         run.connected = true;
 
         let hostname = match (&rec.config.hostname, mode) {
@@ -208,7 +208,7 @@ impl Containers {
             })
             .await??
         };
-        self.volume_events(rec, true).await;
+        self.volume_events(c, true).await;
         run.volumes_mounted = true;
         // The container's own `--cgroup-parent`, else the daemon's.
         if spec.cgroup_parent.is_none() {
