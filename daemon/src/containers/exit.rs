@@ -93,6 +93,10 @@ impl Containers {
             l.accepting = false;
             l.run.take()
         };
+        // moby tells `oom` when the kernel's OOM killer strikes, which is before the exit.
+        if exit.oom_killed {
+            self.event(c, "oom", &[]);
+        }
         // moby's `handleContainerExit`: `die` first, then what the cleanup undoes.
         self.event(c, "die", &[("exitCode", exit.exit_code.to_string())]);
         if let Some(run) = run {

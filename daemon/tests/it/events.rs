@@ -369,3 +369,43 @@ fn shutdown_ends_live_readers_at_once() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+#[ignore = "privileged"]
+fn an_oom_kill_tells_oom_before_die() {
+    let env = Env::new("evoom", &[]);
+    let t0 = unix_now() - 1;
+    let out = env.d.docker(&[
+        "run",
+        "--name",
+        "hog",
+        "-m",
+        "32m",
+        "--memory-swap",
+        "32m",
+        "busybox",
+        "dd",
+        "if=/dev/zero",
+        "of=/dev/null",
+        "bs=128M",
+        "count=1",
+    ]);
+    assert_eq!(out.expect("docker run").status.code(), Some(137));
+    std::thread::sleep(Duration::from_millis(1100));
+    let since = t0.to_string();
+    let until = unix_now().to_string();
+    let lines = replay(
+        &env,
+        &[
+            "--since",
+            &since,
+            "--until",
+            &until,
+            "--filter",
+            "type=container",
+        ],
+    );
+    let actions: Vec<&str> = lines.iter().map(|l| l.action.as_str()).collect();
+    assert_eq!(actions, ["create", "attach", "start", "oom", "die"]);
+    assert_eq!(lines[4].attrs, "exitCode=137, image=busybox, name=hog");
+}
