@@ -118,6 +118,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_reader_that_fell_behind_skips_to_what_is_kept() {
+        let bus = Events::with_sizes(16, 2);
+        let s = bus.stream(opts(None, None, "{}"), Timestamp::now());
+        for a in ["0", "1", "2", "3", "4"] {
+            bus.publish(event(a));
+        }
+        let got: Vec<_> = s.take(2).map(|e| e.action.clone()).collect().await;
+        assert_eq!(got, ["3", "4"]);
+    }
+
+    #[tokio::test]
     async fn closing_the_bus_ends_live_streams() {
         let bus = Events::default();
         let mut s = bus.stream(opts(None, None, "{}"), Timestamp::now());
