@@ -409,3 +409,52 @@ fn an_oom_kill_tells_oom_before_die() {
     assert_eq!(actions, ["create", "attach", "start", "oom", "die"]);
     assert_eq!(lines[4].attrs, "exitCode=137, image=busybox, name=hog");
 }
+
+#[test]
+#[ignore = "privileged"]
+fn push_and_pull_tell_the_reference_asked() {
+    testkit::require_privileged();
+    let ns = testkit::NetNs::new("evreg").expect("netns");
+    let registry = testkit::Registry::builder()
+        .start(&ns)
+        .expect("the registry starts");
+    let d = testkit::Wharfd::builder(crate::api_env::BIN)
+        .start(&ns)
+        .expect("wharfd starts");
+    let archive = d.dir().join("busybox.tar");
+    testkit::fixtures::busybox()
+        .expect("busybox fixture")
+        .write_docker_archive(&archive)
+        .expect("write fixture");
+    d.docker_ok(&["load", "-i", archive.to_str().expect("utf-8")]);
+    let t0 = unix_now() - 1;
+    let repo = format!("{}/bb", registry.addr());
+    let image = format!("{repo}:1");
+    d.docker_ok(&["tag", "busybox", &image]);
+    d.docker_ok(&["push", &image]);
+    d.docker_ok(&["rmi", &image]);
+    d.docker_ok(&["pull", &image]);
+    std::thread::sleep(Duration::from_millis(1100));
+    let (since, until) = (t0.to_string(), unix_now().to_string());
+    let out = d.docker_ok(&[
+        "events",
+        "--since",
+        &since,
+        "--until",
+        &until,
+        "--filter",
+        "type=image",
+        "--filter",
+        "event=push",
+        "--filter",
+        "event=pull",
+    ]);
+    let lines: Vec<Line> = out.lines().map(Line::parse).collect();
+    assert_eq!(whats(&lines), ["image push", "image pull"]);
+    for l in &lines {
+        assert_eq!(l.actor, image);
+        assert_eq!(l.attrs, format!("name={repo}"));
+    }
+    drop(d);
+    drop(registry);
+}
