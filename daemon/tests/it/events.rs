@@ -52,11 +52,27 @@ fn whats(lines: &[Line]) -> Vec<String> {
 }
 
 /// Unix seconds now, as `--since`/`--until` take them.
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
         .as_secs()
+}
+
+/// What `docker events --since T0 --until NOW ARGS` prints, a second after the test's last
+/// action: the CLI sends whole seconds, so NOW then covers everything before it.
+pub(crate) fn told_since(d: &testkit::Wharfd, t0: u64, args: &[&str]) -> String {
+    std::thread::sleep(Duration::from_millis(1100));
+    let (since, until) = (t0.to_string(), unix_now().to_string());
+    let mut all = vec![
+        "events",
+        "--since",
+        since.as_str(),
+        "--until",
+        until.as_str(),
+    ];
+    all.extend_from_slice(args);
+    d.docker_ok(&all)
 }
 
 /// A live `docker events` reader: its lines arrive on a channel; killed (by its PID) on drop.
@@ -391,20 +407,8 @@ fn an_oom_kill_tells_oom_before_die() {
         "count=1",
     ]);
     assert_eq!(out.expect("docker run").status.code(), Some(137));
-    std::thread::sleep(Duration::from_millis(1100));
-    let since = t0.to_string();
-    let until = unix_now().to_string();
-    let lines = replay(
-        &env,
-        &[
-            "--since",
-            &since,
-            "--until",
-            &until,
-            "--filter",
-            "type=container",
-        ],
-    );
+    let told = told_since(&env.d, t0, &["--filter", "type=container"]);
+    let lines: Vec<Line> = told.lines().map(Line::parse).collect();
     let actions: Vec<&str> = lines.iter().map(|l| l.action.as_str()).collect();
     assert_eq!(actions, ["create", "attach", "start", "oom", "die"]);
     assert_eq!(lines[4].attrs, "exitCode=137, image=busybox, name=hog");
@@ -434,21 +438,18 @@ fn push_and_pull_tell_the_reference_asked() {
     d.docker_ok(&["push", &image]);
     d.docker_ok(&["rmi", &image]);
     d.docker_ok(&["pull", &image]);
-    std::thread::sleep(Duration::from_millis(1100));
-    let (since, until) = (t0.to_string(), unix_now().to_string());
-    let out = d.docker_ok(&[
-        "events",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--filter",
-        "type=image",
-        "--filter",
-        "event=push",
-        "--filter",
-        "event=pull",
-    ]);
+    let out = told_since(
+        &d,
+        t0,
+        &[
+            "--filter",
+            "type=image",
+            "--filter",
+            "event=push",
+            "--filter",
+            "event=pull",
+        ],
+    );
     let lines: Vec<Line> = out.lines().map(Line::parse).collect();
     assert_eq!(whats(&lines), ["image push", "image pull"]);
     for l in &lines {

@@ -1,16 +1,8 @@
 //! `docker container/image/volume/network/system prune`, `docker system df`, `ps -s` and
 //! `inspect -s` through the real CLI.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use crate::containers::Env;
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-}
+use crate::events::{told_since, unix_now};
 
 /// An untagged (dangling) image: a one-file tar imported without a name. Its ID.
 fn dangling_image(env: &Env) -> String {
@@ -130,20 +122,8 @@ fn prunes_remove_what_is_unused_as_dockerd() {
     assert!(out.ends_with("Total reclaimed space: 0B\n"), "{out}");
 
     // Each prune told its event.
-    std::thread::sleep(Duration::from_millis(1100));
-    let until = unix_now().to_string();
-    let since = t0.to_string();
-    let events = ok(&[
-        "events",
-        "--since",
-        &since,
-        "--until",
-        &until,
-        "--filter",
-        "event=prune",
-        "--format",
-        "{{.Type}} {{.Actor.Attributes.reclaimed}}",
-    ]);
+    let format = "{{.Type}} {{.Actor.Attributes.reclaimed}}";
+    let events = told_since(&env.d, t0, &["--filter", "event=prune", "--format", format]);
     let lines: Vec<&str> = events.lines().collect();
     assert_eq!(lines[0], "container 1000");
     assert!(lines.contains(&"volume 2048"), "{events}");
