@@ -2,9 +2,13 @@
 
 mod container;
 mod distribution;
+mod events;
+mod prune;
 
 pub use container::*;
 pub use distribution::*;
+pub use events::*;
+pub use prune::*;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +31,8 @@ pub trait Backend:
     + ContainerBackend
     + VolumeBackend
     + DistributionBackend
+    + EventsBackend
+    + PruneBackend
     + Send
     + Sync
     + 'static
@@ -40,6 +46,8 @@ impl<T> Backend for T where
         + ContainerBackend
         + VolumeBackend
         + DistributionBackend
+        + EventsBackend
+        + PruneBackend
         + Send
         + Sync
         + 'static

@@ -6,6 +6,7 @@ use crate::config::Config;
 use crate::containers::Containers;
 use crate::dataroot::DataRoot;
 use crate::distribution::Registry;
+use crate::events::Events;
 use crate::images::Images;
 use crate::network::Network;
 use crate::volumes::Volumes;
@@ -29,4 +30,6 @@ pub struct Daemon {
     pub volumes: Volumes,
     /// The registry client (pull, push, login).
     pub registry: Registry,
+    /// The event bus (`GET /events`).
+    pub events: Events,
 }

@@ -8,13 +8,16 @@ mod daemon;
 mod dataroot;
 mod distribution;
 mod error;
+mod events;
 mod images;
 mod info;
 mod memory;
 mod network;
 mod pidfile;
+mod prune;
 mod socket;
 mod startup;
+mod usage;
 mod version;
 mod volumes;
 

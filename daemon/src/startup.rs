@@ -102,7 +102,16 @@ async fn serve(
         info!(volumes = v.count(), "volumes loaded");
         Ok(v)
     })?;
-    let containers = Containers::open(&root, &images, &volumes, &network, &config, &host.facts)?;
+    let events = crate::events::Events::default();
+    let containers = Containers::open(
+        &root,
+        &images,
+        &volumes,
+        &network,
+        &config,
+        &host.facts,
+        &events,
+    )?;
     step_async("restore", async {
         let r = containers.restore().await?;
         info!(
@@ -134,6 +143,7 @@ async fn serve(
         network,
         containers,
         volumes,
+        events,
     });
     info!(elapsed_ms = ms(launched), "daemon ready: API listening");
 
@@ -160,6 +170,8 @@ async fn serve(
         "shutting down: no new connections, draining requests"
     );
     let _ = stop_tx.send(true);
+    // `docker events` readers never end by themselves: they end now, not at the deadline.
+    daemon.events.close();
     tokio::spawn(async move { signals.force_on_next().await });
     while let Some(res) = servers.join_next().await {
         match res {

@@ -206,7 +206,7 @@ async fn container_logs<B: Backend>(
 
 /// `since`/`until`: Unix seconds with an optional fraction (`1795841119.462964806`), as the
 /// CLI sends them; absent, empty or `0` means no bound.
-fn unix_time(key: &str, raw: Option<&str>) -> Result<Option<Timestamp>, Error> {
+pub(super) fn unix_time(key: &str, raw: Option<&str>) -> Result<Option<Timestamp>, Error> {
     let raw = match raw {
         None | Some("") | Some("0") => return Ok(None),
         Some(r) => r,

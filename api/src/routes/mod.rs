@@ -3,8 +3,10 @@
 mod container;
 mod container_io;
 mod distribution;
+mod events;
 mod image;
 mod network;
+mod prune;
 mod system;
 mod volume;
 
@@ -27,6 +29,8 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(container_io::routes::<B>())
         .merge(volume::routes::<B>())
         .merge(distribution::routes::<B>())
+        .merge(events::routes::<B>())
+        .merge(prune::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -21,6 +21,8 @@ use futures::StreamExt;
 
 mod container;
 mod distribution;
+mod events;
+mod prune;
 mod volume;
 
 /// A backend whose answers the tests choose; `ctr` records what the container routes passed.

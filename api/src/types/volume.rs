@@ -30,6 +30,21 @@ pub struct Volume {
     /// Driver options (null when none, as dockerd shows them).
     #[serde(rename = "Options")]
     pub options: Option<BTreeMap<String, String>>,
+    /// Size and users, only in `GET /system/df`.
+    #[serde(rename = "UsageData", skip_serializing_if = "Option::is_none")]
+    pub usage_data: Option<VolumeUsageData>,
+}
+
+/// `Volume.UsageData`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+pub struct VolumeUsageData {
+    /// Bytes of the volume's content (files, each hard-linked one once).
+    #[serde(rename = "Size")]
+    pub size: i64,
+    /// How many containers mount it.
+    #[serde(rename = "RefCount")]
+    pub ref_count: i64,
 }
 
 /// `VolumeCreateOptions`: the body of `POST /volumes/create`.

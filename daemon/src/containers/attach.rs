@@ -120,6 +120,8 @@ impl Containers {
         } else {
             Vec::new()
         };
+        // moby's `containerAttach` tells it once the replay is read, streaming or not.
+        self.event(&c, "attach", &[]);
 
         let (out_tx, mut out_rx) = mpsc::channel(64);
         let (input, in_rx) = if opts.stdin && open_stdin {

@@ -71,12 +71,11 @@ impl ContainerBackend for Daemon {
         &self,
         opts: ContainerListOptions,
     ) -> Result<Vec<ContainerSummary>, Error> {
-        Ok(self.containers.list(opts).await?)
+        Ok(self.container_summaries(opts).await?)
     }
 
-    async fn container_inspect(&self, id: &str, _size: bool) -> Result<ContainerInspect, Error> {
-        let (c, id) = (self.containers.clone(), id.to_owned());
-        Ok(crate::blocking::blocking(move || c.inspect(&id)).await??)
+    async fn container_inspect(&self, id: &str, size: bool) -> Result<ContainerInspect, Error> {
+        Ok(self.container_details(id, size).await?)
     }
 
     async fn container_resize(&self, id: &str, height: u32, width: u32) -> Result<(), Error> {

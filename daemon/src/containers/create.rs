@@ -78,7 +78,11 @@ impl Containers {
         let _volumes_held = self.inner.volumes.hold_for_create().await;
         for name in binds.into_iter().filter_map(|b| b.volume) {
             let vols = self.inner.volumes.clone();
-            blocking(move || vols.create(&name, Default::default())).await??;
+            let (v, new) = blocking(move || vols.create(&name, Default::default())).await??;
+            if new {
+                let driver = [("driver", v.driver.clone())];
+                self.inner.events.volume(&v.name, "create", &driver);
+            }
         }
 
         let id = loop {
@@ -131,8 +135,9 @@ impl Containers {
             .await??;
         }
         let c = Container::new(record, dir);
-        self.index().insert(c, name);
+        self.index().insert(std::sync::Arc::clone(&c), name);
         reservation.commit();
+        self.event(&c, "create", &[]);
         tracing::debug!(container = %id, "created");
         Ok(ContainerCreateResponse { id, warnings })
     }

@@ -65,6 +65,10 @@ impl Containers {
             let _disk = c.disk.lock().await;
             self.remove_files(&c.id, &c.dir).await
         };
+        if result.is_ok() {
+            // moby's `cleanupContainer` tells it once everything is gone.
+            self.event(c, "destroy", &[]);
+        }
         c.publish();
         tracing::debug!(container = %c.id, "removed");
         result

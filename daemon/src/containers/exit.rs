@@ -93,8 +93,16 @@ impl Containers {
             l.accepting = false;
             l.run.take()
         };
+        // moby tells `oom` when the kernel's OOM killer strikes, which is before the exit.
+        if exit.oom_killed {
+            self.event(c, "oom", &[]);
+        }
+        // moby's `handleContainerExit`: `die` first, then what the cleanup undoes.
+        self.event(c, "die", &[("exitCode", exit.exit_code.to_string())]);
         if let Some(run) = run {
+            let (connected, mounted) = (run.connected, run.volumes_mounted);
             self.release(&c.id, &c.dir, run).await;
+            self.released(c, connected, mounted).await;
         }
         let (auto_remove, restart) = {
             let mut l = c.live();

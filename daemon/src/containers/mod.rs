@@ -21,6 +21,7 @@ mod backend;
 mod create;
 mod delete;
 mod etc;
+mod events;
 mod exit;
 mod index;
 mod inspect;
@@ -30,11 +31,13 @@ mod mounts;
 mod names;
 mod netns;
 mod plumbing;
+mod prune;
 mod record;
 mod restore;
 mod rootfs;
 mod runtimes;
 mod security;
+mod size;
 mod spec;
 mod start;
 mod stop;
@@ -108,6 +111,8 @@ struct Inner {
     init_binary: Option<PathBuf>,
     /// Exit watchers and scheduled restarts; aborted at shutdown.
     tasks: Mutex<JoinSet<()>>,
+    /// Where container, network and volume events go.
+    events: crate::events::Events,
 }
 
 /// The network facts and driver containers use.
@@ -166,6 +171,12 @@ pub(crate) struct RunResources {
     pub(crate) netns: Option<PathBuf>,
     /// The bridge endpoint (its published ports go with it).
     pub(crate) endpoint: Option<Endpoint>,
+    /// The container was connected to its network (a `connect` event was told): its
+    /// release tells `disconnect`.
+    pub(crate) connected: bool,
+    /// Its named volumes were mounted (`mount` events were told): its release tells
+    /// `unmount`.
+    pub(crate) volumes_mounted: bool,
 }
 
 /// A container's state as waiters see it.
@@ -295,6 +306,7 @@ impl Containers {
         network: &crate::network::Network,
         config: &crate::config::Config,
         host: &hostcheck::Facts,
+        events: &crate::events::Events,
     ) -> anyhow::Result<Self> {
         use anyhow::Context;
         let dir = root.root.join(CONTAINERS_DIR);
@@ -326,6 +338,7 @@ impl Containers {
                 facts,
                 index: Mutex::new(Index::default()),
                 tasks: Mutex::new(JoinSet::new()),
+                events: events.clone(),
             }),
         })
     }

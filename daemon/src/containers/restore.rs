@@ -176,6 +176,10 @@ impl Containers {
             rootfs_mounted: rec.driver == "overlay2",
             netns: netns.exists().then_some(netns),
             endpoint: self.inner.net.driver.as_ref().and_then(|d| d.endpoint(id)),
+            // It ran, so it was connected and its volumes mounted: its exit tells
+            // `disconnect` and `unmount`.
+            connected: true,
+            volumes_mounted: true,
         }
     }
 

@@ -127,6 +127,8 @@ impl Containers {
                 }
                 c.save_or_warn().await;
                 c.publish();
+                // Told before the watcher exists, so a quick exit's `die` comes after it.
+                self.event(c, "start", &[]);
                 self.spawn_watcher(Arc::clone(c), Some(watcher));
                 tracing::debug!(container = %c.id, pid, "started");
                 Ok(())
@@ -139,7 +141,9 @@ impl Containers {
                 };
                 // Attachments waiting for this run end with it.
                 drop(pending);
+                let (connected, mounted) = (run.connected, run.volumes_mounted);
                 self.release(&c.id, &c.dir, run).await;
+                self.released(c, connected, mounted).await;
                 let auto_remove = {
                     let mut l = c.live();
                     let st = &mut l.record.state;
@@ -179,6 +183,9 @@ impl Containers {
                 .ctx("mounting the root filesystem")?;
         }
         self.net_up(rec, run).await?;
+        // moby's `allocateNetwork` tells `connect` for whichever network the run is on.
+        self.network_event(c, "connect");
+        run.connected = true;
 
         // The host's name with the host's network or UTS namespace, as dockerd names them.
         let hosts_name = mode == Mode::Host || rec.host_config.uts_mode == "host";
@@ -203,6 +210,8 @@ impl Containers {
             })
             .await??
         };
+        self.volume_events(c, true).await;
+        run.volumes_mounted = true;
         // The container's own `--cgroup-parent`, else the daemon's.
         if spec.cgroup_parent.is_none() {
             spec.cgroup_parent.clone_from(&self.inner.cgroup_parent);

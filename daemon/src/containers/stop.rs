@@ -69,11 +69,12 @@ impl Containers {
             Err(e) => return Err(e),
         }
         let wait = u64::try_from(timeout).ok().map(Duration::from_secs);
-        if self.wait_stopped(c, before, wait).await {
-            return Ok(());
+        if !self.wait_stopped(c, before, wait).await {
+            tracing::info!(container = %c.id, timeout, "did not stop in time; sending SIGKILL");
+            self.kill_and_wait(c, before).await?;
         }
-        tracing::info!(container = %c.id, timeout, "did not stop in time; sending SIGKILL");
-        self.kill_and_wait(c, before).await
+        self.event(c, "stop", &[]);
+        Ok(())
     }
 
     /// SIGKILL, then waits until the exit has been handled; if the monitor does not report,
@@ -125,8 +126,14 @@ impl Containers {
         c.publish();
     }
 
-    /// Sends signal number `n` to the container's init process; 409 if it does not run.
+    /// Tells `kill` (moby's `killWithSignal`), then sends signal number `n` to the
+    /// container's init process; 409 if it does not run.
+    ///
+    /// Told first: the exit a SIGKILL causes is often handled (and its `die` told) before
+    /// runc returns, and dockerd's order is `kill`, then `die`. A container that ended in the
+    /// meantime has had a `kill` told that did not reach it.
     async fn signal(&self, c: &Container, n: i32) -> Result<(), Error> {
+        self.event(c, "kill", &[("signal", n.to_string())]);
         let (runtime, id) = (self.inner.runtimes.holding(&c.id), c.id.clone());
         blocking(move || execdriver::kill(&runtime, &id, &n.to_string()))
             .await?
@@ -207,7 +214,9 @@ impl Containers {
             Ok(()) | Err(Error::NotModified(_)) => {}
             Err(e) => return Err(e),
         }
-        self.start_locked(&c, StartKind::Manual).await
+        self.start_locked(&c, StartKind::Manual).await?;
+        self.event(&c, "restart", &[]);
+        Ok(())
     }
 
     /// Sets the TTY size of the container `term` names; 409 if it does not run.
@@ -226,6 +235,9 @@ impl Containers {
             .map_err(|e| match e {
                 execdriver::Error::NotFound(_) => Error::NotRunning(c.id.clone()),
                 other => other.into(),
-            })
+            })?;
+        let size = [("height", height.to_string()), ("width", width.to_string())];
+        self.event(&c, "resize", &size);
+        Ok(())
     }
 }

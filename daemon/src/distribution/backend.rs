@@ -7,11 +7,11 @@ use crate::daemon::Daemon;
 
 impl DistributionBackend for Daemon {
     async fn image_pull(&self, opts: PullOptions) -> Result<MessageStream, api::Error> {
-        Ok(self.registry.pull(&self.images, opts).await?)
+        Ok(self.registry.pull(&self.images, &self.events, opts).await?)
     }
 
     async fn image_push(&self, opts: PushOptions) -> Result<MessageStream, api::Error> {
-        Ok(self.registry.push(&self.images, opts).await?)
+        Ok(self.registry.push(&self.images, &self.events, opts).await?)
     }
 
     async fn login(&self, auth: AuthConfig) -> Result<AuthResponse, api::Error> {

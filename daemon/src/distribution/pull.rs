@@ -26,6 +26,7 @@ use tokio::task::JoinSet;
 use super::progress::{counting, layer, short_id, status_of};
 use super::{Registry, credentials};
 use crate::error::{Error, Result};
+use crate::events::Events;
 use crate::images::Images;
 use crate::images::bridge::{self, Messages};
 
@@ -77,7 +78,12 @@ impl Registry {
     /// `POST /images/create?fromImage=`: resolves the reference (failures are the answer's
     /// status), then pulls in a task of its own, so a client that goes away does not cut the
     /// pull in half.
-    pub(crate) async fn pull(&self, images: &Images, opts: PullOptions) -> Result<MessageStream> {
+    pub(crate) async fn pull(
+        &self,
+        images: &Images,
+        events: &Events,
+        opts: PullOptions,
+    ) -> Result<MessageStream> {
         let (named, one) = parse(&opts)?;
         let platform = match opts.platform.as_deref().filter(|p| !p.is_empty()) {
             Some(p) => p.parse::<PlatformSpec>()?,
@@ -108,6 +114,8 @@ impl Registry {
         let job = Job {
             registry: self.clone(),
             images: images.clone(),
+            events: events.clone(),
+            repository: named.familiar_name(),
             creds,
             platform,
             tx,
@@ -121,6 +129,10 @@ impl Registry {
 struct Job {
     registry: Registry,
     images: Images,
+    /// Where the `pull` event goes.
+    events: Events,
+    /// The repository pulled from, familiar (the event's `name`).
+    repository: String,
     creds: distribution::Credentials,
     platform: PlatformSpec,
     tx: Messages,
@@ -152,6 +164,10 @@ impl Job {
                 }
             }
         }
+        // moby's `Pull`: the reference as asked is the actor, its repository the `name`.
+        let labels = self.images.labels_of(shown.clone()).await;
+        self.events
+            .image(&shown, &self.repository, "pull", labels.as_ref());
         self.tx.send(JsonMessage::status(if updated {
             format!("Status: Downloaded newer image for {shown}")
         } else {

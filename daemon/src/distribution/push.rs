@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use super::progress::{counting, layer, short_id};
 use super::{Registry, credentials};
 use crate::error::{Error, Result};
+use crate::events::Events;
 use crate::images::Images;
 use crate::images::bridge::{self, Messages};
 
@@ -28,8 +29,18 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 impl Registry {
     /// `POST /images/{name}/push`: finds the tags to push and opens a session with the
     /// registry (failures are the answer's status), then pushes in a task of its own.
-    pub(crate) async fn push(&self, images: &Images, opts: PushOptions) -> Result<MessageStream> {
+    pub(crate) async fn push(
+        &self,
+        images: &Images,
+        events: &Events,
+        opts: PushOptions,
+    ) -> Result<MessageStream> {
         let named = Reference::parse_normalized(&opts.name)?;
+        // moby's `PushImage`: the reference as asked (with `tag` if given) is the event's actor.
+        let asked = match opts.tag.as_deref() {
+            Some(t) => named.clone().with_tag(t)?.familiar(),
+            None => named.familiar(),
+        };
         let tags = match opts.tag.as_deref() {
             Some(t) => vec![named.clone().with_tag(t)?],
             None if named.tag().is_some() => vec![named.clone()],
@@ -70,6 +81,8 @@ impl Registry {
         let job = PushJob {
             registry: self.clone(),
             images: images.clone(),
+            events: events.clone(),
+            asked,
             session,
             named,
             tx,
@@ -83,6 +96,10 @@ impl Registry {
 struct PushJob {
     registry: Registry,
     images: Images,
+    /// Where the `push` event goes.
+    events: Events,
+    /// The reference as asked, familiar (the event's actor).
+    asked: String,
     session: Session,
     named: Reference,
     tx: Messages,
@@ -101,6 +118,10 @@ impl PushJob {
                 return;
             }
         }
+        let labels = job.images.labels_of(job.asked.clone()).await;
+        let repository = job.named.familiar_name();
+        job.events
+            .image(&job.asked, &repository, "push", labels.as_ref());
     }
 
     /// One tag: the layers, the config, the manifest.

@@ -6,7 +6,7 @@ use api::types::{
     ProgressDetail,
 };
 
-use super::{Images, bridge, convert, filter};
+use super::{Images, bridge, convert, events, filter};
 use crate::daemon::Daemon;
 use crate::error::Error;
 use crate::version::VERSION;
@@ -45,8 +45,17 @@ impl ImageBackend for Daemon {
             Some(t) => format!("{repo}:{t}"),
             None => repo.to_owned(),
         };
-        let name = name.to_owned();
-        self.images.blocking(move |s| s.tag(&name, &target)).await?;
+        let (name, events) = (name.to_owned(), self.events.clone());
+        self.images
+            .blocking(move |s| {
+                let tagged = s.tag(&name, &target)?;
+                // moby's `TagImage`: the image's ID, the new tag as its `name`.
+                let id = s.resolve(&tagged.to_string())?.to_string();
+                let labels = events::labels(s, &id);
+                events.image(&id, &tagged.familiar(), "tag", labels.as_ref());
+                Ok(())
+            })
+            .await?;
         Ok(())
     }
 
@@ -60,8 +69,15 @@ impl ImageBackend for Daemon {
         let removed = self
             .images
             .blocking({
-                let users = self.containers.clone();
-                move |s| s.remove(&name, force, noprune, &users)
+                let (users, events) = (self.containers.clone(), self.events.clone());
+                move |s| {
+                    let before = events::Removal::before(s, &name);
+                    let removed = s.remove(&name, force, noprune, &users)?;
+                    if let Some(b) = before {
+                        b.tell(&events, &removed);
+                    }
+                    Ok(removed)
+                }
             })
             .await?;
         Ok(removed.into_iter().map(convert::removed).collect())
@@ -70,6 +86,7 @@ impl ImageBackend for Daemon {
     async fn image_load(&self, body: ByteStream, quiet: bool) -> Result<MessageStream, api::Error> {
         let (tx, stream) = bridge::message_channel();
         let mut input = bridge::reader(body);
+        let events = self.events.clone();
         tokio::spawn(self.images.blocking(move |s| {
             let mut progress = |p: graph::LoadProgress| match p {
                 graph::LoadProgress::Layer {
@@ -92,6 +109,9 @@ impl ImageBackend for Daemon {
             };
             match s.load(&mut input, &mut progress) {
                 Ok(loaded) => {
+                    for image in &loaded {
+                        events::by_id(&events, s, &image.id, "load");
+                    }
                     for image in loaded {
                         if image.tags.is_empty() {
                             tx.send(JsonMessage::stream(format!(
@@ -124,11 +144,19 @@ impl ImageBackend for Daemon {
             .blocking(move |s| check.iter().try_for_each(|n| s.resolve(n).map(drop)))
             .await?;
         let (mut out, stream) = bridge::byte_channel();
+        let events = self.events.clone();
         tokio::spawn(self.images.blocking(move |s| {
             let refs: Vec<&str> = names.iter().map(String::as_str).collect();
             match s.save(&refs, &mut out) {
                 Ok(()) => {
                     let _ = std::io::Write::flush(&mut out);
+                    // One `save` per image written, as moby's `saveSession`.
+                    let mut told = std::collections::HashSet::new();
+                    for id in refs.iter().filter_map(|n| s.resolve(n).ok()) {
+                        if told.insert(id.clone()) {
+                            events::by_id(&events, s, &id, "save");
+                        }
+                    }
                 }
                 Err(e) => out.fail(std::io::Error::other(e.to_string())),
             }
@@ -156,9 +184,13 @@ impl ImageBackend for Daemon {
         };
         let (tx, stream) = bridge::message_channel();
         let mut input = bridge::reader(body);
+        let events = self.events.clone();
         tokio::spawn(self.images.blocking(move |s| {
             match s.import(&mut input, &options) {
-                Ok(id) => tx.send(JsonMessage::status(id.to_string())),
+                Ok(id) => {
+                    events::by_id(&events, s, &id, "import");
+                    tx.send(JsonMessage::status(id.to_string()));
+                }
                 Err(e) => tx.send(JsonMessage::error(e.to_string())),
             }
             Ok(())

@@ -7,7 +7,9 @@
 mod backend;
 pub(crate) mod bridge;
 mod convert;
+pub(crate) mod events;
 mod filter;
+pub(crate) mod usage;
 
 use std::sync::Arc;
 

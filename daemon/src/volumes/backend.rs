@@ -61,7 +61,12 @@ impl Daemon {
         }
         let vols = self.volumes.clone();
         let labels = opts.labels.unwrap_or_default();
-        blocking(move || vols.create(&name, labels)).await?
+        let (volume, new) = blocking(move || vols.create(&name, labels)).await??;
+        if new {
+            self.events
+                .volume(&volume.name, "create", &[("driver", volume.driver.clone())]);
+        }
+        Ok(volume)
     }
 
     /// `DELETE /volumes/{name}`: refused while a container mounts it.
@@ -75,8 +80,13 @@ impl Daemon {
         }
         let (vols, owned) = (self.volumes.clone(), name.to_owned());
         match blocking(move || vols.remove(&owned)).await? {
+            Ok(()) => {
+                self.events
+                    .volume(name, "destroy", &[("driver", "local".into())]);
+                Ok(())
+            }
             Err(Error::NoSuchVolume(_)) if force => Ok(()),
-            other => other,
+            Err(e) => Err(e),
         }
     }
 }

@@ -160,6 +160,7 @@ impl Volumes {
             labels: meta.labels.clone(),
             scope: "local".into(),
             options: None,
+            usage_data: None,
         }
     }
 
@@ -181,8 +182,13 @@ impl Volumes {
     }
 
     /// Creates volume `name` (a random 64-hex name when empty), or returns the existing one
-    /// (dockerd keeps its labels). Blocks.
-    pub(crate) fn create(&self, name: &str, labels: BTreeMap<String, String>) -> Result<Volume> {
+    /// (dockerd keeps its labels); and whether it is new (dockerd tells a `create` event only
+    /// then). Blocks.
+    pub(crate) fn create(
+        &self,
+        name: &str,
+        labels: BTreeMap<String, String>,
+    ) -> Result<(Volume, bool)> {
         let name = if name.is_empty() {
             crate::containers::random_hex_id()?
         } else {
@@ -191,7 +197,7 @@ impl Volumes {
         validate_name(&name).map_err(|e| Error::Invalid(format!("create {name}: {e}")))?;
         let mut map = self.map();
         if let Some(meta) = map.get(&name) {
-            return Ok(self.to_api(&name, meta));
+            return Ok((self.to_api(&name, meta), false));
         }
         let meta = Meta {
             created_at: seconds(Timestamp::now()),
@@ -204,7 +210,7 @@ impl Volumes {
         }
         let v = self.to_api(&name, &meta);
         map.insert(name, meta);
-        Ok(v)
+        Ok((v, true))
     }
 
     /// Removes volume `name` (its users checked by the caller, under
@@ -292,7 +298,7 @@ mod tests {
         let root = tempfile::tempdir().expect("tempdir");
         let vols = Volumes::open(root.path()).expect("open");
         let labels: BTreeMap<_, _> = [("a".to_owned(), "b".to_owned())].into();
-        let v = vols.create("v1", labels.clone()).expect("create");
+        let (v, _) = vols.create("v1", labels.clone()).expect("create");
         assert_eq!(
             v.mountpoint,
             root.path().join("volumes/v1/_data").display().to_string()
@@ -312,8 +318,12 @@ mod tests {
             .mode();
         assert_eq!(mode & 0o7777, 0o755);
         // Creating again returns the existing volume, labels unchanged.
-        assert_eq!(vols.create("v1", BTreeMap::new()).expect("again"), v);
-        let random = vols.create("", BTreeMap::new()).expect("random");
+        assert_eq!(
+            vols.create("v1", BTreeMap::new()).expect("again"),
+            (v.clone(), false)
+        );
+        let (random, new) = vols.create("", BTreeMap::new()).expect("random");
+        assert!(new);
         assert_eq!(random.name.len(), 64);
         assert!(random.name.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(

@@ -20,6 +20,7 @@ mod remove;
 mod save;
 mod tag;
 pub(crate) mod types;
+mod usage;
 
 pub use pull::Pull;
 pub use push::{PushLayer, PushPlan};

@@ -66,6 +66,10 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "ImageSummary.VirtualSize: not in the spec",
         "dockerd writes it below v1.44",
     ),
+    (
+        "SystemDataUsageResponse.Images[].VirtualSize: not in the spec",
+        "dockerd writes it below v1.44",
+    ),
     // Dropped from the spec in v1.42; clients of older versions still send it, and dockerd
     // checks it at create (its 6 MB minimum) and answers with a deprecation warning. Written
     // back only when a client sent it.
@@ -86,6 +90,20 @@ const EXCEPTIONS: &[(&str, &str)] = &[
     (
         "AuthConfig.registrytoken: not in the spec",
         "moby's AuthConfig carries a bearer token for the registry",
+    ),
+    // moby's `backFillLegacy`: container and image events keep the fields the spec dropped in
+    // v1.22, which the CLI before 25 and docker-py still read.
+    (
+        "EventMessage.status: not in the spec",
+        "dockerd writes it for container and image events",
+    ),
+    (
+        "EventMessage.id: not in the spec",
+        "dockerd writes it for container and image events",
+    ),
+    (
+        "EventMessage.from: not in the spec",
+        "dockerd writes it for container events",
     ),
 ];
 
@@ -168,6 +186,16 @@ fn responses() -> Vec<Root> {
         root::<SystemInfo>("SystemInfo", def("SystemInfo")),
         root::<AuthResponse>("SystemAuthResponse", response("/auth", "post")),
         root::<DistributionInspect>("DistributionInspect", def("DistributionInspect")),
+        root::<EventMessage>("EventMessage", def("EventMessage")),
+        root::<ContainerPruneResponse>(
+            "ContainerPruneResponse",
+            response("/containers/prune", "post"),
+        ),
+        root::<ImagePruneResponse>("ImagePruneResponse", response("/images/prune", "post")),
+        root::<VolumePruneResponse>("VolumePruneResponse", response("/volumes/prune", "post")),
+        root::<NetworkPruneResponse>("NetworkPruneResponse", response("/networks/prune", "post")),
+        root::<BuildPruneResponse>("BuildPruneResponse", response("/build/prune", "post")),
+        root::<SystemDataUsageResponse>("SystemDataUsageResponse", response("/system/df", "get")),
     ]
 }
 

@@ -260,7 +260,7 @@ fn interval(name: &str, value: &str) -> Result<i64, String> {
     if value.is_empty() {
         return Ok(0);
     }
-    let d = gostd::parse_duration(value)?;
+    let d = mobyport::time::parse_duration(value)?;
     if d != 0 && d < MINIMUM_DURATION {
         return Err(format!(
             "Interval {} cannot be less than 1ms",
