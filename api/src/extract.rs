@@ -112,7 +112,7 @@ pub fn moby_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 /// moby's rule: `""`, `0`, `no`, `false` and `none` (in any case, spaces around) are false,
 /// anything else is true.
-fn bool_value(v: &str) -> bool {
+pub(crate) fn bool_value(v: &str) -> bool {
     !matches!(
         v.trim().to_ascii_lowercase().as_str(),
         "" | "0" | "no" | "false" | "none"

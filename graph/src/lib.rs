@@ -28,6 +28,7 @@ pub mod meta;
 mod ops;
 pub mod reference;
 pub mod store;
+pub mod tree;
 
 mod apply;
 mod fsutil;
@@ -42,6 +43,7 @@ pub use driver::DriverKind;
 pub use error::{Error, ErrorKind, Result};
 pub use gojson::unix as go_unix;
 pub use meta::{MemStore, MetaStore, SledStore};
+pub use ops::container_commit::{CommitOptions, WritableLayer};
 pub use ops::platform::go_arch;
 pub use ops::types::{
     ContainerState, HistoryEntry, ImageDetails, ImageSummary, ImageUsers, ImportOptions,

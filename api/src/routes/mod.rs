@@ -1,6 +1,7 @@
 //! The router: one file per resource, handlers named after the Docker operation.
 
 mod container;
+mod container_files;
 mod container_io;
 mod distribution;
 mod image;
@@ -27,6 +28,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(container_io::routes::<B>())
         .merge(volume::routes::<B>())
         .merge(distribution::routes::<B>())
+        .merge(container_files::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -22,6 +22,7 @@ mod create;
 mod delete;
 mod etc;
 mod exit;
+mod files;
 mod index;
 mod inspect;
 mod list;

@@ -168,6 +168,8 @@ fn responses() -> Vec<Root> {
         root::<SystemInfo>("SystemInfo", def("SystemInfo")),
         root::<AuthResponse>("SystemAuthResponse", response("/auth", "post")),
         root::<DistributionInspect>("DistributionInspect", def("DistributionInspect")),
+        root::<FilesystemChange>("FilesystemChange", def("FilesystemChange")),
+        root::<IdResponse>("IdResponse", def("IdResponse")),
     ]
 }
 

@@ -1,0 +1,44 @@
+//! `docker diff`: what the container changed, from its writable layer (overlay2: the upper
+//! directory over the image's layers; vfs: its tree against the image's).
+
+use api::types::FilesystemChange;
+use graph::tree::changes;
+
+use crate::blocking::blocking;
+use crate::containers::{Containers, rootfs};
+use crate::error::Result;
+
+impl Containers {
+    /// `GET /containers/{id}/changes`.
+    pub(crate) async fn changes(&self, name: &str) -> Result<Vec<FilesystemChange>> {
+        let c = self.get(name)?;
+        let rec = c.record();
+        let dir = c.dir.clone();
+        let list = blocking(move || {
+            let lowers: Vec<&std::path::Path> =
+                rec.layer_dirs.iter().map(|p| p.as_path()).collect();
+            if rec.driver == "overlay2" {
+                changes::overlay(&rootfs::upper(&dir), &lowers)
+            } else {
+                let empty = tempfile_empty();
+                let image = lowers.first().copied().unwrap_or(empty.as_path());
+                changes::compare(image, &rootfs::merged(&dir))
+            }
+        })
+        .await??;
+        Ok(list
+            .into_iter()
+            .map(|c| FilesystemChange {
+                path: c.path,
+                kind: c.kind as u8,
+            })
+            .collect())
+    }
+}
+
+/// An empty directory, for a container of `scratch` (no image layer to compare with).
+fn tempfile_empty() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("wharf-empty-tree");
+    let _ = std::fs::create_dir_all(&dir);
+    dir
+}
