@@ -137,13 +137,9 @@ impl ImageStore {
             .name("commit-tar".into())
             .spawn(move || match &layer {
                 WritableLayer::Overlay(upper) => layer_tar::overlay(upper, &mut writer),
-                WritableLayer::Tree(tree) => match &parent_diff {
-                    Some(old) => layer_tar::naive(old, tree, &mut writer),
-                    None => {
-                        let empty = tempfile_dir()?;
-                        layer_tar::naive(&empty, tree, &mut writer)
-                    }
-                },
+                WritableLayer::Tree(tree) => {
+                    layer_tar::naive(parent_diff.as_deref(), tree, &mut writer)
+                }
             })
             .map_err(|e| Error::io("start the commit's tar thread", e))?;
         let staged = self.layers.stage(&mut reader as &mut dyn Read, parent_dir);
@@ -157,13 +153,6 @@ impl ImageStore {
         produced?;
         Ok(staged)
     }
-}
-
-/// An empty directory to compare a `scratch` container's tree with.
-fn tempfile_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join("wharf-empty-tree");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::at("create", &dir, e))?;
-    Ok(dir)
 }
 
 /// moby's `merge`: what the new config leaves unset comes from the container's.

@@ -206,9 +206,9 @@ impl OverlayWalk<'_> {
     }
 }
 
-/// The changes from the tree `old` to the tree `new` (moby's `ChangesDirs`): a directory
-/// counts as modified when something below it changed.
-pub fn compare(old: &Path, new: &Path) -> Result<Vec<Change>> {
+/// The changes from the tree `old` (none: an empty tree, for `scratch`) to the tree `new`
+/// (moby's `ChangesDirs`): a directory counts as modified when something below it changed.
+pub fn compare(old: Option<&Path>, new: &Path) -> Result<Vec<Change>> {
     let open = |p: &Path| {
         open_dir(p)
             .and_then(|fd| {
@@ -222,9 +222,10 @@ pub fn compare(old: &Path, new: &Path) -> Result<Vec<Change>> {
             })
             .map_err(|e| Error::at("open", p, e))
     };
-    let (old, new) = (open(old)?, open(new)?);
+    let old = old.map(open).transpose()?;
+    let new = open(new)?;
     let mut out = Vec::new();
-    compare_dirs(Some(&old), &new, "/", &mut out)?;
+    compare_dirs(old.as_ref(), &new, "/", &mut out)?;
     Ok(drop_init_layer(out))
 }
 

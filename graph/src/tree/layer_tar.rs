@@ -21,8 +21,8 @@ pub fn overlay(upper: &Path, out: &mut dyn Write) -> Result<()> {
     w.finish()
 }
 
-/// Writes the layer tar that turns the tree `old` into the tree `new`.
-pub fn naive(old: &Path, new: &Path, out: &mut dyn Write) -> Result<()> {
+/// Writes the layer tar that turns the tree `old` (none: empty) into the tree `new`.
+pub fn naive(old: Option<&Path>, new: &Path, out: &mut dyn Write) -> Result<()> {
     let mut list = changes::compare(old, new)?;
     list.sort_by(|a, b| a.path.cmp(&b.path));
     let mut w = TarWalker::for_layer(out, &INIT_TAR_NAMES);

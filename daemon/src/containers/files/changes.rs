@@ -20,9 +20,7 @@ impl Containers {
             if rec.driver == "overlay2" {
                 changes::overlay(&rootfs::upper(&dir), &lowers)
             } else {
-                let empty = tempfile_empty();
-                let image = lowers.first().copied().unwrap_or(empty.as_path());
-                changes::compare(image, &rootfs::merged(&dir))
+                changes::compare(lowers.first().copied(), &rootfs::merged(&dir))
             }
         })
         .await??;
@@ -34,11 +32,4 @@ impl Containers {
             })
             .collect())
     }
-}
-
-/// An empty directory, for a container of `scratch` (no image layer to compare with).
-fn tempfile_empty() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join("wharf-empty-tree");
-    let _ = std::fs::create_dir_all(&dir);
-    dir
 }
