@@ -256,11 +256,27 @@ fn hostile_tars_and_paths_stay_inside_the_container() {
         raw_entry(&format!("evil/tmp/{marker}-via-link"), reg, "", b"inside\n"),
         raw_entry("abs", tar::EntryType::Symlink, "/etc", b""),
         raw_entry(&format!("abs/{marker}-abs"), reg, "", b"inside\n"),
+        raw_entry("pw", tar::EntryType::Symlink, "/etc/passwd", b""),
     ]));
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let (ok, tar, err) = docker_stdin(&env, &["cp", &format!("hc:/etc/{marker}-abs"), "-"], b"");
     assert!(ok, "{err}");
     assert_eq!(tar_names(&tar), [format!("{marker}-abs")]);
+    // `cp -L` follows a link by its stat's target (resolved inside the container) and asks
+    // for that path.
+    let (ok, tar, err) = docker_stdin(&env, &["cp", "-L", "hc:/tmp/pw", "-"], b"");
+    assert!(ok, "{err}");
+    let mut a = tar::Archive::new(tar.as_slice());
+    let mut e = a
+        .entries()
+        .expect("tar")
+        .next()
+        .expect("an entry")
+        .expect("entry");
+    assert_eq!(e.path_bytes().as_ref(), b"passwd", "the CLI asked for the target");
+    let mut passwd = String::new();
+    std::io::Read::read_to_string(&mut e, &mut passwd).expect("read");
+    assert!(passwd.starts_with("root:x:0:0:"), "{passwd}");
     // Reading through a link to `/..` stays inside too.
     let r = d
         .request(

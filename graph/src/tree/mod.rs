@@ -18,6 +18,9 @@ mod tarball;
 mod untar;
 mod walk;
 
+#[cfg(test)]
+mod tests;
+
 use std::fs::File;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
