@@ -15,7 +15,7 @@ use futures::TryStreamExt;
 use serde::Deserialize;
 
 use crate::backend::{ByteStream, CommitOptions, ContainerPathStat, ExtractOptions};
-use crate::extract::{Path, Query, moby_bool};
+use crate::extract::{Path, Query, bool_value, first, moby_bool, query_pairs};
 use crate::types::ContainerConfig;
 use crate::{Backend, Error};
 
@@ -139,19 +139,9 @@ async fn container_commit<B: Backend>(
     RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Result<Response, Error> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q.as_deref().unwrap_or(""))
-        .map_err(|e| Error::invalid(e.to_string()))?;
-    let one = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let pause = pairs
-        .iter()
-        .find(|(k, _)| k == "pause")
-        .is_none_or(|(_, v)| crate::extract::bool_value(v));
+    let pairs = query_pairs(q.as_deref())?;
+    let one = |key: &str| first(&pairs, key).unwrap_or_default().to_owned();
+    let pause = first(&pairs, "pause").is_none_or(bool_value);
     let text = std::str::from_utf8(&body).unwrap_or("").trim();
     let config = if text.is_empty() || text == "null" {
         None

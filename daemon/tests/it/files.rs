@@ -273,7 +273,11 @@ fn hostile_tars_and_paths_stay_inside_the_container() {
         .next()
         .expect("an entry")
         .expect("entry");
-    assert_eq!(e.path_bytes().as_ref(), b"passwd", "the CLI asked for the target");
+    assert_eq!(
+        e.path_bytes().as_ref(),
+        b"passwd",
+        "the CLI asked for the target"
+    );
     let mut passwd = String::new();
     std::io::Read::read_to_string(&mut e, &mut passwd).expect("read");
     assert!(passwd.starts_with("root:x:0:0:"), "{passwd}");

@@ -72,22 +72,14 @@ impl ImageStore {
         let (parent_cfg, parent_dir) = match &opts.parent {
             None => (ImageConfig::default(), None),
             Some(id) => {
-                let raw = self
-                    .catalog
-                    .config(id)?
-                    .ok_or_else(|| Error::NotFound(id.to_string()))?;
-                let rec = self
-                    .catalog
-                    .image(id)?
-                    .ok_or_else(|| Error::NotFound(id.to_string()))?;
-                let dir = match rec.top_layer {
-                    Some(top) => self
-                        .catalog
-                        .layer(&top)?
-                        .map(|l| self.layers.layer_dir(&l.cache_id)),
-                    None => None,
-                };
-                (ImageConfig::parse(&raw)?, dir)
+                let d = self.details(id)?;
+                // The top layer's directory (its `diff` is what vfs copies).
+                let dir = d
+                    .layer_dirs
+                    .first()
+                    .and_then(|diff| diff.parent())
+                    .map(Path::to_path_buf);
+                (d.config, dir)
             }
         };
         let staged = self.stage_writable(layer, parent_dir.as_deref())?;
@@ -109,16 +101,7 @@ impl ImageStore {
             Timestamp::now(),
         );
         let id = Digest::of(bytes.as_bytes());
-        let image = NewImage {
-            id: id.clone(),
-            config: bytes.into_bytes(),
-            diff_ids,
-            parent: opts.parent.clone(),
-            tags: tag.into_iter().collect(),
-            stamp_tags: true,
-            weak_refs: Vec::new(),
-            sources: Vec::new(),
-        };
+        let image = NewImage::local(id.clone(), bytes, diff_ids, opts.parent.clone(), tag);
         self.commit_images(&[image], &mut pool, &mut |_| {})?;
         Ok(id)
     }
