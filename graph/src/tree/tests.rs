@@ -212,3 +212,28 @@ fn changes_of_an_upper_dir_and_of_two_trees() {
         ["A /added", "C /d", "C /d/f", "C /d/sub", "D /d/sub/g"]
     );
 }
+
+#[test]
+fn file_capabilities_survive_a_round_trip() {
+    let dir = tree();
+    let file = dir.path().join("d/f");
+    // VFS_CAP_REVISION_2, permitted: cap_net_raw (13).
+    let mut cap = Vec::new();
+    for word in [0x0200_0000u32, 1 << 13, 0, 0, 0] {
+        cap.extend_from_slice(&word.to_le_bytes());
+    }
+    if xattr::set(&file, "security.capability", &cap).is_err() {
+        // A filesystem without security attributes: nothing to keep.
+        return;
+    }
+    let root = Root::open(dir.path()).expect("root");
+    let abs = container_path("/d/f");
+    let stat = root.stat(&abs).expect("stat");
+    let mut tar = Vec::new();
+    root.archive(&abs, &stat, &mut tar).expect("archive");
+    std::fs::create_dir(dir.path().join("out")).expect("mkdir");
+    root.extract("/out", &mut tar.as_slice(), &ExtractOptions::default())
+        .expect("extract");
+    let got = xattr::get(dir.path().join("out/f"), "security.capability").expect("getxattr");
+    assert_eq!(got, Some(cap));
+}

@@ -184,6 +184,7 @@ impl Root {
         ));
         let mtime = (i64::try_from(h.mtime().unwrap_or(0)).unwrap_or(0), 0);
         let link = entry.link_name_bytes().map(|l| l.into_owned());
+        let xattrs = pax_xattrs(entry);
         match kind {
             tar::EntryType::Directory => {
                 match mkdirat(dir, name, Mode::from_bits_truncate(mode)) {
@@ -199,12 +200,14 @@ impl Root {
                 .map(File::from)
                 .map_err(nix_err(format!("open {path}")))?;
                 owner_and_mode(&d, uid, gid, mode, &path)?;
+                set_xattrs(&d, &xattrs, &path)?;
                 Ok(true)
             }
             tar::EntryType::Regular | tar::EntryType::Continuous => {
                 let mut f = create_file(dir, name, mode).map_err(io_err(format!("open {path}")))?;
                 io::copy(entry, &mut f).map_err(io_err(format!("write {path}")))?;
                 owner_and_mode(&f, uid, gid, mode, &path)?;
+                set_xattrs(&f, &xattrs, &path)?;
                 futimes(&f, mtime, mtime).map_err(io_err(format!("chtimes {path}")))?;
                 Ok(false)
             }
@@ -286,6 +289,28 @@ impl Root {
             ))),
         }
     }
+}
+
+/// The `SCHILY.xattr.*` records of an entry's PAX header.
+fn pax_xattrs(entry: &mut tar::Entry<'_, impl Read>) -> Vec<(String, Vec<u8>)> {
+    let Ok(Some(exts)) = entry.pax_extensions() else {
+        return Vec::new();
+    };
+    exts.flatten()
+        .filter_map(|e| {
+            let key = e.key().ok()?.strip_prefix("SCHILY.xattr.")?.to_owned();
+            Some((key, e.value_bytes().to_vec()))
+        })
+        .collect()
+}
+
+/// Sets the extended attributes on the created entry, as moby does (after its owner: a change
+/// of owner drops `security.capability`).
+fn set_xattrs(f: &File, xattrs: &[(String, Vec<u8>)], path: &str) -> Result<()> {
+    for (k, v) in xattrs {
+        xattr::FileExt::set_xattr(f, k, v).map_err(io_err(format!("lsetxattr {k} {path}")))?;
+    }
+    Ok(())
 }
 
 /// Owner, then mode (a change of owner clears set-user-ID bits), through the open entry.

@@ -31,6 +31,9 @@ pub(crate) enum Whiteouts {
 
 /// The `.wh.` prefix of a whiteout file.
 pub(crate) const WHITEOUT_PREFIX: &str = ".wh.";
+/// The one extended attribute moby writes into a tar.
+const CAPABILITY: &str = "security.capability";
+
 /// The file that marks an opaque directory.
 pub(crate) const OPAQUE_MARKER: &str = ".wh..wh..opq";
 
@@ -195,6 +198,13 @@ impl<'a> TarWalker<'a> {
                     self.seen.insert(key, tar_name.to_owned());
                 }
                 let f = open(OFlag::O_RDONLY)?;
+                // moby's `addTarFile` keeps a file's capabilities (`ping`'s `cap_net_raw`).
+                if let Ok(Some(cap)) = xattr::FileExt::get_xattr(&f, CAPABILITY) {
+                    let key = format!("SCHILY.xattr.{CAPABILITY}");
+                    self.tar
+                        .append_pax_extensions([(key.as_str(), cap.as_slice())])
+                        .map_err(write_err)?;
+                }
                 let size = u64::try_from(st.st_size).unwrap_or(0);
                 // A file that shrinks while it is read is padded, one that grows cut: the tar
                 // stays well formed whatever the container does meanwhile.

@@ -22,7 +22,6 @@ use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use api::types::ContainerStatus;
 use graph::tree::Root;
 use nix::fcntl::OFlag;
 use nix::mount::MsFlags;
@@ -115,12 +114,15 @@ pub(crate) async fn finished<T>(rx: oneshot::Receiver<Result<T>>) -> Result<T> {
         .unwrap_or_else(|_| Err(Error::System("the container fs work was cut short".into())))
 }
 
-/// True while the container's overlay is mounted by its run.
-fn running(rec: &Record) -> bool {
-    matches!(
-        rec.state.status,
-        ContainerStatus::Running | ContainerStatus::Paused | ContainerStatus::Restarting
-    )
+/// True if something is mounted on `path` (its device differs from its parent's): the
+/// overlay of a run, seen in the thread's copy of the daemon's mounts. Asked rather than
+/// read from the state, which says "running" a moment before the mount or after it is gone.
+fn mounted(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(path), std::fs::metadata(path.join(".."))) {
+        (Ok(p), Ok(parent)) => p.dev() != parent.dev(),
+        _ => false,
+    }
 }
 
 /// On the dedicated thread: a private mount namespace, the root, the binds, then `work`.
@@ -143,13 +145,13 @@ fn in_private_namespace<T>(
     )
     .map_err(|e| sys("making the mount namespace a slave", e))?;
     let rec = &t.record;
-    if !running(rec) {
+    let merged = rootfs::merged(&t.dir);
+    if !mounted(&merged) {
         rootfs::mount(&rec.driver, &t.dir, &rec.layer_dirs).map_err(|e| Error::Io {
             context: format!("mounting the root filesystem of {}", rec.id),
             source: e,
         })?;
     }
-    let merged = rootfs::merged(&t.dir);
     let root = Root::open(&merged)?;
     for b in &t.binds {
         bind(&root, Path::new(&b.source), &b.destination)?;
