@@ -81,7 +81,8 @@ impl Root {
         }
     }
 
-    /// [`Root::open_in`] for callers outside the crate (a bind's mount point).
+    /// `open_in` for callers outside the crate (a bind's mount point): `abs` resolved inside
+    /// the root, a final link followed.
     pub fn open_fd(&self, abs: &str, flags: OFlag) -> io::Result<OwnedFd> {
         self.open_in(abs, flags)
     }
