@@ -199,6 +199,11 @@ fn cp_honours_volumes_and_read_only_roots() {
     );
     let err = fails(&env, &["cp", file.to_str().expect("utf-8"), "vc:/ro/"]);
     assert!(err.contains("mounted volume is marked read-only"), "{err}");
+    // Never started: the mount point is made, as dockerd does, and the bind is there.
+    d.docker_ok(&["create", "--name", "fresh", "-v", &bind, "busybox"]);
+    let (ok, tar, err) = docker_stdin(&env, &["cp", "fresh:/data/in-bind", "-"], b"");
+    assert!(ok, "{err}");
+    assert_eq!(tar_names(&tar), ["in-bind"]);
     d.docker_ok(&["create", "--name", "ro", "--read-only", "busybox"]);
     let err = fails(&env, &["cp", file.to_str().expect("utf-8"), "ro:/tmp/"]);
     assert!(

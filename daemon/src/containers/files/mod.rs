@@ -165,18 +165,20 @@ fn in_private_namespace<T>(
     work(&root, t)
 }
 
-/// Bind-mounts `source` on `dest` inside the root. A destination that does not exist (a
-/// container that never ran has no mount points yet) is left alone.
+/// Bind-mounts `source` on `dest` inside the root. A missing mount point (a container that
+/// never ran) is created first, as dockerd's `openContainerFS` does.
 fn bind(root: &Root, source: &Path, dest: &str) -> Result<()> {
+    let resolving = |e| Error::Io {
+        context: format!("resolving the mount point {dest}"),
+        source: e,
+    };
     let fd = match root.open_fd(dest, OFlag::O_PATH) {
         Ok(fd) => fd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => {
-            return Err(Error::Io {
-                context: format!("resolving the mount point {dest}"),
-                source: e,
-            });
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            create_mount_point(root, dest, source.is_dir())?;
+            root.open_fd(dest, OFlag::O_PATH).map_err(resolving)?
         }
+        Err(e) => return Err(resolving(e)),
     };
     // Mounting on the descriptor's magic link mounts on what was resolved inside the root,
     // whatever the path's links say by now.
@@ -192,6 +194,51 @@ fn bind(root: &Root, source: &Path, dest: &str) -> Result<()> {
         context: format!("mounting {} on {dest}", source.display()),
         source: e.into(),
     })
+}
+
+/// Creates `dest` inside the root (a directory, or an empty file for a file's bind), its
+/// missing parents as directories, each made relative to its resolved parent.
+fn create_mount_point(root: &Root, dest: &str, dir: bool) -> Result<()> {
+    let parts: Vec<&str> = dest.split('/').filter(|p| !p.is_empty()).collect();
+    let mut at = String::new();
+    for (i, name) in parts.iter().enumerate() {
+        let parent = root
+            .open_fd(
+                if at.is_empty() { "/" } else { &at },
+                OFlag::O_PATH | OFlag::O_DIRECTORY,
+            )
+            .map_err(|e| Error::Io {
+                context: format!("creating the mount point {dest}"),
+                source: e,
+            })?;
+        let last = i + 1 == parts.len();
+        let made = if last && !dir {
+            nix::fcntl::openat(
+                &parent,
+                *name,
+                OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                nix::sys::stat::Mode::from_bits_truncate(0o644),
+            )
+            .map(drop)
+        } else {
+            nix::sys::stat::mkdirat(
+                &parent,
+                *name,
+                nix::sys::stat::Mode::from_bits_truncate(0o755),
+            )
+        };
+        match made {
+            Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
+            Err(e) => {
+                return Err(Error::Io {
+                    context: format!("creating the mount point {dest}"),
+                    source: e.into(),
+                });
+            }
+        }
+        at = format!("{at}/{name}");
+    }
+    Ok(())
 }
 
 /// moby's `containerFileNotFound`, for a failure that is a missing path; else `other`.
