@@ -323,6 +323,53 @@ mod tests {
     }
 
     #[test]
+    fn child_config_is_new_child_image_as_go_marshals_it() {
+        let parent = ImageConfig::parse(
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},
+                "history":[{"created":"2020-01-01T00:00:00Z","created_by":"/bin/sh -c #(nop) ADD file:x in / "}]}"#,
+        )
+        .expect("parent");
+        let opts = CommitOptions {
+            comment: "msg".into(),
+            author: "me".into(),
+            container_id: "c0ffee".into(),
+            container_config: ContainerConfig {
+                cmd: Some(vec!["sh".into(), "-c".into(), "echo hi".into()]),
+                ..ContainerConfig::default()
+            },
+            engine_version: "1.0".into(),
+            ..CommitOptions::default()
+        };
+        let config = ContainerConfig {
+            cmd: Some(vec!["sh".into()]),
+            ..ContainerConfig::default()
+        };
+        let diff = Digest::parse(EMPTY_LAYER).expect("digest");
+        let at = Timestamp::from_second(1_700_000_000).expect("time");
+        let json = child_config(&parent, &config, &[diff], false, &opts, at);
+        let empty = r#""Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null"#;
+        let tail = r#""Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null"#;
+        assert_eq!(
+            json,
+            format!(
+                concat!(
+                    r#"{{"comment":"msg","created":"2023-11-14T22:13:20Z","container":"c0ffee","#,
+                    r#""container_config":{{{empty},"Cmd":["sh","-c","echo hi"],{tail}}},"#,
+                    r#""docker_version":"1.0","author":"me","#,
+                    r#""config":{{{empty},"Cmd":["sh"],{tail}}},"#,
+                    r#""architecture":"amd64","os":"linux","#,
+                    r#""rootfs":{{"type":"layers","diff_ids":["{diff}"]}},"#,
+                    r#""history":[{{"created":"2020-01-01T00:00:00Z","created_by":"/bin/sh -c #(nop) ADD file:x in / "}},"#,
+                    r#"{{"created":"2023-11-14T22:13:20Z","author":"me","created_by":"sh -c echo hi","comment":"msg"}}]}}"#
+                ),
+                empty = empty,
+                tail = tail,
+                diff = EMPTY_LAYER
+            )
+        );
+    }
+
+    #[test]
     fn history_entries_as_go_writes_them() {
         let h = History {
             created: Some("2026-01-02T03:04:05Z".into()),

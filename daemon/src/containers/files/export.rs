@@ -32,10 +32,16 @@ impl Containers {
         });
         match started_rx.await {
             Ok(()) => Ok(stream),
-            // Mounting the root failed: that is the answer.
-            Err(_) => Err(finished(done).await.err().unwrap_or_else(|| {
-                Error::System("the container fs work ended without an answer".into())
-            })),
+            // Mounting the root failed: that is the answer, in dockerd's words.
+            Err(_) => {
+                let cause = finished(done).await.err().map_or_else(
+                    || "the container fs work ended without an answer".to_owned(),
+                    |e| e.to_string(),
+                );
+                Err(Error::System(format!(
+                    "Error exporting container {name}: {cause}"
+                )))
+            }
         }
     }
 }
