@@ -129,6 +129,16 @@ fn cp_round_trips(driver: &str) {
     d.docker_ok(&["cp", "st:/tmp/sub/.", dot.to_str().expect("utf-8")]);
     assert!(dot.join("hello.txt").is_file(), "contents of /tmp/sub/.");
 
+    // To a new name: the CLI extracts into the parent, renamed.
+    d.docker_ok(&[
+        "cp",
+        &format!("{}/sub/hello.txt", local.display()),
+        "run:/tmp/renamed.txt",
+    ]);
+    let (ok, tar, err) = docker_stdin(&env, &["cp", "run:/tmp/renamed.txt", "-"], b"");
+    assert!(ok, "{err}");
+    assert_eq!(tar_names(&tar), ["renamed.txt"]);
+
     // A tar to stdout: one file, named after it.
     let (ok, tar, err) = docker_stdin(&env, &["cp", "run:/etc/passwd", "-"], b"");
     assert!(ok, "{err}");
