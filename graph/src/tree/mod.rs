@@ -11,7 +11,7 @@
 //! is there.
 
 pub mod changes;
-pub mod layer_tar;
+pub(crate) mod layer_tar;
 mod path;
 mod stat;
 mod tarball;
