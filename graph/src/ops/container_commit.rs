@@ -118,10 +118,14 @@ impl ImageStore {
         let parent_diff = parent_dir.map(|d| d.join("diff"));
         let producer = std::thread::Builder::new()
             .name("commit-tar".into())
-            .spawn(move || match &layer {
-                WritableLayer::Overlay(upper) => layer_tar::overlay(upper, &mut writer),
-                WritableLayer::Tree(tree) => {
-                    layer_tar::naive(parent_diff.as_deref(), tree, &mut writer)
+            .spawn(move || {
+                // Batched: the walk writes headers and 8 KiB pieces, the pipe is read in MiBs.
+                let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut writer);
+                match &layer {
+                    WritableLayer::Overlay(upper) => layer_tar::overlay(upper, &mut out),
+                    WritableLayer::Tree(tree) => {
+                        layer_tar::naive(parent_diff.as_deref(), tree, &mut out)
+                    }
                 }
             })
             .map_err(|e| Error::io("start the commit's tar thread", e))?;
