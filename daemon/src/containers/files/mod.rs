@@ -2,9 +2,11 @@
 //! from the daemon, running or not.
 //!
 //! dockerd's `openContainerFS` is the model: the work runs on a dedicated OS thread in a mount
-//! namespace of its own (`unshare(CLONE_NEWNS)`, everything made a slave so nothing leaks back
-//! to the host), where a stopped overlay2 container's root is mounted and the container's
-//! volumes and bind mounts are mounted where the container sees them. When the thread ends,
+//! namespace of its own (`unshare(CLONE_NEWNS)`), where a stopped overlay2 container's root
+//! is mounted and the container's volumes and bind mounts are mounted where the container sees
+//! them. Everything there is made private first: nothing leaks back to the host, and a run's
+//! overlay that the exit handling unmounts meanwhile stays mounted here until the work is done
+//! (dockerd's mount is reference-counted for the same reason). When the thread ends,
 //! its namespace and all those mounts go with it: nothing is ever mounted in the host's
 //! namespace, and a daemon killed meanwhile leaves nothing behind. Paths are resolved inside
 //! the root by `graph::tree` (`openat2(RESOLVE_IN_ROOT)`), so no link leads out of it.
@@ -140,10 +142,10 @@ fn in_private_namespace<T>(
         None::<&str>,
         "/",
         None::<&str>,
-        MsFlags::MS_REC | MsFlags::MS_SLAVE,
+        MsFlags::MS_REC | MsFlags::MS_PRIVATE,
         None::<&str>,
     )
-    .map_err(|e| sys("making the mount namespace a slave", e))?;
+    .map_err(|e| sys("making the mount namespace private", e))?;
     let rec = &t.record;
     let merged = rootfs::merged(&t.dir);
     if !mounted(&merged) {
