@@ -1,11 +1,13 @@
 //! The traits the router calls; the daemon implements them (moby's `router/*/backend.go`).
 
 mod container;
+mod container_files;
 mod distribution;
 mod events;
 mod prune;
 
 pub use container::*;
+pub use container_files::*;
 pub use distribution::*;
 pub use events::*;
 pub use prune::*;
@@ -33,6 +35,7 @@ pub trait Backend:
     + DistributionBackend
     + EventsBackend
     + PruneBackend
+    + ContainerFilesBackend
     + Send
     + Sync
     + 'static
@@ -48,6 +51,7 @@ impl<T> Backend for T where
         + DistributionBackend
         + EventsBackend
         + PruneBackend
+        + ContainerFilesBackend
         + Send
         + Sync
         + 'static

@@ -112,11 +112,25 @@ pub fn moby_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 /// moby's rule: `""`, `0`, `no`, `false` and `none` (in any case, spaces around) are false,
 /// anything else is true.
-fn bool_value(v: &str) -> bool {
+pub(crate) fn bool_value(v: &str) -> bool {
     !matches!(
         v.trim().to_ascii_lowercase().as_str(),
         "" | "0" | "no" | "false" | "none"
     )
+}
+
+/// A query string as its `key=value` pairs, in order, for operations that read repeated keys
+/// (`changes=`) or tell an absent key from an empty one.
+pub(crate) fn query_pairs(q: Option<&str>) -> Result<Vec<(String, String)>, Error> {
+    serde_urlencoded::from_str(q.unwrap_or("")).map_err(|e| Error::invalid(e.to_string()))
+}
+
+/// The first value of `key` among `pairs`.
+pub(crate) fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The router: one file per resource, handlers named after the Docker operation.
 
 mod container;
+mod container_files;
 mod container_io;
 mod distribution;
 mod events;
@@ -31,6 +32,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(distribution::routes::<B>())
         .merge(events::routes::<B>())
         .merge(prune::routes::<B>())
+        .merge(container_files::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -20,6 +20,7 @@ use crate::types::{Network, Platform, SystemInfo, SystemVersion};
 use futures::StreamExt;
 
 mod container;
+mod container_files;
 mod distribution;
 mod events;
 mod prune;

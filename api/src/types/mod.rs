@@ -5,6 +5,7 @@
 
 mod container;
 mod container_config;
+mod container_files;
 mod endpoint;
 mod event;
 mod host_config;
@@ -21,6 +22,7 @@ mod spec_check;
 
 pub use container::*;
 pub use container_config::*;
+pub use container_files::*;
 pub use endpoint::*;
 pub use event::*;
 pub use host_config::*;

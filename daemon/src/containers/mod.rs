@@ -23,6 +23,7 @@ mod delete;
 mod etc;
 mod events;
 mod exit;
+mod files;
 mod index;
 mod inspect;
 mod list;

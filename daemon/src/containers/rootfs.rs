@@ -22,6 +22,11 @@ pub(crate) fn merged(dir: &Path) -> PathBuf {
     dir.join(ROOTFS).join("merged")
 }
 
+/// The overlay upper directory (overlay2): the container's own changes.
+pub(crate) fn upper(dir: &Path) -> PathBuf {
+    dir.join(ROOTFS).join("diff")
+}
+
 fn is_overlay(driver: &str) -> bool {
     driver == "overlay2"
 }

@@ -27,6 +27,29 @@ pub(crate) struct NewImage {
     pub sources: Vec<(DiffId, BlobSource)>,
 }
 
+impl NewImage {
+    /// An image made here (import, commit): its tags stamped, no digest references or blob
+    /// sources.
+    pub(crate) fn local(
+        id: ImageId,
+        config: String,
+        diff_ids: Vec<DiffId>,
+        parent: Option<ImageId>,
+        tag: Option<Reference>,
+    ) -> NewImage {
+        NewImage {
+            id,
+            config: config.into_bytes(),
+            diff_ids,
+            parent,
+            tags: tag.into_iter().collect(),
+            stamp_tags: true,
+            weak_refs: Vec::new(),
+            sources: Vec::new(),
+        }
+    }
+}
+
 impl ImageStore {
     /// Commits `images`, taking the staged layers they need from `pool` (by chain ID). Layers
     /// that already exist are shared. Either everything becomes visible or nothing does.

@@ -39,16 +39,7 @@ impl ImageStore {
         let config = import_config(opts, &container, &diff_id, Timestamp::now());
         let id = Digest::of(config.as_bytes());
         let mut pool = HashMap::from([(diff_id.clone(), staged)]);
-        let image = NewImage {
-            id: id.clone(),
-            config: config.into_bytes(),
-            diff_ids: vec![diff_id],
-            parent: None,
-            tags: tag.into_iter().collect(),
-            stamp_tags: true,
-            weak_refs: Vec::new(),
-            sources: Vec::new(),
-        };
+        let image = NewImage::local(id.clone(), config, vec![diff_id], None, tag);
         self.commit_images(&[image], &mut pool, &mut |_| {})?;
         Ok(id)
     }

@@ -4,6 +4,7 @@ pub(crate) mod archive;
 mod changes;
 mod check;
 pub(crate) mod commit;
+pub(crate) mod container_commit;
 mod gotar;
 mod history;
 mod import;

@@ -2,6 +2,7 @@
 //! xattrs); nothing is mounted.
 
 mod changes;
+mod container_commit;
 mod crash;
 mod escape;
 mod helpers;

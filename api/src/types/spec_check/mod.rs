@@ -196,6 +196,8 @@ fn responses() -> Vec<Root> {
         root::<NetworkPruneResponse>("NetworkPruneResponse", response("/networks/prune", "post")),
         root::<BuildPruneResponse>("BuildPruneResponse", response("/build/prune", "post")),
         root::<SystemDataUsageResponse>("SystemDataUsageResponse", response("/system/df", "get")),
+        root::<FilesystemChange>("FilesystemChange", def("FilesystemChange")),
+        root::<IdResponse>("IdResponse", def("IdResponse")),
     ]
 }
 

@@ -1,0 +1,88 @@
+//! `docker commit`: the container's writable layer becomes an image through the image store's
+//! commit path (`graph::ImageStore::commit_container`), with dockerd's config and history.
+//!
+//! `pause` is accepted and not applied: wharf has no pause yet (it comes with the freezer).
+
+use api::backend::CommitOptions;
+use api::types::IdResponse;
+use graph::{WritableLayer, config::ContainerConfig};
+
+use crate::containers::{Containers, rootfs};
+use crate::error::{Error, IoContext, Result};
+use crate::images::Images;
+use crate::version::VERSION;
+
+/// The daemon's config type as the image store's (the same JSON).
+fn to_graph(c: &api::types::ContainerConfig) -> Result<ContainerConfig> {
+    let v = serde_json::to_value(c).with_ctx(|| "converting a container config".to_owned())?;
+    serde_json::from_value(v).with_ctx(|| "converting a container config".to_owned())
+}
+
+impl Containers {
+    /// `POST /commit`: returns the new image's ID.
+    pub(crate) async fn commit(&self, images: &Images, opts: CommitOptions) -> Result<IdResponse> {
+        let c = self.get(&opts.container)?;
+        if c.live().removed {
+            return Err(Error::Conflict(format!(
+                "You cannot commit container {} which is being removed",
+                c.id
+            )));
+        }
+        let rec = c.record();
+        let reference = match (opts.repo.as_str(), opts.tag.as_str()) {
+            ("", _) => None,
+            (repo, "") => Some(repo.to_owned()),
+            (repo, tag) => Some(format!("{repo}:{tag}")),
+        };
+        if let Some(r) = &reference
+            && r.contains('@')
+        {
+            return Err(Error::Invalid("cannot commit to digest reference".into()));
+        }
+        let layer = if rec.driver == "overlay2" {
+            WritableLayer::Overlay(rootfs::upper(&c.dir))
+        } else {
+            WritableLayer::Tree(rootfs::merged(&c.dir))
+        };
+        let parent = match rec.image_id.as_str() {
+            "" => None,
+            id => Some(graph::Digest::parse(id)?),
+        };
+        let options = graph::CommitOptions {
+            parent,
+            reference,
+            author: opts.author,
+            comment: opts.comment,
+            config: opts.config.as_ref().map(to_graph).transpose()?,
+            changes: opts.changes,
+            container_config: to_graph(&rec.config)?,
+            container_id: rec.id.clone(),
+            engine_version: VERSION.into(),
+        };
+        let tagged = options
+            .reference
+            .as_deref()
+            .map(graph::Reference::parse_normalized)
+            .transpose()?
+            .map(|r| r.with_default_tag().familiar());
+        let (comment, events) = (options.comment.clone(), self.inner.events.clone());
+        let (id, labels) = images
+            .blocking(move |s| {
+                let id = s.commit_container(&layer, &options)?.to_string();
+                Ok((id.clone(), crate::images::events::labels(s, &id)))
+            })
+            .await?;
+        // moby's `CommitBuildStep` then `ContainerCommit`: the new tag, then the commit.
+        let image_ref = tagged.unwrap_or_default();
+        if !image_ref.is_empty() {
+            events.image(&id, &image_ref, "tag", labels.as_ref());
+        }
+        let attrs = [
+            ("comment", comment),
+            ("imageID", id.clone()),
+            ("imageRef", image_ref),
+        ];
+        self.event(&c, "commit", &attrs);
+        Ok(IdResponse { id })
+    }
+}
