@@ -31,6 +31,7 @@ mod mounts;
 mod names;
 mod netns;
 mod plumbing;
+mod populate;
 mod prune;
 mod record;
 mod restore;

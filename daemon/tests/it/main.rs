@@ -2,13 +2,14 @@
 //! test's own, driven by the real Docker CLI and a plain HTTP client. `cargo xtask test` runs
 //! them as root (`#[ignore = "privileged"]`).
 
+mod anonymous_volumes;
 mod api_env;
 mod containers;
 mod create_validation;
 mod docker_py;
-mod docker_py_registry;
 mod docker_py_events;
 mod docker_py_prune;
+mod docker_py_registry;
 mod events;
 mod images;
 mod network;
