@@ -355,33 +355,6 @@ fn write_out(path: &Path, b: tar::Builder<Vec<u8>>) -> Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fixtures_are_deterministic_and_consistent() {
-        let a = busybox().unwrap();
-        let b = busybox().unwrap();
-        assert_eq!(a.id(), b.id());
-        let config: Value = serde_json::from_slice(&a.config).unwrap();
-        assert_eq!(config["rootfs"]["diff_ids"][0], a.diff_ids()[0]);
-        let l = layered().unwrap();
-        assert_eq!(l.layers.len(), 4);
-        assert_eq!(l.layers[0], a.layers[0]);
-        let dir = tempfile::tempdir().unwrap();
-        let p = l.write_docker_archive(&dir.path().join("l.tar")).unwrap();
-        let mut ar = tar::Archive::new(std::fs::File::open(p).unwrap());
-        let names: Vec<String> = ar
-            .entries()
-            .unwrap()
-            .map(|e| e.unwrap().path().unwrap().display().to_string())
-            .collect();
-        assert!(names.contains(&"manifest.json".to_owned()));
-        l.write_oci_layout(&dir.path().join("o.tar")).unwrap();
-    }
-}
-
 /// busybox with `VOLUME /data`, tagged `volume:1`: its `/data` holds `hello` (owned by 65534,
 /// mode 0640) and a directory `sub/`; and, when `hostile`, tagged `volume-link:1`, `/data` is
 /// instead a symlink to `/etc` (absolute: a copy-up that followed it on the host would read
@@ -423,4 +396,31 @@ pub fn with_volume(hostile: bool) -> Result<Image> {
         config,
         tags: vec![tag.into()],
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixtures_are_deterministic_and_consistent() {
+        let a = busybox().unwrap();
+        let b = busybox().unwrap();
+        assert_eq!(a.id(), b.id());
+        let config: Value = serde_json::from_slice(&a.config).unwrap();
+        assert_eq!(config["rootfs"]["diff_ids"][0], a.diff_ids()[0]);
+        let l = layered().unwrap();
+        assert_eq!(l.layers.len(), 4);
+        assert_eq!(l.layers[0], a.layers[0]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = l.write_docker_archive(&dir.path().join("l.tar")).unwrap();
+        let mut ar = tar::Archive::new(std::fs::File::open(p).unwrap());
+        let names: Vec<String> = ar
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path().unwrap().display().to_string())
+            .collect();
+        assert!(names.contains(&"manifest.json".to_owned()));
+        l.write_oci_layout(&dir.path().join("o.tar")).unwrap();
+    }
 }
