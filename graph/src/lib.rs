@@ -43,6 +43,7 @@ pub use catalog::BlobSource;
 pub use digest::{ChainId, DiffId, Digest, ImageId};
 pub use driver::DriverKind;
 pub use error::{Error, ErrorKind, Result};
+pub use fsutil::copy_tree;
 pub use gojson::unix as go_unix;
 pub use meta::{MemStore, MetaStore, SledStore};
 pub use ops::container_commit::{CommitOptions, WritableLayer};

@@ -355,6 +355,49 @@ fn write_out(path: &Path, b: tar::Builder<Vec<u8>>) -> Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// busybox with `VOLUME /data`, tagged `volume:1`: its `/data` holds `hello` (owned by 65534,
+/// mode 0640) and a directory `sub/`; and, when `hostile`, tagged `volume-link:1`, `/data` is
+/// instead a symlink to `/etc` (absolute: a copy-up that followed it on the host would read
+/// the host's `/etc`).
+pub fn with_volume(hostile: bool) -> Result<Image> {
+    let base = busybox_layer()?;
+    let mut b = builder();
+    if hostile {
+        add_link(&mut b, tar::EntryType::Symlink, "data", "/etc")?;
+    } else {
+        add_dir(&mut b, "data/")?;
+        add_dir(&mut b, "data/sub/")?;
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Regular);
+        h.set_mode(0o640);
+        h.set_uid(65534);
+        h.set_gid(65534);
+        h.set_mtime(EPOCH);
+        let data = b"hello from the image\n";
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, "data/hello", &data[..])?;
+    }
+    let top = b.into_inner()?;
+    let config = config(
+        &[&base, &top],
+        json!({
+            "Env": [PATH_ENV],
+            "Cmd": ["sh"],
+            "Volumes": { "/data": {} },
+        }),
+        &[
+            json!({ "created": CREATED, "comment": "wharf fixture: busybox from Debian busybox-static" }),
+            json!({ "created": CREATED, "created_by": "/bin/sh -c #(nop) VOLUME [/data]" }),
+        ],
+    )?;
+    let tag = if hostile { "volume-link:1" } else { "volume:1" };
+    Ok(Image {
+        layers: vec![base, top],
+        config,
+        tags: vec![tag.into()],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

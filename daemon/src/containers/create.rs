@@ -1,6 +1,8 @@
 //! `POST /containers/create`: name, image, the merged configuration, the writable layer, the
 //! record.
 
+use std::collections::BTreeMap;
+
 use crate::error::{Error, IoContext};
 use api::types::{ContainerConfig, ContainerCreateRequest, ContainerCreateResponse, HostConfig};
 use jiff::Timestamp;
@@ -9,6 +11,9 @@ use super::plumbing::{self, Mode};
 use super::record::RunState;
 use super::{Container, Containers, Record, mounts, names, rootfs, security, validate};
 use crate::blocking::blocking;
+
+/// The label moby gives anonymous volumes.
+const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
 
 impl Containers {
     /// Creates a container from `req`, named `name` or a random name.
@@ -73,15 +78,26 @@ impl Containers {
         let (binds, mount_warnings) = parsed?;
         warnings.extend(mount_warnings);
         warnings.extend(unsupported(&host_config, &config));
-        // Named volumes that do not exist yet are created, as dockerd does; none of them can
-        // be removed until this container is in the index (or creating it failed).
+        // Named volumes that do not exist yet are created, as dockerd does, and anonymous ones
+        // with random names; none of them can be removed until this container is in the
+        // index (or creating it failed).
         let _volumes_held = self.inner.volumes.hold_for_create().await;
-        for name in binds.into_iter().filter_map(|b| b.volume) {
+        let mut anonymous_volumes = BTreeMap::new();
+        for b in binds {
+            let Some(name) = b.volume else { continue };
             let vols = self.inner.volumes.clone();
-            let (v, new) = blocking(move || vols.create(&name, Default::default())).await??;
+            // moby (API 1.42+) labels anonymous volumes; `volume prune` removes only those.
+            let labels = match b.anonymous {
+                true => [(ANONYMOUS_LABEL.to_owned(), String::new())].into(),
+                false => BTreeMap::new(),
+            };
+            let (v, new) = blocking(move || vols.create(&name, labels)).await??;
             if new {
                 let driver = [("driver", v.driver.clone())];
                 self.inner.events.volume(&v.name, "create", &driver);
+            }
+            if b.anonymous {
+                anonymous_volumes.insert(b.destination, v.name);
             }
         }
 
@@ -115,6 +131,8 @@ impl Containers {
             state: RunState::default(),
             restart_count: 0,
             manually_stopped: false,
+            anonymous_volumes,
+            volumes_populated: false,
         };
         let dir = self.inner.dir.join(&id);
         {

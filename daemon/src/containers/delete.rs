@@ -34,7 +34,42 @@ impl Containers {
             }
             self.kill_for_removal(&c).await?;
         }
-        self.remove(&c).await
+        match opts.remove_volumes {
+            true => self.remove_with_volumes(&c).await,
+            false => self.remove(&c).await,
+        }
+    }
+
+    /// [`Containers::remove`], then its anonymous volumes that no other container mounts
+    /// (`rm -v`, and `--rm`), as moby's `removeMountPoints`: one still in use stays, quietly.
+    pub(crate) async fn remove_with_volumes(&self, c: &Arc<Container>) -> Result<(), Error> {
+        let anonymous: Vec<String> = c
+            .live()
+            .record
+            .anonymous_volumes
+            .values()
+            .cloned()
+            .collect();
+        self.remove(c).await?;
+        if anonymous.is_empty() {
+            return Ok(());
+        }
+        let _held = self.inner.volumes.hold_for_remove().await;
+        let users = self.volume_users();
+        for name in anonymous.into_iter().filter(|n| !users.contains_key(n)) {
+            let vols = self.inner.volumes.clone();
+            let owned = name.clone();
+            match blocking(move || vols.remove(&owned)).await? {
+                Ok(()) => {
+                    let driver = [("driver", "local".to_owned())];
+                    self.inner.events.volume(&name, "destroy", &driver);
+                }
+                Err(e) => {
+                    tracing::warn!(container = %c.id, volume = %name, error = %e, "cannot remove an anonymous volume")
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Removes a container that does not run: from the index, then its files (the record

@@ -54,17 +54,15 @@ impl Containers {
             let hc = &l.record.host_config;
             hc.binds.as_ref().is_some_and(|b| !b.is_empty())
                 || hc.mounts.as_ref().is_some_and(|m| !m.is_empty())
+                || !l.record.anonymous_volumes.is_empty()
         };
         if !any {
             return;
         }
         let (c, events) = (Arc::clone(c), self.inner.events.clone());
         let _ = blocking(move || {
-            let (hc, config) = {
-                let l = c.live();
-                (l.record.host_config.clone(), l.record.config.clone())
-            };
-            let Ok((binds, _)) = mounts::parse(&hc, &config) else {
+            let rec = c.live().record.clone();
+            let Ok((binds, _)) = mounts::of_record(&rec) else {
                 return;
             };
             for b in binds {

@@ -145,7 +145,7 @@ impl Containers {
         c.publish();
         tracing::debug!(container = %c.id, code = exit.exit_code, "exited");
         if auto_remove {
-            if let Err(e) = self.remove(c).await {
+            if let Err(e) = self.remove_with_volumes(c).await {
                 tracing::warn!(container = %c.id, error = %e, "cannot remove an --rm container");
             }
         } else if let Some((delay, generation)) = restart {

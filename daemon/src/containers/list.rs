@@ -230,6 +230,8 @@ mod tests {
             },
             restart_count: 0,
             manually_stopped: false,
+            anonymous_volumes: Default::default(),
+            volumes_populated: false,
         }
     }
 

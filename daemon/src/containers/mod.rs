@@ -32,6 +32,7 @@ mod mounts;
 mod names;
 mod netns;
 mod plumbing;
+mod populate;
 mod prune;
 mod record;
 mod restore;

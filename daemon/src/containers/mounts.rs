@@ -30,8 +30,15 @@ pub(crate) struct Bind {
     /// Create the source (a directory) when it is missing: `Binds` always, `Mounts` with
     /// `BindOptions.CreateMountpoint`.
     pub(crate) create: bool,
-    /// The named volume mounted (its `_data` is the source, set by [`resolve`]).
+    /// The volume mounted (its `_data` is the source, set by [`resolve`]); an anonymous
+    /// volume's name is empty until create has named it (see [`of_record`]).
     pub(crate) volume: Option<String>,
+    /// An anonymous volume (`-v /dst`, `--mount type=volume` without a source, the image's
+    /// `VOLUME`): created with a random name, removed by `rm -v` and `--rm`.
+    pub(crate) anonymous: bool,
+    /// Copy what the image has at the destination into the volume when it is empty (moby's
+    /// `CopyData`; not with `nocopy`).
+    pub(crate) copy_up: bool,
 }
 
 impl Bind {
@@ -112,9 +119,27 @@ fn decode(value: &serde_json::Value) -> Result<Mount, Error> {
     Mount::from_value(value).map_err(Error::Invalid)
 }
 
-/// The bind mounts of `hc`, and warnings for the mounts wharf accepts but does not make yet.
-/// Nothing on the host is looked at: whether a `Mounts` bind source exists is [`check`]ed at
-/// create.
+/// The mounts of a container's record: [`parse`], with its anonymous volumes named as create
+/// named them (one the record does not name, from a container created before wharf made
+/// anonymous volumes, is left out).
+pub(crate) fn of_record(rec: &Record) -> Result<(Vec<Bind>, Vec<String>), Error> {
+    let (mut binds, warnings) = parse(&rec.host_config, &rec.config)?;
+    binds.retain_mut(
+        |b| match (b.anonymous, rec.anonymous_volumes.get(&b.destination)) {
+            (false, _) => true,
+            (true, Some(name)) => {
+                b.volume = Some(name.clone());
+                true
+            }
+            (true, None) => false,
+        },
+    );
+    Ok((binds, warnings))
+}
+
+/// The bind and volume mounts of `hc` and `config` (anonymous volumes with an empty name),
+/// and warnings for the mounts wharf accepts but does not make yet. Nothing on the host is
+/// looked at: whether a `Mounts` bind source exists is [`check`]ed at create.
 pub(crate) fn parse(
     hc: &HostConfig,
     config: &ContainerConfig,
@@ -156,15 +181,18 @@ pub(crate) fn parse(
                 binds.push(b);
             }
             Parsed::Tmpfs(t) => take(&t.destination, &shown)?,
-            Parsed::Ignored(warning) => warnings.push(warning),
         }
     }
     for t in host_config_tmpfs(hc)? {
         take(&t.destination, &t.destination)?;
     }
+    // The image's `VOLUME`s (and `Config.Volumes`) not mounted otherwise: anonymous volumes.
     for dest in config.volumes.iter().flat_map(|v| v.keys()) {
-        if !taken.contains(&clean(dest)) {
-            warnings.push(anonymous(dest));
+        // Already mounted (the take fails): the mount wins, as in moby.
+        if take(&clean(dest), dest).is_ok()
+            && let Parsed::Bind(b) = anonymous_volume(dest, true, "", true)
+        {
+            binds.push(b);
         }
     }
     if hc.volumes_from.as_ref().is_some_and(|v| !v.is_empty()) {
@@ -177,7 +205,7 @@ pub(crate) fn parse(
 /// longer parses, which create prevents).
 pub(crate) fn mount_points(rec: &Record, vols: &Volumes) -> Vec<MountPoint> {
     let tmpfs = tmpfs(&rec.host_config).unwrap_or_default();
-    parse(&rec.host_config, &rec.config)
+    of_record(rec)
         .map(|(mut binds, _)| {
             resolve(&mut binds, vols);
             let binds = binds.iter().map(Bind::mount_point);
@@ -232,7 +260,7 @@ pub(crate) fn resolve(binds: &mut [Bind], vols: &Volumes) {
 
 /// The names of the volumes `rec` mounts.
 pub(crate) fn volume_names(rec: &Record) -> Vec<String> {
-    parse(&rec.host_config, &rec.config)
+    of_record(rec)
         .map(|(binds, _)| binds.into_iter().filter_map(|b| b.volume).collect())
         .unwrap_or_default()
 }
@@ -277,12 +305,8 @@ fn ignored(what: &str) -> String {
     format!("{what} is not supported by wharf and was ignored")
 }
 
-fn anonymous(dest: &str) -> String {
-    ignored(&format!("An anonymous volume at {dest}"))
-}
-
 /// A named volume's mount; its source is set by [`resolve`].
-fn named_volume(name: &str, target: &str, rw: bool, mode: &str) -> Parsed {
+fn named_volume(name: &str, target: &str, rw: bool, mode: &str, copy_up: bool) -> Parsed {
     Parsed::Bind(Bind {
         source: String::new(),
         destination: clean(target),
@@ -291,14 +315,34 @@ fn named_volume(name: &str, target: &str, rw: bool, mode: &str) -> Parsed {
         propagation: Propagation::default(),
         create: true,
         volume: Some(name.to_owned()),
+        anonymous: false,
+        copy_up,
     })
+}
+
+/// An anonymous volume's mount, its name still to be given.
+fn anonymous_volume(target: &str, rw: bool, mode: &str, copy_up: bool) -> Parsed {
+    match named_volume("", target, rw, mode, copy_up) {
+        Parsed::Bind(b) => Parsed::Bind(Bind {
+            anonymous: true,
+            ..b
+        }),
+        other => other,
+    }
+}
+
+/// `Mounts[].VolumeOptions.NoCopy`.
+fn no_copy(m: &Mount) -> bool {
+    m.volume_options
+        .as_ref()
+        .and_then(|v| v.get("NoCopy"))
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false)
 }
 
 enum Parsed {
     Bind(Bind),
     Tmpfs(Tmpfs),
-    /// A mount wharf does not make (an anonymous volume, a tmpfs): this warning instead.
-    Ignored(String),
 }
 
 /// One `Binds` entry, as moby's `ParseMountRaw` (bind sources are not checked: dockerd creates
@@ -328,11 +372,12 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
     check_target(target).map_err(wrap)?;
     let modes: Vec<&str> = mode.split(',').collect();
     if kind == "volume" {
-        if source.is_empty() {
-            return Ok(Parsed::Ignored(anonymous(&clean(target))));
-        }
         let rw = !modes.iter().any(|m| is_read_only(m));
-        return Ok(named_volume(source, target, rw, mode));
+        let copy_up = !modes.contains(&"nocopy");
+        if source.is_empty() {
+            return Ok(anonymous_volume(target, rw, mode, copy_up));
+        }
+        return Ok(named_volume(source, target, rw, mode, copy_up));
     }
     // moby turns `nocopy` into volume options, which a bind refuses.
     if modes.contains(&"nocopy") {
@@ -350,6 +395,8 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
         propagation,
         create: true,
         volume: None,
+        anonymous: false,
+        copy_up: false,
     }))
 }
 
@@ -363,9 +410,17 @@ fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
             return Err(fail("field BindOptions must not be specified"));
         }
         "volume" if m.source.is_empty() => {
-            return Ok(Parsed::Ignored(anonymous(&clean(&m.target))));
+            return Ok(anonymous_volume(&m.target, !m.read_only, "", !no_copy(m)));
         }
-        "volume" => return Ok(named_volume(&m.source, &m.target, !m.read_only, "")),
+        "volume" => {
+            return Ok(named_volume(
+                &m.source,
+                &m.target,
+                !m.read_only,
+                "",
+                !no_copy(m),
+            ));
+        }
         "tmpfs" if m.bind_options.is_some() => {
             return Err(fail("field BindOptions must not be specified"));
         }
@@ -415,6 +470,8 @@ fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
         propagation,
         create,
         volume: None,
+        anonymous: false,
+        copy_up: false,
     }))
 }
 
@@ -538,6 +595,8 @@ mod tests {
                 propagation: Propagation::RPrivate,
                 create: true,
                 volume: None,
+                anonymous: false,
+                copy_up: false,
             }
         );
         assert_eq!(
@@ -657,7 +716,7 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_volumes_are_warned_about() {
+    fn image_volumes_not_mounted_otherwise_are_anonymous() {
         let config = ContainerConfig {
             volumes: Some(
                 [
@@ -668,10 +727,22 @@ mod tests {
             ),
             ..ContainerConfig::default()
         };
-        let (_, warnings) = parse(&hc(&["/srv:/data"]), &config).expect("valid");
-        assert_eq!(
-            warnings,
-            ["An anonymous volume at /v is not supported by wharf and was ignored"]
-        );
+        let (binds, warnings) = parse(&hc(&["/srv:/data", "/w"]), &config).expect("valid");
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let anonymous: Vec<(&str, bool, bool)> = binds
+            .iter()
+            .filter(|b| b.anonymous)
+            .map(|b| (b.destination.as_str(), b.rw, b.copy_up))
+            .collect();
+        // `-v /w` and the image's `/v`; `/data` is a bind, as the request said.
+        assert_eq!(anonymous, [("/w", true, true), ("/v", true, true)]);
+        let mut rec = Record::sample(&"a".repeat(64), "/x");
+        rec.host_config = hc(&["/srv:/data", "/w"]);
+        rec.config = config;
+        rec.anonymous_volumes = [("/v".to_owned(), "n".repeat(64))].into();
+        let (binds, _) = of_record(&rec).expect("valid");
+        // A record names its anonymous volumes; one it does not name is left out.
+        let named: Vec<Option<&str>> = binds.iter().map(|b| b.volume.as_deref()).collect();
+        assert_eq!(named, [None, Some("n".repeat(64).as_str())]);
     }
 }

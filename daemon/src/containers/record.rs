@@ -5,6 +5,7 @@
 use api::types::{ContainerConfig, ContainerStatus, HostConfig};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoContext, Result};
@@ -44,6 +45,12 @@ pub(crate) struct Record {
     /// Stopped by `stop`, `kill` or `rm -f`: the restart policy leaves it alone (except
     /// `always` at daemon start).
     pub(crate) manually_stopped: bool,
+    /// The names create gave its anonymous volumes, by destination.
+    #[serde(default)]
+    pub(crate) anonymous_volumes: BTreeMap<String, String>,
+    /// The image's content was copied into its empty volumes (at the first start).
+    #[serde(default)]
+    pub(crate) volumes_populated: bool,
 }
 
 /// `State` as persisted.
@@ -86,6 +93,8 @@ impl Record {
             state: RunState::default(),
             restart_count: 0,
             manually_stopped: false,
+            anonymous_volumes: BTreeMap::new(),
+            volumes_populated: false,
         }
     }
 
@@ -169,6 +178,8 @@ mod tests {
             },
             restart_count: 0,
             manually_stopped: false,
+            anonymous_volumes: [("/data".to_owned(), "c".repeat(64))].into(),
+            volumes_populated: true,
         };
         rec.save(dir.path()).expect("save");
         let back = Record::load(dir.path()).expect("load").expect("present");

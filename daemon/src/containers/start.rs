@@ -12,7 +12,7 @@ use crate::error::{Error, IoContext};
 
 use super::etc::EtcContent;
 use super::plumbing::Mode;
-use super::{Container, Containers, Record, RunResources, etc, rootfs, spec};
+use super::{Container, Containers, Record, RunResources, etc, populate, rootfs, spec};
 use crate::blocking::blocking;
 
 /// Who starts the container.
@@ -159,7 +159,7 @@ impl Containers {
                 };
                 c.save_or_warn().await;
                 c.publish();
-                if auto_remove && let Err(e) = self.remove(c).await {
+                if auto_remove && let Err(e) = self.remove_with_volumes(c).await {
                     tracing::warn!(container = %c.id, error = %e, "cannot remove a container whose start failed");
                 }
                 Err(failed.error)
@@ -181,6 +181,11 @@ impl Containers {
             run.rootfs_mounted = blocking(move || rootfs::mount(&driver, &dir, &layers))
                 .await?
                 .ctx("mounting the root filesystem")?;
+        }
+        if !rec.volumes_populated {
+            let (rec, dir, vols) = (rec.clone(), c.dir.clone(), self.inner.volumes.clone());
+            blocking(move || populate::populate(&rec, &rootfs::merged(&dir), &vols)).await??;
+            c.live().record.volumes_populated = true;
         }
         self.net_up(rec, run).await?;
         // moby's `allocateNetwork` tells `connect` for whichever network the run is on.

@@ -2,6 +2,7 @@
 //! test's own, driven by the real Docker CLI and a plain HTTP client. `cargo xtask test` runs
 //! them as root (`#[ignore = "privileged"]`).
 
+mod anonymous_volumes;
 mod api_env;
 mod containers;
 mod create_validation;

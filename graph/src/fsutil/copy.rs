@@ -11,8 +11,10 @@ use nix::sys::stat::SFlag;
 use super::{chmod, get_xattr, lchown, list_xattrs, lutimes, make_node, set_xattr};
 use crate::error::{IoContext, Result};
 
-/// Copies the contents of directory `src` into the existing directory `dst`.
-pub(crate) fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
+/// Copies the contents of directory `src` into the existing directory `dst`, and `src`'s
+/// owner, mode and times onto `dst` (what the vfs driver does per layer, and what a volume
+/// gets of the image's directory at its mount point).
+pub fn copy_tree(src: &Path, dst: &Path) -> Result<()> {
     let mut links: HashMap<(u64, u64), std::path::PathBuf> = HashMap::new();
     let mut dirs = Vec::new();
     copy_dir_contents(src, dst, &mut links, &mut dirs)?;

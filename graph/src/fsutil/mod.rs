@@ -7,7 +7,7 @@ mod xattr;
 pub(crate) use at::{
     chmod_at, create_file, fchmod, fchown, futimes, is_dir_at, lchown_at, lutimes_at, open_dir,
 };
-pub(crate) use copy::copy_tree;
+pub use copy::copy_tree;
 pub(crate) use xattr::{get_xattr, list_xattrs, set_xattr};
 
 use std::fs;

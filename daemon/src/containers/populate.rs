@@ -1,0 +1,55 @@
+//! Copy-up: a volume mounted where the image has content gets that content when it is empty
+//! (moby's `populateVolumes` / `CopyImagePathContent`), unless the mount says `nocopy`.
+//! dockerd copies at create, with the container's root mounted for it; wharf copies at the
+//! first start, when the root is mounted anyway.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
+use nix::sys::stat::Mode;
+
+use super::{Record, mounts};
+use crate::error::{Error, IoContext};
+use crate::volumes::Volumes;
+
+/// Fills each empty volume of `rec` from the image's directory at its mount point under
+/// `rootfs` (the mounted root). Blocks.
+pub(crate) fn populate(rec: &Record, rootfs: &Path, vols: &Volumes) -> Result<(), Error> {
+    let (mut binds, _) = mounts::of_record(rec)?;
+    mounts::resolve(&mut binds, vols);
+    for b in binds.iter().filter(|b| b.volume.is_some() && b.copy_up) {
+        let data = Path::new(&b.source);
+        let empty = std::fs::read_dir(data)
+            .with_ctx(|| format!("reading {}", data.display()))?
+            .next()
+            .is_none();
+        if !empty {
+            continue;
+        }
+        let Some(dir) = dir_in_root(rootfs, &b.destination)? else {
+            continue;
+        };
+        // The directory is reached through its descriptor: nothing below is resolved again.
+        let source = PathBuf::from(format!("/proc/self/fd/{}", dir.as_raw_fd()));
+        graph::copy_tree(&source, data)?;
+    }
+    Ok(())
+}
+
+/// The directory at `path` inside `root`, resolved as if `root` were `/` (a link in the image
+/// never leads out of it); `None` when there is none there.
+fn dir_in_root(root: &Path, path: &str) -> Result<Option<OwnedFd>, Error> {
+    let dirfd = nix::fcntl::open(root, OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
+        .with_ctx(|| format!("opening {}", root.display()))?;
+    let how = OpenHow::new()
+        .flags(OFlag::O_DIRECTORY | OFlag::O_CLOEXEC | OFlag::O_RDONLY)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let rel = path.trim_start_matches('/');
+    match openat2(&dirfd, rel, how) {
+        Ok(fd) => Ok(Some(fd)),
+        Err(nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR) => Ok(None),
+        Err(e) => Err(std::io::Error::from(e))
+            .with_ctx(|| format!("opening {path} in the container's root")),
+    }
+}
