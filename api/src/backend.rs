@@ -1,9 +1,11 @@
 //! The traits the router calls; the daemon implements them (moby's `router/*/backend.go`).
 
 mod container;
+mod container_ops;
 mod distribution;
 
 pub use container::*;
+pub use container_ops::*;
 pub use distribution::*;
 
 use std::future::Future;
@@ -27,6 +29,7 @@ pub trait Backend:
     + ContainerBackend
     + VolumeBackend
     + DistributionBackend
+    + ContainerOpsBackend
     + Send
     + Sync
     + 'static
@@ -40,6 +43,7 @@ impl<T> Backend for T where
         + ContainerBackend
         + VolumeBackend
         + DistributionBackend
+        + ContainerOpsBackend
         + Send
         + Sync
         + 'static

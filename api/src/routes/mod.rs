@@ -2,6 +2,7 @@
 
 mod container;
 mod container_io;
+mod container_ops;
 mod distribution;
 mod image;
 mod network;
@@ -27,6 +28,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(container_io::routes::<B>())
         .merge(volume::routes::<B>())
         .merge(distribution::routes::<B>())
+        .merge(container_ops::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -20,6 +20,7 @@ use crate::types::{Network, Platform, SystemInfo, SystemVersion};
 use futures::StreamExt;
 
 mod container;
+mod container_ops;
 mod distribution;
 mod volume;
 

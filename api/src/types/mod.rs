@@ -5,6 +5,7 @@
 
 mod container;
 mod container_config;
+mod container_ops;
 mod endpoint;
 mod host_config;
 mod image;
@@ -19,6 +20,7 @@ mod spec_check;
 
 pub use container::*;
 pub use container_config::*;
+pub use container_ops::*;
 pub use endpoint::*;
 pub use host_config::*;
 pub use image::*;

@@ -40,6 +40,14 @@ mod stop;
 mod validate;
 mod wait;
 
+mod cgroup;
+mod ops_backend;
+mod pause;
+mod rename;
+mod stats;
+mod top;
+mod update;
+
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

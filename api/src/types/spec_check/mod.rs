@@ -168,6 +168,14 @@ fn responses() -> Vec<Root> {
         root::<SystemInfo>("SystemInfo", def("SystemInfo")),
         root::<AuthResponse>("SystemAuthResponse", response("/auth", "post")),
         root::<DistributionInspect>("DistributionInspect", def("DistributionInspect")),
+        root::<ContainerTopResponse>(
+            "ContainerTopResponse",
+            response("/containers/{id}/top", "get"),
+        ),
+        root::<ContainerUpdateResponse>(
+            "ContainerUpdateResponse",
+            response("/containers/{id}/update", "post"),
+        ),
     ]
 }
 
@@ -183,6 +191,10 @@ fn requests() -> Vec<Root> {
             at("/definitions/VolumeCreateOptions"),
         ),
         root::<AuthConfig>("AuthConfig", request_body("/auth", "post")),
+        root::<ContainerUpdateRequest>(
+            "ContainerUpdateRequest",
+            request_body("/containers/{id}/update", "post"),
+        ),
     ]
 }
 
