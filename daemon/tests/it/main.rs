@@ -12,4 +12,5 @@ mod registry;
 mod robustness;
 mod runtimes;
 mod startup;
+mod surface;
 mod volumes;
