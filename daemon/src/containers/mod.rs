@@ -41,6 +41,7 @@ mod validate;
 mod wait;
 
 mod cgroup;
+mod list_filters;
 mod ops_backend;
 mod pause;
 mod rename;
