@@ -5,10 +5,10 @@ use std::path::Path;
 
 use oci_spec::OciSpecError;
 use oci_spec::runtime::{
-    Capabilities, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxMemoryBuilder,
-    LinuxNamespace, LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder,
-    LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
-    UserBuilder,
+    Capabilities, LinuxBlockIoBuilder, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
+    LinuxMemoryBuilder, LinuxNamespace, LinuxNamespaceBuilder, LinuxNamespaceType,
+    LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, ProcessBuilder, RootBuilder,
+    Spec, SpecBuilder, UserBuilder,
 };
 
 use super::defaults::{
@@ -188,7 +188,12 @@ fn sysctls(network: &Network) -> HashMap<String, String> {
 
 fn resources(r: &Resources) -> Result<oci_spec::runtime::LinuxResources> {
     let mut out = LinuxResourcesBuilder::default().devices(device_rules()?);
-    if r.memory.is_some() || r.memory_swap.is_some() {
+    let memory = r.memory.is_some()
+        || r.memory_swap.is_some()
+        || r.memory_reservation.is_some()
+        || r.memory_swappiness.is_some()
+        || r.oom_kill_disable;
+    if memory {
         let mut m = LinuxMemoryBuilder::default();
         if let Some(limit) = r.memory {
             m = m.limit(limit);
@@ -196,10 +201,30 @@ fn resources(r: &Resources) -> Result<oci_spec::runtime::LinuxResources> {
         if let Some(swap) = r.memory_swap {
             m = m.swap(swap);
         }
+        if let Some(reservation) = r.memory_reservation {
+            m = m.reservation(reservation);
+        }
+        if let Some(swappiness) = r.memory_swappiness {
+            m = m.swappiness(swappiness);
+        }
+        if r.oom_kill_disable {
+            m = m.disable_oom_killer(true);
+        }
         out = out.memory(m.build().map_err(oci)?);
     }
-    if r.cpu_shares.is_some() || r.cpu_quota.is_some() || r.cpu_period.is_some() {
+    let cpu = r.cpu_shares.is_some()
+        || r.cpu_quota.is_some()
+        || r.cpu_period.is_some()
+        || r.cpuset_cpus.is_some()
+        || r.cpuset_mems.is_some();
+    if cpu {
         let mut c = LinuxCpuBuilder::default();
+        if let Some(cpus) = &r.cpuset_cpus {
+            c = c.cpus(cpus.clone());
+        }
+        if let Some(mems) = &r.cpuset_mems {
+            c = c.mems(mems.clone());
+        }
         if let Some(shares) = r.cpu_shares {
             c = c.shares(shares);
         }
@@ -210,6 +235,14 @@ fn resources(r: &Resources) -> Result<oci_spec::runtime::LinuxResources> {
             c = c.period(period);
         }
         out = out.cpu(c.build().map_err(oci)?);
+    }
+    if let Some(weight) = r.blkio_weight {
+        out = out.block_io(
+            LinuxBlockIoBuilder::default()
+                .weight(weight)
+                .build()
+                .map_err(oci)?,
+        );
     }
     if let Some(limit) = r.pids_limit.filter(|&l| l > 0) {
         out = out.pids(
