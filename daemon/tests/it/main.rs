@@ -6,6 +6,7 @@ mod api_env;
 mod containers;
 mod create_validation;
 mod docker_py;
+mod docker_py_surface;
 mod images;
 mod network;
 mod registry;

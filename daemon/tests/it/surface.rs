@@ -434,6 +434,28 @@ fn update_changes_limits_live_and_the_restart_policy() {
     ok(d, &["update", "--pids-limit", "-1", "uu"]);
     assert_eq!(cgroup_file(d, "uu", "pids", "pids.max"), "max");
 
+    // The cpuset, memory reservation and block IO weight change live too.
+    ok(
+        d,
+        &[
+            "update",
+            "--cpuset-cpus",
+            "0",
+            "--memory-reservation",
+            "32m",
+            "uu",
+        ],
+    );
+    assert_eq!(cgroup_file(d, "uu", "cpuset", "cpuset.cpus"), "0");
+    assert_eq!(
+        cgroup_file(d, "uu", "memory", "memory.soft_limit_in_bytes"),
+        "33554432"
+    );
+    assert_eq!(
+        inspect(d, "{{json .HostConfig.MemorySwappiness}}", "uu"),
+        "null"
+    );
+
     // A stopped container's limits are recorded and applied at its next start.
     ok(d, &["stop", "-t", "0", "uu"]);
     ok(d, &["update", "--memory", "48m", "uu"]);
@@ -490,6 +512,36 @@ fn port_lists_the_published_ports() {
     assert!(lines[0].starts_with("53/udp -> 127.0.0.1:"), "{all}");
     assert_eq!(lines[1], "80/tcp -> 0.0.0.0:8080");
     assert_eq!(ok(d, &["port", "pp", "80"]), "0.0.0.0:8080");
+    ok(
+        d,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "vol",
+            "-v",
+            "data:/data",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    );
+    let names = |filter: &str| ok(d, &["ps", "--filter", filter, "--format", "{{.Names}}"]);
+    assert_eq!(names("publish=8080"), "pp");
+    assert_eq!(names("publish=8000-8090/tcp"), "pp");
+    assert_eq!(names("publish=80"), "");
+    assert_eq!(names("expose=80"), "pp");
+    assert_eq!(names("expose=99"), "pp");
+    assert_eq!(names("expose=53/udp"), "pp");
+    assert_eq!(names("volume=data"), "vol");
+    assert_eq!(names("volume=/data"), "vol");
+    assert_eq!(names("health=healthy"), "");
+    assert_eq!(names("is-task=true"), "");
+    assert_eq!(names("isolation=hyperv"), "");
+    let mut all: Vec<String> = names("health=none").lines().map(str::to_owned).collect();
+    all.sort();
+    assert_eq!(all, ["pp", "vol"]);
+    assert_eq!(names("is-task=false").lines().count(), 2);
     assert_eq!(ok(d, &["port", "pp", "80/tcp"]), "0.0.0.0:8080");
     assert_eq!(
         fails(d, &["port", "pp", "99"]),
