@@ -117,6 +117,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::Rm100
                 | Metric::Pull(_)
                 | Metric::Push(_)
+                | Metric::StatsNoStream
         )
     });
     if cli {
@@ -211,6 +212,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
         );
     }
     containers(rows);
+    super::container_stats::notes(rows);
     registry(rows, assets, runs);
     if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
         println!(
