@@ -1,10 +1,10 @@
 //! Changing a running container in place through the runtime: freezing and thawing it
 //! (`runc pause` / `runc resume`, the cgroup freezer) and changing its cgroup limits
-//! (`runc update`).
+//! (`runc update`, with the same [`Resources`] a bundle gets).
 
 use crate::error::Result;
 use crate::runc::{command, run};
-use crate::spec::validate_id;
+use crate::spec::{Resources, validate_id};
 use crate::state::Runtime;
 
 /// Freezes every process of the container (`runc pause`).
@@ -23,71 +23,45 @@ pub fn resume(rt: &Runtime, id: &str) -> Result<()> {
     run(cmd, "runc resume", None)
 }
 
-/// The limits `runc update` can change on a running container, in Docker's units; `None`
-/// leaves a limit as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LiveResources {
-    /// Memory limit in bytes (-1: unlimited).
-    pub memory: Option<i64>,
-    /// Memory plus swap in bytes (-1: unlimited).
-    pub memory_swap: Option<i64>,
-    /// Memory soft limit in bytes.
-    pub memory_reservation: Option<i64>,
-    /// CPU shares.
-    pub cpu_shares: Option<u64>,
-    /// CFS period in microseconds.
-    pub cpu_period: Option<u64>,
-    /// CFS quota in microseconds (-1: unlimited).
-    pub cpu_quota: Option<i64>,
-    /// The CPUs the container may use (`0-2`, `0,1`).
-    pub cpuset_cpus: Option<String>,
-    /// The memory nodes the container may use.
-    pub cpuset_mems: Option<String>,
-    /// Maximum number of processes (0 or less: unlimited).
-    pub pids_limit: Option<i64>,
-    /// Block IO weight (10 to 1000).
-    pub blkio_weight: Option<u16>,
-}
-
-impl LiveResources {
-    /// `runc update`'s flags for the limits that are set, in the order runc applies them.
-    pub fn runc_args(&self) -> Vec<String> {
-        let mut args = Vec::new();
-        let mut flag = |name: &str, value: Option<String>| {
-            if let Some(v) = value {
-                args.push(format!("--{name}={v}"));
-            }
-        };
-        flag("memory", self.memory.map(|v| v.to_string()));
-        flag("memory-swap", self.memory_swap.map(|v| v.to_string()));
-        flag(
-            "memory-reservation",
-            self.memory_reservation.map(|v| v.to_string()),
-        );
-        flag("cpu-share", self.cpu_shares.map(|v| v.to_string()));
-        flag("cpu-period", self.cpu_period.map(|v| v.to_string()));
-        flag("cpu-quota", self.cpu_quota.map(|v| v.to_string()));
-        flag("cpuset-cpus", self.cpuset_cpus.clone());
-        flag("cpuset-mems", self.cpuset_mems.clone());
-        flag("pids-limit", self.pids_limit.map(|v| v.to_string()));
-        flag("blkio-weight", self.blkio_weight.map(|v| v.to_string()));
-        args
-    }
-
-    /// Nothing to change.
-    pub fn is_empty(&self) -> bool {
-        self.runc_args().is_empty()
-    }
+/// `runc update`'s flags for the limits of `res` that are set (swappiness and the OOM killer
+/// are not among what it changes, nor what an update asks for). A pids limit of zero or less is
+/// "unlimited", as in [`Resources`].
+pub fn update_args(res: &Resources) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut flag = |name: &str, value: Option<String>| {
+        if let Some(v) = value {
+            args.push(format!("--{name}={v}"));
+        }
+    };
+    flag("memory", res.memory.map(|v| v.to_string()));
+    flag("memory-swap", res.memory_swap.map(|v| v.to_string()));
+    flag(
+        "memory-reservation",
+        res.memory_reservation.map(|v| v.to_string()),
+    );
+    flag("cpu-share", res.cpu_shares.map(|v| v.to_string()));
+    flag("cpu-period", res.cpu_period.map(|v| v.to_string()));
+    flag("cpu-quota", res.cpu_quota.map(|v| v.to_string()));
+    flag("cpuset-cpus", res.cpuset_cpus.clone());
+    flag("cpuset-mems", res.cpuset_mems.clone());
+    flag(
+        "pids-limit",
+        res.pids_limit
+            .map(|v| if v > 0 { v } else { -1 }.to_string()),
+    );
+    flag("blkio-weight", res.blkio_weight.map(|v| v.to_string()));
+    args
 }
 
 /// Applies `res` to the running container (`runc update`).
-pub fn update(rt: &Runtime, id: &str, res: &LiveResources) -> Result<()> {
+pub fn update(rt: &Runtime, id: &str, res: &Resources) -> Result<()> {
     validate_id(id)?;
-    if res.is_empty() {
+    let args = update_args(res);
+    if args.is_empty() {
         return Ok(());
     }
     let mut cmd = command(rt, None);
-    cmd.arg("update").args(res.runc_args()).arg(id);
+    cmd.arg("update").args(args).arg(id);
     run(cmd, "runc update", None)
 }
 
@@ -97,17 +71,18 @@ mod tests {
 
     #[test]
     fn update_flags_only_for_what_is_set() {
-        assert!(LiveResources::default().is_empty());
-        let r = LiveResources {
+        assert!(update_args(&Resources::default()).is_empty());
+        let r = Resources {
             memory: Some(64 << 20),
             memory_swap: Some(-1),
             cpu_shares: Some(512),
             cpuset_cpus: Some("0".into()),
             pids_limit: Some(20),
-            ..LiveResources::default()
+            memory_swappiness: Some(10),
+            ..Resources::default()
         };
         assert_eq!(
-            r.runc_args(),
+            update_args(&r),
             [
                 "--memory=67108864",
                 "--memory-swap=-1",
@@ -116,5 +91,10 @@ mod tests {
                 "--pids-limit=20"
             ]
         );
+        let unlimited = Resources {
+            pids_limit: Some(0),
+            ..Resources::default()
+        };
+        assert_eq!(update_args(&unlimited), ["--pids-limit=-1"]);
     }
 }

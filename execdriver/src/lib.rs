@@ -37,7 +37,7 @@ pub use container::{
     LAUNCH_TIMEOUT, MonitorCommand, Prepared, Running, State, delete, kill, monitor_alive, prepare,
     start, state, wait_exit,
 };
-pub use control::{LiveResources, pause, resume, update};
+pub use control::{pause, resume, update, update_args};
 pub use error::{Error, Result};
 pub use logfile::{LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, parse_line, read_log};
 pub use monitor::{MonitorArgs, monitor_main};

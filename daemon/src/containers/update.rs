@@ -136,10 +136,10 @@ fn merge(hc: &mut HostConfig, new: &HostConfig) -> Result<(), String> {
 }
 
 /// What `runc update` is told: the limits the update set, from the merged `hc` (`--cpus` as a
-/// quota over a 100 ms period, a pids limit of 0 as unlimited).
-fn live_resources(asked: &HostConfig, hc: &HostConfig) -> execdriver::LiveResources {
+/// quota over a 100 ms period).
+fn live_resources(asked: &HostConfig, hc: &HostConfig) -> execdriver::Resources {
     let when = |set: bool, v: i64| set.then_some(v);
-    let mut r = execdriver::LiveResources {
+    let mut r = execdriver::Resources {
         memory: when(asked.memory != 0, hc.memory),
         memory_swap: when(asked.memory_swap != 0, hc.memory_swap),
         memory_reservation: when(asked.memory_reservation != 0, hc.memory_reservation),
@@ -152,8 +152,9 @@ fn live_resources(asked: &HostConfig, hc: &HostConfig) -> execdriver::LiveResour
         cpu_quota: when(asked.cpu_quota != 0, hc.cpu_quota),
         cpuset_cpus: (!asked.cpuset_cpus.is_empty()).then(|| hc.cpuset_cpus.clone()),
         cpuset_mems: (!asked.cpuset_mems.is_empty()).then(|| hc.cpuset_mems.clone()),
-        pids_limit: asked.pids_limit.map(|l| if l > 0 { l } else { -1 }),
+        pids_limit: asked.pids_limit,
         blkio_weight: (asked.blkio_weight != 0).then_some(hc.blkio_weight),
+        ..execdriver::Resources::default()
     };
     if asked.nano_cpus > 0 {
         let period: i64 = 100_000;
@@ -230,6 +231,7 @@ mod tests {
         let r = live_resources(&asked, &hc);
         assert_eq!(r.memory, None);
         assert_eq!((r.cpu_period, r.cpu_quota), (Some(100_000), Some(50_000)));
-        assert_eq!(r.pids_limit, Some(-1));
+        assert_eq!(r.pids_limit, Some(0));
+        assert!(execdriver::update_args(&r).contains(&"--pids-limit=-1".to_owned()));
     }
 }
