@@ -7,7 +7,7 @@
 //! `stream`, two samples [`PRIME`] apart (so the CLI's CPU % is that of the last moment); a
 //! stream, one sample at once and then one a second, each with the previous one as its
 //! `precpu_stats`. A container that is not running answers an empty sample (name and ID only),
-//! as dockerd does.
+//! as dockerd does; a stream ends when the container is removed.
 
 mod net;
 mod parse;
@@ -76,6 +76,10 @@ impl Containers {
             async move {
                 if previous.is_some() {
                     tokio::time::sleep(INTERVAL).await;
+                }
+                // A removed container's stream ends, as dockerd's collector stops publishing.
+                if c.live().removed {
+                    return None;
                 }
                 let mut s = this.sample(&c).await;
                 if let Some(p) = &previous {
