@@ -1,7 +1,8 @@
 //! The stats probe (issue 12): `docker stats --no-stream` of [`CONTAINERS`] running busybox
 //! containers, as the CLI asks for it (one `stream=false` request per container, at once).
 //! dockerd answers each after two samples of its once-a-second collector (about two seconds);
-//! wharfd reads the cgroup twice, a moment apart.
+//! wharfd reads the cgroup twice, a moment apart. The CLI adds 500 ms of its own (a ticker
+//! before its first print).
 
 use anyhow::{Result, ensure};
 
@@ -64,7 +65,8 @@ pub fn notes(rows: &[Row]) {
              {SAMPLES_PER_DAEMON} times, each timed from spawn to exit and checked to print a \
              row per container. The CLI sends one `stream=false` request per container at once; \
              dockerd waits for two samples of its 1 s collector, wharfd takes two reads of the \
-             cgroup 200 ms apart (the CPU % is over that interval)."
+             cgroup 100 ms apart, or one when the container was read less than a second before \
+             (the CPU % is over that interval). The CLI waits 500 ms of its own before printing."
         );
     }
 }

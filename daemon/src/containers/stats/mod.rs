@@ -4,13 +4,15 @@
 //! dockerd samples every container once a second and a request without `stream` waits for two
 //! samples (the first only primes `precpu_stats`), so `docker stats --no-stream` takes about
 //! two seconds. Here a request reads the files itself: with `one-shot`, one sample; without
-//! `stream`, two samples [`PRIME`] apart (so the CLI's CPU % is that of the last moment); a
-//! stream, one sample at once and then one a second, each with the previous one as its
-//! `precpu_stats`. A container that is not running answers an empty sample (name and ID only),
-//! as dockerd does; a stream ends when the container is removed.
+//! `stream`, two samples [`PRIME`] apart (so the CLI's CPU % is that of the last moment), the
+//! first of them the container's last sample when one was read less than a second ago
+//! ([`recent`]); a stream, one sample at once and then one a second, each with the previous one
+//! as its `precpu_stats`. A container that is not running answers an empty sample (name and ID
+//! only), as dockerd does; a stream ends when the container is removed.
 
 mod net;
 mod parse;
+mod recent;
 mod v1;
 mod v2;
 
@@ -27,8 +29,9 @@ use super::{Container, Containers};
 use crate::blocking::blocking;
 use crate::error::Error;
 
-/// Between the two samples of a request without `stream`.
-const PRIME: Duration = Duration::from_millis(200);
+/// Between the two samples of a request without `stream`: long enough for `/proc/stat`'s
+/// 10 ms ticks to give a CPU figure within a few per cent.
+const PRIME: Duration = Duration::from_millis(100);
 /// Between the samples of a stream (dockerd's collector interval).
 const INTERVAL: Duration = Duration::from_secs(1);
 /// The kernel's `USER_HZ`, the unit of `/proc/stat` and `cpuacct.stat`.
@@ -62,12 +65,21 @@ impl Containers {
         let this = self.clone();
         if !opts.stream {
             let once = async move {
-                let first = this.sample(&c).await;
-                if opts.one_shot || first.read == mobyport::time::ZERO {
-                    return first;
-                }
-                tokio::time::sleep(PRIME).await;
-                with_previous(this.sample(&c).await, &first)
+                let previous = match recent::previous(&c.id) {
+                    Some(p) if !opts.one_shot => p,
+                    _ => {
+                        let first = this.sample(&c).await;
+                        if opts.one_shot || first.read == mobyport::time::ZERO {
+                            return first;
+                        }
+                        recent::remember(&c.id, &first);
+                        tokio::time::sleep(PRIME).await;
+                        first
+                    }
+                };
+                let s = with_previous(this.sample(&c).await, &previous);
+                recent::remember(&c.id, &s);
+                s
             };
             return Ok(Box::pin(futures::stream::once(once)));
         }
