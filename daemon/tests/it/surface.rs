@@ -466,6 +466,31 @@ fn update_changes_limits_live_and_the_restart_policy() {
     );
     ok(d, &["rm", "-f", "uu"]);
 
+    // A new restart policy applies at the container's next exit.
+    ok(
+        d,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "rr",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 1; exit 3",
+        ],
+    );
+    ok(d, &["update", "--restart", "always", "rr"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while inspect(d, "{{.RestartCount}}", "rr") == "0" {
+        assert!(
+            Instant::now() < deadline,
+            "the updated policy did not restart it"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    ok(d, &["rm", "-f", "rr"]);
+
     ok(
         d,
         &[
