@@ -2,12 +2,14 @@
 
 mod container;
 mod container_files;
+mod container_ops;
 mod distribution;
 mod events;
 mod prune;
 
 pub use container::*;
 pub use container_files::*;
+pub use container_ops::*;
 pub use distribution::*;
 pub use events::*;
 pub use prune::*;
@@ -36,6 +38,7 @@ pub trait Backend:
     + EventsBackend
     + PruneBackend
     + ContainerFilesBackend
+    + ContainerOpsBackend
     + Send
     + Sync
     + 'static
@@ -52,6 +55,7 @@ impl<T> Backend for T where
         + EventsBackend
         + PruneBackend
         + ContainerFilesBackend
+        + ContainerOpsBackend
         + Send
         + Sync
         + 'static

@@ -14,6 +14,7 @@ mod respond;
 mod routes;
 mod serve;
 pub mod signal;
+pub mod stats;
 mod stream;
 pub mod types;
 pub mod version;

@@ -18,8 +18,7 @@ impl SystemBackend for Daemon {
 
     async fn info(&self) -> Result<SystemInfo, Error> {
         let facts = &self.host.facts;
-        let controllers = &facts.cgroups.controllers;
-        let has = |c: &str| controllers.iter().any(|x| x == c);
+        let limits = &facts.limits;
         let (containers, running, paused, stopped) = self.containers.counts();
         Ok(SystemInfo {
             id: self.root.engine_id.clone(),
@@ -37,15 +36,17 @@ impl SystemBackend for Daemon {
                 authorization: None,
                 log: vec!["json-file".into()],
             },
-            memory_limit: has("memory"),
-            swap_limit: has("memory"),
-            kernel_memory_tcp: has("memory"),
-            cpu_cfs_period: has("cpu"),
-            cpu_cfs_quota: has("cpu"),
-            cpu_shares: has("cpu"),
-            cpu_set: has("cpuset"),
-            pids_limit: has("pids"),
-            oom_kill_disable: has("memory"),
+            // What the host supports and wharf applies (create and update): no kernel TCP
+            // memory limit is ever set, so none is claimed.
+            memory_limit: limits.memory,
+            swap_limit: limits.swap,
+            kernel_memory_tcp: false,
+            cpu_cfs_period: limits.cpu_cfs,
+            cpu_cfs_quota: limits.cpu_cfs,
+            cpu_shares: limits.cpu_shares,
+            cpu_set: limits.cpuset,
+            pids_limit: limits.pids,
+            oom_kill_disable: limits.oom_kill_disable,
             ipv4_forwarding: proc_flag("/proc/sys/net/ipv4/ip_forward"),
             bridge_nf_iptables: facts.bridge_nf_iptables.unwrap_or(false),
             bridge_nf_ip6tables: facts.bridge_nf_ip6tables.unwrap_or(false),

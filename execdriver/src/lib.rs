@@ -23,6 +23,7 @@
 //! `monitor.log`, `init.pid`.
 
 mod container;
+mod control;
 mod error;
 mod logfile;
 pub mod monitor;
@@ -36,6 +37,7 @@ pub use container::{
     LAUNCH_TIMEOUT, MonitorCommand, Prepared, Running, State, delete, kill, monitor_alive, prepare,
     start, state, wait_exit,
 };
+pub use control::{pause, resume, update, update_args};
 pub use error::{Error, Result};
 pub use logfile::{LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, parse_line, read_log};
 pub use monitor::{MonitorArgs, monitor_main};

@@ -163,8 +163,9 @@ fn from_mountinfo(text: &str) -> Mounts {
 
 /// Where each v1 controller is mounted (`memory` → `/sys/fs/cgroup/memory`), from
 /// `/proc/self/mountinfo` or, without it, the directories under `/sys/fs/cgroup`; the first
-/// mount of a controller wins, as runc's `FindCgroupMountpoint` takes it.
-pub(crate) fn v1_mount_points(root: &Path) -> BTreeMap<String, String> {
+/// mount of a controller wins, as runc's `FindCgroupMountpoint` takes it. `root` is `/` but
+/// in tests; the daemon reads a container's cgroup files there (stats, top).
+pub fn v1_mount_points(root: &Path) -> BTreeMap<String, String> {
     let mut points = BTreeMap::new();
     if let Some(text) = read(root, "proc/self/mountinfo") {
         for (mount_point, _, options) in mountinfo_lines(&text).filter(|l| l.1 == "cgroup") {

@@ -23,7 +23,7 @@ mod read;
 mod report;
 mod rules;
 
-pub use cgroup::{CgroupVersion, Cgroups};
+pub use cgroup::{CgroupVersion, Cgroups, v1_mount_points};
 pub use error::{Error, Result};
 pub use facts::Facts;
 pub use finding::{Finding, Section, Severity};

@@ -3,6 +3,7 @@
 mod container;
 mod container_files;
 mod container_io;
+mod container_ops;
 mod distribution;
 mod events;
 mod image;
@@ -33,6 +34,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(events::routes::<B>())
         .merge(prune::routes::<B>())
         .merge(container_files::routes::<B>())
+        .merge(container_ops::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

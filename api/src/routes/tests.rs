@@ -21,6 +21,7 @@ use futures::StreamExt;
 
 mod container;
 mod container_files;
+mod container_ops;
 mod distribution;
 mod events;
 mod prune;

@@ -6,6 +6,7 @@
 mod container;
 mod container_config;
 mod container_files;
+mod container_ops;
 mod endpoint;
 mod event;
 mod host_config;
@@ -23,6 +24,7 @@ mod spec_check;
 pub use container::*;
 pub use container_config::*;
 pub use container_files::*;
+pub use container_ops::*;
 pub use endpoint::*;
 pub use event::*;
 pub use host_config::*;

@@ -8,7 +8,7 @@ use api::backend::ContainerListOptions;
 use api::types::{ContainerStatus, ContainerSummary, SummaryHostConfig, SummaryNetworkSettings};
 use jiff::Timestamp;
 
-use super::{Containers, Record, mounts};
+use super::{Containers, Record, list_filters, mounts};
 use crate::blocking::blocking;
 
 impl Containers {
@@ -51,6 +51,7 @@ impl Containers {
             .map(|t| created_of(t))
             .collect::<Result<Vec<_>, _>>()?;
 
+        let ports = list_filters::PortFilters::parse(f)?;
         let now = Timestamp::now();
         let mut out = Vec::new();
         for rec in records {
@@ -81,7 +82,19 @@ impl Containers {
             if !ok {
                 continue;
             }
-            out.push(self.summary(&rec, running, now));
+            let summary = self.summary(&rec, running, now);
+            let candidate = list_filters::Candidate {
+                ports: &summary.ports,
+                mounts: &summary.mounts,
+                isolation: &rec.host_config.isolation,
+                // No health checks are kept yet: every container is `none` (moby's
+                // `NoHealthcheck`) until the record carries `State.Health`.
+                health: "none",
+            };
+            if !list_filters::matches(f, &ports, &candidate) {
+                continue;
+            }
+            out.push(summary);
             if opts.limit.is_some_and(|l| out.len() >= l) {
                 break;
             }

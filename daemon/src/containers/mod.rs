@@ -46,6 +46,15 @@ mod stop;
 mod validate;
 mod wait;
 
+mod cgroup;
+mod list_filters;
+mod ops_backend;
+mod pause;
+mod rename;
+mod stats;
+mod top;
+mod update;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

@@ -83,7 +83,10 @@ impl Containers {
                         l.accepting = true;
                         l.run = Some(self.leftovers(&c.id, &l.record));
                         let st = &mut l.record.state;
-                        st.status = ContainerStatus::Running;
+                        // A paused container's processes are still frozen: it stays paused.
+                        if st.status != ContainerStatus::Paused {
+                            st.status = ContainerStatus::Running;
+                        }
                         st.pid = i64::from(started.pid);
                         st.started_at = Some(started.started_at);
                     }

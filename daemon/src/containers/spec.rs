@@ -180,6 +180,12 @@ pub(crate) fn resources(hc: &HostConfig) -> Resources {
         cpu_quota: positive(hc.cpu_quota),
         cpu_period: u64::try_from(hc.cpu_period).ok().filter(|&p| p > 0),
         pids_limit: hc.pids_limit.filter(|&l| l > 0),
+        memory_reservation: positive(hc.memory_reservation),
+        memory_swappiness: hc.memory_swappiness.and_then(|s| u64::try_from(s).ok()),
+        oom_kill_disable: hc.oom_kill_disable == Some(true),
+        cpuset_cpus: Some(hc.cpuset_cpus.clone()).filter(|c| !c.is_empty()),
+        cpuset_mems: Some(hc.cpuset_mems.clone()).filter(|m| !m.is_empty()),
+        blkio_weight: Some(hc.blkio_weight).filter(|&w| w > 0),
     };
     if hc.nano_cpus > 0 {
         let period: u64 = 100_000;

@@ -32,7 +32,7 @@ impl Containers {
         let (status, before, stop_signal, stop_timeout) = {
             let mut l = c.live();
             let status = l.record.state.status;
-            if status == ContainerStatus::Running {
+            if matches!(status, ContainerStatus::Running | ContainerStatus::Paused) {
                 l.record.manually_stopped = true;
             }
             (
@@ -43,7 +43,7 @@ impl Containers {
             )
         };
         match status {
-            ContainerStatus::Running => {}
+            ContainerStatus::Running | ContainerStatus::Paused => {}
             ContainerStatus::Restarting => {
                 self.cancel_restart(c).await;
                 return Ok(());
@@ -68,6 +68,8 @@ impl Containers {
             Ok(()) | Err(Error::NotRunning(_)) => {}
             Err(e) => return Err(e),
         }
+        // A frozen process gets the signal once thawed (moby's `killWithSignal`).
+        self.thaw_to_deliver(c).await;
         let wait = u64::try_from(timeout).ok().map(Duration::from_secs);
         if !self.wait_stopped(c, before, wait).await {
             tracing::info!(container = %c.id, timeout, "did not stop in time; sending SIGKILL");
@@ -81,6 +83,8 @@ impl Containers {
     /// runc deletes the container.
     async fn kill_and_wait(&self, c: &Arc<Container>, before: u64) -> Result<(), Error> {
         let _ = self.signal(c, Signal::KILL.number()).await;
+        // cgroup v1 delivers SIGKILL to frozen processes only once they are thawed.
+        self.thaw_to_deliver(c).await;
         if self.wait_stopped(c, before, Some(KILL_GRACE)).await {
             return Ok(());
         }
@@ -158,7 +162,9 @@ impl Containers {
             loop {
                 {
                     let s = rx.borrow_and_update();
-                    if s.exits > before || s.removed || s.status != ContainerStatus::Running {
+                    let running =
+                        matches!(s.status, ContainerStatus::Running | ContainerStatus::Paused);
+                    if s.exits > before || s.removed || !running {
                         return true;
                     }
                 }
@@ -176,9 +182,12 @@ impl Containers {
     /// Sends `signal` to the container `term` names; with SIGKILL, waits for the exit.
     pub(crate) async fn kill(self, term: String, signal: Signal) -> Result<(), Error> {
         let c = self.get(&term)?;
-        let before = {
+        let (before, by_hand) = {
             let mut l = c.live();
-            if l.record.state.status != ContainerStatus::Running {
+            if !matches!(
+                l.record.state.status,
+                ContainerStatus::Running | ContainerStatus::Paused
+            ) {
                 return Err(Error::NotRunning(c.id.clone()));
             }
             // moby's `killWithSignal`: with a configured stop signal, only that signal or
@@ -197,9 +206,13 @@ impl Containers {
             if by_hand {
                 l.record.manually_stopped = true;
             }
-            l.exits
+            (l.exits, by_hand)
         };
         self.signal(&c, signal.number()).await?;
+        if by_hand {
+            // A signal that stops the container is delivered to a paused one by thawing it.
+            self.thaw_to_deliver(&c).await;
+        }
         if signal == Signal::KILL {
             self.wait_stopped(&c, before, Some(KILL_GRACE)).await;
         }
@@ -222,7 +235,10 @@ impl Containers {
     /// Sets the TTY size of the container `term` names; 409 if it does not run.
     pub(crate) async fn resize(self, term: String, height: u32, width: u32) -> Result<(), Error> {
         let c = self.get(&term)?;
-        if c.live().record.state.status != ContainerStatus::Running {
+        if !matches!(
+            c.live().record.state.status,
+            ContainerStatus::Running | ContainerStatus::Paused
+        ) {
             return Err(Error::NotRunning(c.id.clone()));
         }
         let dir = c.exec_dir();

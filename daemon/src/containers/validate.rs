@@ -84,6 +84,25 @@ pub(crate) fn verify(
     Ok(warnings)
 }
 
+/// The checks of `POST /containers/{id}/update` (dockerd's `verifyContainerSettings` with
+/// `update`): the restart policy and the resource limits of `hc` (the update's, not the
+/// container's), adjusted as for create; the warnings, or the first refusal.
+pub(crate) fn verify_update(hc: &mut HostConfig, facts: &HostFacts) -> Result<Vec<String>, Error> {
+    host::check(hc, facts)?;
+    let mut warnings = Vec::new();
+    // An update may change the swap limit alone: only create requires the memory limit with
+    // it ("You should always set the Memory limit ..." is not checked when updating).
+    let swap_alone = (hc.memory == 0 && hc.memory_swap > 0).then_some(hc.memory_swap);
+    if swap_alone.is_some() {
+        hc.memory_swap = 0;
+    }
+    resources::check(hc, facts, &mut warnings)?;
+    if let Some(swap) = swap_alone {
+        hc.memory_swap = swap;
+    }
+    Ok(warnings)
+}
+
 /// Namespace modes: moby's valid ones (`invalid IPC mode: x`), of which joining another
 /// container's (`container:NAME`) is not done yet and refused rather than ignored.
 fn unsupported_modes(hc: &HostConfig) -> Result<(), Error> {

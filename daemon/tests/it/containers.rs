@@ -48,7 +48,7 @@ impl Env {
     }
 }
 
-fn load_busybox(d: &Wharfd) {
+pub(crate) fn load_busybox(d: &Wharfd) {
     let archive = d.dir().join("busybox.tar");
     fixtures::busybox()
         .expect("busybox fixture")

@@ -6,11 +6,11 @@ use std::str::FromStr;
 
 use oci_spec::OciSpecError;
 use oci_spec::runtime::{
-    Capabilities, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDeviceCgroup,
-    LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespace, LinuxNamespaceBuilder,
-    LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimit,
-    PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
-    UserBuilder,
+    Capabilities, LinuxBlockIoBuilder, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
+    LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespace,
+    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount,
+    MountBuilder, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder,
+    Spec, SpecBuilder, UserBuilder,
 };
 
 use super::caps::{container_capabilities, own_bounding_set, to_oci};
@@ -349,7 +349,12 @@ fn resources(
     };
     rules.extend(extra);
     let mut out = LinuxResourcesBuilder::default().devices(rules);
-    if r.memory.is_some() || r.memory_swap.is_some() {
+    let memory = r.memory.is_some()
+        || r.memory_swap.is_some()
+        || r.memory_reservation.is_some()
+        || r.memory_swappiness.is_some()
+        || r.oom_kill_disable;
+    if memory {
         let mut m = LinuxMemoryBuilder::default();
         if let Some(limit) = r.memory {
             m = m.limit(limit);
@@ -357,10 +362,30 @@ fn resources(
         if let Some(swap) = r.memory_swap {
             m = m.swap(swap);
         }
+        if let Some(reservation) = r.memory_reservation {
+            m = m.reservation(reservation);
+        }
+        if let Some(swappiness) = r.memory_swappiness {
+            m = m.swappiness(swappiness);
+        }
+        if r.oom_kill_disable {
+            m = m.disable_oom_killer(true);
+        }
         out = out.memory(m.build().map_err(oci)?);
     }
-    if r.cpu_shares.is_some() || r.cpu_quota.is_some() || r.cpu_period.is_some() {
+    let cpu = r.cpu_shares.is_some()
+        || r.cpu_quota.is_some()
+        || r.cpu_period.is_some()
+        || r.cpuset_cpus.is_some()
+        || r.cpuset_mems.is_some();
+    if cpu {
         let mut c = LinuxCpuBuilder::default();
+        if let Some(cpus) = &r.cpuset_cpus {
+            c = c.cpus(cpus.clone());
+        }
+        if let Some(mems) = &r.cpuset_mems {
+            c = c.mems(mems.clone());
+        }
         if let Some(shares) = r.cpu_shares {
             c = c.shares(shares);
         }
@@ -371,6 +396,14 @@ fn resources(
             c = c.period(period);
         }
         out = out.cpu(c.build().map_err(oci)?);
+    }
+    if let Some(weight) = r.blkio_weight {
+        out = out.block_io(
+            LinuxBlockIoBuilder::default()
+                .weight(weight)
+                .build()
+                .map_err(oci)?,
+        );
     }
     if let Some(limit) = r.pids_limit.filter(|&l| l > 0) {
         out = out.pids(

@@ -162,6 +162,18 @@ pub struct Resources {
     pub cpu_period: Option<u64>,
     /// `--pids-limit`; zero or negative means unlimited, as in Docker.
     pub pids_limit: Option<i64>,
+    /// `--memory-reservation`, bytes (a soft limit).
+    pub memory_reservation: Option<i64>,
+    /// `--memory-swappiness`, 0 to 100.
+    pub memory_swappiness: Option<u64>,
+    /// `--oom-kill-disable`.
+    pub oom_kill_disable: bool,
+    /// `--cpuset-cpus`: the CPUs allowed (`0-2`, `0,1`).
+    pub cpuset_cpus: Option<String>,
+    /// `--cpuset-mems`: the memory nodes allowed.
+    pub cpuset_mems: Option<String>,
+    /// `--blkio-weight`, 10 to 1000.
+    pub blkio_weight: Option<u16>,
 }
 
 /// Everything needed to run one container, resolved by the caller from the image config and

@@ -222,6 +222,7 @@ fn resource_limits() {
         cpu_quota: Some(50_000),
         cpu_period: Some(100_000),
         pids_limit: Some(100),
+        ..Resources::default()
     };
     let j = to_json(&s);
     let r = &j["linux"]["resources"];
@@ -423,4 +424,26 @@ fn capabilities_ulimits_shm_oom_and_sysctls() {
     s.ulimits[0].name = "bogus".into();
     let e = build_spec(&s).expect_err("unknown ulimit");
     assert!(e.to_string().contains("bogus"), "{e}");
+}
+
+#[test]
+fn cpuset_reservation_swappiness_oom_and_blkio_weight() {
+    let mut s = sample();
+    s.resources = Resources {
+        memory_reservation: Some(32 << 20),
+        memory_swappiness: Some(0),
+        oom_kill_disable: true,
+        cpuset_cpus: Some("0".into()),
+        cpuset_mems: Some("0".into()),
+        blkio_weight: Some(300),
+        ..Resources::default()
+    };
+    let j = to_json(&s);
+    let r = &j["linux"]["resources"];
+    assert_eq!(
+        r["memory"],
+        json!({"reservation": 32 << 20, "swappiness": 0, "disableOOMKiller": true})
+    );
+    assert_eq!(r["cpu"], json!({"cpus": "0", "mems": "0"}));
+    assert_eq!(r["blockIO"], json!({"weight": 300}));
 }

@@ -16,6 +16,7 @@
 
 mod assets;
 mod client;
+mod container_stats;
 mod containers;
 mod dockerd;
 mod engine;

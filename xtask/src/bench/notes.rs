@@ -118,6 +118,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::Pull(_)
                 | Metric::PullCpu(_)
                 | Metric::Push(_)
+                | Metric::StatsNoStream
         )
     });
     if cli {
@@ -212,6 +213,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
         );
     }
     containers(rows);
+    super::container_stats::notes(rows);
     registry(rows, assets, runs);
     if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
         println!(

@@ -86,6 +86,8 @@ pub enum Metric {
     PullCpu(Hosted),
     /// `docker push` of a loaded image to an empty local registry.
     Push(Hosted),
+    /// `docker stats --no-stream` of 20 running containers.
+    StatsNoStream,
 }
 
 impl Metric {
@@ -121,6 +123,7 @@ impl Metric {
             Metric::StormRun | Metric::StormPingP99 => Probe::Storm,
             Metric::Pull(h) | Metric::PullCpu(h) => Probe::Pull(h),
             Metric::Push(h) => Probe::Push(h),
+            Metric::StatsNoStream => Probe::Stats,
         }
     }
 }
@@ -491,6 +494,14 @@ pub const ALL: &[Scenario] = &[
         metric: Metric::Push(Hosted::Five),
         starts: BOTH,
         targets: &[Target::FasterThanPeer(1.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker stats --no-stream of 20 containers",
+        issue: 12,
+        metric: Metric::StatsNoStream,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(3.0)],
         needs_peer: false,
     },
 ];

@@ -198,6 +198,14 @@ fn responses() -> Vec<Root> {
         root::<SystemDataUsageResponse>("SystemDataUsageResponse", response("/system/df", "get")),
         root::<FilesystemChange>("FilesystemChange", def("FilesystemChange")),
         root::<IdResponse>("IdResponse", def("IdResponse")),
+        root::<ContainerTopResponse>(
+            "ContainerTopResponse",
+            response("/containers/{id}/top", "get"),
+        ),
+        root::<ContainerUpdateResponse>(
+            "ContainerUpdateResponse",
+            response("/containers/{id}/update", "post"),
+        ),
     ]
 }
 
@@ -213,6 +221,10 @@ fn requests() -> Vec<Root> {
             at("/definitions/VolumeCreateOptions"),
         ),
         root::<AuthConfig>("AuthConfig", request_body("/auth", "post")),
+        root::<ContainerUpdateRequest>(
+            "ContainerUpdateRequest",
+            request_body("/containers/{id}/update", "post"),
+        ),
     ]
 }
 

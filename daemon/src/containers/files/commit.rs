@@ -1,10 +1,11 @@
 //! `docker commit`: the container's writable layer becomes an image through the image store's
 //! commit path (`graph::ImageStore::commit_container`), with dockerd's config and history.
 //!
-//! `pause` is accepted and not applied: wharf has no pause yet (it comes with the freezer).
+//! With `pause` (the default) a running container is frozen while its layer is read, and
+//! thawed after, as moby's `CreateImageFromContainer` does.
 
 use api::backend::CommitOptions;
-use api::types::IdResponse;
+use api::types::{ContainerStatus, IdResponse};
 use graph::{WritableLayer, config::ContainerConfig};
 
 use crate::containers::{Containers, rootfs};
@@ -66,12 +67,20 @@ impl Containers {
             .transpose()?
             .map(|r| r.with_default_tag().familiar());
         let (comment, events) = (options.comment.clone(), self.inner.events.clone());
-        let (id, labels) = images
+        let freeze = opts.pause && c.live().record.state.status == ContainerStatus::Running;
+        if freeze {
+            self.clone().pause(c.id.clone()).await?;
+        }
+        let committed = images
             .blocking(move |s| {
                 let id = s.commit_container(&layer, &options)?.to_string();
                 Ok((id.clone(), crate::images::events::labels(s, &id)))
             })
-            .await?;
+            .await;
+        if freeze && let Err(e) = self.clone().unpause(c.id.clone()).await {
+            tracing::warn!(container = %c.id, error = %e, "cannot unpause a committed container");
+        }
+        let (id, labels) = committed?;
         // moby's `CommitBuildStep` then `ContainerCommit`: the new tag, then the commit.
         let image_ref = tagged.unwrap_or_default();
         if !image_ref.is_empty() {
