@@ -2,9 +2,11 @@
 
 mod container;
 mod distribution;
+mod exec;
 
 pub use container::*;
 pub use distribution::*;
+pub use exec::*;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +29,7 @@ pub trait Backend:
     + ContainerBackend
     + VolumeBackend
     + DistributionBackend
+    + ExecBackend
     + Send
     + Sync
     + 'static
@@ -40,6 +43,7 @@ impl<T> Backend for T where
         + ContainerBackend
         + VolumeBackend
         + DistributionBackend
+        + ExecBackend
         + Send
         + Sync
         + 'static

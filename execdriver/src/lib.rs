@@ -18,12 +18,17 @@
 //! [`kill`] goes through `runc kill`; [`wait_exit`] blocks on the attach socket until the exit
 //! frame; [`read_log`] parses the json-file log.
 //!
+//! **Execs.** [`prepare_exec`] / [`PreparedExec::start`] run another process in a running
+//! container under a monitor of its own (`--exec`), with the same records in the exec's own
+//! state directory (see the `exec` module).
+//!
 //! **State directory** (`ContainerDir`): `config.json`, `<id>-json.log`, `monitor.lock`
 //! (flocked by the live monitor), `attach.sock`, `started.json`, `exit.json`, `runc.log`,
 //! `monitor.log`, `init.pid`.
 
 mod container;
 mod error;
+mod exec;
 mod logfile;
 pub mod monitor;
 pub mod protocol;
@@ -37,6 +42,7 @@ pub use container::{
     start, state, wait_exit,
 };
 pub use error::{Error, Result};
+pub use exec::{ExecSpec, PreparedExec, docker_exec_message, exec_process, prepare_exec};
 pub use logfile::{LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, parse_line, read_log};
 pub use monitor::{MonitorArgs, monitor_main};
 pub use protocol::{AttachConn, Frame};

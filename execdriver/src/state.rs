@@ -99,7 +99,12 @@ impl ContainerDir {
         self.dir.join("runc.log")
     }
 
-    /// `init.pid`: written by `runc create --pid-file`.
+    /// `process.json`: an exec's OCI process, for `runc exec --process`.
+    pub fn process_file(&self) -> PathBuf {
+        self.dir.join("process.json")
+    }
+
+    /// `init.pid`: written by `runc create --pid-file` (`runc exec --pid-file` for an exec).
     pub fn pid_file(&self) -> PathBuf {
         self.dir.join("init.pid")
     }

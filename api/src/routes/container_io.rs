@@ -129,7 +129,12 @@ async fn container_attach<B: Backend>(
 }
 
 /// Answers 101 and runs the session on the connection once hyper releases it.
-fn switch_to_session(on: OnUpgrade, att: Attachment, keys: Vec<u8>, v: ApiVersion) -> Response {
+pub(super) fn switch_to_session(
+    on: OnUpgrade,
+    att: Attachment,
+    keys: Vec<u8>,
+    v: ApiVersion,
+) -> Response {
     let ct = content_type(v, att.tty);
     let detach = att.tty.then(|| DetachScanner::new(keys));
     tokio::spawn(async move {
@@ -154,7 +159,7 @@ fn switch_to_session(on: OnUpgrade, att: Attachment, keys: Vec<u8>, v: ApiVersio
 }
 
 /// Attach without an upgrade: output as a streamed body, raw-stream typed as moby sends it.
-fn plain_attach(att: Attachment, body: Body) -> Response {
+pub(super) fn plain_attach(att: Attachment, body: Body) -> Response {
     if let Some(sink) = att.input {
         tokio::spawn(copy_body(body, sink));
     }

@@ -3,6 +3,7 @@
 mod container;
 mod container_io;
 mod distribution;
+mod exec;
 mod image;
 mod network;
 mod system;
@@ -27,6 +28,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(container_io::routes::<B>())
         .merge(volume::routes::<B>())
         .merge(distribution::routes::<B>())
+        .merge(exec::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -21,6 +21,7 @@ use futures::StreamExt;
 
 mod container;
 mod distribution;
+mod exec;
 mod volume;
 
 /// A backend whose answers the tests choose; `ctr` records what the container routes passed.
@@ -28,6 +29,7 @@ mod volume;
 struct Fake {
     ctr: container::FakeContainers,
     reg: distribution::FakeRegistry,
+    exec: exec::FakeExecs,
 }
 
 impl SystemBackend for Fake {
@@ -155,12 +157,23 @@ async fn call_with(
     uri: &str,
     body: &'static str,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
+    call_on(&Arc::new(Fake::default()), method, uri, body).await
+}
+
+/// [`call_with`] on a fake the test keeps, to look at what it was asked.
+async fn call_on(
+    fake: &Arc<Fake>,
+    method: &str,
+    uri: &str,
+    body: &'static str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
+        .header("content-type", "application/json")
         .body(Body::from(body))
         .expect("request");
-    let resp = super::router(Arc::new(Fake::default()))
+    let resp = super::router(Arc::clone(fake))
         .oneshot(req)
         .await
         .expect("infallible");

@@ -6,6 +6,7 @@
 mod container;
 mod container_config;
 mod endpoint;
+mod exec;
 mod host_config;
 mod image;
 mod mount;
@@ -20,6 +21,7 @@ mod spec_check;
 pub use container::*;
 pub use container_config::*;
 pub use endpoint::*;
+pub use exec::*;
 pub use host_config::*;
 pub use image::*;
 pub use mount::*;

@@ -87,6 +87,12 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "AuthConfig.registrytoken: not in the spec",
         "moby's AuthConfig carries a bearer token for the registry",
     ),
+    // moby's `ExecInspect.ExitCode` is an `*int`: null until the process has ended (the
+    // v1.41 trace shows it once set; docker-py and the CLI read null as "still running").
+    (
+        "ExecInspectResponse.ExitCode: may be null, the spec's integer is not x-nullable",
+        "dockerd writes moby's nil *int as null while the exec runs",
+    ),
 ];
 
 /// The spec, parsed once: Moby's `swagger.yaml` of v1.47 converted to JSON as it is
@@ -168,6 +174,8 @@ fn responses() -> Vec<Root> {
         root::<SystemInfo>("SystemInfo", def("SystemInfo")),
         root::<AuthResponse>("SystemAuthResponse", response("/auth", "post")),
         root::<DistributionInspect>("DistributionInspect", def("DistributionInspect")),
+        root::<IdResponse>("IdResponse", def("IdResponse")),
+        root::<ExecInspectResponse>("ExecInspectResponse", response("/exec/{id}/json", "get")),
     ]
 }
 
@@ -183,6 +191,11 @@ fn requests() -> Vec<Root> {
             at("/definitions/VolumeCreateOptions"),
         ),
         root::<AuthConfig>("AuthConfig", request_body("/auth", "post")),
+        root::<ExecCreateRequest>(
+            "ExecConfig",
+            request_body("/containers/{id}/exec", "post"),
+        ),
+        root::<ExecStartRequest>("ExecStartConfig", request_body("/exec/{id}/start", "post")),
     ]
 }
 
