@@ -29,4 +29,6 @@ pub struct Daemon {
     pub volumes: Volumes,
     /// The registry client (pull, push, login).
     pub registry: Registry,
+    /// The execs.
+    pub execs: crate::exec::Execs,
 }

@@ -8,6 +8,7 @@ mod daemon;
 mod dataroot;
 mod distribution;
 mod error;
+mod exec;
 mod images;
 mod info;
 mod memory;

@@ -125,7 +125,10 @@ async fn serve(
             .collect::<Result<Vec<_>>>()
     })?;
     let registry = crate::distribution::Registry::new(&config.registries)?;
+    let execs = crate::exec::Execs::new(containers.clone());
+    execs.restore().await;
     let daemon = Arc::new(Daemon {
+        execs,
         registry,
         config,
         root,

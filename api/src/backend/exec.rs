@@ -55,7 +55,8 @@ pub trait ExecBackend {
         width: u32,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// `GET /exec/{id}/json`.
+    /// `GET /exec/{id}/json`, with the detach keys as they were given at create (the router
+    /// writes them as dockerd does).
     fn exec_inspect(
         &self,
         id: &str,

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::http::header::UPGRADE;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use base64::Engine;
 use serde::Deserialize;
 
 use super::container_io::{plain_attach, switch_to_session};
@@ -122,10 +123,16 @@ async fn exec_resize<B: Backend>(
     Ok(StatusCode::OK)
 }
 
-/// `GET /exec/{id}/json`.
+/// `GET /exec/{id}/json`. The backend gives the detach keys as they were given; moby keeps
+/// them as bytes, which Go's JSON writes in base64 (`ctrl-p,ctrl-q` is `EBE=`).
 async fn exec_inspect<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
 ) -> Result<Response, Error> {
-    Ok(axum::Json(b.exec_inspect(&id).await?).into_response())
+    let mut inspect = b.exec_inspect(&id).await?;
+    if !inspect.detach_keys.is_empty() {
+        let bytes = detach_keys(&inspect.detach_keys).unwrap_or_default();
+        inspect.detach_keys = base64::engine::general_purpose::STANDARD.encode(bytes);
+    }
+    Ok(axum::Json(inspect).into_response())
 }

@@ -76,7 +76,9 @@ impl ContainerBackend for Daemon {
 
     async fn container_inspect(&self, id: &str, _size: bool) -> Result<ContainerInspect, Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
-        Ok(crate::blocking::blocking(move || c.inspect(&id)).await??)
+        let mut inspect = crate::blocking::blocking(move || c.inspect(&id)).await??;
+        inspect.exec_ids = self.execs.ids_of(&inspect.id);
+        Ok(inspect)
     }
 
     async fn container_resize(&self, id: &str, height: u32, width: u32) -> Result<(), Error> {

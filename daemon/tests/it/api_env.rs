@@ -84,4 +84,15 @@ impl Env {
             .expect("wharfd restarts");
         self.earlier.push(std::mem::replace(&mut self.d, next));
     }
+
+    /// SIGKILLs the daemon, as a crash would, and starts it again on the same state.
+    pub(crate) fn kill_and_restart(&mut self) {
+        self.d.kill().expect("killed");
+        let dir = self.d.dir().to_path_buf();
+        let next = Wharfd::builder(BIN)
+            .dir(&dir)
+            .start(&self.ns)
+            .expect("wharfd restarts");
+        self.earlier.push(std::mem::replace(&mut self.d, next));
+    }
 }

@@ -6,6 +6,7 @@ mod api_env;
 mod containers;
 mod create_validation;
 mod docker_py;
+mod exec;
 mod images;
 mod network;
 mod registry;

@@ -112,4 +112,3 @@ fn failed(dir: &ContainerDir, runtime_message: &str) -> Result<()> {
     report::send(&Report::StartFailed { exit_code, message });
     Ok(())
 }
-

@@ -222,7 +222,12 @@ pub(super) enum StdioPlan {
 
 impl StdioPlan {
     /// Sets up `cmd` (a runc command that starts the process) with the process's stdio.
-    pub(super) fn new(cmd: &mut Command, dir: &ContainerDir, is_tty: bool, open_stdin: bool) -> Result<Self> {
+    pub(super) fn new(
+        cmd: &mut Command,
+        dir: &ContainerDir,
+        is_tty: bool,
+        open_stdin: bool,
+    ) -> Result<Self> {
         if is_tty {
             remove_if_exists(Path::new(CONSOLE_SOCKET))?;
             let path = dir.path().join(CONSOLE_SOCKET);

@@ -125,7 +125,10 @@ async fn create_parses_the_body_and_refuses_no_command() {
     )
     .await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(body, r#"{"message":"Invalid escape keys (ctrl-) provided"}"#);
+    assert_eq!(
+        body,
+        r#"{"message":"Invalid escape keys (ctrl-) provided"}"#
+    );
 }
 
 #[tokio::test]
@@ -174,5 +177,4 @@ async fn resize_and_inspect() {
         body,
         r#"{"ID":"e1","Running":false,"ExitCode":null,"ProcessConfig":{"tty":false,"entrypoint":"sh","arguments":[],"privileged":false},"OpenStdin":false,"OpenStderr":false,"OpenStdout":false,"CanRemove":false,"ContainerID":"","DetachKeys":"","Pid":0}"#
     );
-    
 }

@@ -191,10 +191,7 @@ fn requests() -> Vec<Root> {
             at("/definitions/VolumeCreateOptions"),
         ),
         root::<AuthConfig>("AuthConfig", request_body("/auth", "post")),
-        root::<ExecCreateRequest>(
-            "ExecConfig",
-            request_body("/containers/{id}/exec", "post"),
-        ),
+        root::<ExecCreateRequest>("ExecConfig", request_body("/containers/{id}/exec", "post")),
         root::<ExecStartRequest>("ExecStartConfig", request_body("/exec/{id}/start", "post")),
     ]
 }
