@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use base64::Engine;
 use serde::Deserialize;
 
-use super::container_io::{plain_attach, switch_to_session};
+use super::container_io::{conn_fd, plain_attach, switch_to_session};
 use crate::backend::ExecStartOptions;
 use crate::extract::{Json, Path, Query};
 use crate::stream::detach_keys;
@@ -103,7 +103,7 @@ async fn exec_start<B: Backend>(
     };
     let keys = detach_keys(&session.detach_keys)?;
     Ok(match upgrade {
-        Some(on) => switch_to_session(on, session.attachment, keys, version),
+        Some(on) => switch_to_session(on, conn_fd(&req), session.attachment, keys, version),
         None => plain_attach(session.attachment, req.into_body()),
     })
 }

@@ -6,6 +6,7 @@ mod api_env;
 mod containers;
 mod create_validation;
 mod docker_py;
+mod docker_py_exec;
 mod exec;
 mod images;
 mod network;
