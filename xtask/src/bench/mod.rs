@@ -19,6 +19,7 @@ mod client;
 mod containers;
 mod dockerd;
 mod engine;
+mod exec;
 mod interrupt;
 mod notes;
 mod probe;

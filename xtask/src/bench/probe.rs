@@ -18,7 +18,7 @@ use anyhow::{Context, Result, ensure};
 use super::assets::{self, Assets, SEEDED_IMAGES};
 use super::engine::{Data, Engine, Start};
 use super::scenario::{Fixture, Hosted, Metric};
-use super::{client, containers, interrupt, procs, registry, scratch, storm};
+use super::{client, containers, exec, interrupt, procs, registry, scratch, storm};
 use crate::ns::NetNs;
 
 /// How long a daemon sits idle before its memory is read.
@@ -80,6 +80,9 @@ pub enum Probe {
     /// A cold start, an image loaded (not timed), an empty registry started in the daemon's
     /// namespace, then `docker push` of the image to it, timed ([`registry::push`]).
     Push(Hosted),
+    /// A cold start, busybox loaded and a container started (not timed), then `docker exec c
+    /// true` [`exec::EXECS_PER_DAEMON`] times, each timed ([`exec::exec`]).
+    Exec,
 }
 
 impl Probe {
@@ -94,7 +97,8 @@ impl Probe {
             | Probe::Run
             | Probe::Runc
             | Probe::Burst
-            | Probe::Storm => HEAVY_RUNS,
+            | Probe::Storm
+            | Probe::Exec => HEAVY_RUNS,
             Probe::Load(_) => LOAD_RUNS,
             Probe::LoadRss => LOAD_RSS_RUNS,
             Probe::Endpoints => ENDPOINT_RUNS,
@@ -117,7 +121,8 @@ impl Probe {
             | Probe::Run
             | Probe::Containers
             | Probe::Burst
-            | Probe::Storm => assets.fixtures().map(drop),
+            | Probe::Storm
+            | Probe::Exec => assets.fixtures().map(drop),
             Probe::LoadRss => assets.huge().map(drop),
             Probe::Pull(_) | Probe::Push(_) => assets.hosted().map(drop),
             Probe::Runc => assets.runc_bundle().map(drop),
@@ -155,6 +160,7 @@ impl Probe {
             Probe::Storm => storm::storm(engine, how, assets),
             Probe::Pull(h) => registry::pull(engine, how, assets, h),
             Probe::Push(h) => registry::push(engine, how, assets, h),
+            Probe::Exec => exec::exec(engine, how, assets),
         }
     }
 }

@@ -84,6 +84,8 @@ pub enum Metric {
     Pull(Hosted),
     /// `docker push` of a loaded image to an empty local registry.
     Push(Hosted),
+    /// `docker exec c true` on a running busybox container.
+    Exec,
 }
 
 impl Metric {
@@ -119,6 +121,7 @@ impl Metric {
             Metric::StormRun | Metric::StormPingP99 => Probe::Storm,
             Metric::Pull(h) => Probe::Pull(h),
             Metric::Push(h) => Probe::Push(h),
+            Metric::Exec => Probe::Exec,
         }
     }
 }
@@ -473,6 +476,14 @@ pub const ALL: &[Scenario] = &[
         metric: Metric::Push(Hosted::Five),
         starts: BOTH,
         targets: &[Target::FasterThanPeer(1.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker exec c true",
+        issue: 12,
+        metric: Metric::Exec,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(3.0)],
         needs_peer: false,
     },
 ];
