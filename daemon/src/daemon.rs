@@ -31,4 +31,6 @@ pub struct Daemon {
     pub registry: Registry,
     /// The execs.
     pub execs: crate::exec::Execs,
+    /// The containers' health checks.
+    pub health: crate::health::Health,
 }

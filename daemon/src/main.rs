@@ -9,6 +9,7 @@ mod dataroot;
 mod distribution;
 mod error;
 mod exec;
+mod health;
 mod images;
 mod info;
 mod memory;

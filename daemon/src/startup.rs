@@ -127,7 +127,9 @@ async fn serve(
     let registry = crate::distribution::Registry::new(&config.registries)?;
     let execs = crate::exec::Execs::new(containers.clone());
     execs.restore().await;
+    let health = crate::health::Health::new(containers.clone(), execs.clone());
     let daemon = Arc::new(Daemon {
+        health,
         execs,
         registry,
         config,

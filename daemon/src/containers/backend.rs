@@ -71,13 +71,29 @@ impl ContainerBackend for Daemon {
         &self,
         opts: ContainerListOptions,
     ) -> Result<Vec<ContainerSummary>, Error> {
-        Ok(self.containers.list(opts).await?)
+        let wanted: Vec<String> = opts.filters.get("health").to_vec();
+        let mut list = self.containers.list(opts).await?;
+        // Health is the health monitors' (moby's `health` filter and `State.String`).
+        if !wanted.is_empty() {
+            list.retain(|c| wanted.iter().any(|w| w == self.health.status_word(&c.id)));
+        }
+        for c in &mut list {
+            if c.state == ContainerStatus::Running
+                && let Some(suffix) = self.health.status_suffix(&c.id)
+            {
+                c.status.push_str(&suffix);
+            }
+        }
+        Ok(list)
     }
 
     async fn container_inspect(&self, id: &str, _size: bool) -> Result<ContainerInspect, Error> {
         let (c, id) = (self.containers.clone(), id.to_owned());
         let mut inspect = crate::blocking::blocking(move || c.inspect(&id)).await??;
         inspect.exec_ids = self.execs.ids_of(&inspect.id);
+        inspect.state.health = self
+            .health
+            .inspect(&inspect.id, inspect.config.healthcheck.as_ref());
         Ok(inspect)
     }
 

@@ -13,8 +13,11 @@
 mod backend;
 mod create;
 mod inspect;
+mod probe;
 mod restore;
 mod start;
+
+pub(crate) use probe::ProbeResult;
 
 use std::collections::HashMap;
 use std::path::PathBuf;

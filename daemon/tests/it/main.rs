@@ -8,6 +8,7 @@ mod create_validation;
 mod docker_py;
 mod docker_py_exec;
 mod exec;
+mod health;
 mod images;
 mod network;
 mod registry;

@@ -1,0 +1,107 @@
+//! A health check's probe: an exec like any other (dockerd's `cmdProbe`: the container's user
+//! and working directory, stdout and stderr captured, at most 4 KiB kept), with a deadline.
+
+use std::time::Duration;
+
+use api::backend::ExecStartOptions;
+use api::types::ExecCreateRequest;
+use futures::StreamExt;
+use jiff::Timestamp;
+
+use super::Execs;
+use crate::error::Result;
+
+/// How much of a probe's output is kept (moby's `maxOutputLen`).
+const MAX_OUTPUT: usize = 4096;
+
+/// One probe's result (moby's `HealthcheckResult`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProbeResult {
+    /// When it started.
+    pub(crate) start: Timestamp,
+    /// When it ended.
+    pub(crate) end: Timestamp,
+    /// The command's exit code; -1 when it could not run or overran its timeout.
+    pub(crate) exit_code: i64,
+    /// Its output, or why it did not run.
+    pub(crate) output: String,
+}
+
+impl Execs {
+    /// Runs `cmd` in the running container `container_id` as a health check probe, killed
+    /// after `timeout`.
+    pub(crate) async fn probe(
+        &self,
+        container_id: &str,
+        cmd: Vec<String>,
+        timeout: Duration,
+        timeout_text: String,
+    ) -> Result<ProbeResult> {
+        let start = Timestamp::now();
+        let req = ExecCreateRequest {
+            attach_stdout: true,
+            attach_stderr: true,
+            cmd: Some(cmd),
+            ..ExecCreateRequest::default()
+        };
+        let id = self.create(container_id, req).await?;
+        let opts = ExecStartOptions::default();
+        let Some(session) = self.start(&id, opts).await? else {
+            return Ok(failed(start, "the probe did not attach".into()));
+        };
+        let mut output = Vec::new();
+        let mut stream = session.attachment.output;
+        let read = async {
+            while let Some(Ok(frame)) = stream.next().await {
+                let room = MAX_OUTPUT.saturating_sub(output.len());
+                output.extend_from_slice(&frame.data[..frame.data.len().min(room)]);
+            }
+        };
+        let exec = self.get(&id)?;
+        if tokio::time::timeout(timeout, read).await.is_err() {
+            let pid = exec.state().pid;
+            if pid > 0
+                && let Ok(pid) = i32::try_from(pid)
+            {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::SIGKILL,
+                );
+            }
+            return Ok(ProbeResult {
+                start,
+                end: Timestamp::now(),
+                exit_code: -1,
+                output: format!("Health check exceeded timeout ({timeout_text})"),
+            });
+        }
+        // The watcher records the exit a moment after the output ends.
+        for _ in 0..200 {
+            if exec.state().ended {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let st = exec.state().clone();
+        let text = String::from_utf8_lossy(&output).into_owned();
+        if st.pid == 0 {
+            // It did not start: dockerd reports the error itself.
+            return Ok(failed(start, text.trim_end().to_owned()));
+        }
+        Ok(ProbeResult {
+            start,
+            end: Timestamp::now(),
+            exit_code: st.exit_code.unwrap_or(-1),
+            output: text,
+        })
+    }
+}
+
+fn failed(start: Timestamp, output: String) -> ProbeResult {
+    ProbeResult {
+        start,
+        end: Timestamp::now(),
+        exit_code: -1,
+        output,
+    }
+}
