@@ -158,3 +158,64 @@ fn health_check_timeouts_and_no_healthcheck() {
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(health(&env, "none1"), Value::Null);
 }
+
+/// The busybox fixture's one layer, as a file (for `docker import`).
+fn busybox_layer(env: &Env) -> std::path::PathBuf {
+    let archive = env.d.dir().join("busybox.tar");
+    let read = || tar::Archive::new(std::fs::File::open(&archive).expect("archive"));
+    let mut manifest = String::new();
+    let mut a = read();
+    for e in a.entries().expect("entries") {
+        let mut e = e.expect("entry");
+        if e.path().expect("path").to_str() == Some("manifest.json") {
+            std::io::Read::read_to_string(&mut e, &mut manifest).expect("manifest");
+        }
+    }
+    let m: Value = serde_json::from_str(&manifest).expect("manifest json");
+    let layer = m[0]["Layers"][0].as_str().expect("a layer").to_owned();
+    let out = env.d.dir().join("busybox-layer.tar");
+    let mut a = read();
+    for e in a.entries().expect("entries") {
+        let mut e = e.expect("entry");
+        if e.path().expect("path").to_str() == Some(layer.as_str()) {
+            e.unpack(&out).expect("unpack the layer");
+            return out;
+        }
+    }
+    panic!("no {layer} in the busybox archive");
+}
+
+#[test]
+#[ignore = "privileged"]
+fn health_check_from_the_image() {
+    let env = Env::new("healthi");
+    let d = &env.d;
+    let layer = busybox_layer(&env);
+    d.docker_ok(&[
+        "import",
+        "--change",
+        "HEALTHCHECK --interval=150ms --retries=1 CMD [\"/bin/sh\", \"-c\", \"test -e /tmp/up\"]",
+        layer.to_str().expect("utf-8"),
+        "hc:1",
+    ]);
+    d.docker_ok(&[
+        "run", "-d", "--name", "img", "hc:1", "/bin/sh", "-c", "touch /tmp/up; sleep 300",
+    ]);
+    let h = wait_for(&env, "img", "healthy", Duration::from_secs(5));
+    assert_eq!(h["Log"][0]["ExitCode"], 0, "{h}");
+    let cfg = d.docker_ok(&["inspect", "-f", "{{json .Config.Healthcheck}}", "img"]);
+    assert_eq!(
+        cfg.trim(),
+        r#"{"Test":["CMD","/bin/sh","-c","test -e /tmp/up"],"Interval":150000000,"Retries":1}"#
+    );
+    // The request's own fields win over the image's; the rest still comes from it.
+    d.docker_ok(&[
+        "run", "-d", "--name", "mine", "--health-retries", "4", "hc:1", "sleep", "300",
+    ]);
+    let cfg = d.docker_ok(&["inspect", "-f", "{{json .Config.Healthcheck}}", "mine"]);
+    let cfg: Value = serde_json::from_str(&cfg).expect("json");
+    assert_eq!(cfg["Retries"], 4);
+    assert_eq!(cfg["Interval"], 150_000_000);
+    let h = wait_for(&env, "mine", "unhealthy", Duration::from_secs(5));
+    assert_eq!(h["Log"][0]["ExitCode"], 1, "{h}");
+}
