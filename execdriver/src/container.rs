@@ -221,10 +221,7 @@ impl Prepared {
 
     /// Starts the process and waits until runc confirms it.
     pub fn start(mut self) -> Result<Running> {
-        self.gate
-            .write_all(b"start\n")
-            .and_then(|()| self.gate.flush())
-            .context(format!("telling the monitor of {} to start", self.dir.id()))?;
+        open_gate(&mut self.gate, &format!("container {}", self.dir.id()))?;
         match self.reports.next(LAUNCH_TIMEOUT)? {
             Report::Started { started_at } => Ok(Running {
                 pid: self.pid,
@@ -234,6 +231,13 @@ impl Prepared {
             other => Err(report_error(other, &self.dir)),
         }
     }
+}
+
+/// Tells a waiting monitor (its stdin, the gate) to start the process of `what`.
+pub(crate) fn open_gate(gate: &mut ChildStdin, what: &str) -> Result<()> {
+    gate.write_all(b"start\n")
+        .and_then(|()| gate.flush())
+        .context(format!("telling the monitor of {what} to start"))
 }
 
 pub(crate) fn report_error(report: Report, dir: &ContainerDir) -> Error {

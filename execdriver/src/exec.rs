@@ -7,13 +7,12 @@
 //! `started.json`, `exit.json`, `init.pid`, `runc.log` and `monitor.log`: the same records as a
 //! container's, so [`crate::state`], [`crate::wait_exit`] and [`AttachConn`] work on it too.
 
-use std::io::Write;
 use std::process::ChildStdin;
 
 use oci_spec::runtime::{BoxBuilder, Capability, LinuxCapabilities, Process, UserBuilder};
 
 use crate::container::{
-    LAUNCH_TIMEOUT, MonitorCommand, Reports, Running, report_error, spawn_monitor,
+    LAUNCH_TIMEOUT, MonitorCommand, Reports, Running, open_gate, report_error, spawn_monitor,
 };
 use crate::error::{Context, Error, Result};
 use crate::monitor::{MonitorArgs, Report};
@@ -228,13 +227,7 @@ impl PreparedExec {
     /// Runs the process (`runc exec`) and waits until runc confirms it. [`Error::Start`] with
     /// dockerd's exit code (127 not found, 126 not executable) when it could not start.
     pub fn start(mut self) -> Result<Running> {
-        self.gate
-            .write_all(b"start\n")
-            .and_then(|()| self.gate.flush())
-            .context(format!(
-                "telling the monitor of exec {} to start",
-                self.dir.id()
-            ))?;
+        open_gate(&mut self.gate, &format!("exec {}", self.dir.id()))?;
         match self.reports.next(LAUNCH_TIMEOUT)? {
             Report::Started { started_at } => {
                 let started = self.dir.read_started()?.ok_or_else(|| {

@@ -199,7 +199,14 @@ fn health_check_from_the_image() {
         "hc:1",
     ]);
     d.docker_ok(&[
-        "run", "-d", "--name", "img", "hc:1", "/bin/sh", "-c", "touch /tmp/up; sleep 300",
+        "run",
+        "-d",
+        "--name",
+        "img",
+        "hc:1",
+        "/bin/sh",
+        "-c",
+        "touch /tmp/up; sleep 300",
     ]);
     let h = wait_for(&env, "img", "healthy", Duration::from_secs(5));
     assert_eq!(h["Log"][0]["ExitCode"], 0, "{h}");
@@ -210,7 +217,15 @@ fn health_check_from_the_image() {
     );
     // The request's own fields win over the image's; the rest still comes from it.
     d.docker_ok(&[
-        "run", "-d", "--name", "mine", "--health-retries", "4", "hc:1", "sleep", "300",
+        "run",
+        "-d",
+        "--name",
+        "mine",
+        "--health-retries",
+        "4",
+        "hc:1",
+        "sleep",
+        "300",
     ]);
     let cfg = d.docker_ok(&["inspect", "-f", "{{json .Config.Healthcheck}}", "mine"]);
     let cfg: Value = serde_json::from_str(&cfg).expect("json");

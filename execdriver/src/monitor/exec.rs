@@ -12,10 +12,10 @@ use std::path::Path;
 use jiff::Timestamp;
 use nix::sys::signal::Signal;
 
-use super::event_loop::{Loop, accept_all, finish_clients};
+use super::event_loop::{accept_all, finish_clients};
 use super::launch::{
-    CLIENT_FLUSH, StdioPlan, bind_attach, record_start, remove_if_exists, run_for_pid, serve,
-    setup, wait_for_start,
+    CLIENT_FLUSH, StdioPlan, bind_attach, record_failure, record_start, remove_if_exists,
+    run_for_pid, serve, setup, wait_for_start,
 };
 use super::{MonitorArgs, Report, note, report};
 use crate::error::{Context, Error, Result};
@@ -65,17 +65,7 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
         }
     };
     record_start(&dir, pid);
-    let event_loop = Loop {
-        listener: &listener,
-        clients,
-        outputs: stdio.outputs,
-        stdin: stdio.stdin,
-        pty: stdio.pty,
-        sigfd: &sigfd,
-        init: pid,
-        log: None,
-    };
-    let (exit_code, signal, mut clients) = serve(event_loop, &listener);
+    let (exit_code, signal, mut clients) = serve(&listener, clients, stdio, &sigfd, pid, None);
     let status = ExitStatus {
         exit_code,
         signal,
@@ -94,21 +84,9 @@ fn load_process(path: &Path) -> Result<oci_spec::runtime::Process> {
         .map_err(|e| Error::Runtime(format!("loading {}: {e}", path.display())))
 }
 
-/// Records an exec that could not start (with dockerd's exit code for runc's message) and
-/// reports it.
+/// Records an exec that could not start and reports it.
 fn failed(dir: &ContainerDir, runtime_message: &str) -> Result<()> {
-    let (exit_code, message) = runc::start_failure(runtime_message);
-    note(&format!("exec {} failed to start: {message}", dir.id()));
     let _ = std::fs::remove_file(ATTACH_SOCKET);
     remove_if_exists(&dir.pid_file())?;
-    let status = ExitStatus {
-        exit_code,
-        signal: None,
-        oom_killed: false,
-        finished_at: Timestamp::now(),
-        error: Some(message.clone()),
-    };
-    crate::state::write_json_atomic(&dir.exit_file(), &status)?;
-    report::send(&Report::StartFailed { exit_code, message });
-    Ok(())
+    record_failure(dir, &format!("exec {}", dir.id()), runtime_message)
 }

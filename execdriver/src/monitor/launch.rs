@@ -99,17 +99,8 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
         return start_failed(args, &dir, &e.to_string());
     }
     record_start(&dir, pid);
-    let event_loop = Loop {
-        listener: &listener,
-        clients,
-        outputs: stdio.outputs,
-        stdin: stdio.stdin,
-        pty: stdio.pty,
-        sigfd: &sigfd,
-        init: pid,
-        log: Some(LogWriter::new(log)),
-    };
-    let (exit_code, signal, mut clients) = serve(event_loop, &listener);
+    let log = Some(LogWriter::new(log));
+    let (exit_code, signal, mut clients) = serve(&listener, clients, stdio, &sigfd, pid, log);
 
     let oom_killed = cgroups_path.as_deref().is_some_and(oom_killed);
     if let Err(e) = runc::delete(&args.runtime, &args.id, true) {
@@ -188,12 +179,26 @@ pub(super) fn record_start(dir: &ContainerDir, pid: Pid) {
     }
 }
 
-/// Runs the loop until the process was reaped and its output drained; returns how it ended and
-/// the clients still connected, every one that was waiting accepted.
+/// Runs the loop on the process `pid` and its stdio until it was reaped and its output drained;
+/// returns how it ended and the clients still connected, every one that was waiting accepted.
 pub(super) fn serve(
-    mut event_loop: Loop<'_>,
     listener: &UnixListener,
+    clients: Vec<Client>,
+    stdio: Stdio3,
+    sigfd: &SignalFd,
+    pid: Pid,
+    log: Option<LogWriter<File>>,
 ) -> (i32, Option<i32>, Vec<Client>) {
+    let mut event_loop = Loop {
+        listener,
+        clients,
+        outputs: stdio.outputs,
+        stdin: stdio.stdin,
+        pty: stdio.pty,
+        sigfd,
+        init: pid,
+        log,
+    };
     let (exit_code, signal) = event_loop.run();
     let mut clients = std::mem::take(&mut event_loop.clients);
     drop(event_loop);
@@ -361,11 +366,17 @@ pub(super) fn wait_for_start() -> bool {
     go
 }
 
-/// Records a failed start in `exit.json`, reports it and removes what runc left.
+/// Removes what runc left of a container that failed to start, then records the failure.
 fn start_failed(args: &MonitorArgs, dir: &ContainerDir, runtime_message: &str) -> Result<()> {
-    let (exit_code, message) = runc::start_failure(runtime_message);
-    note(&format!("container {} failed to start: {message}", args.id));
     cleanup(args);
+    record_failure(dir, &format!("container {}", args.id), runtime_message)
+}
+
+/// Records a failed start in `exit.json` (with dockerd's exit code for runc's message) and
+/// reports it; `what` names the process in the monitor's log.
+pub(super) fn record_failure(dir: &ContainerDir, what: &str, runtime_message: &str) -> Result<()> {
+    let (exit_code, message) = runc::start_failure(runtime_message);
+    note(&format!("{what} failed to start: {message}"));
     let status = ExitStatus {
         exit_code,
         signal: None,
