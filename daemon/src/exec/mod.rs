@@ -169,6 +169,17 @@ impl Execs {
         self.table().insert(exec.config.id.clone(), exec);
     }
 
+    /// Forgets an ended exec at once, its directory with it (a health check's probe: dockerd
+    /// keeps them until its clean-up, but nobody asks for them, and a check every few
+    /// milliseconds would leave thousands of directories behind).
+    pub(crate) async fn forget(&self, id: &str) {
+        let Some(exec) = self.table().remove(id) else {
+            return;
+        };
+        let dir = exec.dir.clone();
+        let _ = crate::blocking::blocking(move || std::fs::remove_dir_all(dir)).await;
+    }
+
     /// The container's execs that have not ended, for `ExecIDs` (`None` when there are none,
     /// as dockerd writes `null`).
     pub(crate) fn ids_of(&self, container_id: &str) -> Option<Vec<String>> {

@@ -49,16 +49,35 @@ impl Execs {
         let Some(session) = self.start(&id, opts).await? else {
             return Ok(failed(start, "the probe did not attach".into()));
         };
-        let mut output = Vec::new();
         let mut stream = session.attachment.output;
-        let read = async {
+        let read = async move {
+            let mut output = Vec::new();
             while let Some(Ok(frame)) = stream.next().await {
                 let room = MAX_OUTPUT.saturating_sub(output.len());
                 output.extend_from_slice(&frame.data[..frame.data.len().min(room)]);
             }
+            output
         };
         let exec = self.get(&id)?;
-        if tokio::time::timeout(timeout, read).await.is_err() {
+        let result = self
+            .finish_probe(&exec, start, timeout, timeout_text, read)
+            .await;
+        if ended_within(&exec, ENDED_WITHIN).await {
+            self.forget(&id).await;
+        }
+        Ok(result)
+    }
+
+    /// Reads the probe's output (`read`) within `timeout` and makes its result.
+    async fn finish_probe(
+        &self,
+        exec: &super::Exec,
+        start: Timestamp,
+        timeout: Duration,
+        timeout_text: String,
+        read: impl std::future::Future<Output = Vec<u8>>,
+    ) -> ProbeResult {
+        let Ok(output) = tokio::time::timeout(timeout, read).await else {
             let pid = exec.state().pid;
             if pid > 0
                 && let Ok(pid) = i32::try_from(pid)
@@ -68,33 +87,43 @@ impl Execs {
                     nix::sys::signal::SIGKILL,
                 );
             }
-            return Ok(ProbeResult {
+            return ProbeResult {
                 start,
                 end: Timestamp::now(),
                 exit_code: -1,
                 output: format!("Health check exceeded timeout ({timeout_text})"),
-            });
-        }
-        // The watcher records the exit a moment after the output ends.
-        for _ in 0..200 {
-            if exec.state().ended {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+            };
+        };
+        ended_within(exec, ENDED_WITHIN).await;
         let st = exec.state().clone();
         let text = String::from_utf8_lossy(&output).into_owned();
         if st.pid == 0 {
             // It did not start: dockerd reports the error itself.
-            return Ok(failed(start, text.trim_end().to_owned()));
+            return failed(start, text.trim_end().to_owned());
         }
-        Ok(ProbeResult {
+        ProbeResult {
             start,
             end: Timestamp::now(),
             exit_code: st.exit_code.unwrap_or(-1),
             output: text,
-        })
+        }
     }
+}
+
+/// How long the watcher may take to record a probe's exit after its output ended (or after
+/// it was killed).
+const ENDED_WITHIN: Duration = Duration::from_secs(1);
+
+/// Whether the watcher recorded the exec's end within `limit`.
+async fn ended_within(exec: &super::Exec, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !exec.state().ended {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    true
 }
 
 fn failed(start: Timestamp, output: String) -> ProbeResult {

@@ -84,3 +84,44 @@ print("ok")
     );
     assert_eq!(out, "ok\n");
 }
+
+/// docker-py's `healthcheck=` and `Container.health` (what compose's `service_healthy` waits
+/// on); the probes leave no exec behind.
+#[test]
+#[ignore = "privileged"]
+fn docker_py_health_status() {
+    let env = Env::new("dpyhealth", &[]);
+    let out = env.d.docker_py_ok(
+        r#"
+import time
+import docker
+c = docker.from_env()
+ctr = c.containers.run("busybox", ["sleep", "300"], detach=True, name="pyh",
+                       healthcheck={"test": ["CMD-SHELL", "echo alive"],
+                                    "interval": 100_000_000, "retries": 1})
+for _ in range(100):
+    ctr.reload()
+    if ctr.health == "healthy":
+        break
+    time.sleep(0.05)
+assert ctr.health == "healthy", ctr.attrs["State"]
+log = ctr.attrs["State"]["Health"]["Log"]
+assert log[-1]["ExitCode"] == 0 and log[-1]["Output"] == "alive\n", log
+names = [x.name for x in c.containers.list(filters={"health": "healthy"})]
+assert names == ["pyh"], (names, c.api.containers(all=True))
+for _ in range(100):
+    ctr.reload()
+    if len(ctr.attrs["State"]["Health"]["Log"]) == 5:
+        break
+    time.sleep(0.05)
+time.sleep(0.3)
+ctr.reload()
+assert len(ctr.attrs["State"]["Health"]["Log"]) == 5, ctr.attrs["State"]["Health"]
+# Only the probe running now, if any, is listed.
+assert ctr.attrs["ExecIDs"] is None or len(ctr.attrs["ExecIDs"]) == 1, ctr.attrs["ExecIDs"]
+ctr.remove(force=True)
+print("ok")
+"#,
+    );
+    assert_eq!(out, "ok\n");
+}
