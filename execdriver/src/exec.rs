@@ -197,7 +197,7 @@ pub fn prepare_exec(
     std::fs::create_dir_all(exec_dir.path()).on_path("creating", exec_dir.path())?;
     let json = serde_json::to_vec_pretty(&process)
         .map_err(|e| Error::Runtime(format!("serialising the exec's process: {e}")))?;
-    crate::state::write_atomic(&exec_dir.process_file(), &json)?;
+    crate::state::write_replacing(&exec_dir.process_file(), &json)?;
     let args = MonitorArgs {
         id: container.id().to_owned(),
         state_dir: exec_dir.path().to_path_buf(),

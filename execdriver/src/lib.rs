@@ -52,5 +52,7 @@ pub use spec::{
     MASKED_PATHS, Network, OCI_VERSION, Propagation, READONLY_PATHS, Resources, build_spec,
     write_bundle,
 };
-pub use state::{ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, write_atomic};
+pub use state::{
+    ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, write_atomic, write_replacing,
+};
 pub use user::{User, resolve_user};

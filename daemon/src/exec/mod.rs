@@ -118,6 +118,18 @@ impl Exec {
         execdriver::ContainerDir::new(&self.config.id, &self.dir)
     }
 
+    /// Whether the watcher recorded the exec's end within `limit`.
+    pub(crate) async fn ended_within(&self, limit: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.state().ended {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        true
+    }
+
     /// Records the end of the process (or of its start).
     pub(crate) fn ended(&self, exit_code: i64) {
         let mut st = self.state();

@@ -62,7 +62,7 @@ impl Execs {
         let result = self
             .finish_probe(&exec, start, timeout, timeout_text, read)
             .await;
-        if ended_within(&exec, ENDED_WITHIN).await {
+        if exec.ended_within(ENDED_WITHIN).await {
             self.forget(&id).await;
         }
         Ok(result)
@@ -94,7 +94,7 @@ impl Execs {
                 output: format!("Health check exceeded timeout ({timeout_text})"),
             };
         };
-        ended_within(exec, ENDED_WITHIN).await;
+        exec.ended_within(ENDED_WITHIN).await;
         let st = exec.state().clone();
         let text = String::from_utf8_lossy(&output).into_owned();
         if st.pid == 0 {
@@ -113,19 +113,6 @@ impl Execs {
 /// How long the watcher may take to record a probe's exit after its output ended (or after
 /// it was killed).
 const ENDED_WITHIN: Duration = Duration::from_secs(1);
-
-/// Whether the watcher recorded the exec's end within `limit`.
-async fn ended_within(exec: &super::Exec, limit: Duration) -> bool {
-    let deadline = tokio::time::Instant::now() + limit;
-    while !exec.state().ended {
-        if tokio::time::Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    true
-}
-
 fn failed(start: Timestamp, output: String) -> ProbeResult {
     ProbeResult {
         start,

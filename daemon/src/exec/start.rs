@@ -20,6 +20,9 @@ use crate::error::{Error, IoContext, Result};
 /// (`exitEaccess`).
 const EXIT_EACCES: i64 = 126;
 
+/// How long a session waits, after the output ended, for the exit to be recorded.
+const EXIT_RECORDED_WITHIN: Duration = Duration::from_secs(2);
+
 /// The record of a started exec, in its directory (read back by `restore`).
 pub(super) const RECORD_FILE: &str = "exec.json";
 
@@ -51,6 +54,7 @@ impl Execs {
         let (mut attachment, out) =
             wire_attachment(cfg.tty, Vec::new(), Some(conn_rx), cfg.open_stdin, mode);
         let (go_tx, go_rx) = oneshot::channel::<()>();
+        let watched = Arc::clone(&exec);
         let this = self.clone();
         let detach_keys = cfg.detach_keys.clone();
         tokio::spawn(async move {
@@ -76,13 +80,19 @@ impl Execs {
         });
         let mut go = Some(go_tx);
         let mut output = attachment.output;
-        attachment.output = futures::stream::poll_fn(move |cx| {
+        let started = futures::stream::poll_fn(move |cx| {
             if let Some(go) = go.take() {
                 let _ = go.send(());
             }
             output.poll_next_unpin(cx)
+        });
+        // The session ends only once the exit is recorded: the CLI asks for the exit code
+        // right after (the watcher reads the same exit frame on its own connection).
+        let ended = futures::stream::once(async move {
+            watched.ended_within(EXIT_RECORDED_WITHIN).await;
         })
-        .boxed();
+        .filter_map(|()| async { None });
+        attachment.output = started.chain(ended).boxed();
         Ok(Some(ExecSession {
             attachment,
             detach_keys,
@@ -194,7 +204,7 @@ impl Execs {
             };
             let running = prepared.start()?;
             let record = serde_json::to_vec(&cfg).unwrap_or_default();
-            if let Err(e) = execdriver::write_atomic(&dir.path().join(RECORD_FILE), &record) {
+            if let Err(e) = execdriver::write_replacing(&dir.path().join(RECORD_FILE), &record) {
                 tracing::warn!(exec = %cfg.id, error = %e, "cannot record the exec");
             }
             Ok::<_, execdriver::Error>((running.pid, watcher, conn))

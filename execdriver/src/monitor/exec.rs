@@ -64,7 +64,7 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
             return Err(e);
         }
     };
-    record_start(&dir, pid);
+    record_start(&dir, pid, false);
     let (exit_code, signal, mut clients) = serve(&listener, clients, stdio, &sigfd, pid, None);
     let status = ExitStatus {
         exit_code,
@@ -73,7 +73,7 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
         finished_at: Timestamp::now(),
         error: None,
     };
-    crate::state::write_json_atomic(&dir.exit_file(), &status)?;
+    crate::state::write_json(&dir.exit_file(), &status, false)?;
     finish_clients(&mut clients, &status, CLIENT_FLUSH);
     Ok(())
 }
@@ -88,5 +88,5 @@ fn load_process(path: &Path) -> Result<oci_spec::runtime::Process> {
 fn failed(dir: &ContainerDir, runtime_message: &str) -> Result<()> {
     let _ = std::fs::remove_file(ATTACH_SOCKET);
     remove_if_exists(&dir.pid_file())?;
-    record_failure(dir, &format!("exec {}", dir.id()), runtime_message)
+    record_failure(dir, &format!("exec {}", dir.id()), runtime_message, false)
 }

@@ -98,7 +98,7 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
     if let Err(e) = runc::run(start, "runc start", Some(&dir.runc_log())) {
         return start_failed(args, &dir, &e.to_string());
     }
-    record_start(&dir, pid);
+    record_start(&dir, pid, true);
     let log = Some(LogWriter::new(log));
     let (exit_code, signal, mut clients) = serve(&listener, clients, stdio, &sigfd, pid, log);
 
@@ -156,13 +156,13 @@ pub(super) fn bind_attach(dir: &ContainerDir) -> Result<UnixListener> {
 /// Records that the process runs (`started.json`), reports it and detaches from the daemon's
 /// report pipe. From here on the process runs: no failure may make the monitor leave it
 /// unserved, so problems are only noted.
-pub(super) fn record_start(dir: &ContainerDir, pid: Pid) {
+pub(super) fn record_start(dir: &ContainerDir, pid: Pid, durable: bool) {
     let started = Started {
         pid: pid.as_raw(),
         monitor_pid: std::process::id() as i32,
         started_at: Timestamp::now(),
     };
-    if let Err(e) = crate::state::write_json_atomic(&dir.started_file(), &started) {
+    if let Err(e) = crate::state::write_json(&dir.started_file(), &started, durable) {
         note(&format!("recording the start: {e}"));
     }
     report::send(&Report::Started {
@@ -369,12 +369,22 @@ pub(super) fn wait_for_start() -> bool {
 /// Removes what runc left of a container that failed to start, then records the failure.
 fn start_failed(args: &MonitorArgs, dir: &ContainerDir, runtime_message: &str) -> Result<()> {
     cleanup(args);
-    record_failure(dir, &format!("container {}", args.id), runtime_message)
+    record_failure(
+        dir,
+        &format!("container {}", args.id),
+        runtime_message,
+        true,
+    )
 }
 
 /// Records a failed start in `exit.json` (with dockerd's exit code for runc's message) and
 /// reports it; `what` names the process in the monitor's log.
-pub(super) fn record_failure(dir: &ContainerDir, what: &str, runtime_message: &str) -> Result<()> {
+pub(super) fn record_failure(
+    dir: &ContainerDir,
+    what: &str,
+    runtime_message: &str,
+    durable: bool,
+) -> Result<()> {
     let (exit_code, message) = runc::start_failure(runtime_message);
     note(&format!("{what} failed to start: {message}"));
     let status = ExitStatus {
@@ -384,7 +394,7 @@ pub(super) fn record_failure(dir: &ContainerDir, what: &str, runtime_message: &s
         finished_at: Timestamp::now(),
         error: Some(message.clone()),
     };
-    crate::state::write_json_atomic(&dir.exit_file(), &status)?;
+    crate::state::write_json(&dir.exit_file(), &status, durable)?;
     report::send(&Report::StartFailed { exit_code, message });
     Ok(())
 }
