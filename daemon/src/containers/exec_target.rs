@@ -97,3 +97,45 @@ impl Containers {
             .collect()
     }
 }
+
+/// What the health checks need to know of a running container, taken without copying its
+/// record (which can be large: the supervisor looks at every container several times a second).
+pub(crate) struct HealthView {
+    /// The container's full ID.
+    pub(crate) id: String,
+    /// When its run started.
+    pub(crate) started_at: Option<jiff::Timestamp>,
+    /// Its merged `Healthcheck`.
+    pub(crate) healthcheck: Option<serde_json::Value>,
+    /// Its `Shell`.
+    pub(crate) shell: Option<Vec<String>>,
+}
+
+impl Containers {
+    /// The running containers that have a `Healthcheck`, and the IDs of all containers.
+    pub(crate) fn health_views(&self) -> (Vec<HealthView>, Vec<String>) {
+        let mut views = Vec::new();
+        let mut ids = Vec::new();
+        for c in self.all() {
+            ids.push(c.id.clone());
+            let l = c.live();
+            let rec = &l.record;
+            if rec.state.status == ContainerStatus::Running && rec.config.healthcheck.is_some() {
+                views.push(HealthView {
+                    id: c.id.clone(),
+                    started_at: rec.state.started_at,
+                    healthcheck: rec.config.healthcheck.clone(),
+                    shell: rec.config.shell.clone(),
+                });
+            }
+        }
+        (views, ids)
+    }
+
+    /// The container's status and the start of its run, if it exists.
+    pub(crate) fn run_of(&self, id: &str) -> Option<(ContainerStatus, Option<jiff::Timestamp>)> {
+        let c = self.get(id).ok()?;
+        let l = c.live();
+        Some((l.record.state.status, l.record.state.started_at))
+    }
+}

@@ -108,20 +108,14 @@ impl Health {
     /// Starts a monitor for each running container with a check and none yet for its run;
     /// forgets removed containers.
     fn supervise(&self) {
-        let mut wanted = Vec::new();
-        let mut alive = Vec::new();
-        for c in self.inner.containers.all() {
-            alive.push(c.id.clone());
-            let rec = c.record();
-            if rec.state.status != ContainerStatus::Running {
-                continue;
-            }
-            let Some(check) = check(rec.config.healthcheck.as_ref(), rec.config.shell.as_deref())
-            else {
-                continue;
-            };
-            wanted.push((c.id.clone(), rec.state.started_at, check));
-        }
+        let (views, alive) = self.inner.containers.health_views();
+        let wanted: Vec<_> = views
+            .into_iter()
+            .filter_map(|v| {
+                let check = check(v.healthcheck.as_ref(), v.shell.as_deref())?;
+                Some((v.id, v.started_at, check))
+            })
+            .collect();
         let mut states = self.states();
         states.retain(|id, _| alive.contains(id));
         for (id, run, check) in wanted {
@@ -145,13 +139,13 @@ impl Health {
 
     /// Whether `id` still runs the run that started at `run`.
     fn same_run(&self, id: &str, run: Option<Timestamp>) -> bool {
-        self.inner.containers.get(id).is_ok_and(|c| {
-            let rec = c.record();
-            matches!(
-                rec.state.status,
-                ContainerStatus::Running | ContainerStatus::Paused
-            ) && rec.state.started_at == run
-        })
+        self.inner
+            .containers
+            .run_of(id)
+            .is_some_and(|(status, started)| {
+                matches!(status, ContainerStatus::Running | ContainerStatus::Paused)
+                    && started == run
+            })
     }
 
     async fn monitor(self, id: String, run: Option<Timestamp>, check: Check) {
