@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use api::types::{ExecInspectResponse, ProcessConfig};
-use execdriver::{AttachConn, Frame};
+use execdriver::AttachConn;
 
 use super::Execs;
 use crate::blocking::blocking;
@@ -44,7 +44,15 @@ impl Execs {
         let exec = self.get(id)?;
         self.target_of(&exec).await?;
         let deadline = Instant::now() + STARTED_TIMEOUT;
-        while !exec.state().started {
+        loop {
+            let st = exec.state().clone();
+            if st.started {
+                break;
+            }
+            if st.ended {
+                // It never ran: there is no tty to resize.
+                return Ok(());
+            }
             if Instant::now() >= deadline {
                 return Err(Error::System(
                     "timeout waiting for exec session ready".into(),
@@ -53,17 +61,11 @@ impl Execs {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let dir = exec.exec_dir();
-        let frame = Frame::Resize {
-            height: u16::try_from(height).unwrap_or(u16::MAX),
-            width: u16::try_from(width).unwrap_or(u16::MAX),
-        };
-        blocking(move || {
-            let Frame::Resize { height, width } = frame else {
-                return Ok(());
-            };
-            AttachConn::connect(&dir)?.resize(height, width)
-        })
-        .await??;
+        let (h, w) = (
+            u16::try_from(height).unwrap_or(u16::MAX),
+            u16::try_from(width).unwrap_or(u16::MAX),
+        );
+        blocking(move || AttachConn::connect(&dir)?.resize(h, w)).await??;
         Ok(())
     }
 }

@@ -236,6 +236,41 @@ fn exec_stdin_tty_and_detached() {
         "/tmp/done\n"
     );
 
+    // A tty's size: ConsoleSize at start, then `/exec/{id}/resize`.
+    let tty_exec = |cmd: &str| {
+        let body = serde_json::json!({"Tty": true, "Cmd": ["sh", "-c", cmd]});
+        let r = env.request("POST", "/containers/c1/exec", Some(&body));
+        assert_eq!(r.status, 201, "{}", r.text());
+        r.json().expect("json")["Id"]
+            .as_str()
+            .expect("Id")
+            .to_owned()
+    };
+    let sized = tty_exec("stty size > /tmp/size1");
+    let body = serde_json::json!({"Detach": true, "Tty": true, "ConsoleSize": [40, 120]});
+    let r = env.request("POST", &format!("/exec/{sized}/start"), Some(&body));
+    assert_eq!(r.status, 200, "{}", r.text());
+    let resized = tty_exec("sleep 0.5; stty size > /tmp/size2");
+    let r = env.request(
+        "POST",
+        &format!("/exec/{resized}/start"),
+        Some(&serde_json::json!({"Detach": true, "Tty": true})),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = env.request("POST", &format!("/exec/{resized}/resize?h=30&w=100"), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    eventually(Duration::from_secs(5), "the tty execs end", || {
+        exec_json(&env, &resized)["Running"] == false && exec_json(&env, &sized)["Running"] == false
+    });
+    assert_eq!(
+        d.docker_ok(&["exec", "c1", "cat", "/tmp/size1"]),
+        "40 120\n"
+    );
+    assert_eq!(
+        d.docker_ok(&["exec", "c1", "cat", "/tmp/size2"]),
+        "30 100\n"
+    );
+
     // Starting an exec twice: dockerd's 409.
     let r = env.request(
         "POST",
