@@ -5,6 +5,7 @@ mod container_files;
 mod container_ops;
 mod distribution;
 mod events;
+mod exec;
 mod prune;
 
 pub use container::*;
@@ -12,6 +13,7 @@ pub use container_files::*;
 pub use container_ops::*;
 pub use distribution::*;
 pub use events::*;
+pub use exec::*;
 pub use prune::*;
 
 use std::future::Future;
@@ -39,6 +41,7 @@ pub trait Backend:
     + PruneBackend
     + ContainerFilesBackend
     + ContainerOpsBackend
+    + ExecBackend
     + Send
     + Sync
     + 'static
@@ -56,6 +59,7 @@ impl<T> Backend for T where
         + PruneBackend
         + ContainerFilesBackend
         + ContainerOpsBackend
+        + ExecBackend
         + Send
         + Sync
         + 'static

@@ -6,12 +6,56 @@
 //! attachment is over). The detach keys, a failed write to the client or a failed read from it
 //! end the session at once.
 
+use std::os::fd::{AsRawFd, RawFd};
+use std::time::{Duration, Instant};
+
+use axum::extract::connect_info::Connected;
+use axum::serve::IncomingStream;
 use futures::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 
 use crate::backend::{Attachment, InputSink};
 use crate::stream::{DetachScanner, encode_frame};
+
+/// A connection's descriptor, noted when it is accepted (axum's connect info), so that a
+/// hijacked session can ask the kernel whether the client has read the answer's headers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnFd(RawFd);
+
+impl Connected<IncomingStream<'_, UnixListener>> for ConnFd {
+    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Self {
+        ConnFd(stream.io().as_raw_fd())
+    }
+}
+
+/// How long a session waits for the client to read the 101's headers before it sends output.
+const HEADERS_READ_LIMIT: Duration = Duration::from_millis(200);
+
+/// Waits until the client has read everything sent on the connection so far (the 101's
+/// headers), for at most [`HEADERS_READ_LIMIT`].
+///
+/// A client that reads the headers through a buffered reader and then takes the raw socket
+/// (docker-py, with Python's `http.client`) loses whatever arrived together with them; dockerd
+/// writes its output only after slower work (reading the log, starting a process) and so,
+/// nearly always, after the client's first read. Waiting for the kernel's send queue of the
+/// connection (`TIOCOUTQ`, the bytes the peer has not read) to empty makes that certain. The
+/// descriptor must belong to the connection the caller holds (the upgraded one), so it is
+/// still open.
+pub(crate) async fn until_headers_read(fd: ConnFd) {
+    let deadline = Instant::now() + HEADERS_READ_LIMIT;
+    loop {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: TIOCOUTQ writes one int through the pointer, valid for the call; `fd` is the
+        // caller's open connection (see above), and the call does not change it.
+        let r = unsafe { libc::ioctl(fd.0, libc::TIOCOUTQ, &mut unread) };
+        if r != 0 || unread <= 0 || Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
 
 /// How the client's input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tokio::net::UnixListener;
 
+use crate::hijack::ConnFd;
 use crate::{Backend, router};
 
 /// How to serve.
@@ -29,7 +30,9 @@ pub async fn serve<B: Backend>(
         shutdown.await;
         let _ = started_tx.send(());
     };
-    let server = axum::serve(listener, router(backend)).with_graceful_shutdown(signal);
+    // Each connection's descriptor goes with its requests, for hijacked sessions.
+    let app = router(backend).into_make_service_with_connect_info::<ConnFd>();
+    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
     let server = std::pin::pin!(server.into_future());
     // Run until the server ends by itself, or until the drain deadline after shutdown began.
     let deadline = async move {

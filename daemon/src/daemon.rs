@@ -32,4 +32,8 @@ pub struct Daemon {
     pub registry: Registry,
     /// The event bus (`GET /events`).
     pub events: Events,
+    /// The execs.
+    pub execs: crate::exec::Execs,
+    /// The containers' health checks.
+    pub health: crate::health::Health,
 }

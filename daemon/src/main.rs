@@ -9,6 +9,8 @@ mod dataroot;
 mod distribution;
 mod error;
 mod events;
+mod exec;
+mod health;
 mod images;
 mod info;
 mod memory;

@@ -134,7 +134,12 @@ async fn serve(
             .collect::<Result<Vec<_>>>()
     })?;
     let registry = crate::distribution::Registry::new(&config.registries)?;
+    let execs = crate::exec::Execs::new(containers.clone());
+    execs.restore().await;
+    let health = crate::health::Health::new(containers.clone(), execs.clone());
     let daemon = Arc::new(Daemon {
+        health,
+        execs,
         registry,
         config,
         root,

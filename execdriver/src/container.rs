@@ -133,13 +133,39 @@ pub fn prepare(
         state_dir: dir.path().to_path_buf(),
         runtime: runtime.clone(),
         open_stdin: spec.open_stdin,
+        exec: None,
     };
-    let log_path = dir.monitor_log();
+    let (gate, mut reports) = spawn_monitor(
+        monitor,
+        &args,
+        &dir.monitor_log(),
+        &format!("container {}", spec.id),
+    )?;
+    match reports.next(LAUNCH_TIMEOUT)? {
+        Report::Created { pid, monitor_pid } => Ok(Prepared {
+            dir: dir.clone(),
+            pid,
+            monitor_pid,
+            gate,
+            reports,
+        }),
+        other => Err(report_error(other, dir)),
+    }
+}
+
+/// Launches `wharfd monitor ARGS` with its stderr on `log_path`, and waits for its first
+/// process to detach: the gate (its stdin, where `start` is written) and its report pipe.
+pub(crate) fn spawn_monitor(
+    monitor: &MonitorCommand,
+    args: &MonitorArgs,
+    log_path: &std::path::Path,
+    what: &str,
+) -> Result<(ChildStdin, Reports)> {
     let log = File::options()
         .create(true)
         .append(true)
-        .open(&log_path)
-        .on_path("opening", &log_path)?;
+        .open(log_path)
+        .on_path("opening", log_path)?;
     let mut child = Command::new(&monitor.program)
         .args(&monitor.args)
         .args(args.to_args())
@@ -153,28 +179,17 @@ pub fn prepare(
     let stdout = child.stdout.take().expect("stdout was piped");
     // The monitor forks at once; this reaps its first process, the grandchild lives on.
     let status = child.wait().context("waiting for the monitor to detach")?;
+    let mut reports = Reports::new(stdout);
     if !status.success() {
-        let mut reports = Reports::new(stdout);
         return Err(match reports.next(Duration::from_secs(1)) {
             Ok(Report::Error { message, .. }) => Error::Runtime(message),
             _ => Error::Runtime(format!(
-                "the monitor of container {} exited with {status}; see {}",
-                spec.id,
+                "the monitor of {what} exited with {status}; see {}",
                 log_path.display()
             )),
         });
     }
-    let mut reports = Reports::new(stdout);
-    match reports.next(LAUNCH_TIMEOUT)? {
-        Report::Created { pid, monitor_pid } => Ok(Prepared {
-            dir: dir.clone(),
-            pid,
-            monitor_pid,
-            gate,
-            reports,
-        }),
-        other => Err(report_error(other, dir)),
-    }
+    Ok((gate, reports))
 }
 
 /// [`prepare`] and [`Prepared::start`] in one go, for callers that do not attach first.
@@ -206,10 +221,7 @@ impl Prepared {
 
     /// Starts the process and waits until runc confirms it.
     pub fn start(mut self) -> Result<Running> {
-        self.gate
-            .write_all(b"start\n")
-            .and_then(|()| self.gate.flush())
-            .context(format!("telling the monitor of {} to start", self.dir.id()))?;
+        open_gate(&mut self.gate, &format!("container {}", self.dir.id()))?;
         match self.reports.next(LAUNCH_TIMEOUT)? {
             Report::Started { started_at } => Ok(Running {
                 pid: self.pid,
@@ -221,7 +233,14 @@ impl Prepared {
     }
 }
 
-fn report_error(report: Report, dir: &ContainerDir) -> Error {
+/// Tells a waiting monitor (its stdin, the gate) to start the process of `what`.
+pub(crate) fn open_gate(gate: &mut ChildStdin, what: &str) -> Result<()> {
+    gate.write_all(b"start\n")
+        .and_then(|()| gate.flush())
+        .context(format!("telling the monitor of {what} to start"))
+}
+
+pub(crate) fn report_error(report: Report, dir: &ContainerDir) -> Error {
     match report {
         Report::StartFailed { exit_code, message } => Error::Start { exit_code, message },
         Report::Error {
@@ -238,7 +257,7 @@ fn report_error(report: Report, dir: &ContainerDir) -> Error {
 
 /// The monitor's report pipe, read line by line with a timeout.
 #[derive(Debug)]
-struct Reports {
+pub(crate) struct Reports {
     pipe: ChildStdout,
     buf: Vec<u8>,
 }
@@ -251,7 +270,7 @@ impl Reports {
         }
     }
 
-    fn next(&mut self, timeout: Duration) -> Result<Report> {
+    pub(crate) fn next(&mut self, timeout: Duration) -> Result<Report> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {

@@ -18,6 +18,10 @@
 //! [`kill`] goes through `runc kill`; [`wait_exit`] blocks on the attach socket until the exit
 //! frame; [`read_log`] parses the json-file log.
 //!
+//! **Execs.** [`prepare_exec`] / [`PreparedExec::start`] run another process in a running
+//! container under a monitor of its own (`--exec`), with the same records in the exec's own
+//! state directory (see the `exec` module).
+//!
 //! **State directory** (`ContainerDir`): `config.json`, `<id>-json.log`, `monitor.lock`
 //! (flocked by the live monitor), `attach.sock`, `started.json`, `exit.json`, `runc.log`,
 //! `monitor.log`, `init.pid`.
@@ -25,6 +29,7 @@
 mod container;
 mod control;
 mod error;
+mod exec;
 mod logfile;
 pub mod monitor;
 pub mod protocol;
@@ -39,6 +44,7 @@ pub use container::{
 };
 pub use control::{pause, resume, update, update_args};
 pub use error::{Error, Result};
+pub use exec::{ExecSpec, PreparedExec, docker_exec_message, exec_process, prepare_exec};
 pub use logfile::{LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, parse_line, read_log};
 pub use monitor::{MonitorArgs, monitor_main};
 pub use protocol::{AttachConn, Frame};
@@ -49,5 +55,7 @@ pub use spec::{
     Propagation, READONLY_PATHS, Resources, Seccomp, Security, SharedNamespaces, TmpfsMount,
     Ulimit, build_spec, container_capabilities, normalize_capabilities, write_bundle,
 };
-pub use state::{ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, write_atomic};
+pub use state::{
+    ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, write_atomic, write_replacing,
+};
 pub use user::{User, additional_groups, resolve_user};

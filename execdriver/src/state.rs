@@ -99,7 +99,12 @@ impl ContainerDir {
         self.dir.join("runc.log")
     }
 
-    /// `init.pid`: written by `runc create --pid-file`.
+    /// `process.json`: an exec's OCI process, for `runc exec --process`.
+    pub fn process_file(&self) -> PathBuf {
+        self.dir.join("process.json")
+    }
+
+    /// `init.pid`: written by `runc create --pid-file` (`runc exec --pid-file` for an exec).
     pub fn pid_file(&self) -> PathBuf {
         self.dir.join("init.pid")
     }
@@ -161,6 +166,17 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>> {
 /// crash: a temporary file in the same directory, fsync, rename (`persist`), fsync of the
 /// directory. The temporary file is removed if any step fails.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace(path, bytes, true)
+}
+
+/// Like [`write_atomic`] (readers see the old file or the whole new one), without the fsyncs:
+/// for an exec's records, which a host crash makes moot anyway (its process is gone with it),
+/// and which `docker exec`'s latency would otherwise pay for several times.
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], durable: bool) -> Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -176,11 +192,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .on_path("creating a temporary file in", dir)?;
     tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
+        .and_then(|()| {
+            if durable {
+                tmp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .on_path("writing", tmp.path())?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .on_path("renaming into place", path)?;
+    if !durable {
+        return Ok(());
+    }
     std::fs::File::open(dir)
         .and_then(|d| d.sync_all())
         .on_path("syncing", dir)
@@ -188,9 +213,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Writes `value` as JSON with [`write_atomic`].
 pub(crate) fn write_json_atomic<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    write_json(path, value, true)
+}
+
+/// Writes `value` as JSON with [`write_atomic`], or [`write_replacing`] when not `durable`.
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T, durable: bool) -> Result<()> {
     let bytes = serde_json::to_vec(value)
         .map_err(|e| Error::Runtime(format!("serialising {}: {e}", path.display())))?;
-    write_atomic(path, &bytes)
+    replace(path, &bytes, durable)
 }
 
 #[cfg(test)]

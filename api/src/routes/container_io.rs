@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONNECTION, CONTENT_TYPE, UPGRADE};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::backend::{AttachOptions, Attachment, LogsOptions, StdStream, WaitCondition};
 use crate::extract::{Path, Query, moby_bool};
-use crate::hijack::{attach_session, copy_body};
+use crate::hijack::{ConnFd, attach_session, copy_body, until_headers_read};
 use crate::stream::{
     DetachScanner, RAW_STREAM, content_type, detach_keys, encode, encode_frame, encode_log,
     json_line,
@@ -123,18 +123,30 @@ async fn container_attach<B: Backend>(
     };
     let att = b.container_attach(&id, opts).await?;
     Ok(match upgrade {
-        Some(on) => switch_to_session(on, att, keys, version.unwrap_or(API_VERSION)),
+        Some(on) => switch_to_session(on, conn_fd(&req), att, keys, version.unwrap_or(API_VERSION)),
         None => plain_attach(att, req.into_body()),
     })
 }
 
 /// Answers 101 and runs the session on the connection once hyper releases it.
-fn switch_to_session(on: OnUpgrade, att: Attachment, keys: Vec<u8>, v: ApiVersion) -> Response {
+pub(super) fn switch_to_session(
+    on: OnUpgrade,
+    fd: Option<ConnFd>,
+    att: Attachment,
+    keys: Vec<u8>,
+    v: ApiVersion,
+) -> Response {
     let ct = content_type(v, att.tty);
     let detach = att.tty.then(|| DetachScanner::new(keys));
     tokio::spawn(async move {
         match on.await {
-            Ok(upgraded) => attach_session(TokioIo::new(upgraded), att, detach).await,
+            Ok(upgraded) => {
+                // No output before the client has read the headers (see `until_headers_read`).
+                if let Some(fd) = fd {
+                    until_headers_read(fd).await;
+                }
+                attach_session(TokioIo::new(upgraded), att, detach).await;
+            }
             Err(e) => tracing::debug!(error = %e, "attach: the connection was not upgraded"),
         }
     });
@@ -153,8 +165,15 @@ fn switch_to_session(on: OnUpgrade, att: Attachment, keys: Vec<u8>, v: ApiVersio
     resp
 }
 
+/// The connection's descriptor, when the server noted it (not in router tests).
+pub(super) fn conn_fd(req: &Request) -> Option<ConnFd> {
+    req.extensions()
+        .get::<ConnectInfo<ConnFd>>()
+        .map(|ConnectInfo(fd)| *fd)
+}
+
 /// Attach without an upgrade: output as a streamed body, raw-stream typed as moby sends it.
-fn plain_attach(att: Attachment, body: Body) -> Response {
+pub(super) fn plain_attach(att: Attachment, body: Body) -> Response {
     if let Some(sink) = att.input {
         tokio::spawn(copy_body(body, sink));
     }

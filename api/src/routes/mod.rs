@@ -6,6 +6,7 @@ mod container_io;
 mod container_ops;
 mod distribution;
 mod events;
+mod exec;
 mod image;
 mod network;
 mod prune;
@@ -35,6 +36,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(prune::routes::<B>())
         .merge(container_files::routes::<B>())
         .merge(container_ops::routes::<B>())
+        .merge(exec::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         .with_state(backend);

@@ -24,6 +24,7 @@ mod container_files;
 mod container_ops;
 mod distribution;
 mod events;
+mod exec;
 mod prune;
 mod volume;
 
@@ -32,6 +33,7 @@ mod volume;
 struct Fake {
     ctr: container::FakeContainers,
     reg: distribution::FakeRegistry,
+    exec: exec::FakeExecs,
 }
 
 impl SystemBackend for Fake {
@@ -159,12 +161,23 @@ async fn call_with(
     uri: &str,
     body: &'static str,
 ) -> (StatusCode, axum::http::HeaderMap, String) {
+    call_on(&Arc::new(Fake::default()), method, uri, body).await
+}
+
+/// [`call_with`] on a fake the test keeps, to look at what it was asked.
+async fn call_on(
+    fake: &Arc<Fake>,
+    method: &str,
+    uri: &str,
+    body: &'static str,
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
+        .header("content-type", "application/json")
         .body(Body::from(body))
         .expect("request");
-    let resp = super::router(Arc::new(Fake::default()))
+    let resp = super::router(Arc::clone(fake))
         .oneshot(req)
         .await
         .expect("infallible");

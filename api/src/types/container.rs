@@ -30,7 +30,7 @@ pub struct ContainerCreateRequest {
 }
 
 /// `null` reads as the type's default, as Go's decoder leaves a zero value.
-fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+pub(super) fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + Default,

@@ -14,11 +14,11 @@ pub struct FilesystemChange {
     pub kind: u8,
 }
 
-/// `IdResponse`: the answer of `POST /commit`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `IdResponse`: the answer of `POST /commit` and of exec create.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct IdResponse {
-    /// The new image's ID (`sha256:...`).
+    /// The new object's ID (an image's `sha256:...`, an exec's hex).
     #[serde(rename = "Id")]
     pub id: String,
 }

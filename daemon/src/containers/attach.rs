@@ -35,12 +35,45 @@ enum Input {
 
 /// Which streams the client wants, and how the attachment ends.
 #[derive(Clone, Copy)]
-struct Mode {
-    stdout: bool,
-    stderr: bool,
-    /// The end of the client's stdin closes the container's stdin (StdinOnce without a TTY);
-    /// otherwise it ends the attachment.
-    close_stdin_on_eof: bool,
+pub(crate) struct Mode {
+    /// Send stdout.
+    pub(crate) stdout: bool,
+    /// Send stderr.
+    pub(crate) stderr: bool,
+    /// The end of the client's stdin closes the process's stdin (StdinOnce without a TTY, or
+    /// an exec without a TTY); otherwise it ends the attachment.
+    pub(crate) close_stdin_on_eof: bool,
+}
+
+/// The output channel of an attachment, for frames the caller adds itself (an exec's in-band
+/// start failure).
+pub(crate) type OutputSender = mpsc::Sender<Result<StdFrame, io::Error>>;
+
+/// Wires an attachment: `replay` first, then what the monitor connection `conn` delivers
+/// (when it arrives) moves to the client, and the client's stdin (when `with_input`) to the
+/// monitor, in a task of its own. Also returns a sender of the output, which keeps it open
+/// while held.
+pub(crate) fn wire(
+    tty: bool,
+    replay: Vec<StdFrame>,
+    conn: Option<oneshot::Receiver<std::os::unix::net::UnixStream>>,
+    with_input: bool,
+    mode: Mode,
+) -> (Attachment, OutputSender) {
+    let (out_tx, mut out_rx) = mpsc::channel(64);
+    let (input, in_rx) = if with_input {
+        let (tx, rx) = mpsc::channel(16);
+        let sink: InputSink = Box::pin(StdinSink {
+            tx: PollSender::new(tx),
+            shut: false,
+        });
+        (Some(sink), Some(rx))
+    } else {
+        (None, None)
+    };
+    tokio::spawn(pump(replay, conn, in_rx, out_tx.clone(), mode));
+    let output = futures::stream::poll_fn(move |cx| out_rx.poll_recv(cx)).boxed();
+    (Attachment { tty, output, input }, out_tx)
 }
 
 impl Containers {
@@ -123,20 +156,8 @@ impl Containers {
         // moby's `containerAttach` tells it once the replay is read, streaming or not.
         self.event(&c, "attach", &[]);
 
-        let (out_tx, mut out_rx) = mpsc::channel(64);
-        let (input, in_rx) = if opts.stdin && open_stdin {
-            let (tx, rx) = mpsc::channel(16);
-            let sink: InputSink = Box::pin(StdinSink {
-                tx: PollSender::new(tx),
-                shut: false,
-            });
-            (Some(sink), Some(rx))
-        } else {
-            (None, None)
-        };
-        tokio::spawn(pump(replay, conn, in_rx, out_tx, mode));
-        let output = futures::stream::poll_fn(move |cx| out_rx.poll_recv(cx)).boxed();
-        Ok(Attachment { tty, output, input })
+        let (att, _) = wire(tty, replay, conn, opts.stdin && open_stdin, mode);
+        Ok(att)
     }
 }
 

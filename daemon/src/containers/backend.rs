@@ -71,11 +71,30 @@ impl ContainerBackend for Daemon {
         &self,
         opts: ContainerListOptions,
     ) -> Result<Vec<ContainerSummary>, Error> {
-        Ok(self.container_summaries(opts).await?)
+        let wanted: Vec<String> = opts.filters.get("health").to_vec();
+        let mut list = self.container_summaries(opts).await?;
+        // Health is the health monitors' (moby's `health` filter and `State.String`); the
+        // other filters are the list's own.
+        if !wanted.is_empty() {
+            list.retain(|c| wanted.iter().any(|w| w == self.health.status_word(&c.id)));
+        }
+        for c in &mut list {
+            if c.state == ContainerStatus::Running
+                && let Some(suffix) = self.health.status_suffix(&c.id)
+            {
+                c.status.push_str(&suffix);
+            }
+        }
+        Ok(list)
     }
 
     async fn container_inspect(&self, id: &str, size: bool) -> Result<ContainerInspect, Error> {
-        Ok(self.container_details(id, size).await?)
+        let mut inspect = self.container_details(id, size).await?;
+        inspect.exec_ids = self.execs.ids_of(&inspect.id);
+        inspect.state.health = self
+            .health
+            .inspect(&inspect.id, inspect.config.healthcheck.as_ref());
+        Ok(inspect)
     }
 
     async fn container_resize(&self, id: &str, height: u32, width: u32) -> Result<(), Error> {

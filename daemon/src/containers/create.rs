@@ -77,7 +77,7 @@ impl Containers {
         .await?;
         let (binds, mount_warnings) = parsed?;
         warnings.extend(mount_warnings);
-        warnings.extend(unsupported(&host_config, &config));
+        warnings.extend(unsupported(&host_config));
         // Named volumes that do not exist yet are created, as dockerd does, and anonymous ones
         // with random names; none of them can be removed until this container is in the
         // index (or creating it failed).
@@ -266,6 +266,7 @@ pub(crate) fn merge(user: &mut ContainerConfig, image: &graph::config::Container
     if user.on_build.is_none() {
         user.on_build.clone_from(&image.on_build);
     }
+    crate::health::merge_config(&mut user.healthcheck, image.healthcheck.as_ref());
 }
 
 /// `Path` and `Args`: the entrypoint followed by the command.
@@ -318,13 +319,10 @@ pub(crate) fn fill_defaults(hc: &mut HostConfig, cgroup_v2: bool) {
 
 /// Options wharf accepts but does not apply, as create warnings (the CLI prints them); those
 /// about mounts come from [`mounts::parse`].
-fn unsupported(hc: &HostConfig, config: &ContainerConfig) -> Vec<String> {
+fn unsupported(hc: &HostConfig) -> Vec<String> {
     let mut out = Vec::new();
     let mut warn =
         |what: &str| out.push(format!("{what} is not supported by wharf and was ignored"));
-    if config.healthcheck.is_some() {
-        warn("A health check");
-    }
     if hc.log_config.kind != "json-file" {
         warn("A log driver other than json-file");
     }

@@ -16,6 +16,14 @@ impl Containers {
         self.inner.events.container(&l.record, action, extra);
     }
 
+    /// [`Containers::event`] for the container with this full ID, if it still exists (execs
+    /// and health checks know their container by ID).
+    pub(crate) fn event_by_id(&self, id: &str, action: &str, extra: &[(&str, String)]) {
+        if let Ok(c) = self.get(id) {
+            self.event(&c, action, extra);
+        }
+    }
+
     /// Tells `connect` or `disconnect` of the network `c` runs on (`bridge`, `host` or
     /// `none`, whose driver dockerd calls `null`), as moby's `allocateNetwork` and
     /// `releaseNetwork` do for every run.

@@ -193,7 +193,7 @@ pub(crate) async fn connect(c: &Container) -> Option<UnixStream> {
 }
 
 /// Reads frames until the exit frame; `None` when the connection ends without one.
-async fn read_until_exit(mut s: UnixStream) -> Option<ExitStatus> {
+pub(crate) async fn read_until_exit(mut s: UnixStream) -> Option<ExitStatus> {
     let mut buf = Vec::new();
     let mut chunk = vec![0u8; 64 * 1024];
     loop {

@@ -87,9 +87,6 @@ impl Containers {
                 ports: &summary.ports,
                 mounts: &summary.mounts,
                 isolation: &rec.host_config.isolation,
-                // No health checks are kept yet: every container is `none` (moby's
-                // `NoHealthcheck`) until the record carries `State.Health`.
-                health: "none",
             };
             if !list_filters::matches(f, &ports, &candidate) {
                 continue;

@@ -1,6 +1,6 @@
 //! The `ps` filters moby's `includeContainerInList` applies beyond the basic ones: `expose`
 //! and `publish` (against the summary's ports), `volume` (a mount's name, source or
-//! destination), `health` (the health status, `none` without a health check), `isolation` and
+//! destination), `isolation` and
 //! `is-task` (no wharf container is a swarm task).
 
 use std::collections::HashSet;
@@ -48,8 +48,6 @@ pub(super) struct Candidate<'a> {
     pub(super) mounts: &'a [MountPoint],
     /// `HostConfig.Isolation`.
     pub(super) isolation: &'a str,
-    /// The health status (`starting`, `healthy`, `unhealthy`), `none` without a health check.
-    pub(super) health: &'a str,
 }
 
 /// Whether the container passes `expose`, `publish`, `volume`, `health`, `isolation` and
@@ -67,7 +65,6 @@ pub(super) fn matches(f: &Filters, ports: &PortFilters, c: &Candidate<'_>) -> bo
     };
     ports.matches(c.ports)
         && f.any("volume", volume)
-        && f.any("health", |v| v == c.health)
         // moby's `Match`: equal, or the value as a regular expression found in the mode (the
         // values Linux allows, `default` and empty, hold no pattern characters).
         && f.any("isolation", |v| v == c.isolation || c.isolation.contains(v))
@@ -132,7 +129,6 @@ mod tests {
             ports: &ports,
             mounts: &[],
             isolation: "",
-            health: "none",
         };
         let pass = |json: &str| {
             let f = filters(json);
@@ -144,8 +140,6 @@ mod tests {
         assert!(pass(r#"{"expose":["80"]}"#));
         assert!(pass(r#"{"expose":["99/tcp"]}"#));
         assert!(!pass(r#"{"expose":["99/udp"]}"#));
-        assert!(pass(r#"{"health":["none"]}"#));
-        assert!(!pass(r#"{"health":["healthy"]}"#));
         assert!(pass(r#"{"is-task":["false"]}"#));
         assert!(!pass(r#"{"is-task":["true"]}"#));
         assert!(!pass(r#"{"isolation":["hyperv"]}"#));
@@ -175,7 +169,6 @@ mod tests {
             ports: &[],
             mounts: &mounts,
             isolation: "",
-            health: "none",
         };
         let pass = |v: &str| {
             let f = filters(&format!(r#"{{"volume":["{v}"]}}"#));

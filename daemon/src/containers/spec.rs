@@ -144,26 +144,38 @@ fn bind_mounts(rec: &Record, dir: &Path, vols: &Volumes) -> Result<Vec<BindMount
 /// a TTY, then the config's entries replacing or appending; an entry without `=` unsets the
 /// variable it names (moby's `ReplaceOrAppendEnvValues`: create accepts it, runc would not).
 pub(crate) fn environment(rec: &Record, hostname: &str) -> Vec<String> {
+    environment_with_tty(rec, hostname, rec.config.tty)
+}
+
+/// [`environment`] with `TERM` decided by `tty` (an exec's own), as moby's
+/// `CreateDaemonEnvironment` takes it.
+pub(crate) fn environment_with_tty(rec: &Record, hostname: &str, tty: bool) -> Vec<String> {
     let config_env = rec.config.env.clone().unwrap_or_default();
     let mut env = Vec::new();
     if !config_env.iter().any(|e| key(e) == "PATH") {
         env.push(DEFAULT_PATH.to_owned());
     }
     env.push(format!("HOSTNAME={hostname}"));
-    if rec.config.tty {
+    if tty {
         env.push("TERM=xterm".to_owned());
     }
-    for e in config_env {
+    replace_or_append(&mut env, &config_env);
+    env
+}
+
+/// moby's `ReplaceOrAppendEnvValues`: each entry replaces the one of the same name or is
+/// appended; an entry without `=` removes the variable it names.
+pub(crate) fn replace_or_append(env: &mut Vec<String>, entries: &[String]) {
+    for e in entries {
         if !e.contains('=') {
             env.retain(|x| key(x) != e);
             continue;
         }
-        match env.iter_mut().find(|x| key(x) == key(&e)) {
-            Some(slot) => *slot = e,
-            None => env.push(e),
+        match env.iter_mut().find(|x| key(x) == key(e)) {
+            Some(slot) => slot.clone_from(e),
+            None => env.push(e.clone()),
         }
     }
-    env
 }
 
 fn key(entry: &str) -> &str {

@@ -77,11 +77,22 @@ impl Env {
     /// Stops the daemon and starts it again on the same state.
     pub(crate) fn restart(&mut self) {
         self.d.terminate(Duration::from_secs(10)).expect("stops");
+        self.start_again();
+    }
+
+    /// Starts a daemon on the state of the stopped one.
+    fn start_again(&mut self) {
         let dir = self.d.dir().to_path_buf();
         let next = Wharfd::builder(BIN)
             .dir(&dir)
             .start(&self.ns)
             .expect("wharfd restarts");
         self.earlier.push(std::mem::replace(&mut self.d, next));
+    }
+
+    /// SIGKILLs the daemon, as a crash would, and starts it again on the same state.
+    pub(crate) fn kill_and_restart(&mut self) {
+        self.d.kill().expect("killed");
+        self.start_again();
     }
 }

@@ -15,8 +15,12 @@ pub struct MonitorArgs {
     pub state_dir: PathBuf,
     /// The runtime binary and its state root.
     pub runtime: Runtime,
-    /// Whether the container's stdin is a pipe attach clients write to (`-i`).
+    /// Whether the process's stdin is a pipe attach clients write to (`-i`).
     pub open_stdin: bool,
+    /// `--exec ID`: the monitor runs exec `ID` in the running container `id` (`runc exec`
+    /// with the `process.json` of `state_dir`, the exec's own directory) instead of the
+    /// container itself.
+    pub exec: Option<String>,
 }
 
 impl MonitorArgs {
@@ -31,6 +35,7 @@ impl MonitorArgs {
         let mut binary = None;
         let mut root = None;
         let mut open_stdin = false;
+        let mut exec = None;
         let mut it = args.into_iter().map(Into::into);
         while let Some(flag) = it.next() {
             let mut value = |name: &str| {
@@ -44,6 +49,7 @@ impl MonitorArgs {
                 Some("--runtime") => binary = Some(PathBuf::from(value("--runtime")?)),
                 Some("--runtime-root") => root = Some(PathBuf::from(value("--runtime-root")?)),
                 Some("--stdin") => open_stdin = true,
+                Some("--exec") => exec = Some(value("--exec")?),
                 _ => {
                     return Err(Error::InvalidParameter(format!(
                         "unknown monitor argument {}",
@@ -59,6 +65,15 @@ impl MonitorArgs {
             .into_string()
             .map_err(|_| Error::InvalidParameter("monitor --id is not UTF-8".to_owned()))?;
         crate::spec::validate_id(&id)?;
+        let exec = exec
+            .map(|e| {
+                e.into_string()
+                    .map_err(|_| Error::InvalidParameter("monitor --exec is not UTF-8".to_owned()))
+            })
+            .transpose()?;
+        if let Some(e) = &exec {
+            crate::spec::validate_id(e)?;
+        }
         let state_dir = state_dir.ok_or_else(|| missing("--state-dir"))?;
         if !state_dir.is_absolute() {
             return Err(Error::InvalidParameter(format!(
@@ -74,6 +89,7 @@ impl MonitorArgs {
                 root: root.ok_or_else(|| missing("--runtime-root"))?,
             },
             open_stdin,
+            exec,
         })
     }
 
@@ -92,12 +108,16 @@ impl MonitorArgs {
         if self.open_stdin {
             out.push("--stdin".into());
         }
+        if let Some(e) = &self.exec {
+            out.push("--exec".into());
+            out.push(e.into());
+        }
         out
     }
 
-    /// The container's state directory.
+    /// The monitor's state directory: the container's, or the exec's (named after the exec).
     pub fn dir(&self) -> ContainerDir {
-        ContainerDir::new(&self.id, &self.state_dir)
+        ContainerDir::new(self.exec.as_deref().unwrap_or(&self.id), &self.state_dir)
     }
 }
 
@@ -112,8 +132,15 @@ mod tests {
             state_dir: "/var/lib/wharf/containers/abc".into(),
             runtime: Runtime::runc("/run/wharf/runc"),
             open_stdin: true,
+            exec: None,
         };
         assert_eq!(MonitorArgs::parse(a.to_args()).unwrap(), a);
+        let e = MonitorArgs {
+            exec: Some("e1".into()),
+            ..a
+        };
+        assert_eq!(MonitorArgs::parse(e.to_args()).unwrap(), e);
+        assert_eq!(e.dir().id(), "e1");
     }
 
     #[test]

@@ -146,7 +146,9 @@ pub(super) struct Loop<'a> {
     pub(super) pty: Option<File>,
     pub(super) sigfd: &'a SignalFd,
     pub(super) init: Pid,
-    pub(super) log: LogWriter<File>,
+    /// The json-file log (a container's); an exec's output goes to its clients only, as in
+    /// dockerd.
+    pub(super) log: Option<LogWriter<File>>,
 }
 
 #[derive(Clone, Copy)]
@@ -208,7 +210,9 @@ impl Loop<'_> {
             self.pump_stdin();
             self.clients.retain(|c| !c.dead);
         }
-        let _ = self.log.finish(Timestamp::now());
+        if let Some(log) = self.log.as_mut() {
+            let _ = log.finish(Timestamp::now());
+        }
         exit.unwrap_or((255, None))
     }
 
@@ -287,7 +291,9 @@ impl Loop<'_> {
         };
         let stream = o.stream;
         let data = &buf[..n];
-        if let Err(e) = self.log.write(stream, data, Timestamp::now()) {
+        if let Some(log) = self.log.as_mut()
+            && let Err(e) = log.write(stream, data, Timestamp::now())
+        {
             note(&format!("writing the json-file log: {e}"));
         }
         let kind = match stream {

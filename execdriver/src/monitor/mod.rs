@@ -22,11 +22,15 @@
 //! 6. when the init process is reaped and the output is drained, runs `runc delete`, writes
 //!    `exit.json` atomically, sends the exit frame to attach clients and exits.
 //!
+//! `--exec ID` makes it an exec's monitor (see the `exec` module): the same steps, with
+//! `runc exec --detach` instead of `runc create` and `runc start`, and no json-file log.
+//!
 //! A start failure (`runc create` or `runc start` failing) is recorded in `exit.json` with
 //! dockerd's exit code (127, 126, 128) and runc's message, and reported as `failed`.
 
 mod args;
 mod event_loop;
+mod exec;
 mod launch;
 mod report;
 mod tty;
@@ -46,7 +50,12 @@ pub fn monitor_main(args: MonitorArgs) -> ! {
         });
         std::process::exit(1);
     }
-    let code = match launch::run(&args) {
+    let run = if args.exec.is_some() {
+        exec::run
+    } else {
+        launch::run
+    };
+    let code = match run(&args) {
         Ok(()) => 0,
         Err(e) => {
             note(&format!("monitor of {} failed: {e}", args.id));

@@ -16,7 +16,13 @@ pub(crate) enum Report {
         /// The monitor's PID.
         monitor_pid: i32,
     },
-    /// `runc start` succeeded.
+    /// An exec's monitor is ready (its attach socket listens); it waits for `start` on its
+    /// stdin before running `runc exec`.
+    Ready {
+        /// The monitor's PID.
+        monitor_pid: i32,
+    },
+    /// `runc start` (or `runc exec`) succeeded.
     Started {
         /// As in `started.json`.
         started_at: jiff::Timestamp,

@@ -20,6 +20,7 @@ mod container_stats;
 mod containers;
 mod dockerd;
 mod engine;
+mod exec;
 mod interrupt;
 mod notes;
 mod probe;

@@ -119,6 +119,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::PullCpu(_)
                 | Metric::Push(_)
                 | Metric::StatsNoStream
+                | Metric::Exec
         )
     });
     if cli {
@@ -214,6 +215,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
     }
     containers(rows);
     super::container_stats::notes(rows);
+    exec(rows);
     registry(rows, assets, runs);
     if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
         println!(
@@ -313,6 +315,21 @@ fn containers(rows: &[Row]) {
              output), then an untimed ps -aq must be empty. No numeric target: the issue \
              compares them with dockerd.",
             CONTAINERS + 1
+        );
+    }
+}
+
+/// The note of the exec row (issue 12).
+fn exec(rows: &[Row]) {
+    if rows.iter().any(|r| r.scenario.metric == Metric::Exec) {
+        println!(
+            "- docker exec c true: on each cold-started daemon busybox is loaded and `docker run \
+             -d busybox sleep 600` started (untimed), then the CLI runs `docker exec c true` {} \
+             times in a row (inspect, exec create, start attached, exec inspect); each must \
+             print nothing and exit 0, and ExecIDs must be null afterwards. wharfd: runc exec \
+             under a monitor of its own (wharfd monitor --exec); dockerd: containerd's shim and \
+             runc exec.",
+            super::exec::EXECS_PER_DAEMON
         );
     }
 }

@@ -18,7 +18,9 @@ use anyhow::{Context, Result, ensure};
 use super::assets::{self, Assets, SEEDED_IMAGES};
 use super::engine::{Data, Engine, Start};
 use super::scenario::{Fixture, Hosted, Metric};
-use super::{client, container_stats, containers, interrupt, procs, registry, scratch, storm};
+use super::{
+    client, container_stats, containers, exec, interrupt, procs, registry, scratch, storm,
+};
 use crate::ns::NetNs;
 
 /// How long a daemon sits idle before its memory is read.
@@ -83,6 +85,9 @@ pub enum Probe {
     /// A cold start, busybox loaded and 20 containers running (not timed), then `docker stats
     /// --no-stream`, timed ([`container_stats::no_stream`]).
     Stats,
+    /// A cold start, busybox loaded and a container started (not timed), then `docker exec c
+    /// true` [`exec::EXECS_PER_DAEMON`] times, each timed ([`exec::exec`]).
+    Exec,
 }
 
 impl Probe {
@@ -99,6 +104,7 @@ impl Probe {
             | Probe::Burst
             | Probe::Storm
             | Probe::Stats => HEAVY_RUNS,
+            Probe::Exec => HEAVY_RUNS,
             Probe::Load(_) => LOAD_RUNS,
             Probe::LoadRss => LOAD_RSS_RUNS,
             Probe::Endpoints => ENDPOINT_RUNS,
@@ -123,6 +129,7 @@ impl Probe {
             | Probe::Burst
             | Probe::Storm
             | Probe::Stats => assets.fixtures().map(drop),
+            Probe::Exec => assets.fixtures().map(drop),
             Probe::LoadRss => assets.huge().map(drop),
             Probe::Pull(_) | Probe::Push(_) => assets.hosted().map(drop),
             Probe::Runc => assets.runc_bundle().map(drop),
@@ -161,6 +168,7 @@ impl Probe {
             Probe::Pull(h) => registry::pull(engine, how, assets, h),
             Probe::Push(h) => registry::push(engine, how, assets, h),
             Probe::Stats => container_stats::no_stream(engine, how, assets),
+            Probe::Exec => exec::exec(engine, how, assets),
         }
     }
 }

@@ -88,6 +88,8 @@ pub enum Metric {
     Push(Hosted),
     /// `docker stats --no-stream` of 20 running containers.
     StatsNoStream,
+    /// `docker exec c true` on a running busybox container.
+    Exec,
 }
 
 impl Metric {
@@ -124,6 +126,7 @@ impl Metric {
             Metric::Pull(h) | Metric::PullCpu(h) => Probe::Pull(h),
             Metric::Push(h) => Probe::Push(h),
             Metric::StatsNoStream => Probe::Stats,
+            Metric::Exec => Probe::Exec,
         }
     }
 }
@@ -500,6 +503,14 @@ pub const ALL: &[Scenario] = &[
         name: "docker stats --no-stream of 20 containers",
         issue: 12,
         metric: Metric::StatsNoStream,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(3.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker exec c true",
+        issue: 12,
+        metric: Metric::Exec,
         starts: BOTH,
         targets: &[Target::FasterThanPeer(3.0)],
         needs_peer: false,

@@ -105,6 +105,12 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "EventMessage.from: not in the spec",
         "dockerd writes it for container events",
     ),
+    // moby's `ExecInspect.ExitCode` is an `*int`: null until the process has ended (the
+    // v1.41 trace shows it once set; docker-py and the CLI read null as "still running").
+    (
+        "ExecInspectResponse.ExitCode: may be null, the spec's integer is not x-nullable",
+        "dockerd writes moby's nil *int as null while the exec runs",
+    ),
 ];
 
 /// The spec, parsed once: Moby's `swagger.yaml` of v1.47 converted to JSON as it is
@@ -206,6 +212,7 @@ fn responses() -> Vec<Root> {
             "ContainerUpdateResponse",
             response("/containers/{id}/update", "post"),
         ),
+        root::<ExecInspectResponse>("ExecInspectResponse", response("/exec/{id}/json", "get")),
     ]
 }
 
@@ -225,6 +232,8 @@ fn requests() -> Vec<Root> {
             "ContainerUpdateRequest",
             request_body("/containers/{id}/update", "post"),
         ),
+        root::<ExecCreateRequest>("ExecConfig", request_body("/containers/{id}/exec", "post")),
+        root::<ExecStartRequest>("ExecStartConfig", request_body("/exec/{id}/start", "post")),
     ]
 }
 
