@@ -459,3 +459,77 @@ fn push_and_pull_tell_the_reference_asked() {
     drop(d);
     drop(registry);
 }
+
+/// The events of the operations added with exec, pause, rename, update, top, cp and commit,
+/// with dockerd's actions and attributes.
+#[test]
+#[ignore = "privileged"]
+fn exec_pause_rename_cp_and_commit_are_told() {
+    let env = Env::new("evops", &[]);
+    env.ok(&["run", "-d", "--name", "ops", "busybox", "sleep", "300"]);
+    let t0 = unix_now();
+    env.ok(&["exec", "ops", "true"]);
+    env.ok(&["pause", "ops"]);
+    env.ok(&["unpause", "ops"]);
+    env.ok(&["rename", "ops", "ops2"]);
+    env.ok(&["update", "--cpu-shares", "512", "ops2"]);
+    env.ok(&["top", "ops2"]);
+    let copy = env.d.dir().join("hostname.copy");
+    env.ok(&["cp", "ops2:/etc/hostname", copy.to_str().expect("utf-8")]);
+    env.ok(&["cp", copy.to_str().expect("utf-8"), "ops2:/tmp/"]);
+    env.ok(&["commit", "ops2", "snap:1"]);
+    let since = t0.to_string();
+    let lines: Vec<Line> = told_since(&env.d, t0, &["--filter", "type=container"])
+        .lines()
+        .map(Line::parse)
+        .collect();
+    // The run's own create and start may fall in the same second as `t0`.
+    let actions: Vec<String> = lines
+        .iter()
+        .map(|l| l.action.clone())
+        .skip_while(|a| a == "create" || a == "start")
+        .collect();
+    let want = [
+        "exec_create: true ",
+        "exec_start: true ",
+        "exec_die",
+        "pause",
+        "unpause",
+        "rename",
+        "update",
+        "top",
+        "archive-path",
+        "extract-to-dir",
+        "pause",
+        "unpause",
+        "commit",
+    ];
+    assert_eq!(actions, want, "{lines:#?}");
+    let attr = |action: &str| {
+        lines
+            .iter()
+            .find(|l| l.action == action)
+            .map(|l| l.attrs.clone())
+            .unwrap_or_default()
+    };
+    assert!(attr("exec_die").contains("exitCode=0"), "{lines:#?}");
+    assert!(attr("exec_die").contains("execID="), "{lines:#?}");
+    assert!(attr("rename").contains("oldName=/ops"), "{lines:#?}");
+    assert!(attr("rename").contains("name=ops2"), "{lines:#?}");
+    assert!(attr("commit").contains("imageRef=snap:1"), "{lines:#?}");
+    // The commit's tag, as an image event.
+    let images = replay(
+        &env,
+        &[
+            "--since",
+            &since,
+            "--until",
+            &unix_now().to_string(),
+            "--filter",
+            "type=image",
+        ],
+    );
+    let tags: Vec<&Line> = images.iter().filter(|l| l.action == "tag").collect();
+    assert_eq!(tags.len(), 1, "{images:#?}");
+    assert!(tags[0].attrs.contains("name=snap:1"), "{images:#?}");
+}
