@@ -133,6 +133,7 @@ pub fn prepare(
         state_dir: dir.path().to_path_buf(),
         runtime: runtime.clone(),
         open_stdin: spec.open_stdin,
+        log: spec.log.clone(),
     };
     let log_path = dir.monitor_log();
     let log = File::options()

@@ -24,7 +24,10 @@
 
 mod container;
 mod error;
+mod logconfig;
 mod logfile;
+mod logproto;
+mod logrotate;
 pub mod monitor;
 pub mod protocol;
 mod runc;
@@ -37,7 +40,11 @@ pub use container::{
     start, state, wait_exit,
 };
 pub use error::{Error, Result};
-pub use logfile::{LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, parse_line, read_log};
+pub use logconfig::{LogFormat, LogSettings};
+pub use logfile::{
+    LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, decode, parse_line, read_log,
+};
+pub use logrotate::{LogSink, RotatingFile, read_file, rotated_files};
 pub use monitor::{MonitorArgs, monitor_main};
 pub use protocol::{AttachConn, Frame};
 pub use runc::{docker_start_message, start_failure};

@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::logconfig::LogSettings;
 use crate::state::{ContainerDir, Runtime};
 
 /// What the monitor needs to know; everything else is in the bundle's `config.json`.
@@ -17,6 +18,8 @@ pub struct MonitorArgs {
     pub runtime: Runtime,
     /// Whether the container's stdin is a pipe attach clients write to (`-i`).
     pub open_stdin: bool,
+    /// How the container's output is logged (`--log`, as JSON).
+    pub log: LogSettings,
 }
 
 impl MonitorArgs {
@@ -31,6 +34,7 @@ impl MonitorArgs {
         let mut binary = None;
         let mut root = None;
         let mut open_stdin = false;
+        let mut log = LogSettings::default();
         let mut it = args.into_iter().map(Into::into);
         while let Some(flag) = it.next() {
             let mut value = |name: &str| {
@@ -44,6 +48,11 @@ impl MonitorArgs {
                 Some("--runtime") => binary = Some(PathBuf::from(value("--runtime")?)),
                 Some("--runtime-root") => root = Some(PathBuf::from(value("--runtime-root")?)),
                 Some("--stdin") => open_stdin = true,
+                Some("--log") => {
+                    let v = value("--log")?;
+                    log = serde_json::from_slice(v.as_encoded_bytes())
+                        .map_err(|e| Error::InvalidParameter(format!("monitor flag --log: {e}")))?;
+                }
                 _ => {
                     return Err(Error::InvalidParameter(format!(
                         "unknown monitor argument {}",
@@ -74,6 +83,7 @@ impl MonitorArgs {
                 root: root.ok_or_else(|| missing("--runtime-root"))?,
             },
             open_stdin,
+            log,
         })
     }
 
@@ -91,6 +101,10 @@ impl MonitorArgs {
         ];
         if self.open_stdin {
             out.push("--stdin".into());
+        }
+        if self.log != LogSettings::default() {
+            let json = serde_json::to_string(&self.log).expect("log settings serialize");
+            out.extend(["--log".into(), json.into()]);
         }
         out
     }
@@ -112,8 +126,20 @@ mod tests {
             state_dir: "/var/lib/wharf/containers/abc".into(),
             runtime: Runtime::runc("/run/wharf/runc"),
             open_stdin: true,
+            log: LogSettings::default(),
         };
         assert_eq!(MonitorArgs::parse(a.to_args()).unwrap(), a);
+        let b = MonitorArgs {
+            log: LogSettings {
+                format: crate::LogFormat::Local,
+                max_size: Some(1000),
+                max_file: 3,
+                compress: true,
+                attrs: [("a".to_owned(), "b".to_owned())].into(),
+            },
+            ..a
+        };
+        assert_eq!(MonitorArgs::parse(b.to_args()).unwrap(), b);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use nix::unistd::Pid;
 use super::note;
 use super::tty;
 use crate::logfile::{LogWriter, Stream};
+use crate::logrotate::RotatingFile;
 use crate::protocol::{self, Frame, MAX_BACKLOG};
 
 /// How long output may keep flowing after the init process exited (processes outside the
@@ -146,7 +147,8 @@ pub(super) struct Loop<'a> {
     pub(super) pty: Option<File>,
     pub(super) sigfd: &'a SignalFd,
     pub(super) init: Pid,
-    pub(super) log: LogWriter<File>,
+    /// The log, unless the driver is `none`.
+    pub(super) log: Option<LogWriter<RotatingFile>>,
 }
 
 #[derive(Clone, Copy)]
@@ -208,7 +210,9 @@ impl Loop<'_> {
             self.pump_stdin();
             self.clients.retain(|c| !c.dead);
         }
-        let _ = self.log.finish(Timestamp::now());
+        if let Some(log) = &mut self.log {
+            let _ = log.finish(Timestamp::now());
+        }
         exit.unwrap_or((255, None))
     }
 
@@ -287,8 +291,10 @@ impl Loop<'_> {
         };
         let stream = o.stream;
         let data = &buf[..n];
-        if let Err(e) = self.log.write(stream, data, Timestamp::now()) {
-            note(&format!("writing the json-file log: {e}"));
+        if let Some(log) = &mut self.log
+            && let Err(e) = log.write(stream, data, Timestamp::now())
+        {
+            note(&format!("writing the container's log: {e}"));
         }
         let kind = match stream {
             Stream::Stdout => protocol::STDOUT,

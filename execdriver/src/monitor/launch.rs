@@ -19,6 +19,7 @@ use super::event_loop::{Loop, Output, Stdin, accept_all, finish_clients};
 use super::{MonitorArgs, Report, note, report, tty};
 use crate::error::{Context, Error, Result};
 use crate::logfile::{LogWriter, Stream};
+use crate::logrotate::RotatingFile;
 use crate::runc;
 use crate::state::{ATTACH_SOCKET, CONSOLE_SOCKET, ContainerDir, ExitStatus, Started};
 
@@ -87,12 +88,10 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
         .context("configuring the attach socket")?;
 
     // Opened before anything runs, so that a failure here cannot leave a container unserved.
-    let log_path = dir.log();
-    let log = File::options()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .on_path("opening", &log_path)?;
+    let log = match args.log.format.path(&dir) {
+        Some(path) => Some(RotatingFile::open(&path, args.log.clone()).on_path("opening", &path)?),
+        None => None,
+    };
 
     let (pid, stdio) = match create(args, &dir, is_tty) {
         Ok(Ok(created)) => created,
@@ -150,7 +149,7 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
         pty: stdio.pty,
         sigfd: &sigfd,
         init: pid,
-        log: LogWriter::new(log),
+        log: log.map(|f| LogWriter::with_format(f, args.log.format, args.log.attrs.clone())),
     };
     let (exit_code, signal) = event_loop.run();
     let mut clients = std::mem::take(&mut event_loop.clients);
