@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod images;
 mod info;
+mod logdriver;
 mod memory;
 mod network;
 mod pidfile;

@@ -54,6 +54,10 @@ impl Containers {
             merge(&mut config, ic);
         }
         let (path, args) = command(&config)?;
+        // moby's `mergeAndVerifyLogConfig`: after the image and the command, before the
+        // security options.
+        crate::logdriver::merge_and_verify(&mut host_config.log_config, &self.inner.log_default)
+            .map_err(Error::Invalid)?;
         // moby's `parseSecurityOpt`, in `newContainer`: after the image, before the mounts.
         security::parse(host_config.security_opt.as_deref().unwrap_or_default())?;
         fill_defaults(&mut host_config, self.inner.facts.cgroup_v2);
@@ -300,15 +304,12 @@ pub(crate) fn fill_defaults(hc: &mut HostConfig, cgroup_v2: bool) {
 
 /// Options wharf accepts but does not apply, as create warnings (the CLI prints them); those
 /// about mounts come from [`mounts::parse`].
-fn unsupported(hc: &HostConfig, config: &ContainerConfig) -> Vec<String> {
+fn unsupported(_hc: &HostConfig, config: &ContainerConfig) -> Vec<String> {
     let mut out = Vec::new();
     let mut warn =
         |what: &str| out.push(format!("{what} is not supported by wharf and was ignored"));
     if config.healthcheck.is_some() {
         warn("A health check");
-    }
-    if hc.log_config.kind != "json-file" {
-        warn("A log driver other than json-file");
     }
     out
 }
