@@ -14,7 +14,6 @@
 mod units;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use api::types::LogConfig;
 use execdriver::{LogFormat, LogSettings};
@@ -148,7 +147,7 @@ pub(crate) fn settings(
         }),
         "json-file" => json_file(opts, subject),
         "local" => local(opts),
-        "journald" if !Path::new("/run/systemd/journal/socket").exists() => {
+        "journald" if !is_socket("/run/systemd/journal/socket") => {
             Err("journald is not enabled on this host".into())
         }
         // srslog's error when none of the Unix syslog sockets exists.
@@ -156,7 +155,7 @@ pub(crate) fn settings(
             if !opts.contains_key("syslog-address")
                 && !["/dev/log", "/var/run/syslog", "/var/run/log"]
                     .iter()
-                    .any(|p| Path::new(p).exists()) =>
+                    .any(|p| is_socket(p)) =>
         {
             Err("Unix syslog delivery error".into())
         }
@@ -165,6 +164,12 @@ pub(crate) fn settings(
             "logger: no log driver named '{driver}' is registered"
         )),
     }
+}
+
+/// Whether `path` is a Unix socket one could connect to (`/var/run/log` may be a directory).
+fn is_socket(path: &str) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
 /// jsonfilelog's `New`.
