@@ -38,6 +38,7 @@ pub(crate) struct LogReader {
     stderr: bool,
     since: Option<Timestamp>,
     until: Option<Timestamp>,
+    details: bool,
 }
 
 impl LogReader {
@@ -54,6 +55,7 @@ impl LogReader {
             stderr,
             since: None,
             until: None,
+            details: false,
         }
     }
 
@@ -126,13 +128,43 @@ impl LogReader {
             {
                 continue;
             }
+            let mut line = entry.log.into_bytes();
+            if self.details {
+                let mut with = attrs_prefix(entry.attrs.as_ref());
+                with.push(b' ');
+                with.append(&mut line);
+                line = with;
+            }
             out.push(LogEntry {
                 stream,
                 time: entry.time,
-                line: Bytes::from(entry.log.into_bytes()),
+                line: Bytes::from(line),
             });
         }
     }
+}
+
+/// moby's `attrsByteSlice`: `k=v,k2=v2`, sorted, each part as Go's `url.QueryEscape`.
+fn attrs_prefix(attrs: Option<&std::collections::BTreeMap<String, String>>) -> Vec<u8> {
+    fn escape(s: &str, out: &mut Vec<u8>) {
+        for &b in s.as_bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b),
+                b' ' => out.push(b'+'),
+                _ => out.extend(format!("%{b:02X}").into_bytes()),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, (k, v)) in attrs.into_iter().flatten().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        escape(k, &mut out);
+        out.push(b'=');
+        escape(v, &mut out);
+    }
+    out
 }
 
 impl Containers {
@@ -145,6 +177,7 @@ impl Containers {
         let mut reader = LogReader::new(path, format, opts.stdout, opts.stderr);
         reader.since = opts.since;
         reader.until = opts.until;
+        reader.details = opts.details;
         let (first, reader) = blocking(move || (reader.read_new(), reader)).await?;
         let mut first = first.ctx("reading the container's log")?;
         if let Some(n) = opts.tail {
@@ -276,5 +309,15 @@ mod tests {
             let want: Vec<String> = (6..14).map(|i| format!("line {i}")).collect();
             assert_eq!(followed, want, "{format:?} compress={compress}");
         }
+    }
+
+    #[test]
+    fn details_prefix_as_moby() {
+        let attrs = std::collections::BTreeMap::from([
+            ("tag".to_owned(), "a b/c".to_owned()),
+            ("env1".to_owned(), "x=y".to_owned()),
+        ]);
+        assert_eq!(attrs_prefix(Some(&attrs)), b"env1=x%3Dy,tag=a+b%2Fc");
+        assert_eq!(attrs_prefix(None), b"");
     }
 }

@@ -91,6 +91,33 @@ fn json_file_rotation_keeps_max_file_files_and_logs_reads_their_union() {
     assert_eq!(gz[..2], [0x1f, 0x8b]);
     consecutive_to(&env.ok(&["logs", &id]), 300);
 
+    // labels, env and tag: written with every entry, shown by `--details`.
+    let id = env.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "tagged",
+        "--label",
+        "app=web",
+        "-e",
+        "A=1 2",
+        "--log-opt",
+        "labels=app",
+        "--log-opt",
+        "env=A",
+        "--log-opt",
+        "tag={{.Name}}",
+        "busybox",
+        "echo",
+        "hi",
+    ]);
+    env.ok(&["wait", id.trim()]);
+    assert_eq!(
+        env.ok(&["logs", "--details", "tagged"]),
+        "A=1+2,app=web,tag=tagged hi\n"
+    );
+    assert_eq!(env.ok(&["logs", "tagged"]), "hi\n");
+
     // max-file=1 truncates in place: only the newest entries, one file.
     let id = printer(&env, &["--log-opt", "max-size=1k"], 300);
     assert_eq!(log_files(&log_dir(&env, &id), &id).len(), 1);
