@@ -10,17 +10,19 @@
 //! rootfs is referenced by absolute path.
 //!
 //! **Monitor.** One process per container ([`monitor_main`], see the [`monitor`] module) owns
-//! the container's stdio, writes the json-file log, serves the attach socket ([`protocol`]),
-//! reaps the container as a child subreaper and records `exit.json`. It survives the daemon.
+//! the container's stdio, writes and rotates the log ([`LogSettings`]), serves the attach
+//! socket ([`protocol`]), reaps the container as a child subreaper and records `exit.json`.
+//! It survives the daemon.
 //!
 //! **Daemon side.** [`prepare`] / [`Prepared::start`] (or [`start`]) launch a monitor and wait
 //! for its reports; [`state`] reads a container back from disk after a daemon restart;
 //! [`kill`] goes through `runc kill`; [`wait_exit`] blocks on the attach socket until the exit
-//! frame; [`read_log`] parses the json-file log.
+//! frame; [`read_log`] parses the json-file log, [`decode`], [`rotated_files`] and
+//! [`read_file`] read either format across rotated files.
 //!
-//! **State directory** (`ContainerDir`): `config.json`, `<id>-json.log`, `monitor.lock`
-//! (flocked by the live monitor), `attach.sock`, `started.json`, `exit.json`, `runc.log`,
-//! `monitor.log`, `init.pid`.
+//! **State directory** (`ContainerDir`): `config.json`, `<id>-json.log` (and its rotated
+//! `.N`/`.N.gz`) or `local-logs/container.log`, `monitor.lock` (flocked by the live monitor),
+//! `attach.sock`, `started.json`, `exit.json`, `runc.log`, `monitor.log`, `init.pid`.
 
 mod container;
 mod error;
