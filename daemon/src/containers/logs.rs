@@ -64,11 +64,8 @@ impl LogReader {
     pub(crate) fn read_new(&mut self) -> io::Result<Vec<LogEntry>> {
         let mut out = Vec::new();
         if !self.started {
+            out = self.read_rotated()?;
             self.started = true;
-            for rotated in execdriver::rotated_files(&self.path) {
-                let mut bytes = execdriver::read_file(&rotated)?;
-                self.keep(&mut bytes, &mut out);
-            }
         }
         loop {
             // Checked before the open file is read to its end: once the path names another
@@ -111,6 +108,39 @@ impl LogReader {
             // The rest of a torn record in a rotated file never comes.
             self.partial.clear();
             self.file = None;
+        }
+    }
+
+    /// The records of the rotated files, oldest first, with the current file opened after
+    /// them. A rotation while they are read would lose or repeat a file: then they are read
+    /// again (a rotation takes `max-size` bytes of output, so this ends).
+    fn read_rotated(&mut self) -> io::Result<Vec<LogEntry>> {
+        let inode = |path: &std::path::Path| match std::fs::metadata(path) {
+            Ok(m) => Ok(Some(m.ino())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        };
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let before = inode(&self.path)?;
+            let mut out = Vec::new();
+            for rotated in execdriver::rotated_files(&self.path) {
+                let mut bytes = execdriver::read_file(&rotated)?;
+                self.keep(&mut bytes, &mut out);
+            }
+            let opened = match File::open(&self.path) {
+                Ok(f) => {
+                    let ino = f.metadata()?.ino();
+                    Some((f, ino, 0))
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            if opened.as_ref().map(|o| o.1) == before || attempts == 5 {
+                self.file = opened;
+                return Ok(out);
+            }
         }
     }
 
