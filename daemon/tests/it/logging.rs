@@ -5,6 +5,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use testkit::Wharfd;
 
 use crate::containers::Env;
 
@@ -304,4 +307,53 @@ fn the_daemons_default_driver_and_options() {
     let lc = env.ok(&["inspect", "--format", "{{.HostConfig.LogConfig.Type}}", &id]);
     assert_eq!(lc.trim(), "local");
     consecutive_to(&env.ok(&["logs", &id]), 5);
+}
+
+#[test]
+#[ignore = "privileged"]
+fn the_monitor_rotates_while_the_daemon_is_down() {
+    let mut env = Env::new("logcrash", &[]);
+    let id = env
+        .ok(&[
+            "run",
+            "-d",
+            "--log-opt",
+            "max-size=1k",
+            "--log-opt",
+            "max-file=3",
+            "--log-opt",
+            "compress=true",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 2; for i in $(seq 1 150); do echo line $i; sleep 0.01; done; sleep 300",
+        ])
+        .trim()
+        .to_owned();
+    let dir = log_dir(&env, &id);
+    env.d.kill().expect("SIGKILL wharfd");
+    // No daemon: the monitor writes and rotates on its own.
+    let base = format!("{id}-json.log");
+    let want = [base.clone(), format!("{base}.1.gz"), format!("{base}.2.gz")];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while log_files(&dir, &id) != want {
+        assert!(Instant::now() < deadline, "{:?}", log_files(&dir, &id));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let second = Wharfd::builder(env!("CARGO_BIN_EXE_wharfd"))
+        .dir(env.d.dir())
+        .start(env.ns())
+        .expect("wharfd restarts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let logs = second.docker_ok(&["logs", &id]);
+        if logs.ends_with("line 150\n") {
+            consecutive_to(&logs, 150);
+            break;
+        }
+        assert!(Instant::now() < deadline, "{logs}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    second.docker_ok(&["rm", "-f", &id]);
+    drop(second);
 }
