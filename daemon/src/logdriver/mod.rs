@@ -14,6 +14,7 @@
 mod units;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use api::types::LogConfig;
 use execdriver::{LogFormat, LogSettings};
@@ -98,8 +99,43 @@ pub(crate) fn validate_opts(driver: &str, opts: &BTreeMap<String, String>) -> Re
         // The local driver words it its own way.
         Some(k) if driver == "local" => Err(format!("unknown log opt '{k}' for log driver local")),
         Some(k) => Err(format!("unknown log opt '{k}' for {driver} log driver")),
+        None if driver == "syslog" => syslog_values(opts),
         None => Ok(()),
     }
+}
+
+/// The syslog driver's `ValidateLogOpt` also checks the address, facility and format.
+fn syslog_values(opts: &BTreeMap<String, String>) -> Result<(), String> {
+    let get = |k: &str| opts.get(k).map_or("", String::as_str);
+    let address = get("syslog-address");
+    if !address.is_empty() {
+        // moby's `urlutil.IsTransportURL`.
+        let Some((scheme, rest)) = address
+            .split_once("://")
+            .filter(|(s, _)| ["tcp", "tcp+tls", "udp", "unix", "unixgram"].contains(s))
+        else {
+            return Err(format!(
+                "syslog-address should be in form proto://address, got {address}"
+            ));
+        };
+        if scheme.starts_with("unix") && !Path::new(rest).exists() {
+            return Err(format!("stat {rest}: no such file or directory"));
+        }
+    }
+    const FACILITIES: &[&str] = &[
+        "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+        "authpriv", "ftp", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+        "local7",
+    ];
+    let facility = get("syslog-facility");
+    let numeric = atoi(facility).is_ok_and(|n| (0..=23).contains(&n));
+    if !facility.is_empty() && !FACILITIES.contains(&facility) && !numeric {
+        return Err("invalid syslog facility".into());
+    }
+    if !["", "rfc3164", "rfc5424", "rfc5424micro"].contains(&get("syslog-format")) {
+        return Err("Invalid syslog format".into());
+    }
+    Ok(())
 }
 
 /// moby's `mergeAndVerifyLogConfig`: an empty type is the daemon's default, whose options

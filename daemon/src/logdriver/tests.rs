@@ -43,6 +43,31 @@ fn create_time_checks_in_dockerds_words() {
         validate_opts("json-file", &opts(&[("max-buffer-size", "1m")])),
         Err("logger: max-buffer-size option is only supported with 'mode=non-blocking'".into())
     );
+    // syslog checks its address, facility and format at create.
+    let syslog = |pairs: &[(&str, &str)]| validate_opts("syslog", &opts(pairs));
+    assert_eq!(
+        syslog(&[
+            ("syslog-address", "udp://1.2.3.4:514"),
+            ("syslog-facility", "local3")
+        ]),
+        Ok(())
+    );
+    assert_eq!(
+        syslog(&[("syslog-address", "1.2.3.4")]),
+        Err("syslog-address should be in form proto://address, got 1.2.3.4".into())
+    );
+    assert_eq!(
+        syslog(&[("syslog-address", "unix:///no/such.sock")]),
+        Err("stat /no/such.sock: no such file or directory".into())
+    );
+    assert_eq!(
+        syslog(&[("syslog-facility", "24")]),
+        Err("invalid syslog facility".into())
+    );
+    assert_eq!(
+        syslog(&[("syslog-format", "json")]),
+        Err("Invalid syslog format".into())
+    );
     // Values are checked at start, not at create, as in dockerd.
     assert_eq!(
         validate_opts("json-file", &opts(&[("max-size", "x")])),
