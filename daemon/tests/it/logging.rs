@@ -33,6 +33,17 @@ fn printer(env: &Env, args: &[&str], n: u32) -> String {
     id
 }
 
+/// Starts busybox printing `line 1` … `line n` 20 ms apart into 1k log files with `opts`,
+/// between the commands `before` and `after`; returns its ID.
+fn slow_printer(env: &Env, opts: &[&str], before: &str, n: u32, after: &str) -> String {
+    let script =
+        format!("{before}; for i in $(seq 1 {n}); do echo line $i; sleep 0.02; done{after}");
+    let mut argv = vec!["run", "-d", "--log-opt", "max-size=1k"];
+    argv.extend_from_slice(opts);
+    argv.extend(["busybox", "sh", "-c", &script]);
+    env.ok(&argv).trim().to_owned()
+}
+
 /// Asserts that `out` is `line k` … `line last` for some `k`, and returns how many.
 fn consecutive_to(out: &str, last: u32) -> usize {
     let nums: Vec<u32> = out
@@ -131,21 +142,7 @@ fn json_file_rotation_keeps_max_file_files_and_logs_reads_their_union() {
 #[ignore = "privileged"]
 fn logs_follow_across_rotations() {
     let env = Env::new("logfollow", &[]);
-    let id = env
-        .ok(&[
-            "run",
-            "-d",
-            "--log-opt",
-            "max-size=1k",
-            "--log-opt",
-            "max-file=2",
-            "busybox",
-            "sh",
-            "-c",
-            "sleep 1; for i in $(seq 1 120); do echo line $i; sleep 0.02; done",
-        ])
-        .trim()
-        .to_owned();
+    let id = slow_printer(&env, &["--log-opt", "max-file=2"], "sleep 1", 120, "");
     let out = env
         .d
         .docker_command(&["logs", "-f", &id])
@@ -313,23 +310,8 @@ fn the_daemons_default_driver_and_options() {
 #[ignore = "privileged"]
 fn the_monitor_rotates_while_the_daemon_is_down() {
     let mut env = Env::new("logcrash", &[]);
-    let id = env
-        .ok(&[
-            "run",
-            "-d",
-            "--log-opt",
-            "max-size=1k",
-            "--log-opt",
-            "max-file=3",
-            "--log-opt",
-            "compress=true",
-            "busybox",
-            "sh",
-            "-c",
-            "sleep 2; for i in $(seq 1 150); do echo line $i; sleep 0.01; done; sleep 300",
-        ])
-        .trim()
-        .to_owned();
+    let opts = ["--log-opt", "max-file=3", "--log-opt", "compress=true"];
+    let id = slow_printer(&env, &opts, "sleep 2", 150, "; sleep 300");
     let dir = log_dir(&env, &id);
     env.d.kill().expect("SIGKILL wharfd");
     // No daemon: the monitor writes and rotates on its own.
