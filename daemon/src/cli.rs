@@ -117,6 +117,12 @@ pub struct Flags {
         allow_negative_numbers = true
     )]
     pub max_concurrent_uploads: Option<i64>,
+    /// The log driver of containers that name none (`json-file` by default).
+    #[arg(long = "log-driver", value_name = "NAME")]
+    pub log_driver: Option<String>,
+    /// A default option of that log driver (`max-size=10m`); repeatable.
+    #[arg(long = "log-opt", value_name = "KEY=VALUE")]
+    pub log_opts: Vec<String>,
     /// Group that owns the API socket.
     #[arg(short = 'G', long = "group", value_name = "GROUP")]
     pub group: Option<String>,

@@ -34,7 +34,10 @@ impl SystemBackend for Daemon {
                 volume: vec![],
                 network: self.network.drivers(),
                 authorization: None,
-                log: vec!["json-file".into()],
+                log: crate::logdriver::DRIVERS
+                    .iter()
+                    .map(|&d| d.into())
+                    .collect(),
             },
             // What the host supports and wharf applies (create and update): no kernel TCP
             // memory limit is ever set, so none is claimed.
@@ -55,7 +58,7 @@ impl SystemBackend for Daemon {
             ngoroutines: threads(),
             // Go's `RFC3339Nano`, as dockerd's `time.Now().Format`: trailing zeros dropped.
             system_time: jiff::Timestamp::now().to_string(),
-            logging_driver: "json-file".into(),
+            logging_driver: self.config.log_config.kind.clone(),
             cgroup_driver: "cgroupfs".into(),
             cgroup_version: facts.cgroups.version.docker().unwrap_or("1").into(),
             kernel_version: facts.kernel.clone().unwrap_or_default(),

@@ -13,6 +13,7 @@ mod exec;
 mod health;
 mod images;
 mod info;
+mod logdriver;
 mod memory;
 mod network;
 mod pidfile;

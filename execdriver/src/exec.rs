@@ -204,6 +204,8 @@ pub fn prepare_exec(
         runtime: runtime.clone(),
         open_stdin: spec.open_stdin,
         exec: Some(exec_dir.id().to_owned()),
+        // An exec's output goes to its clients only: no log, whatever the container's.
+        log: crate::LogSettings::default(),
     };
     let what = format!("exec {}", exec_dir.id());
     let (gate, mut reports) = spawn_monitor(monitor, &args, &exec_dir.monitor_log(), &what)?;

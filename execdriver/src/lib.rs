@@ -10,27 +10,32 @@
 //! rootfs is referenced by absolute path.
 //!
 //! **Monitor.** One process per container ([`monitor_main`], see the [`monitor`] module) owns
-//! the container's stdio, writes the json-file log, serves the attach socket ([`protocol`]),
-//! reaps the container as a child subreaper and records `exit.json`. It survives the daemon.
+//! the container's stdio, writes and rotates the log ([`LogSettings`]), serves the attach
+//! socket ([`protocol`]), reaps the container as a child subreaper and records `exit.json`.
+//! It survives the daemon.
 //!
 //! **Daemon side.** [`prepare`] / [`Prepared::start`] (or [`start`]) launch a monitor and wait
 //! for its reports; [`state`] reads a container back from disk after a daemon restart;
 //! [`kill`] goes through `runc kill`; [`wait_exit`] blocks on the attach socket until the exit
-//! frame; [`read_log`] parses the json-file log.
+//! frame; [`read_log`] parses the json-file log, [`decode`], [`rotated_files`] and
+//! [`read_file`] read either format across rotated files.
 //!
 //! **Execs.** [`prepare_exec`] / [`PreparedExec::start`] run another process in a running
 //! container under a monitor of its own (`--exec`), with the same records in the exec's own
 //! state directory (see the `exec` module).
 //!
-//! **State directory** (`ContainerDir`): `config.json`, `<id>-json.log`, `monitor.lock`
-//! (flocked by the live monitor), `attach.sock`, `started.json`, `exit.json`, `runc.log`,
-//! `monitor.log`, `init.pid`.
+//! **State directory** (`ContainerDir`): `config.json`, `<id>-json.log` (and its rotated
+//! `.N`/`.N.gz`) or `local-logs/container.log`, `monitor.lock` (flocked by the live monitor),
+//! `attach.sock`, `started.json`, `exit.json`, `runc.log`, `monitor.log`, `init.pid`.
 
 mod container;
 mod control;
 mod error;
 mod exec;
+mod logconfig;
 mod logfile;
+mod logproto;
+mod logrotate;
 pub mod monitor;
 pub mod protocol;
 mod runc;
@@ -45,7 +50,11 @@ pub use container::{
 pub use control::{pause, resume, update, update_args};
 pub use error::{Error, Result};
 pub use exec::{ExecSpec, PreparedExec, docker_exec_message, exec_process, prepare_exec};
-pub use logfile::{LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, parse_line, read_log};
+pub use logconfig::{LogFormat, LogSettings};
+pub use logfile::{
+    LogEntry, LogFilter, LogWriter, MAX_ENTRY, Stream, decode, parse_line, read_log,
+};
+pub use logrotate::{LogSink, RotatingFile, read_file, rotated_files};
 pub use monitor::{MonitorArgs, monitor_main};
 pub use protocol::{AttachConn, Frame};
 pub use runc::{docker_start_message, start_failure};

@@ -122,6 +122,9 @@ pub struct LogsOptions {
     pub until: Option<Timestamp>,
     /// Only the last this many records (`tail`); `None` is all.
     pub tail: Option<usize>,
+    /// Each line starts with the record's attributes (`labels`/`env`/`tag` log options) and
+    /// a space (`details`).
+    pub details: bool,
 }
 
 /// A container's log, ready to be sent.

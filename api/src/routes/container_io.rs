@@ -75,6 +75,8 @@ struct LogsQuery {
     #[serde(deserialize_with = "moby_bool")]
     timestamps: bool,
     tail: Option<String>,
+    #[serde(deserialize_with = "moby_bool")]
+    details: bool,
 }
 
 /// `POST /containers/{id}/wait`: headers at once (the CLI waits for them before it starts the
@@ -196,6 +198,7 @@ async fn container_logs<B: Backend>(
         since: unix_time("since", q.since.as_deref())?,
         until: unix_time("until", q.until.as_deref())?,
         tail: tail(q.tail.as_deref()),
+        details: q.details,
     };
     if !opts.stdout && !opts.stderr {
         return Err(Error::invalid(

@@ -89,6 +89,9 @@ pub struct Config {
     pub init_path: Option<PathBuf>,
     /// Insecure registries, mirrors, download/upload concurrency, certificates.
     pub registries: Registries,
+    /// The log driver and options of containers that name no driver (`--log-driver`,
+    /// `--log-opt`).
+    pub log_config: api::types::LogConfig,
 }
 
 /// The built-in runtime: Debian's `runc`.
@@ -142,6 +145,10 @@ struct FileConfig {
     max_concurrent_downloads: Option<i64>,
     #[serde(rename = "max-concurrent-uploads")]
     max_concurrent_uploads: Option<i64>,
+    #[serde(rename = "log-driver")]
+    log_driver: Option<String>,
+    #[serde(rename = "log-opts")]
+    log_opts: Option<BTreeMap<String, String>>,
 }
 
 /// Keys `daemon.json` may hold.
@@ -171,6 +178,8 @@ const FILE_KEYS: &[&str] = &[
     "registry-mirrors",
     "max-concurrent-downloads",
     "max-concurrent-uploads",
+    "log-driver",
+    "log-opts",
 ];
 
 impl Config {
@@ -239,6 +248,8 @@ impl Config {
                 file.max_concurrent_uploads,
             ),
         };
+        let log_driver = m.one("log-driver", flags.log_driver.clone(), file.log_driver);
+        let log_opts = merge_log_opts(&mut m, &flags.log_opts, file.log_opts);
         let file_runtimes = file.runtimes.unwrap_or_default();
         if !flags.add_runtime.is_empty() && !file_runtimes.is_empty() {
             m.conflicts.push(format!(
@@ -294,6 +305,7 @@ impl Config {
             ));
         }
         let debug = debug.unwrap_or(false);
+        let log_config = log_config(log_driver, log_opts)?;
         let registries =
             Registries::load(raw_registries, &config_file).map_err(ConfigError::Conflict)?;
         Ok(Config {
@@ -329,8 +341,61 @@ impl Config {
             init,
             init_path,
             registries,
+            log_config,
         })
     }
+}
+
+/// `--log-opt k=v` (repeatable) or `daemon.json`'s `log-opts`, not both; a conflict is
+/// printed with Go's map syntax, as dockerd does.
+fn merge_log_opts(
+    m: &mut Merge,
+    flags: &[String],
+    file: Option<BTreeMap<String, String>>,
+) -> BTreeMap<String, String> {
+    // moby's `mapOpts.Set`: `k=v`, or `k` alone for an empty value.
+    let from_flags: BTreeMap<String, String> = flags
+        .iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (kv.clone(), String::new()),
+        })
+        .collect();
+    let go_map = |m: &BTreeMap<String, String>| {
+        let pairs: Vec<String> = m.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("map[{}]", pairs.join(" "))
+    };
+    match file {
+        Some(f) if !from_flags.is_empty() => {
+            m.conflicts.push(format!(
+                "log-opts: (from flag: {}, from file: {})",
+                go_map(&from_flags),
+                go_map(&f)
+            ));
+            from_flags
+        }
+        Some(f) => f,
+        None => from_flags,
+    }
+}
+
+/// The default log configuration, validated as dockerd's `setupDefaultLogConfig` does: only
+/// when options are given (an unknown driver alone is found by the first create).
+fn log_config(
+    driver: Option<String>,
+    opts: BTreeMap<String, String>,
+) -> Result<api::types::LogConfig, ConfigError> {
+    let kind = driver
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| crate::logdriver::DEFAULT_DRIVER.to_owned());
+    if !opts.is_empty() {
+        crate::logdriver::validate_opts(&kind, &opts)
+            .map_err(|e| ConfigError::Conflict(format!("failed to set log opts: {e}")))?;
+    }
+    Ok(api::types::LogConfig {
+        kind,
+        config: Some(opts),
+    })
 }
 
 /// Collects the merged settings and the conflicts between flags and file.

@@ -140,7 +140,8 @@ impl Containers {
         };
 
         let replay = if opts.logs {
-            let mut reader = LogReader::new(c.exec_dir().log(), opts.stdout, opts.stderr);
+            let (format, path) = super::logging::readable(&c.record(), &c.exec_dir())?;
+            let mut reader = LogReader::new(path, format, opts.stdout, opts.stderr);
             blocking(move || reader.read_new())
                 .await?
                 .ctx("reading the container's log")?

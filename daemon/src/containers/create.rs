@@ -59,6 +59,10 @@ impl Containers {
             merge(&mut config, ic);
         }
         let (path, args) = command(&config)?;
+        // moby's `mergeAndVerifyLogConfig`: after the image and the command, before the
+        // security options.
+        crate::logdriver::merge_and_verify(&mut host_config.log_config, &self.inner.log_default)
+            .map_err(Error::Invalid)?;
         // moby's `parseSecurityOpt`, in `newContainer`: after the image, before the mounts.
         security::parse(host_config.security_opt.as_deref().unwrap_or_default())?;
         fill_defaults(&mut host_config, self.inner.facts.cgroup_v2);
@@ -77,7 +81,6 @@ impl Containers {
         .await?;
         let (binds, mount_warnings) = parsed?;
         warnings.extend(mount_warnings);
-        warnings.extend(unsupported(&host_config));
         // Named volumes that do not exist yet are created, as dockerd does, and anonymous ones
         // with random names; none of them can be removed until this container is in the
         // index (or creating it failed).
@@ -315,18 +318,6 @@ pub(crate) fn fill_defaults(hc: &mut HostConfig, cgroup_v2: bool) {
     if hc.port_bindings.is_none() {
         hc.port_bindings = Some(Default::default());
     }
-}
-
-/// Options wharf accepts but does not apply, as create warnings (the CLI prints them); those
-/// about mounts come from [`mounts::parse`].
-fn unsupported(hc: &HostConfig) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut warn =
-        |what: &str| out.push(format!("{what} is not supported by wharf and was ignored"));
-    if hc.log_config.kind != "json-file" {
-        warn("A log driver other than json-file");
-    }
-    out
 }
 
 #[cfg(test)]

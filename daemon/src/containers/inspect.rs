@@ -41,7 +41,7 @@ impl Containers {
             resolv_conf_path: etc.resolv_conf.display().to_string(),
             hostname_path: etc.hostname.display().to_string(),
             hosts_path: etc.hosts.display().to_string(),
-            log_path: c.exec_dir().log().display().to_string(),
+            log_path: super::logging::log_path(&rec, &c.exec_dir()),
             name: rec.name.clone(),
             restart_count: rec.restart_count,
             driver: rec.driver.clone(),

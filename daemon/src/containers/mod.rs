@@ -28,6 +28,7 @@ mod files;
 mod index;
 mod inspect;
 mod list;
+mod logging;
 mod logs;
 mod mounts;
 mod names;
@@ -128,6 +129,8 @@ struct Inner {
     tasks: Mutex<JoinSet<()>>,
     /// Where container, network and volume events go.
     events: crate::events::Events,
+    /// The daemon's `--log-driver` and `--log-opt`s, for containers that name no driver.
+    log_default: api::types::LogConfig,
 }
 
 /// The network facts and driver containers use.
@@ -354,6 +357,7 @@ impl Containers {
                 index: Mutex::new(Index::default()),
                 tasks: Mutex::new(JoinSet::new()),
                 events: events.clone(),
+                log_default: config.log_config.clone(),
             }),
         })
     }

@@ -222,6 +222,7 @@ impl Containers {
             spec.cgroup_parent.clone_from(&self.inner.cgroup_parent);
         }
         spec.init = self.init_for(&rec.host_config)?;
+        spec.log = super::logging::settings(rec)?;
 
         let (runtime, monitor, dir) = (
             self.runtime_of(c)?,

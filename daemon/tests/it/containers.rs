@@ -46,6 +46,11 @@ impl Env {
         assert!(!out.status.success(), "docker {args:?} should fail");
         text(&out.stderr)
     }
+
+    /// The test's namespace, for a second daemon on the same directory.
+    pub(crate) fn ns(&self) -> &NetNs {
+        &self.ns
+    }
 }
 
 pub(crate) fn load_busybox(d: &Wharfd) {

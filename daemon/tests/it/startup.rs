@@ -310,6 +310,21 @@ fn invalid_configs_exit_1_with_a_named_error_and_create_nothing() {
             None,
             "invalid max concurrent downloads: -1",
         ),
+        (
+            &["--log-opt", "bogus=1"],
+            None,
+            "failed to set log opts: unknown log opt 'bogus' for json-file log driver",
+        ),
+        (
+            &[],
+            Some(r#"{"log-driver": "local", "log-opts": {"labels": "a"}}"#),
+            "failed to set log opts: unknown log opt 'labels' for log driver local",
+        ),
+        (
+            &["--log-opt", "max-size=1k"],
+            Some(r#"{"log-opts": {"max-file": "2"}}"#),
+            "log-opts: (from flag: map[max-size:1k], from file: map[max-file:2])",
+        ),
     ];
     for (args, file, message) in cases {
         let dir = tempfile::tempdir().expect("tempdir");

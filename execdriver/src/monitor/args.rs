@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::logconfig::LogSettings;
 use crate::state::{ContainerDir, Runtime};
 
 /// What the monitor needs to know; everything else is in the bundle's `config.json`.
@@ -21,6 +22,8 @@ pub struct MonitorArgs {
     /// with the `process.json` of `state_dir`, the exec's own directory) instead of the
     /// container itself.
     pub exec: Option<String>,
+    /// How the container's output is logged (`--log`, as JSON).
+    pub log: LogSettings,
 }
 
 impl MonitorArgs {
@@ -36,6 +39,7 @@ impl MonitorArgs {
         let mut root = None;
         let mut open_stdin = false;
         let mut exec = None;
+        let mut log = LogSettings::default();
         let mut it = args.into_iter().map(Into::into);
         while let Some(flag) = it.next() {
             let mut value = |name: &str| {
@@ -50,6 +54,11 @@ impl MonitorArgs {
                 Some("--runtime-root") => root = Some(PathBuf::from(value("--runtime-root")?)),
                 Some("--stdin") => open_stdin = true,
                 Some("--exec") => exec = Some(value("--exec")?),
+                Some("--log") => {
+                    let v = value("--log")?;
+                    log = serde_json::from_slice(v.as_encoded_bytes())
+                        .map_err(|e| Error::InvalidParameter(format!("monitor flag --log: {e}")))?;
+                }
                 _ => {
                     return Err(Error::InvalidParameter(format!(
                         "unknown monitor argument {}",
@@ -90,6 +99,7 @@ impl MonitorArgs {
             },
             open_stdin,
             exec,
+            log,
         })
     }
 
@@ -112,6 +122,10 @@ impl MonitorArgs {
             out.push("--exec".into());
             out.push(e.into());
         }
+        if self.log != LogSettings::default() {
+            let json = serde_json::to_string(&self.log).expect("log settings serialize");
+            out.extend(["--log".into(), json.into()]);
+        }
         out
     }
 
@@ -133,14 +147,26 @@ mod tests {
             runtime: Runtime::runc("/run/wharf/runc"),
             open_stdin: true,
             exec: None,
+            log: LogSettings::default(),
         };
         assert_eq!(MonitorArgs::parse(a.to_args()).unwrap(), a);
         let e = MonitorArgs {
             exec: Some("e1".into()),
-            ..a
+            ..a.clone()
         };
         assert_eq!(MonitorArgs::parse(e.to_args()).unwrap(), e);
         assert_eq!(e.dir().id(), "e1");
+        let b = MonitorArgs {
+            log: LogSettings {
+                format: crate::LogFormat::Local,
+                max_size: Some(1000),
+                max_file: 3,
+                compress: true,
+                attrs: [("a".to_owned(), "b".to_owned())].into(),
+            },
+            ..a
+        };
+        assert_eq!(MonitorArgs::parse(b.to_args()).unwrap(), b);
     }
 
     #[test]

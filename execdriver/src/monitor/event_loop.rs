@@ -18,6 +18,7 @@ use nix::unistd::Pid;
 use super::note;
 use super::tty;
 use crate::logfile::{LogWriter, Stream};
+use crate::logrotate::RotatingFile;
 use crate::protocol::{self, Frame, MAX_BACKLOG};
 
 /// How long output may keep flowing after the init process exited (processes outside the
@@ -146,9 +147,9 @@ pub(super) struct Loop<'a> {
     pub(super) pty: Option<File>,
     pub(super) sigfd: &'a SignalFd,
     pub(super) init: Pid,
-    /// The json-file log (a container's); an exec's output goes to its clients only, as in
-    /// dockerd.
-    pub(super) log: Option<LogWriter<File>>,
+    /// The container's log, unless its driver is `none`; an exec's output goes to its clients
+    /// only, as in dockerd.
+    pub(super) log: Option<LogWriter<RotatingFile>>,
 }
 
 #[derive(Clone, Copy)]
@@ -210,7 +211,7 @@ impl Loop<'_> {
             self.pump_stdin();
             self.clients.retain(|c| !c.dead);
         }
-        if let Some(log) = self.log.as_mut() {
+        if let Some(log) = &mut self.log {
             let _ = log.finish(Timestamp::now());
         }
         exit.unwrap_or((255, None))
@@ -291,10 +292,10 @@ impl Loop<'_> {
         };
         let stream = o.stream;
         let data = &buf[..n];
-        if let Some(log) = self.log.as_mut()
+        if let Some(log) = &mut self.log
             && let Err(e) = log.write(stream, data, Timestamp::now())
         {
-            note(&format!("writing the json-file log: {e}"));
+            note(&format!("writing the container's log: {e}"));
         }
         let kind = match stream {
             Stream::Stdout => protocol::STDOUT,

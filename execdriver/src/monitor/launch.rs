@@ -19,6 +19,7 @@ use super::event_loop::{Client, Loop, Output, Stdin, accept_all, finish_clients}
 use super::{MonitorArgs, Report, note, report, tty};
 use crate::error::{Context, Error, Result};
 use crate::logfile::{LogWriter, Stream};
+use crate::logrotate::RotatingFile;
 use crate::runc;
 use crate::state::{ATTACH_SOCKET, CONSOLE_SOCKET, ContainerDir, ExitStatus, Started};
 
@@ -65,12 +66,10 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
 
     let listener = bind_attach(&dir)?;
     // Opened before anything runs, so that a failure here cannot leave a container unserved.
-    let log_path = dir.log();
-    let log = File::options()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .on_path("opening", &log_path)?;
+    let log = match args.log.format.path(&dir) {
+        Some(path) => Some(RotatingFile::open(&path, args.log.clone()).on_path("opening", &path)?),
+        None => None,
+    };
 
     let (pid, stdio) = match create(args, &dir, is_tty) {
         Ok(Ok(created)) => created,
@@ -99,7 +98,7 @@ pub(super) fn run(args: &MonitorArgs) -> Result<()> {
         return start_failed(args, &dir, &e.to_string());
     }
     record_start(&dir, pid, true);
-    let log = Some(LogWriter::new(log));
+    let log = log.map(|f| LogWriter::with_format(f, args.log.format, args.log.attrs.clone()));
     let (exit_code, signal, mut clients) = serve(&listener, clients, stdio, &sigfd, pid, log);
 
     let oom_killed = cgroups_path.as_deref().is_some_and(oom_killed);
@@ -187,7 +186,7 @@ pub(super) fn serve(
     stdio: Stdio3,
     sigfd: &SignalFd,
     pid: Pid,
-    log: Option<LogWriter<File>>,
+    log: Option<LogWriter<RotatingFile>>,
 ) -> (i32, Option<i32>, Vec<Client>) {
     let mut event_loop = Loop {
         listener,

@@ -17,7 +17,8 @@
 //!    aborts (the container is deleted);
 //! 4. runs `runc start`, writes `started.json`, reports `started`, and detaches stdin and stdout
 //!    from the daemon;
-//! 5. copies the container's output to the json-file log and to every attach connection, and
+//! 5. copies the container's output to the log (json-file or local, rotated; none with the
+//!    `none` driver) and to every attach connection, and
 //!    attach clients' stdin to the container, in one `poll` loop with a signalfd for `SIGCHLD`;
 //! 6. when the init process is reaped and the output is drained, runs `runc delete`, writes
 //!    `exit.json` atomically, sends the exit frame to attach clients and exits.

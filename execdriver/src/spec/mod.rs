@@ -231,6 +231,8 @@ pub struct ContainerSpec {
     pub devices: Vec<DeviceRequest>,
     /// `--device-cgroup-rule`s (`c 1:3 rwm`).
     pub device_cgroup_rules: Vec<String>,
+    /// How the monitor logs the container's output (`--log-driver`, `--log-opt`).
+    pub log: crate::LogSettings,
 }
 
 /// A container's privileges and confinement (`--privileged`, `--cap-add`, `--cap-drop`,
@@ -299,6 +301,7 @@ impl ContainerSpec {
             init: None,
             devices: Vec::new(),
             device_cgroup_rules: Vec::new(),
+            log: crate::LogSettings::default(),
         }
     }
 
