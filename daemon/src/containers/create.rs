@@ -47,7 +47,7 @@ impl Containers {
             })
             .await?
         };
-        let mut warnings = checked?;
+        let warnings = checked?;
         let name = name.map(|n| names::validate(&n)).transpose()?;
         if config.image.is_empty() {
             return Err(Error::Invalid(
@@ -72,6 +72,16 @@ impl Containers {
             Mode::of(&host_config, &self.inner.net)?;
         }
         plumbing::requested(&host_config, &config)?;
+        // Refused rather than ignored until it is done: the mounts would silently be missing.
+        if host_config
+            .volumes_from
+            .as_ref()
+            .is_some_and(|v| !v.is_empty())
+        {
+            return Err(Error::Invalid(
+                "--volumes-from (HostConfig.VolumesFrom) is not supported by wharf yet".into(),
+            ));
+        }
         // Parsing the mounts is linear in their number, but a request may bring many: it runs
         // on the blocking pool, never on the async side.
         let (host_config, mut config, parsed) = blocking(move || {
@@ -79,8 +89,7 @@ impl Containers {
             (host_config, config, parsed)
         })
         .await?;
-        let (binds, mount_warnings) = parsed?;
-        warnings.extend(mount_warnings);
+        let binds = parsed?;
         // Named volumes that do not exist yet are created, as dockerd does, and anonymous ones
         // with random names; none of them can be removed until this container is in the
         // index (or creating it failed).

@@ -70,7 +70,7 @@ impl Containers {
         let (c, events) = (Arc::clone(c), self.inner.events.clone());
         let _ = blocking(move || {
             let rec = c.live().record.clone();
-            let Ok((binds, _)) = mounts::of_record(&rec) else {
+            let Ok(binds) = mounts::of_record(&rec) else {
                 return;
             };
             for b in binds {

@@ -122,8 +122,8 @@ fn decode(value: &serde_json::Value) -> Result<Mount, Error> {
 /// The mounts of a container's record: [`parse`], with its anonymous volumes named as create
 /// named them (one the record does not name, from a container created before wharf made
 /// anonymous volumes, is left out).
-pub(crate) fn of_record(rec: &Record) -> Result<(Vec<Bind>, Vec<String>), Error> {
-    let (mut binds, warnings) = parse(&rec.host_config, &rec.config)?;
+pub(crate) fn of_record(rec: &Record) -> Result<Vec<Bind>, Error> {
+    let mut binds = parse(&rec.host_config, &rec.config)?;
     binds.retain_mut(
         |b| match (b.anonymous, rec.anonymous_volumes.get(&b.destination)) {
             (false, _) => true,
@@ -134,20 +134,16 @@ pub(crate) fn of_record(rec: &Record) -> Result<(Vec<Bind>, Vec<String>), Error>
             (true, None) => false,
         },
     );
-    Ok((binds, warnings))
+    Ok(binds)
 }
 
-/// The bind and volume mounts of `hc` and `config` (anonymous volumes with an empty name),
-/// and warnings for the mounts wharf accepts but does not make yet. Nothing on the host is
-/// looked at: whether a `Mounts` bind source exists is [`check`]ed at create.
-pub(crate) fn parse(
-    hc: &HostConfig,
-    config: &ContainerConfig,
-) -> Result<(Vec<Bind>, Vec<String>), Error> {
+/// The bind and volume mounts of `hc` and `config` (anonymous volumes with an empty name:
+/// [`of_record`] names them). Nothing on the host is looked at: whether a `Mounts` bind source
+/// exists is [`check`]ed at create.
+pub(crate) fn parse(hc: &HostConfig, config: &ContainerConfig) -> Result<Vec<Bind>, Error> {
     // Sized once: many mounts never pay for a doubling's slack.
     let count = hc.binds.as_ref().map_or(0, Vec::len) + hc.mounts.as_ref().map_or(0, Vec::len);
     let mut binds: Vec<Bind> = Vec::with_capacity(count);
-    let mut warnings = Vec::new();
     // Destinations seen so far: a set, so many mounts cost linear time.
     let mut taken = HashSet::with_capacity(count);
     // Each mount point once; `shown` is the destination as the request spelled it.
@@ -195,10 +191,7 @@ pub(crate) fn parse(
             binds.push(b);
         }
     }
-    if hc.volumes_from.as_ref().is_some_and(|v| !v.is_empty()) {
-        warnings.push(ignored("--volumes-from"));
-    }
-    Ok((binds, warnings))
+    Ok(binds)
 }
 
 /// The container's mounts as inspect and list show them (none if the record's config no
@@ -206,7 +199,7 @@ pub(crate) fn parse(
 pub(crate) fn mount_points(rec: &Record, vols: &Volumes) -> Vec<MountPoint> {
     let tmpfs = tmpfs(&rec.host_config).unwrap_or_default();
     of_record(rec)
-        .map(|(mut binds, _)| {
+        .map(|mut binds| {
             resolve(&mut binds, vols);
             let binds = binds.iter().map(Bind::mount_point);
             let shown = tmpfs.iter().filter(|t| t.from_mounts);
@@ -261,7 +254,7 @@ pub(crate) fn resolve(binds: &mut [Bind], vols: &Volumes) {
 /// The names of the volumes `rec` mounts.
 pub(crate) fn volume_names(rec: &Record) -> Vec<String> {
     of_record(rec)
-        .map(|(binds, _)| binds.into_iter().filter_map(|b| b.volume).collect())
+        .map(|binds| binds.into_iter().filter_map(|b| b.volume).collect())
         .unwrap_or_default()
 }
 
@@ -299,10 +292,6 @@ pub(crate) fn prepare_sources(binds: &[Bind]) -> Result<(), Error> {
             .with_ctx(|| format!("error while creating mount source path '{}'", b.source))?;
     }
     Ok(())
-}
-
-fn ignored(what: &str) -> String {
-    format!("{what} is not supported by wharf and was ignored")
 }
 
 /// A named volume's mount; its source is set by [`resolve`].
@@ -564,9 +553,7 @@ mod tests {
     }
 
     fn binds(list: &[&str]) -> Result<Vec<Bind>, String> {
-        parse(&hc(list), &ContainerConfig::default())
-            .map(|(b, _)| b)
-            .map_err(|e| e.to_string())
+        parse(&hc(list), &ContainerConfig::default()).map_err(|e| e.to_string())
     }
 
     /// The binds of one `Mounts` entry, checked as create does first.
@@ -577,9 +564,7 @@ mod tests {
             mounts: Some(vec![value]),
             ..HostConfig::default()
         };
-        parse(&h, &ContainerConfig::default())
-            .map(|(b, _)| b)
-            .map_err(|e| e.to_string())
+        parse(&h, &ContainerConfig::default()).map_err(|e| e.to_string())
     }
 
     #[test]
@@ -727,8 +712,7 @@ mod tests {
             ),
             ..ContainerConfig::default()
         };
-        let (binds, warnings) = parse(&hc(&["/srv:/data", "/w"]), &config).expect("valid");
-        assert!(warnings.is_empty(), "{warnings:?}");
+        let binds = parse(&hc(&["/srv:/data", "/w"]), &config).expect("valid");
         let anonymous: Vec<(&str, bool, bool)> = binds
             .iter()
             .filter(|b| b.anonymous)
@@ -740,7 +724,7 @@ mod tests {
         rec.host_config = hc(&["/srv:/data", "/w"]);
         rec.config = config;
         rec.anonymous_volumes = [("/v".to_owned(), "n".repeat(64))].into();
-        let (binds, _) = of_record(&rec).expect("valid");
+        let binds = of_record(&rec).expect("valid");
         // A record names its anonymous volumes; one it does not name is left out.
         let named: Vec<Option<&str>> = binds.iter().map(|b| b.volume.as_deref()).collect();
         assert_eq!(named, [None, Some("n".repeat(64).as_str())]);

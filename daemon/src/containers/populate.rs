@@ -16,7 +16,7 @@ use crate::volumes::Volumes;
 /// Fills each empty volume of `rec` from the image's directory at its mount point under
 /// `rootfs` (the mounted root). Blocks.
 pub(crate) fn populate(rec: &Record, rootfs: &Path, vols: &Volumes) -> Result<(), Error> {
-    let (mut binds, _) = mounts::of_record(rec)?;
+    let mut binds = mounts::of_record(rec)?;
     mounts::resolve(&mut binds, vols);
     for b in binds.iter().filter(|b| b.volume.is_some() && b.copy_up) {
         let data = Path::new(&b.source);

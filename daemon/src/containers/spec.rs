@@ -122,7 +122,7 @@ fn confinement(spec: &mut ContainerSpec, hc: &HostConfig) -> Result<(), Error> {
 /// `setMounts`: an `/etc` file the user mounts over is left out, and parents are mounted before
 /// their children (a stable sort by depth).
 fn bind_mounts(rec: &Record, dir: &Path, vols: &Volumes) -> Result<Vec<BindMount>, Error> {
-    let (mut binds, _) = mounts::of_record(rec)?;
+    let mut binds = mounts::of_record(rec)?;
     mounts::resolve(&mut binds, vols);
     mounts::prepare_sources(&binds)?;
     let etc = EtcFiles::of(dir);

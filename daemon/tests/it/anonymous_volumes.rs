@@ -150,3 +150,32 @@ fn volume_prune_takes_unused_anonymous_volumes_only() {
     env.ok(&["volume", "prune", "-f"]);
     assert_eq!(volumes(&env), ["keep"]);
 }
+
+#[test]
+#[ignore = "privileged"]
+fn cp_sees_anonymous_volumes_and_volumes_from_is_refused() {
+    let env = Env::new("anoncp", &[]);
+    env.ok(&[
+        "run",
+        "--name",
+        "cv",
+        "-v",
+        "/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo in-volume > /data/f",
+    ]);
+    // The volume's own file, not the volume store's directory mounted in its place.
+    let dest = env.d.dir().join("f.copy");
+    env.ok(&["cp", "cv:/data/f", dest.to_str().expect("utf-8")]);
+    assert_eq!(
+        std::fs::read_to_string(&dest).expect("copied"),
+        "in-volume\n"
+    );
+    let err = env.fails(&["create", "--volumes-from", "cv", "busybox"]);
+    assert!(
+        err.contains("--volumes-from (HostConfig.VolumesFrom) is not supported"),
+        "{err}"
+    );
+}

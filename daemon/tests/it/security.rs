@@ -13,6 +13,18 @@ fn status_line(env: &Env, args: &[&str], field: &str) -> String {
     out.split_whitespace().nth(1).unwrap_or_default().to_owned()
 }
 
+/// Runs `docker ARGS`, which must fail; its stdout and stderr.
+fn failing(env: &Env, args: &[&str]) -> (String, String) {
+    let out = env.docker(args);
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    assert!(
+        !out.status.success(),
+        "docker {args:?} should fail: {}",
+        text(&out.stdout)
+    );
+    (text(&out.stdout), text(&out.stderr))
+}
+
 /// The bits of capabilities numbered `caps`, as `/proc/self/status` prints them.
 fn mask(caps: impl IntoIterator<Item = u32>) -> String {
     format!("{:016x}", caps.into_iter().fold(0u64, |m, c| m | 1 << c))
@@ -99,17 +111,18 @@ fn the_default_seccomp_profile_and_its_opt_outs() {
     )
     .expect("profile");
     let opt = format!("seccomp={}", profile.display());
-    let out = env.docker(&[
-        "run",
-        "--rm",
-        "--security-opt",
-        &opt,
-        "busybox",
-        "mkdir",
-        "/x",
-    ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_stdout, stderr) = failing(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--security-opt",
+            &opt,
+            "busybox",
+            "mkdir",
+            "/x",
+        ],
+    );
     assert!(stderr.contains("Permission denied"), "{stderr}");
     env.ok(&[
         "run",
@@ -210,15 +223,17 @@ fn process_limits_groups_and_sysctls() {
     // The fixture's /etc/group names nogroup 65534.
     assert!(groups.contains(&"65534"), "{out}");
     // A sysctl outside the container's namespaces is refused (by runc, at start).
-    let out = env.docker(&[
-        "run",
-        "--rm",
-        "--sysctl",
-        "kernel.panic=1",
-        "busybox",
-        "true",
-    ]);
-    assert!(!out.status.success());
+    let (_stdout, _stderr) = failing(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--sysctl",
+            "kernel.panic=1",
+            "busybox",
+            "true",
+        ],
+    );
 }
 
 #[test]
@@ -226,19 +241,19 @@ fn process_limits_groups_and_sysctls() {
 fn tmpfs_mounts_fill_at_their_size() {
     let env = Env::new("tmpfs", &[]);
     // --tmpfs with a size: full at 1 MiB; Docker's defaults (noexec, nosuid, nodev) apply.
-    let out = env.docker(&[
-        "run",
-        "--rm",
-        "--tmpfs",
-        "/t:size=1m",
-        "busybox",
-        "sh",
-        "-c",
-        "grep ' /t ' /proc/mounts; dd if=/dev/zero of=/t/f bs=1k count=2048",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "{stdout}{stderr}");
+    let (stdout, stderr) = failing(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--tmpfs",
+            "/t:size=1m",
+            "busybox",
+            "sh",
+            "-c",
+            "grep ' /t ' /proc/mounts; dd if=/dev/zero of=/t/f bs=1k count=2048",
+        ],
+    );
     assert!(
         stdout.contains("tmpfs /t tmpfs rw,nosuid,nodev,noexec"),
         "{stdout}"
@@ -285,19 +300,19 @@ fn devices_and_device_cgroup_rules() {
     ]);
     // Read-only: an unbound loop device (not in Docker's default rules) opens for reading
     // only.
-    let out = env.docker(&[
-        "run",
-        "--rm",
-        "--device",
-        "/dev/loop0:/dev/xloop:r",
-        "busybox",
-        "sh",
-        "-c",
-        "dd if=/dev/xloop of=/dev/null count=0 && echo read && : > /dev/xloop",
-    ]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let (stdout, stderr) = failing(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--device",
+            "/dev/loop0:/dev/xloop:r",
+            "busybox",
+            "sh",
+            "-c",
+            "dd if=/dev/xloop of=/dev/null count=0 && echo read && : > /dev/xloop",
+        ],
+    );
     assert_eq!(stdout.trim(), "read", "{stderr}");
     assert!(stderr.contains("Operation not permitted"), "{stderr}");
     // A cgroup rule lets a node made inside the container be opened; without it, no.
@@ -315,16 +330,17 @@ fn devices_and_device_cgroup_rules() {
     assert_eq!(out.trim(), "opened");
     let out = env.docker(&["run", "--rm", "busybox", "sh", "-c", open_loop]);
     assert!(!out.status.success());
-    let out = env.docker(&[
-        "run",
-        "--rm",
-        "--device",
-        "/dev/nothing-here",
-        "busybox",
-        "true",
-    ]);
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let (_stdout, stderr) = failing(
+        &env,
+        &[
+            "run",
+            "--rm",
+            "--device",
+            "/dev/nothing-here",
+            "busybox",
+            "true",
+        ],
+    );
     assert!(
         stderr.contains("error gathering device information while adding custom device"),
         "{stderr}"

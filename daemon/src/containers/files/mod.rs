@@ -72,8 +72,9 @@ impl Containers {
             let record = c.record();
             let binds = match which {
                 Mounts::RootOnly => Vec::new(),
-                Mounts::WithBinds => match mounts::parse(&record.host_config, &record.config) {
-                    Ok((mut binds, _)) => {
+                // The record's own mounts: anonymous volumes by the names create gave them.
+                Mounts::WithBinds => match mounts::of_record(&record) {
+                    Ok(mut binds) => {
                         mounts::resolve(&mut binds, &vols);
                         binds.sort_by_key(|b| b.destination.matches('/').count());
                         binds
