@@ -3,11 +3,11 @@
 //! dockerd copies at create, with the container's root mounted for it; wharf copies at the
 //! first start, when the root is mounted anyway.
 
+use std::io::ErrorKind;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{OFlag, OpenHow, ResolveFlag, openat2};
-use nix::sys::stat::Mode;
+use nix::fcntl::OFlag;
 
 use super::{Record, mounts};
 use crate::error::{Error, IoContext};
@@ -38,18 +38,13 @@ pub(crate) fn populate(rec: &Record, rootfs: &Path, vols: &Volumes) -> Result<()
 }
 
 /// The directory at `path` inside `root`, resolved as if `root` were `/` (a link in the image
-/// never leads out of it); `None` when there is none there.
+/// never leads out of it: `graph::tree::Root`, as `docker cp` resolves paths); `None` when
+/// there is none there.
 fn dir_in_root(root: &Path, path: &str) -> Result<Option<OwnedFd>, Error> {
-    let dirfd = nix::fcntl::open(root, OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
-        .with_ctx(|| format!("opening {}", root.display()))?;
-    let how = OpenHow::new()
-        .flags(OFlag::O_DIRECTORY | OFlag::O_CLOEXEC | OFlag::O_RDONLY)
-        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
-    let rel = path.trim_start_matches('/');
-    match openat2(&dirfd, rel, how) {
+    let tree = graph::tree::Root::open(root)?;
+    match tree.open_fd(path, OFlag::O_DIRECTORY | OFlag::O_RDONLY) {
         Ok(fd) => Ok(Some(fd)),
-        Err(nix::errno::Errno::ENOENT | nix::errno::Errno::ENOTDIR) => Ok(None),
-        Err(e) => Err(std::io::Error::from(e))
-            .with_ctx(|| format!("opening {path} in the container's root")),
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => Ok(None),
+        Err(e) => Err(e).with_ctx(|| format!("opening {path} in the container's root")),
     }
 }
