@@ -60,7 +60,7 @@ pub use protocol::{AttachConn, Frame};
 pub use runc::{docker_start_message, start_failure};
 pub use spec::{
     BindMount, CAPABILITY_NAMES, ContainerSpec, DEFAULT_CAPABILITIES, DEFAULT_CGROUP_PARENT,
-    DEFAULT_SHM_SIZE, DeviceRequest, INIT_PATH, Ipc, MASKED_PATHS, Network, OCI_VERSION,
+    DEFAULT_SHM_SIZE, DeviceRequest, INIT_PATH, Ipc, MASKED_PATHS, Network, OCI_VERSION, Pid,
     Propagation, READONLY_PATHS, Resources, Seccomp, Security, SharedNamespaces, TmpfsMount,
     Ulimit, build_spec, container_capabilities, normalize_capabilities, write_bundle,
 };

@@ -72,6 +72,7 @@ impl Containers {
             Mode::of(&host_config, &self.inner.net)?;
         }
         plumbing::requested(&host_config, &config)?;
+        self.resolve_donors(&mut host_config)?;
         // Refused rather than ignored until it is done: the mounts would silently be missing.
         if host_config
             .volumes_from

@@ -32,6 +32,7 @@ mod logging;
 mod logs;
 mod mounts;
 mod names;
+mod namespaces;
 mod netns;
 mod plumbing;
 mod populate;

@@ -170,6 +170,9 @@ impl Containers {
             {
                 tracing::warn!(container = %id, error = %e, "cannot remove the network namespace");
             }
+            if let Err(e) = super::rootfs::lazy_unmount(&super::namespaces::shm_dir(&dir)) {
+                tracing::warn!(container = %id, error = %e, "cannot unmount /dev/shm");
+            }
             if run.rootfs_mounted
                 && let Err(e) = super::rootfs::unmount(&dir)
             {

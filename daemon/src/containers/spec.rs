@@ -5,10 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use api::types::HostConfig;
-use execdriver::{
-    BindMount, ContainerSpec, DeviceRequest, Ipc, Network, Resources, Security, SharedNamespaces,
-    Ulimit,
-};
+use execdriver::{BindMount, ContainerSpec, DeviceRequest, Network, Resources, Security, Ulimit};
 
 use super::etc::EtcFiles;
 use super::{Record, mounts, security};
@@ -46,16 +43,6 @@ pub(crate) fn build(
     spec.open_stdin = rec.config.open_stdin;
     spec.readonly_rootfs = rec.host_config.readonly_rootfs;
     spec.network = network;
-    let hc = &rec.host_config;
-    spec.shared = SharedNamespaces {
-        pid_host: hc.pid_mode == "host",
-        ipc: match hc.ipc_mode.as_str() {
-            "host" => Ipc::Host,
-            "none" => Ipc::None,
-            _ => Ipc::Private,
-        },
-        uts_host: hc.uts_mode == "host",
-    };
     spec.mounts = bind_mounts(rec, dir, vols)?;
     spec.tmpfs = mounts::tmpfs(&rec.host_config)?
         .iter()

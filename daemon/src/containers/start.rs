@@ -215,6 +215,9 @@ impl Containers {
             })
             .await??
         };
+        let (shared, shm) = self.shared_namespaces(rec, &c.dir).await?;
+        spec.shared = shared;
+        spec.mounts.extend(shm);
         self.volume_events(c, true).await;
         run.volumes_mounted = true;
         // The container's own `--cgroup-parent`, else the daemon's.

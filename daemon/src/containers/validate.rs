@@ -103,21 +103,19 @@ pub(crate) fn verify_update(hc: &mut HostConfig, facts: &HostFacts) -> Result<Ve
     Ok(warnings)
 }
 
-/// Namespace modes: moby's valid ones (`invalid IPC mode: x`), of which joining another
-/// container's (`container:NAME`) is not done yet and refused rather than ignored.
+/// Namespace modes: moby's valid ones (`invalid IPC mode: x`); a `container:` mode must name
+/// one (create then finds it).
 fn unsupported_modes(hc: &HostConfig) -> Result<(), Error> {
+    let joins = |mode: &str| {
+        mode.strip_prefix("container:")
+            .is_some_and(|c| !c.is_empty())
+    };
     let ipc = hc.ipc_mode.as_str();
-    if !matches!(ipc, "" | "private" | "shareable" | "host" | "none") {
-        if ipc.starts_with("container:") {
-            return Err(Error::Invalid(format!("IPC mode {ipc:?} is not supported")));
-        }
+    if !matches!(ipc, "" | "private" | "shareable" | "host" | "none") && !joins(ipc) {
         return Err(Error::Invalid(format!("invalid IPC mode: {ipc}")));
     }
     let pid = hc.pid_mode.as_str();
-    if !matches!(pid, "" | "host") {
-        if pid.starts_with("container:") {
-            return Err(Error::Invalid(format!("PID mode {pid:?} is not supported")));
-        }
+    if !matches!(pid, "" | "host") && !joins(pid) {
         return Err(Error::Invalid(format!("invalid PID mode: {pid}")));
     }
     // dockerd 20.10 takes any other UTS mode for a private namespace, and so does wharf.

@@ -20,6 +20,7 @@ mod files;
 mod health;
 mod images;
 mod logging;
+mod namespaces;
 mod network;
 mod prune;
 mod registry;

@@ -18,8 +18,8 @@ use super::defaults::{MASKED_PATHS, OCI_VERSION, READONLY_PATHS, device_rules, s
 use super::devices::{cgroup_rules, host_devices, requested};
 use super::seccomp::{Target, filter};
 use super::{
-    BindMount, ContainerSpec, INIT_PATH, Ipc, Network, Propagation, Resources, SharedNamespaces,
-    Ulimit,
+    BindMount, ContainerSpec, INIT_PATH, Ipc, Network, Pid, Propagation, Resources,
+    SharedNamespaces, Ulimit,
 };
 use crate::error::{Context, Error, Result};
 
@@ -80,8 +80,8 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
     // As moby's `setMounts`: a system mount the caller mounts over is left out.
     let mut mounts = system_mounts(sec.privileged, spec.shm_size)?;
     // moby's IPC modes: the host's `/dev/shm` with its namespace, none with `none`.
-    match spec.shared.ipc {
-        Ipc::Private => {}
+    match &spec.shared.ipc {
+        Ipc::Private | Ipc::Join(_) => {}
         Ipc::None => mounts.retain(|m| m.destination() != Path::new("/dev/shm")),
         Ipc::Host => {
             let options = ["rbind", "rprivate"].map(str::to_owned);
@@ -141,7 +141,7 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
     let mut sysctl = sysctls(&spec.network);
     sysctl.extend(spec.sysctls.clone());
     let linux = LinuxBuilder::default()
-        .namespaces(namespaces(&spec.network, spec.shared)?)
+        .namespaces(namespaces(&spec.network, &spec.shared)?)
         .resources(resources(&spec.resources, sec.privileged, device_rules)?)
         .cgroups_path(spec.cgroups_path())
         .devices(devices)
@@ -251,26 +251,31 @@ fn rootfs_propagation(mounts: &[BindMount]) -> Option<&'static str> {
     }
 }
 
-fn namespaces(network: &Network, shared: SharedNamespaces) -> Result<Vec<LinuxNamespace>> {
+fn namespaces(network: &Network, shared: &SharedNamespaces) -> Result<Vec<LinuxNamespace>> {
     let ns = |typ: LinuxNamespaceType| LinuxNamespaceBuilder::default().typ(typ).build();
-    let mut out = Vec::with_capacity(5);
-    if !shared.pid_host {
-        out.push(ns(LinuxNamespaceType::Pid));
+    let join = |typ: LinuxNamespaceType, path: &Path| {
+        LinuxNamespaceBuilder::default().typ(typ).path(path).build()
+    };
+    let mut out = Vec::with_capacity(6);
+    match &shared.pid {
+        Pid::Private => out.push(ns(LinuxNamespaceType::Pid)),
+        Pid::Host => {}
+        Pid::Join(path) => out.push(join(LinuxNamespaceType::Pid, path)),
     }
-    if shared.ipc != Ipc::Host {
-        out.push(ns(LinuxNamespaceType::Ipc));
+    match &shared.ipc {
+        Ipc::Host => {}
+        Ipc::Join(path) => out.push(join(LinuxNamespaceType::Ipc, path)),
+        Ipc::Private | Ipc::None => out.push(ns(LinuxNamespaceType::Ipc)),
     }
     if !shared.uts_host {
         out.push(ns(LinuxNamespaceType::Uts));
     }
+    if shared.cgroup_private {
+        out.push(ns(LinuxNamespaceType::Cgroup));
+    }
     out.push(ns(LinuxNamespaceType::Mount));
     match network {
-        Network::Join(path) => out.push(
-            LinuxNamespaceBuilder::default()
-                .typ(LinuxNamespaceType::Network)
-                .path(path)
-                .build(),
-        ),
+        Network::Join(path) => out.push(join(LinuxNamespaceType::Network, path)),
         Network::Isolated => out.push(ns(LinuxNamespaceType::Network)),
         Network::Host => {}
     }

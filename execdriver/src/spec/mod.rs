@@ -39,28 +39,48 @@ pub enum Network {
     Host,
 }
 
-/// Which of the host's namespaces besides the network a container shares (`--pid`, `--ipc`,
-/// `--uts`); by default it has its own of each.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Which namespaces besides the network a container shares with the host or with another
+/// container (`--pid`, `--ipc`, `--uts`, `--cgroupns`); by default it has its own of each but
+/// the cgroup namespace (cgroup v1's default, `--cgroupns=host`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SharedNamespaces {
-    /// `--pid=host`: the host's PID namespace.
-    pub pid_host: bool,
-    /// `--ipc`: private (also `shareable`), the host's, or private without `/dev/shm`.
+    /// `--pid`: its own, the host's, or another container's.
+    pub pid: Pid,
+    /// `--ipc`: private (also `shareable`), the host's, private without `/dev/shm`, or
+    /// another container's.
     pub ipc: Ipc,
     /// `--uts=host`: the host's hostname namespace (no hostname is set).
     pub uts_host: bool,
+    /// `--cgroupns=private`: a cgroup namespace of its own, rooted at its cgroup.
+    pub cgroup_private: bool,
+}
+
+/// A container's PID namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Pid {
+    /// Its own.
+    #[default]
+    Private,
+    /// The host's.
+    Host,
+    /// The namespace at this path (`--pid=container:NAME`: `/proc/PID/ns/pid` of its init).
+    Join(PathBuf),
 }
 
 /// A container's IPC namespace.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Ipc {
-    /// Its own, with its own `/dev/shm` (`private`, `shareable`).
+    /// Its own, with its own `/dev/shm` (`private`; `shareable` too, whose `/dev/shm` the
+    /// caller bind-mounts from the host so that others can join it).
     #[default]
     Private,
     /// The host's, with the host's `/dev/shm`.
     Host,
     /// Its own, without `/dev/shm`.
     None,
+    /// The namespace at this path (`--ipc=container:NAME`: `/proc/PID/ns/ipc` of its init);
+    /// the caller bind-mounts that container's `/dev/shm`.
+    Join(PathBuf),
 }
 
 /// A bind mount of a host file or directory the caller prepared.

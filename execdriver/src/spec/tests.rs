@@ -138,6 +138,41 @@ fn namespaces_by_network_mode() {
 }
 
 #[test]
+fn namespaces_joined_and_cgroup() {
+    let mut s = sample();
+    s.shared.pid = Pid::Join("/proc/42/ns/pid".into());
+    s.shared.ipc = Ipc::Join("/proc/42/ns/ipc".into());
+    s.shared.cgroup_private = true;
+    let j = to_json(&s);
+    assert_eq!(
+        j["linux"]["namespaces"],
+        json!([
+            {"type": "pid", "path": "/proc/42/ns/pid"},
+            {"type": "ipc", "path": "/proc/42/ns/ipc"},
+            {"type": "uts"}, {"type": "cgroup"}, {"type": "mount"},
+            {"type": "network", "path": "/run/netns/wharf-x"}
+        ])
+    );
+    // A joined IPC namespace keeps the /dev/shm mount (the caller binds the donor's).
+    let shm = j["mounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["destination"] == "/dev/shm");
+    assert!(shm);
+    s.shared.pid = Pid::Host;
+    s.shared.ipc = Ipc::Host;
+    let j = to_json(&s);
+    let types: Vec<_> = j["linux"]["namespaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].clone())
+        .collect();
+    assert_eq!(types, ["uts", "cgroup", "mount", "network"]);
+}
+
+#[test]
 fn system_mounts_then_binds() {
     let j = to_json(&sample());
     let mounts = j["mounts"].as_array().unwrap();

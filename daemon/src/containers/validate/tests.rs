@@ -442,14 +442,13 @@ fn refused_values_get_dockerds_messages() {
             r#""HostConfig":{"PidMode":"bogus"}"#,
             "invalid PID mode: bogus",
         ),
-        // What wharf cannot do yet.
         (
-            r#""HostConfig":{"IpcMode":"container:x"}"#,
-            "IPC mode \"container:x\" is not supported",
+            r#""HostConfig":{"IpcMode":"container:"}"#,
+            "invalid IPC mode: container:",
         ),
         (
-            r#""HostConfig":{"PidMode":"container:x"}"#,
-            "PID mode \"container:x\" is not supported",
+            r#""HostConfig":{"PidMode":"container:"}"#,
+            "invalid PID mode: container:",
         ),
     ];
     let host = reference_host();
