@@ -73,16 +73,7 @@ impl Containers {
         }
         plumbing::requested(&host_config, &config)?;
         self.resolve_donors(&mut host_config)?;
-        // Refused rather than ignored until it is done: the mounts would silently be missing.
-        if host_config
-            .volumes_from
-            .as_ref()
-            .is_some_and(|v| !v.is_empty())
-        {
-            return Err(Error::Invalid(
-                "--volumes-from (HostConfig.VolumesFrom) is not supported by wharf yet".into(),
-            ));
-        }
+        let volumes_from = self.volumes_from(&host_config)?;
         // Parsing the mounts is linear in their number, but a request may bring many: it runs
         // on the blocking pool, never on the async side.
         let (host_config, mut config, parsed) = blocking(move || {
@@ -97,6 +88,10 @@ impl Containers {
         let _volumes_held = self.inner.volumes.hold_for_create().await;
         let mut anonymous_volumes = BTreeMap::new();
         for b in binds {
+            // An image `VOLUME` a donor provides is the donor's, as in dockerd.
+            if b.anonymous && volumes_from.iter().any(|m| m.destination == b.destination) {
+                continue;
+            }
             let Some(name) = b.volume else { continue };
             let vols = self.inner.volumes.clone();
             // moby (API 1.42+) labels anonymous volumes; `volume prune` removes only those.
@@ -146,6 +141,7 @@ impl Containers {
             manually_stopped: false,
             anonymous_volumes,
             volumes_populated: false,
+            volumes_from,
         };
         let dir = self.inner.dir.join(&id);
         {

@@ -47,6 +47,7 @@ mod spec;
 mod start;
 mod stop;
 mod validate;
+mod volumes_from;
 mod wait;
 
 mod cgroup;

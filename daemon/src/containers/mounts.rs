@@ -120,8 +120,9 @@ fn decode(value: &serde_json::Value) -> Result<Mount, Error> {
 }
 
 /// The mounts of a container's record: [`parse`], with its anonymous volumes named as create
-/// named them (one the record does not name, from a container created before wharf made
-/// anonymous volumes, is left out).
+/// named them (one the record does not name — from a container created before wharf made
+/// anonymous volumes, or one a `--volumes-from` donor provides — is left out), then what
+/// `--volumes-from` brought.
 pub(crate) fn of_record(rec: &Record) -> Result<Vec<Bind>, Error> {
     let mut binds = parse(&rec.host_config, &rec.config)?;
     binds.retain_mut(
@@ -134,6 +135,7 @@ pub(crate) fn of_record(rec: &Record) -> Result<Vec<Bind>, Error> {
             (true, None) => false,
         },
     );
+    super::volumes_from::merge(&mut binds, &rec.volumes_from);
     Ok(binds)
 }
 

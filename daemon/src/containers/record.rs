@@ -51,6 +51,9 @@ pub(crate) struct Record {
     /// The image's content was copied into its empty volumes (at the first start).
     #[serde(default)]
     pub(crate) volumes_populated: bool,
+    /// The mounts `--volumes-from` brought, as they were at create.
+    #[serde(default)]
+    pub(crate) volumes_from: Vec<super::volumes_from::Inherited>,
 }
 
 /// `State` as persisted.
@@ -95,6 +98,7 @@ impl Record {
             manually_stopped: false,
             anonymous_volumes: BTreeMap::new(),
             volumes_populated: false,
+            volumes_from: Vec::new(),
         }
     }
 
@@ -180,6 +184,14 @@ mod tests {
             manually_stopped: false,
             anonymous_volumes: [("/data".to_owned(), "c".repeat(64))].into(),
             volumes_populated: true,
+            volumes_from: vec![super::super::volumes_from::Inherited {
+                destination: "/shared".into(),
+                source: String::new(),
+                volume: Some("v".into()),
+                rw: false,
+                mode: "z".into(),
+                propagation: "rprivate".into(),
+            }],
         };
         rec.save(dir.path()).expect("save");
         let back = Record::load(dir.path()).expect("load").expect("present");
@@ -187,6 +199,7 @@ mod tests {
         assert_eq!(back.state.status, ContainerStatus::Exited);
         assert_eq!(back.state.started_at, None);
         assert_eq!(back.state.finished_at, rec.state.finished_at);
+        assert_eq!(back.volumes_from, rec.volumes_from);
         assert!(
             Record::load(&dir.path().join("none"))
                 .expect("ok")

@@ -153,7 +153,7 @@ fn volume_prune_takes_unused_anonymous_volumes_only() {
 
 #[test]
 #[ignore = "privileged"]
-fn cp_sees_anonymous_volumes_and_volumes_from_is_refused() {
+fn cp_sees_anonymous_volumes_and_volumes_from_shares_them() {
     let env = Env::new("anoncp", &[]);
     env.ok(&[
         "run",
@@ -173,9 +173,15 @@ fn cp_sees_anonymous_volumes_and_volumes_from_is_refused() {
         std::fs::read_to_string(&dest).expect("copied"),
         "in-volume\n"
     );
-    let err = env.fails(&["create", "--volumes-from", "cv", "busybox"]);
-    assert!(
-        err.contains("--volumes-from (HostConfig.VolumesFrom) is not supported"),
-        "{err}"
-    );
+    // A container with its volumes from `cv` sees the anonymous volume's content.
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "cv",
+        "busybox",
+        "cat",
+        "/data/f",
+    ]);
+    assert_eq!(out.trim(), "in-volume");
 }

@@ -30,3 +30,4 @@ mod security;
 mod startup;
 mod surface;
 mod volumes;
+mod volumes_from;
