@@ -29,8 +29,6 @@ pub(crate) struct HostFacts {
     pub(crate) limits: hostcheck::Limits,
     /// Online CPUs (the bound of `NanoCpus`).
     pub(crate) ncpu: usize,
-    /// The kernel's release, when it could be parsed.
-    pub(crate) kernel: Option<hostcheck::KernelVersion>,
     /// The highest capability the kernel knows.
     pub(crate) cap_last_cap: Option<u32>,
     /// The host has cgroup v2 (containers get a private cgroup namespace by default).
@@ -52,7 +50,6 @@ impl HostFacts {
         HostFacts {
             limits: facts.limits.clone(),
             ncpu: facts.ncpu,
-            kernel: facts.kernel_version.clone(),
             cap_last_cap: facts.cap_last_cap,
             cgroup_v2: facts.cgroups.version == hostcheck::CgroupVersion::V2,
             ipv4_forwarding,
@@ -117,6 +114,14 @@ fn unsupported_modes(hc: &HostConfig) -> Result<(), Error> {
     let pid = hc.pid_mode.as_str();
     if !matches!(pid, "" | "host") && !joins(pid) {
         return Err(Error::Invalid(format!("invalid PID mode: {pid}")));
+    }
+    // Without `--userns-remap` (which wharf does not have) a container runs in the host's user
+    // namespace: `host` says so; dockerd takes any other word without effect, wharf refuses it.
+    let userns = hc.userns_mode.as_str();
+    if !matches!(userns, "" | "host") {
+        return Err(Error::Invalid(format!(
+            "invalid user namespace mode: {userns} (only \"host\" is supported: the daemon has no --userns-remap)"
+        )));
     }
     // dockerd 20.10 takes any other UTS mode for a private namespace, and so does wharf.
     Ok(())

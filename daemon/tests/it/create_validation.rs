@@ -168,6 +168,21 @@ fn refused(host: &hostcheck::Facts) -> Vec<(Value, String)> {
             ),
         ]);
     }
+    if l.kernel_memory {
+        // runc ignores it: refused rather than accepted without effect.
+        rows.push((
+            json!({"HostConfig": {"KernelMemory": 10_485_760}}),
+            "Kernel memory limit is not supported: the runtime ignores kernel memory limits \
+             (deprecated by Linux since 5.4); use --memory instead"
+                .into(),
+        ));
+    }
+    rows.push((
+        json!({"HostConfig": {"UsernsMode": "private"}}),
+        "invalid user namespace mode: private (only \"host\" is supported: the daemon has no \
+         --userns-remap)"
+            .into(),
+    ));
     if l.memory_swappiness {
         rows.push((
             json!({"HostConfig": {"MemorySwappiness": 500}}),

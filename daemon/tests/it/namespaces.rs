@@ -1,5 +1,5 @@
 //! Namespaces shared with another container (issue 13): `--pid container:NAME`,
-//! `--ipc container:NAME` with a `shareable` donor's `/dev/shm`, and `--cgroupns`.
+//! `--ipc container:NAME` with a `shareable` donor's `/dev/shm`, `--cgroupns` and `--userns`.
 
 use crate::containers::Env;
 
@@ -109,7 +109,7 @@ fn joining_another_containers_pid_and_ipc_namespaces() {
 
 #[test]
 #[ignore = "privileged"]
-fn cgroup_namespace_private_or_the_hosts() {
+fn cgroup_and_user_namespaces() {
     let env = Env::new("cgroupns", &[]);
     let own = std::fs::read_link("/proc/self/ns/cgroup").expect("ns link");
     let own = own.display().to_string();
@@ -129,5 +129,12 @@ fn cgroup_namespace_private_or_the_hosts() {
     assert!(
         out.lines().all(|l| l.ends_with(":/")),
         "every hierarchy rooted at the container's cgroup: {out}"
+    );
+    // No user namespace remapping: `host` is what every container gets (the CLI refuses other
+    // words itself; the daemon's refusal of them is a unit test).
+    let own_user = std::fs::read_link("/proc/self/ns/user").expect("ns link");
+    assert_eq!(
+        ns_inside(&env, &["--userns", "host"], "user"),
+        own_user.display().to_string()
     );
 }

@@ -116,7 +116,8 @@ fn memory(hc: &mut HostConfig, facts: &HostFacts, warnings: &mut Vec<String>) ->
     Ok(())
 }
 
-/// dockerd 20.10's kernel memory checks (the limit is deprecated; newer moby ignores it).
+/// dockerd 20.10's kernel memory checks (the limit is deprecated; newer moby ignores it), then a
+/// refusal where the limit would be set.
 fn kernel_memory(
     hc: &mut HostConfig,
     facts: &HostFacts,
@@ -140,15 +141,12 @@ fn kernel_memory(
     if kmem < MIN_MEMORY {
         return refuse("Minimum kernel memory limit allowed is 6MB");
     }
-    if !facts.kernel.as_ref().is_some_and(|k| k.at_least(4, 0, 0)) {
-        warnings.push(
-            "You specified a kernel memory limit on a kernel older than 4.0. Kernel memory \
-             limits are experimental on older kernels, it won't work as expected and can cause \
-             your system to be unstable."
-                .into(),
-        );
-    }
-    Ok(())
+    // Where dockerd 20.10 would pass it on, runc (1.0 and later) ignores it: Linux deprecated
+    // `kmem.limit_in_bytes` in 5.4. Refused rather than accepted without effect.
+    refuse(
+        "Kernel memory limit is not supported: the runtime ignores kernel memory limits \
+         (deprecated by Linux since 5.4); use --memory instead",
+    )
 }
 
 fn cpu(hc: &mut HostConfig, facts: &HostFacts, warnings: &mut Vec<String>) -> Result<(), Error> {

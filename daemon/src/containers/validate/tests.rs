@@ -34,7 +34,6 @@ fn reference_host() -> HostFacts {
             cgroup_namespaces: true,
         },
         ncpu: 2,
-        kernel: hostcheck::KernelVersion::parse("6.18.44-fc-v1272"),
         cap_last_cap: Some(40),
         cgroup_v2: false,
         ipv4_forwarding: true,
@@ -443,6 +442,11 @@ fn refused_values_get_dockerds_messages() {
             "invalid PID mode: bogus",
         ),
         (
+            r#""HostConfig":{"UsernsMode":"private"}"#,
+            "invalid user namespace mode: private (only \"host\" is supported: the daemon has no \
+             --userns-remap)",
+        ),
+        (
             r#""HostConfig":{"IpcMode":"container:"}"#,
             "invalid IPC mode: container:",
         ),
@@ -617,7 +621,7 @@ fn edge_values_dockerd_accepts() {
         r#""HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"8080-8081"}],"/tcp":[],"0/bogus":[{"HostPort":"80/udp"}],"81/":[{"HostPort":""}]}}"#,
         r#""HostConfig":{"Mounts":[{"Type":"bind","Source":"/","Target":"/x"}]}"#,
         r#""HostConfig":{"Tmpfs":{"/run":"size=1m"},"CgroupnsMode":"private"}"#,
-        r#""HostConfig":{"UTSMode":"bogus","UsernsMode":"bogus","IpcMode":"shareable"}"#,
+        r#""HostConfig":{"UTSMode":"bogus","UsernsMode":"host","IpcMode":"shareable"}"#,
         r#""HostConfig":{"NetworkMode":"host","Dns":["1.1.1.1"],"ExtraHosts":["a:1.1.1.1"]},"Hostname":"h""#,
         r#""HostConfig":{"NetworkMode":"container:x"}"#,
         r#""WorkingDir":"/","StopSignal":"65","Env":["A","A B=1","\u0000=x"]"#,
@@ -661,8 +665,9 @@ fn limits_the_host_lacks_are_discarded_with_dockerds_warnings() {
         ]
     );
     assert_eq!(
-        warnings(r#"{"HostConfig":{"KernelMemory":10000000}}"#, &reference),
-        ["Specifying a kernel memory limit is deprecated and will be removed in a future release."]
+        refusal(r#"{"HostConfig":{"KernelMemory":10000000}}"#, &reference),
+        "Kernel memory limit is not supported: the runtime ignores kernel memory limits \
+         (deprecated by Linux since 5.4); use --memory instead"
     );
     assert_eq!(
         warnings(r#"{"HostConfig":{"OomKillDisable":true}}"#, &reference),
@@ -787,17 +792,6 @@ fn limits_the_host_lacks_are_discarded_with_dockerds_warnings() {
         ]
     );
     assert_eq!(hc.memory_swap, -1);
-    // An old kernel (and one whose release could not be read) is warned about.
-    let old = HostFacts {
-        kernel: hostcheck::KernelVersion::parse("3.10.0"),
-        ..reference_host()
-    };
-    assert_eq!(
-        warnings(r#"{"HostConfig":{"KernelMemory":10000000}}"#, &old)[1],
-        "You specified a kernel memory limit on a kernel older than 4.0. Kernel memory limits \
-         are experimental on older kernels, it won't work as expected and can cause your system \
-         to be unstable."
-    );
 }
 
 #[test]
