@@ -123,6 +123,9 @@ pub struct Flags {
     /// A default option of that log driver (`max-size=10m`); repeatable.
     #[arg(long = "log-opt", value_name = "KEY=VALUE")]
     pub log_opts: Vec<String>,
+    /// A limit every container gets unless it sets it (`nofile=1024:2048`); repeatable.
+    #[arg(long = "default-ulimit", value_name = "NAME=SOFT[:HARD]")]
+    pub default_ulimits: Vec<String>,
     /// Group that owns the API socket.
     #[arg(short = 'G', long = "group", value_name = "GROUP")]
     pub group: Option<String>,

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::cli::Flags;
 
 mod registry;
+mod ulimits;
 
 pub use registry::{RawRegistries, Registries};
 
@@ -92,6 +93,8 @@ pub struct Config {
     /// The log driver and options of containers that name no driver (`--log-driver`,
     /// `--log-opt`).
     pub log_config: api::types::LogConfig,
+    /// The limits every container gets unless it sets them (`--default-ulimit`).
+    pub default_ulimits: Vec<api::types::Ulimit>,
 }
 
 /// The built-in runtime: Debian's `runc`.
@@ -149,6 +152,8 @@ struct FileConfig {
     log_driver: Option<String>,
     #[serde(rename = "log-opts")]
     log_opts: Option<BTreeMap<String, String>>,
+    #[serde(rename = "default-ulimits")]
+    default_ulimits: Option<BTreeMap<String, api::types::Ulimit>>,
 }
 
 /// Keys `daemon.json` may hold.
@@ -180,6 +185,7 @@ const FILE_KEYS: &[&str] = &[
     "max-concurrent-uploads",
     "log-driver",
     "log-opts",
+    "default-ulimits",
 ];
 
 impl Config {
@@ -250,6 +256,7 @@ impl Config {
         };
         let log_driver = m.one("log-driver", flags.log_driver.clone(), file.log_driver);
         let log_opts = merge_log_opts(&mut m, &flags.log_opts, file.log_opts);
+        let default_ulimits = ulimits::merge(&mut m, &flags.default_ulimits, file.default_ulimits)?;
         let file_runtimes = file.runtimes.unwrap_or_default();
         if !flags.add_runtime.is_empty() && !file_runtimes.is_empty() {
             m.conflicts.push(format!(
@@ -342,6 +349,7 @@ impl Config {
             init_path,
             registries,
             log_config,
+            default_ulimits,
         })
     }
 }

@@ -133,6 +133,8 @@ struct Inner {
     events: crate::events::Events,
     /// The daemon's `--log-driver` and `--log-opt`s, for containers that name no driver.
     log_default: api::types::LogConfig,
+    /// The daemon's `--default-ulimit`s.
+    default_ulimits: Vec<api::types::Ulimit>,
 }
 
 /// The network facts and driver containers use.
@@ -360,6 +362,7 @@ impl Containers {
                 tasks: Mutex::new(JoinSet::new()),
                 events: events.clone(),
                 log_default: config.log_config.clone(),
+                default_ulimits: config.default_ulimits.clone(),
             }),
         })
     }

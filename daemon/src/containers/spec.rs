@@ -75,17 +75,7 @@ fn confinement(spec: &mut ContainerSpec, hc: &HostConfig) -> Result<(), Error> {
     {
         spec.shm_size = size;
     }
-    spec.ulimits = hc
-        .ulimits
-        .iter()
-        .flatten()
-        .map(|u| Ulimit {
-            name: u.name.clone(),
-            // A negative limit is unlimited, as Go's uint64 conversion makes it.
-            soft: u.soft as u64,
-            hard: u.hard as u64,
-        })
-        .collect();
+    spec.ulimits = hc.ulimits.iter().flatten().map(ulimit).collect();
     spec.oom_score_adj = (hc.oom_score_adj != 0).then_some(hc.oom_score_adj as i32);
     spec.sysctls = hc.sysctls.clone().unwrap_or_default();
     spec.devices = hc
@@ -162,6 +152,26 @@ pub(crate) fn replace_or_append(env: &mut Vec<String>, entries: &[String]) {
             Some(slot) => slot.clone_from(e),
             None => env.push(e.clone()),
         }
+    }
+}
+
+/// Each of the daemon's `--default-ulimit`s the container does not set itself (moby's
+/// `mergeUlimits`).
+pub(crate) fn add_default_ulimits(spec: &mut ContainerSpec, defaults: &[api::types::Ulimit]) {
+    for d in defaults {
+        if !spec.ulimits.iter().any(|u| u.name == d.name) {
+            spec.ulimits.push(ulimit(d));
+        }
+    }
+}
+
+/// A `--ulimit` for the exec driver.
+fn ulimit(u: &api::types::Ulimit) -> Ulimit {
+    Ulimit {
+        name: u.name.clone(),
+        // A negative limit is unlimited, as Go's uint64 conversion makes it.
+        soft: u.soft as u64,
+        hard: u.hard as u64,
     }
 }
 

@@ -224,6 +224,7 @@ impl Containers {
         if spec.cgroup_parent.is_none() {
             spec.cgroup_parent.clone_from(&self.inner.cgroup_parent);
         }
+        spec::add_default_ulimits(&mut spec, &self.inner.default_ulimits);
         spec.init = self.init_for(&rec.host_config)?;
         spec.log = super::logging::settings(rec)?;
 

@@ -6,6 +6,7 @@ mod anonymous_volumes;
 mod api_env;
 mod containers;
 mod create_validation;
+mod default_ulimits;
 mod docker_py;
 mod docker_py_events;
 mod docker_py_exec;
