@@ -32,6 +32,7 @@ mod container;
 mod control;
 mod error;
 mod exec;
+mod features;
 mod logconfig;
 mod logfile;
 mod logproto;
@@ -61,8 +62,8 @@ pub use runc::{docker_start_message, start_failure};
 pub use spec::{
     BindMount, CAPABILITY_NAMES, ContainerSpec, DEFAULT_CAPABILITIES, DEFAULT_CGROUP_PARENT,
     DEFAULT_SHM_SIZE, DeviceRequest, INIT_PATH, Ipc, MASKED_PATHS, Network, OCI_VERSION, Pid,
-    Propagation, READONLY_PATHS, Resources, Seccomp, Security, SharedNamespaces, TmpfsMount,
-    Ulimit, build_spec, container_capabilities, normalize_capabilities, write_bundle,
+    Propagation, READONLY_PATHS, ReadonlyDepth, Resources, Seccomp, Security, SharedNamespaces,
+    TmpfsMount, Ulimit, build_spec, container_capabilities, normalize_capabilities, write_bundle,
 };
 pub use state::{
     ContainerDir, DEFAULT_RUNTIME, ExitStatus, Runtime, Started, write_atomic, write_replacing,

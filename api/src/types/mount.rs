@@ -60,6 +60,16 @@ pub struct MountBindOptions {
     /// Create the source (a directory) when it is missing.
     #[serde(rename = "CreateMountpoint")]
     pub create_mountpoint: bool,
+    /// Bind only the source, not the mounts below it (`bind-recursive=disabled`).
+    #[serde(rename = "NonRecursive")]
+    pub non_recursive: bool,
+    /// A read-only bind whose submounts stay writable (`bind-recursive=writable`).
+    #[serde(rename = "ReadOnlyNonRecursive")]
+    pub read_only_non_recursive: bool,
+    /// A read-only bind whose submounts must be read-only too, or fail
+    /// (`bind-recursive=readonly`).
+    #[serde(rename = "ReadOnlyForceRecursive")]
+    pub read_only_force_recursive: bool,
 }
 
 impl Mount {

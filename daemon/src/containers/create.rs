@@ -95,10 +95,18 @@ impl Containers {
             let Some(name) = b.volume else { continue };
             let vols = self.inner.volumes.clone();
             // moby (API 1.42+) labels anonymous volumes; `volume prune` removes only those.
-            let labels = match b.anonymous {
-                true => [(ANONYMOUS_LABEL.to_owned(), String::new())].into(),
-                false => BTreeMap::new(),
-            };
+            let mut labels = b.extra.volume_labels.clone();
+            if b.anonymous {
+                labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
+            }
+            // The local driver's options would make a new volume a mount of a device.
+            if !b.extra.volume_driver_opts.is_empty()
+                && (name.is_empty() || self.inner.volumes.get(&name).is_err())
+            {
+                return Err(Error::NotImplemented(format!(
+                    "create {name}: volume options (type, device, o) are not supported by wharf yet"
+                )));
+            }
             let (v, new) = blocking(move || vols.create(&name, labels)).await??;
             if new {
                 let driver = [("driver", v.driver.clone())];

@@ -46,6 +46,7 @@ mod size;
 mod spec;
 mod start;
 mod stop;
+mod subpath;
 mod validate;
 mod volumes_from;
 mod wait;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use api::types::{ContainerConfig, HostConfig, Mount, MountPoint};
-use execdriver::{BindMount, Propagation, TmpfsMount};
+use execdriver::{BindMount, Propagation, ReadonlyDepth, TmpfsMount};
 use mobyport::path::clean;
 
 use super::{Containers, Record};
@@ -39,6 +39,24 @@ pub(crate) struct Bind {
     /// Copy what the image has at the destination into the volume when it is empty (moby's
     /// `CopyData`; not with `nocopy`).
     pub(crate) copy_up: bool,
+    /// What only `--mount` can ask for.
+    pub(crate) extra: MountExtra,
+}
+
+/// The `Mounts` options beyond a source, destination and mode.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct MountExtra {
+    /// `BindOptions.NonRecursive`: the source alone, without the mounts below it.
+    pub(crate) non_recursive: bool,
+    /// `BindOptions.ReadOnlyNonRecursive` / `ReadOnlyForceRecursive`.
+    pub(crate) readonly_depth: ReadonlyDepth,
+    /// `VolumeOptions.Subpath`: a directory inside the volume, mounted instead of its root.
+    pub(crate) subpath: String,
+    /// `VolumeOptions.Labels`: given to the volume if this mount creates it.
+    pub(crate) volume_labels: BTreeMap<String, String>,
+    /// `VolumeOptions.DriverConfig.Options`: the local driver's options if this mount creates
+    /// the volume.
+    pub(crate) volume_driver_opts: BTreeMap<String, String>,
 }
 
 impl Bind {
@@ -72,6 +90,8 @@ impl Bind {
         BindMount {
             readonly: !self.rw,
             propagation: self.propagation,
+            non_recursive: self.extra.non_recursive,
+            readonly_depth: self.extra.readonly_depth,
             ..BindMount::new(&self.source, &self.destination)
         }
     }
@@ -308,6 +328,7 @@ fn named_volume(name: &str, target: &str, rw: bool, mode: &str, copy_up: bool) -
         volume: Some(name.to_owned()),
         anonymous: false,
         copy_up,
+        extra: MountExtra::default(),
     })
 }
 
@@ -388,6 +409,7 @@ fn parse_bind(raw: &str) -> Result<Parsed, Error> {
         volume: None,
         anonymous: false,
         copy_up: false,
+        extra: MountExtra::default(),
     }))
 }
 
@@ -400,17 +422,21 @@ fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
         "volume" if m.bind_options.is_some() => {
             return Err(fail("field BindOptions must not be specified"));
         }
-        "volume" if m.source.is_empty() => {
-            return Ok(anonymous_volume(&m.target, !m.read_only, "", !no_copy(m)));
-        }
         "volume" => {
-            return Ok(named_volume(
-                &m.source,
-                &m.target,
-                !m.read_only,
-                "",
-                !no_copy(m),
-            ));
+            let extra = volume_extra(m).map_err(|e| fail(&e))?;
+            let parsed = match m.source.as_str() {
+                "" => anonymous_volume(&m.target, !m.read_only, "", !no_copy(m)),
+                source => named_volume(source, &m.target, !m.read_only, "", !no_copy(m)),
+            };
+            // A subpath gets no copy of the image's content (it names part of a volume).
+            return Ok(match parsed {
+                Parsed::Bind(b) => Parsed::Bind(Bind {
+                    copy_up: b.copy_up && extra.subpath.is_empty(),
+                    extra,
+                    ..b
+                }),
+                other => other,
+            });
         }
         "tmpfs" if m.bind_options.is_some() => {
             return Err(fail("field BindOptions must not be specified"));
@@ -447,6 +473,7 @@ fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
         return Err(fail(&not_absolute(&m.source)));
     }
     let create = opts.is_some_and(|o| o.create_mountpoint);
+    let extra = bind_extra(m).map_err(|e| fail(&e))?;
     if check_sources && !create && Path::new(&m.source).symlink_metadata().is_err() {
         return Err(fail(&format!(
             "bind source path does not exist: {}",
@@ -463,7 +490,88 @@ fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
         volume: None,
         anonymous: false,
         copy_up: false,
+        extra,
     }))
+}
+
+/// A bind's `BindOptions` beyond propagation, checked as moby 25's `validateMountConfigImpl`.
+fn bind_extra(m: &Mount) -> Result<MountExtra, String> {
+    let Some(o) = &m.bind_options else {
+        return Ok(MountExtra::default());
+    };
+    if o.read_only_non_recursive && o.read_only_force_recursive {
+        return Err("must not set both ReadOnlyNonRecursive and ReadOnlyForceRecursive".into());
+    }
+    if (o.read_only_non_recursive || o.read_only_force_recursive) && !m.read_only {
+        let field = match o.read_only_non_recursive {
+            true => "ReadOnlyNonRecursive",
+            false => "ReadOnlyForceRecursive",
+        };
+        return Err(format!("must not set {field} when ReadOnly is false"));
+    }
+    if o.read_only_force_recursive && o.non_recursive {
+        return Err("must not set ReadOnlyForceRecursive when NonRecursive is true".into());
+    }
+    if o.read_only_force_recursive && o.propagation != "rprivate" {
+        return Err(format!(
+            "read-only recursive bind mount requires propagation to be \"rprivate\", got {:?}",
+            o.propagation
+        ));
+    }
+    let readonly_depth = match (o.read_only_non_recursive, o.read_only_force_recursive) {
+        (true, _) => ReadonlyDepth::NonRecursive,
+        (_, true) => ReadonlyDepth::ForceRecursive,
+        _ => ReadonlyDepth::Recursive,
+    };
+    Ok(MountExtra {
+        non_recursive: o.non_recursive,
+        readonly_depth,
+        ..MountExtra::default()
+    })
+}
+
+/// A volume's `VolumeOptions` beyond `NoCopy`: `Subpath`, `Labels`, `DriverConfig`.
+fn volume_extra(m: &Mount) -> Result<MountExtra, String> {
+    let Some(o) = m.volume_options.as_ref().filter(|v| !v.is_null()) else {
+        return Ok(MountExtra::default());
+    };
+    let strings = |v: &serde_json::Value| -> BTreeMap<String, String> {
+        v.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let subpath = o["Subpath"].as_str().unwrap_or_default();
+    let subpath = match subpath {
+        "" => String::new(),
+        p => {
+            let cleaned = clean(p);
+            if p.starts_with('/') || cleaned == ".." || cleaned.starts_with("../") {
+                return Err(format!(
+                    "invalid volume subpath {p:?}: it must be relative and stay inside the volume"
+                ));
+            }
+            cleaned
+        }
+    };
+    let driver = &o["DriverConfig"];
+    match driver["Name"].as_str().unwrap_or_default() {
+        "" | "local" => {}
+        name => {
+            return Err(format!(
+                "error looking up volume plugin {name}: plugin {name:?} not found"
+            ));
+        }
+    }
+    Ok(MountExtra {
+        subpath,
+        volume_labels: strings(&o["Labels"]),
+        volume_driver_opts: strings(&driver["Options"]),
+        ..MountExtra::default()
+    })
 }
 
 /// moby's `ConvertTmpfsOptions`: `ro`, `mode=` in octal, `size=` with the largest unit that
@@ -570,6 +678,54 @@ mod tests {
     }
 
     #[test]
+    fn bind_and_volume_options_beyond_the_basics() {
+        let b = with_mount(
+            r#"{"Type":"bind","Source":"/tmp","Target":"/x","ReadOnly":true,
+                "BindOptions":{"NonRecursive":true,"ReadOnlyNonRecursive":true}}"#,
+        )
+        .expect("valid");
+        assert!(b[0].extra.non_recursive);
+        assert_eq!(b[0].extra.readonly_depth, ReadonlyDepth::NonRecursive);
+        let refused = |json: &str| with_mount(json).expect_err("refused");
+        assert!(
+            refused(
+                r#"{"Type":"bind","Source":"/tmp","Target":"/x",
+                    "BindOptions":{"ReadOnlyForceRecursive":true}}"#
+            )
+            .ends_with("must not set ReadOnlyForceRecursive when ReadOnly is false")
+        );
+        assert!(
+            refused(
+                r#"{"Type":"bind","Source":"/tmp","Target":"/x","ReadOnly":true,
+                    "BindOptions":{"ReadOnlyForceRecursive":true}}"#
+            )
+            .contains("requires propagation to be \"rprivate\"")
+        );
+        let v = with_mount(
+            r#"{"Type":"volume","Source":"v","Target":"/v","VolumeOptions":{"Subpath":"a//b/",
+                "Labels":{"k":"x"},"DriverConfig":{"Name":"local","Options":{"type":"tmpfs"}}}}"#,
+        )
+        .expect("valid");
+        assert_eq!(v[0].extra.subpath, "a/b");
+        assert!(!v[0].copy_up, "no copy-up into a subpath");
+        assert_eq!(v[0].extra.volume_labels["k"], "x");
+        assert_eq!(v[0].extra.volume_driver_opts["type"], "tmpfs");
+        for bad in ["/abs", "..", "a/../../b"] {
+            let json = format!(
+                r#"{{"Type":"volume","Source":"v","Target":"/v","VolumeOptions":{{"Subpath":"{bad}"}}}}"#
+            );
+            assert!(refused(&json).contains("stay inside the volume"), "{bad}");
+        }
+        assert!(
+            refused(
+                r#"{"Type":"volume","Source":"v","Target":"/v",
+                    "VolumeOptions":{"DriverConfig":{"Name":"nfsplugin"}}}"#
+            )
+            .contains("plugin \"nfsplugin\" not found")
+        );
+    }
+
+    #[test]
     fn binds_with_modes() {
         let b = binds(&["/srv//data/:/data", "/a:/b/../c:ro,Z,rslave"]).expect("valid");
         assert_eq!(
@@ -584,6 +740,7 @@ mod tests {
                 volume: None,
                 anonymous: false,
                 copy_up: false,
+                extra: MountExtra::default(),
             }
         );
         assert_eq!(

@@ -170,6 +170,7 @@ impl Containers {
             {
                 tracing::warn!(container = %id, error = %e, "cannot remove the network namespace");
             }
+            super::subpath::unstage(&dir);
             if let Err(e) = super::rootfs::lazy_unmount(&super::namespaces::shm_dir(&dir)) {
                 tracing::warn!(container = %id, error = %e, "cannot unmount /dev/shm");
             }

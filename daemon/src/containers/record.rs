@@ -191,6 +191,7 @@ mod tests {
                 rw: false,
                 mode: "z".into(),
                 propagation: "rprivate".into(),
+                subpath: "sub".into(),
             }],
         };
         rec.save(dir.path()).expect("save");

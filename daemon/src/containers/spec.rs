@@ -102,6 +102,7 @@ fn bind_mounts(rec: &Record, dir: &Path, vols: &Volumes) -> Result<Vec<BindMount
     let mut binds = mounts::of_record(rec)?;
     mounts::resolve(&mut binds, vols);
     mounts::prepare_sources(&binds)?;
+    super::subpath::stage(dir, &mut binds)?;
     let etc = EtcFiles::of(dir);
     let mut out: Vec<BindMount> = [
         (etc.resolv_conf, "/etc/resolv.conf"),

@@ -234,6 +234,8 @@ impl Containers {
             c.exec_dir(),
         );
         let (prepared, watcher) = blocking(move || {
+            // Asked of the runtime binary once (`runc features`), then remembered.
+            spec.rro_supported = runtime.supports_rro();
             let prepared = execdriver::prepare(&spec, &dir, &runtime, &monitor)?;
             let watcher = prepared.attach()?.into_stream();
             Ok::<_, execdriver::Error>((prepared, watcher))

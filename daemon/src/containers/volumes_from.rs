@@ -28,6 +28,9 @@ pub(crate) struct Inherited {
     pub(crate) mode: String,
     /// A bind's propagation (`rprivate`).
     pub(crate) propagation: String,
+    /// The directory inside the volume that is mounted (`volume-subpath`), if any.
+    #[serde(default)]
+    pub(crate) subpath: String,
 }
 
 impl Inherited {
@@ -43,6 +46,10 @@ impl Inherited {
             volume: self.volume.clone(),
             anonymous: false,
             copy_up: false,
+            extra: super::mounts::MountExtra {
+                subpath: self.subpath.clone(),
+                ..Default::default()
+            },
         }
     }
 }
@@ -83,6 +90,7 @@ impl Containers {
                     source: b.source,
                     volume: b.volume,
                     mode: b.mode,
+                    subpath: b.extra.subpath,
                 })
                 .collect();
             // What the donor inherited itself comes along, as in dockerd.
@@ -133,6 +141,7 @@ mod tests {
             rw: true,
             mode: String::new(),
             propagation: "rprivate".into(),
+            subpath: String::new(),
         };
         let mut binds = vec![own.bind()];
         let theirs = [

@@ -21,6 +21,7 @@ mod files;
 mod health;
 mod images;
 mod logging;
+mod mount_options;
 mod namespaces;
 mod network;
 mod prune;

@@ -18,7 +18,7 @@ use super::defaults::{MASKED_PATHS, OCI_VERSION, READONLY_PATHS, device_rules, s
 use super::devices::{cgroup_rules, host_devices, requested};
 use super::seccomp::{Target, filter};
 use super::{
-    BindMount, ContainerSpec, INIT_PATH, Ipc, Network, Pid, Propagation, Resources,
+    BindMount, ContainerSpec, INIT_PATH, Ipc, Network, Pid, Propagation, ReadonlyDepth, Resources,
     SharedNamespaces, Ulimit,
 };
 use crate::error::{Context, Error, Result};
@@ -101,9 +101,10 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
     });
     let mut user_mounts = Vec::with_capacity(spec.mounts.len() + spec.tmpfs.len());
     for m in &spec.mounts {
-        let mut options = vec!["rbind".to_owned(), m.propagation.as_str().to_owned()];
+        let bind = if m.non_recursive { "bind" } else { "rbind" };
+        let mut options = vec![bind.to_owned(), m.propagation.as_str().to_owned()];
         if m.readonly {
-            options.push("ro".to_owned());
+            options.push(readonly_option(m, spec.rro_supported)?.to_owned());
         }
         user_mounts.push(mount(&m.destination, "bind", &m.source, &options)?);
     }
@@ -248,6 +249,22 @@ fn rootfs_propagation(mounts: &[BindMount]) -> Option<&'static str> {
         Some("rslave")
     } else {
         None
+    }
+}
+
+/// `ro` or `rro` for a read-only bind, as moby decides: recursive where the runtime and the
+/// kernel can (a non-recursive bind has no mounts below it to protect).
+fn readonly_option(m: &BindMount, rro_supported: bool) -> Result<&'static str> {
+    match m.readonly_depth {
+        ReadonlyDepth::NonRecursive => Ok("ro"),
+        _ if m.non_recursive => Ok("ro"),
+        _ if rro_supported => Ok("rro"),
+        ReadonlyDepth::Recursive => Ok("ro"),
+        ReadonlyDepth::ForceRecursive => Err(Error::InvalidParameter(format!(
+            "recursive read-only bind mount of {} is not supported by the runtime or the kernel \
+             (needs mount_setattr, Linux 5.12)",
+            m.destination.display()
+        ))),
     }
 }
 

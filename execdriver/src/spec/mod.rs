@@ -94,6 +94,22 @@ pub struct BindMount {
     pub readonly: bool,
     /// The mount's propagation inside the container.
     pub propagation: Propagation,
+    /// Bind the source alone, without the mounts below it (`bind` rather than `rbind`).
+    pub non_recursive: bool,
+    /// How far a read-only bind is read-only.
+    pub readonly_depth: ReadonlyDepth,
+}
+
+/// How far a read-only bind mount is read-only (moby's `rro` handling).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReadonlyDepth {
+    /// The mounts below it too where the runtime and kernel can (`rro`), else the bind alone.
+    #[default]
+    Recursive,
+    /// The bind alone; mounts below it keep their own flags.
+    NonRecursive,
+    /// The mounts below it too, or the container does not start.
+    ForceRecursive,
 }
 
 impl BindMount {
@@ -104,6 +120,8 @@ impl BindMount {
             destination: destination.into(),
             readonly: false,
             propagation: Propagation::default(),
+            non_recursive: false,
+            readonly_depth: ReadonlyDepth::default(),
         }
     }
 }
@@ -253,6 +271,9 @@ pub struct ContainerSpec {
     pub device_cgroup_rules: Vec<String>,
     /// How the monitor logs the container's output (`--log-driver`, `--log-opt`).
     pub log: crate::LogSettings,
+    /// The runtime and kernel can make a bind read-only recursively (`rro`; see
+    /// [`crate::Runtime::supports_rro`]).
+    pub rro_supported: bool,
 }
 
 /// A container's privileges and confinement (`--privileged`, `--cap-add`, `--cap-drop`,
@@ -322,6 +343,7 @@ impl ContainerSpec {
             devices: Vec::new(),
             device_cgroup_rules: Vec::new(),
             log: crate::LogSettings::default(),
+            rro_supported: false,
         }
     }
 

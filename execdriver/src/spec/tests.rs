@@ -13,12 +13,7 @@ fn sample() -> ContainerSpec {
         vec!["sh".into(), "-c".into(), "echo hi".into()],
     );
     s.network = Network::Join("/run/netns/wharf-x".into());
-    s.mounts = vec![BindMount {
-        source: "/var/lib/wharf/c/hosts".into(),
-        destination: "/etc/hosts".into(),
-        readonly: false,
-        propagation: Propagation::default(),
-    }];
+    s.mounts = vec![BindMount::new("/var/lib/wharf/c/hosts", "/etc/hosts")];
     s
 }
 
@@ -320,6 +315,61 @@ fn bind_propagation_and_mounts_over_system_mounts() {
     );
     assert_eq!(Propagation::parse("rshared"), Some(Propagation::RShared));
     assert_eq!(Propagation::parse("bogus"), None);
+}
+
+#[test]
+fn read_only_binds_recursive_where_supported() {
+    let options = |m: BindMount, rro: bool| {
+        let mut s = sample();
+        s.rro_supported = rro;
+        s.mounts = vec![m];
+        build_spec(&s).map(|spec| {
+            let j = serde_json::to_value(&spec).unwrap();
+            j["mounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["destination"] == "/d")
+                .map(|m| m["options"].clone())
+                .unwrap()
+        })
+    };
+    let ro = BindMount {
+        readonly: true,
+        ..BindMount::new("/s", "/d")
+    };
+    assert_eq!(
+        options(ro.clone(), true).unwrap(),
+        json!(["rbind", "rprivate", "rro"])
+    );
+    assert_eq!(
+        options(ro.clone(), false).unwrap(),
+        json!(["rbind", "rprivate", "ro"])
+    );
+    let writable_below = BindMount {
+        readonly_depth: ReadonlyDepth::NonRecursive,
+        ..ro.clone()
+    };
+    assert_eq!(
+        options(writable_below, true).unwrap(),
+        json!(["rbind", "rprivate", "ro"])
+    );
+    let alone = BindMount {
+        non_recursive: true,
+        ..ro.clone()
+    };
+    assert_eq!(
+        options(alone, true).unwrap(),
+        json!(["bind", "rprivate", "ro"])
+    );
+    let forced = BindMount {
+        readonly_depth: ReadonlyDepth::ForceRecursive,
+        ..ro
+    };
+    assert!(matches!(
+        options(forced, false),
+        Err(Error::InvalidParameter(_))
+    ));
 }
 
 #[test]

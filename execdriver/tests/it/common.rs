@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use execdriver::{
     AttachConn, BindMount, ContainerDir, ContainerSpec, ExitStatus, Frame, LogEntry, LogFilter,
-    MonitorCommand, Network, Prepared, Propagation, Resources, Running, Runtime, State, Stream,
+    MonitorCommand, Network, Prepared, Resources, Running, Runtime, State, Stream,
 };
 use testkit::NetNs;
 
@@ -190,12 +190,10 @@ impl Container<'_> {
     pub fn etc_file(mut self, name: &str, text: &str) -> Self {
         let files = self.fx.tmp.path().join("files").join(&self.spec.id);
         std::fs::create_dir_all(&files).unwrap();
-        self.spec.mounts.push(BindMount {
-            source: write_file(&files, name, text),
-            destination: format!("/etc/{name}").into(),
-            readonly: false,
-            propagation: Propagation::default(),
-        });
+        self.spec.mounts.push(BindMount::new(
+            write_file(&files, name, text),
+            format!("/etc/{name}"),
+        ));
         self
     }
 
