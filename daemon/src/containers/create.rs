@@ -99,15 +99,8 @@ impl Containers {
             if b.anonymous {
                 labels.insert(ANONYMOUS_LABEL.to_owned(), String::new());
             }
-            // The local driver's options would make a new volume a mount of a device.
-            if !b.extra.volume_driver_opts.is_empty()
-                && (name.is_empty() || self.inner.volumes.get(&name).is_err())
-            {
-                return Err(Error::NotImplemented(format!(
-                    "create {name}: volume options (type, device, o) are not supported by wharf yet"
-                )));
-            }
-            let (v, new) = blocking(move || vols.create(&name, labels)).await??;
+            let opts = b.extra.volume_driver_opts.clone();
+            let (v, new) = blocking(move || vols.create(&name, labels, opts)).await??;
             if new {
                 let driver = [("driver", v.driver.clone())];
                 self.inner.events.volume(&v.name, "create", &driver);

@@ -200,6 +200,9 @@ pub(crate) struct RunResources {
     /// Its named volumes were mounted (`mount` events were told): its release tells
     /// `unmount`.
     pub(crate) volumes_mounted: bool,
+    /// The volumes this run holds (a volume with local driver options stays mounted while
+    /// one is held); its release lets go of them.
+    pub(crate) volumes_held: Vec<String>,
 }
 
 /// A container's state as waiters see it.

@@ -164,7 +164,11 @@ impl Containers {
         }
         let dir = dir.to_path_buf();
         let id = id.to_owned();
+        let vols = self.inner.volumes.clone();
         let _ = blocking(move || {
+            for name in &run.volumes_held {
+                vols.release(name);
+            }
             if let Some(ns) = &run.netns
                 && let Err(e) = netns::remove(ns)
             {

@@ -172,6 +172,18 @@ impl Containers {
         }
     }
 
+    /// The volumes a run found at start-up holds, counted again (a device mount the last
+    /// daemon made is taken over, one that is missing is made).
+    fn hold_volumes_again(&self, id: &str, rec: &Record) -> Vec<String> {
+        let names = super::mounts::volume_names(rec);
+        for name in &names {
+            if let Err(e) = self.inner.volumes.acquire(name) {
+                tracing::warn!(container = %id, volume = %name, error = %e, "cannot mount a volume again");
+            }
+        }
+        names
+    }
+
     /// What a run of this container may have left behind.
     fn leftovers(&self, id: &str, rec: &Record) -> RunResources {
         let netns = self.inner.netns_dir.join(id);
@@ -183,6 +195,7 @@ impl Containers {
             // `disconnect` and `unmount`.
             connected: true,
             volumes_mounted: true,
+            volumes_held: self.hold_volumes_again(id, rec),
         }
     }
 

@@ -207,6 +207,14 @@ impl Containers {
             (Mode::Host, _) => Network::Host,
             _ => Network::Isolated,
         };
+        // Volumes with local driver options get their device mounted before the binds are
+        // resolved (a subpath is looked up inside it).
+        for name in super::mounts::volume_names(rec) {
+            let vols = self.inner.volumes.clone();
+            let held = name.clone();
+            blocking(move || vols.acquire(&held)).await??;
+            run.volumes_held.push(name);
+        }
         let mut spec = {
             let (rec, dir, vols) = (rec.clone(), c.dir.clone(), self.inner.volumes.clone());
             blocking(move || {

@@ -30,7 +30,7 @@ impl VolumeBackend for Daemon {
 }
 
 impl Daemon {
-    /// `POST /volumes/create`: the `local` driver only, without options.
+    /// `POST /volumes/create`: the `local` driver only, with its options.
     async fn create_volume(&self, opts: VolumeCreateOptions) -> Result<Volume> {
         let name = opts.name;
         match opts.driver.as_str() {
@@ -42,26 +42,10 @@ impl Daemon {
                 )));
             }
         }
-        if let Some(opts) = opts.driver_opts.filter(|o| !o.is_empty()) {
-            // The `local` driver's keys (mount a device or NFS) are not made yet; others are
-            // refused as dockerd refuses them.
-            return Err(
-                match opts
-                    .keys()
-                    .find(|k| !["type", "device", "o", "size"].contains(&k.as_str()))
-                {
-                    Some(k) => {
-                        Error::Invalid(format!("create {name}: invalid option key: \"{k}\""))
-                    }
-                    None => Error::NotImplemented(format!(
-                        "create {name}: volume options (type, device, o) are not supported by wharf yet"
-                    )),
-                },
-            );
-        }
         let vols = self.volumes.clone();
         let labels = opts.labels.unwrap_or_default();
-        let (volume, new) = blocking(move || vols.create(&name, labels)).await??;
+        let driver_opts = opts.driver_opts.unwrap_or_default();
+        let (volume, new) = blocking(move || vols.create(&name, labels, driver_opts)).await??;
         if new {
             self.events
                 .volume(&volume.name, "create", &[("driver", volume.driver.clone())]);

@@ -3,6 +3,7 @@
 //! labels), written atomically. Loaded at start-up with one directory read.
 
 mod backend;
+mod local_opts;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -43,6 +44,9 @@ struct Inner {
     /// record is in the index, and exclusively by a volume removal while it checks for users
     /// and removes, so a volume is never removed under a container being created.
     users: tokio::sync::RwLock<()>,
+    /// How many runs use each volume that has local driver options (its device is mounted on
+    /// `_data` while there is at least one).
+    mounted: Mutex<BTreeMap<String, usize>>,
 }
 
 /// What `volume.json` holds.
@@ -53,6 +57,13 @@ struct Meta {
     created_at: Timestamp,
     #[serde(rename = "Labels", default)]
     labels: BTreeMap<String, String>,
+    /// The local driver's options (`type`, `device`, `o`).
+    #[serde(
+        rename = "Options",
+        default,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    opts: BTreeMap<String, String>,
 }
 
 /// dockerd's `validateName` for local volumes, with its messages (the caller adds
@@ -112,6 +123,7 @@ impl Volumes {
                             .unwrap_or_else(Timestamp::now),
                     ),
                     labels: BTreeMap::new(),
+                    opts: BTreeMap::new(),
                 });
             map.insert(name, meta);
         }
@@ -120,6 +132,7 @@ impl Volumes {
                 dir,
                 map: Mutex::new(map),
                 users: tokio::sync::RwLock::new(()),
+                mounted: Mutex::new(BTreeMap::new()),
             }),
         })
     }
@@ -134,6 +147,21 @@ impl Volumes {
             .map
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn users_map(&self) -> MutexGuard<'_, BTreeMap<String, usize>> {
+        self.inner
+            .mounted
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Volume `name`'s local driver options, if it has any.
+    pub(crate) fn options(&self, name: &str) -> Option<BTreeMap<String, String>> {
+        self.map()
+            .get(name)
+            .map(|m| m.opts.clone())
+            .filter(|o| !o.is_empty())
     }
 
     /// The host path a container mounts for volume `name`.
@@ -159,7 +187,7 @@ impl Volumes {
             created_at: format!("{:.0}", meta.created_at),
             labels: meta.labels.clone(),
             scope: "local".into(),
-            options: None,
+            options: (!meta.opts.is_empty()).then(|| meta.opts.clone()),
             usage_data: None,
         }
     }
@@ -181,13 +209,14 @@ impl Volumes {
             .collect()
     }
 
-    /// Creates volume `name` (a random 64-hex name when empty), or returns the existing one
-    /// (dockerd keeps its labels); and whether it is new (dockerd tells a `create` event only
-    /// then). Blocks.
+    /// Creates volume `name` (a random 64-hex name when empty) with the local driver's
+    /// options `opts`, or returns the existing one (dockerd keeps its labels and options); and
+    /// whether it is new (dockerd tells a `create` event only then). Blocks.
     pub(crate) fn create(
         &self,
         name: &str,
         labels: BTreeMap<String, String>,
+        opts: BTreeMap<String, String>,
     ) -> Result<(Volume, bool)> {
         let name = if name.is_empty() {
             crate::containers::random_hex_id()?
@@ -199,9 +228,11 @@ impl Volumes {
         if let Some(meta) = map.get(&name) {
             return Ok((self.to_api(&name, meta), false));
         }
+        local_opts::validate(&opts).map_err(|e| Error::Invalid(format!("create {name}: {e}")))?;
         let meta = Meta {
             created_at: seconds(Timestamp::now()),
             labels,
+            opts,
         };
         let dir = self.inner.dir.join(&name);
         if let Err(e) = make(&dir, &meta) {
@@ -289,6 +320,7 @@ mod tests {
         let meta = Meta {
             created_at: seconds(Timestamp::new(1_795_842_000, 999_999_999).expect("valid")),
             labels: BTreeMap::new(),
+            opts: BTreeMap::new(),
         };
         assert_eq!(vols.to_api("v1", &meta).created_at, "2026-11-28T05:00:00Z");
     }
@@ -298,7 +330,9 @@ mod tests {
         let root = tempfile::tempdir().expect("tempdir");
         let vols = Volumes::open(root.path()).expect("open");
         let labels: BTreeMap<_, _> = [("a".to_owned(), "b".to_owned())].into();
-        let (v, _) = vols.create("v1", labels.clone()).expect("create");
+        let (v, _) = vols
+            .create("v1", labels.clone(), BTreeMap::new())
+            .expect("create");
         assert_eq!(
             v.mountpoint,
             root.path().join("volumes/v1/_data").display().to_string()
@@ -319,15 +353,18 @@ mod tests {
         assert_eq!(mode & 0o7777, 0o755);
         // Creating again returns the existing volume, labels unchanged.
         assert_eq!(
-            vols.create("v1", BTreeMap::new()).expect("again"),
+            vols.create("v1", BTreeMap::new(), BTreeMap::new())
+                .expect("again"),
             (v.clone(), false)
         );
-        let (random, new) = vols.create("", BTreeMap::new()).expect("random");
+        let (random, new) = vols
+            .create("", BTreeMap::new(), BTreeMap::new())
+            .expect("random");
         assert!(new);
         assert_eq!(random.name.len(), 64);
         assert!(random.name.bytes().all(|b| b.is_ascii_hexdigit()));
         assert_eq!(
-            vols.create("a b", BTreeMap::new())
+            vols.create("a b", BTreeMap::new(), BTreeMap::new())
                 .expect_err("bad")
                 .to_string(),
             "create a b: \"a b\" includes invalid characters for a local volume name, only \

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use testkit::fixtures;
 use testkit::{DOCKER_CLI, NetNs, Wharfd, require_privileged};
 
-const BIN: &str = env!("CARGO_BIN_EXE_wharfd");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_wharfd");
 
 /// A daemon with the busybox image loaded. Fields drop in order: the daemon (and its
 /// containers) before its namespace.
@@ -63,7 +63,7 @@ pub(crate) fn load_busybox(d: &Wharfd) {
     assert_eq!(out.trim(), "Loaded image: busybox:latest");
 }
 
-fn ok(d: &Wharfd, args: &[&str]) -> String {
+pub(crate) fn ok(d: &Wharfd, args: &[&str]) -> String {
     d.docker_ok(args)
 }
 

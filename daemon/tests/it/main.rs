@@ -31,5 +31,6 @@ mod runtimes;
 mod security;
 mod startup;
 mod surface;
+mod volume_options;
 mod volumes;
 mod volumes_from;

@@ -1,6 +1,6 @@
 //! `--mount` options beyond source and target (issue 13): read-only binds recursive where the
 //! kernel allows (`bind-recursive=`), non-recursive binds, `volume-subpath`, `volume-label`,
-//! and `volume-opt` refused rather than ignored.
+//! and `volume-opt`.
 
 use std::path::{Path, PathBuf};
 
@@ -132,12 +132,23 @@ fn bind_recursion_and_volume_options() {
     ]);
     let label = env.ok(&["volume", "inspect", "-f", "{{.Labels.team}}", "labelled"]);
     assert_eq!(label.trim(), "blue");
-    // Driver options for a new volume are refused, not ignored.
+    // Driver options make the new volume a mount of a device.
+    let out = env.ok(&[
+        "run",
+        "--rm",
+        "--mount",
+        "type=volume,src=fresh,dst=/n,volume-opt=type=tmpfs,volume-opt=device=tmpfs",
+        "busybox",
+        "grep",
+        " /n ",
+        "/proc/mounts",
+    ]);
+    assert!(out.starts_with("tmpfs /n tmpfs"), "{out}");
     let err = env.fails(&[
         "create",
         "--mount",
-        "type=volume,src=fresh,dst=/n,volume-opt=type=tmpfs",
+        "type=volume,src=half,dst=/n,volume-opt=type=tmpfs",
         "busybox",
     ]);
-    assert!(err.contains("volume options"), "{err}");
+    assert!(err.contains("missing required option: \"device\""), "{err}");
 }
