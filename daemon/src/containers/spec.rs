@@ -42,6 +42,7 @@ pub(crate) fn build(
     spec.tty = rec.config.tty;
     spec.open_stdin = rec.config.open_stdin;
     spec.readonly_rootfs = rec.host_config.readonly_rootfs;
+    spec.annotations = rec.host_config.annotations.clone().unwrap_or_default();
     spec.network = network;
     spec.mounts = bind_mounts(rec, dir, vols)?;
     spec.tmpfs = mounts::tmpfs(&rec.host_config)?
@@ -176,6 +177,15 @@ fn ulimit(u: &api::types::Ulimit) -> Ulimit {
     }
 }
 
+/// A `HostConfig` list of `{"Path": ..., FIELD: n}` entries (`BlkioWeightDevice`,
+/// `BlkioDeviceReadBps`, ...) as (path, n); create checked them.
+fn devices(list: &Option<Vec<serde_json::Value>>, field: &str) -> Vec<(PathBuf, u64)> {
+    list.iter()
+        .flatten()
+        .filter_map(|d| Some((PathBuf::from(d["Path"].as_str()?), d[field].as_u64()?)))
+        .collect()
+}
+
 fn key(entry: &str) -> &str {
     entry.split_once('=').map_or(entry, |(k, _)| k)
 }
@@ -196,6 +206,20 @@ pub(crate) fn resources(hc: &HostConfig) -> Resources {
         cpuset_cpus: Some(hc.cpuset_cpus.clone()).filter(|c| !c.is_empty()),
         cpuset_mems: Some(hc.cpuset_mems.clone()).filter(|m| !m.is_empty()),
         blkio_weight: Some(hc.blkio_weight).filter(|&w| w > 0),
+        blkio_weight_device: devices(&hc.blkio_weight_device, "Weight")
+            .into_iter()
+            .map(|(p, w)| (p, u16::try_from(w).unwrap_or(u16::MAX)))
+            .collect(),
+        blkio_throttle: [
+            devices(&hc.blkio_device_read_bps, "Rate"),
+            devices(&hc.blkio_device_write_bps, "Rate"),
+            devices(&hc.blkio_device_read_iops, "Rate"),
+            devices(&hc.blkio_device_write_iops, "Rate"),
+        ],
+        cpu_realtime_period: u64::try_from(hc.cpu_realtime_period)
+            .ok()
+            .filter(|&p| p > 0),
+        cpu_realtime_runtime: positive(hc.cpu_realtime_runtime),
     };
     if hc.nano_cpus > 0 {
         let period: u64 = 100_000;

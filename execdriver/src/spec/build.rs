@@ -6,11 +6,11 @@ use std::str::FromStr;
 
 use oci_spec::OciSpecError;
 use oci_spec::runtime::{
-    Capabilities, LinuxBlockIoBuilder, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder,
-    LinuxDeviceCgroup, LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespace,
-    LinuxNamespaceBuilder, LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount,
-    MountBuilder, PosixRlimit, PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder,
-    Spec, SpecBuilder, UserBuilder,
+    Capabilities, LinuxBuilder, LinuxCapabilitiesBuilder, LinuxCpuBuilder, LinuxDeviceCgroup,
+    LinuxDeviceCgroupBuilder, LinuxMemoryBuilder, LinuxNamespace, LinuxNamespaceBuilder,
+    LinuxNamespaceType, LinuxPidsBuilder, LinuxResourcesBuilder, Mount, MountBuilder, PosixRlimit,
+    PosixRlimitBuilder, PosixRlimitType, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
+    UserBuilder,
 };
 
 use super::caps::{container_capabilities, own_bounding_set, to_oci};
@@ -178,7 +178,12 @@ pub fn build_spec(spec: &ContainerSpec) -> Result<Spec> {
         .process(process)
         .hostname(hostname)
         .mounts(mounts)
-        .annotations(HashMap::new())
+        .annotations(
+            spec.annotations
+                .clone()
+                .into_iter()
+                .collect::<HashMap<_, _>>(),
+        )
         .linux(linux.build().map_err(oci)?)
         .build()
         .map_err(oci)
@@ -398,6 +403,8 @@ fn resources(
     let cpu = r.cpu_shares.is_some()
         || r.cpu_quota.is_some()
         || r.cpu_period.is_some()
+        || r.cpu_realtime_period.is_some()
+        || r.cpu_realtime_runtime.is_some()
         || r.cpuset_cpus.is_some()
         || r.cpuset_mems.is_some();
     if cpu {
@@ -417,15 +424,16 @@ fn resources(
         if let Some(period) = r.cpu_period {
             c = c.period(period);
         }
+        if let Some(period) = r.cpu_realtime_period {
+            c = c.realtime_period(period);
+        }
+        if let Some(runtime) = r.cpu_realtime_runtime {
+            c = c.realtime_runtime(runtime);
+        }
         out = out.cpu(c.build().map_err(oci)?);
     }
-    if let Some(weight) = r.blkio_weight {
-        out = out.block_io(
-            LinuxBlockIoBuilder::default()
-                .weight(weight)
-                .build()
-                .map_err(oci)?,
-        );
+    if let Some(io) = super::blkio::block_io(r)? {
+        out = out.block_io(io);
     }
     if let Some(limit) = r.pids_limit.filter(|&l| l > 0) {
         out = out.pids(

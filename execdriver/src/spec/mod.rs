@@ -1,6 +1,7 @@
 //! The container description the daemon hands over ([`ContainerSpec`]) and its translation into
 //! an OCI runtime bundle (`config.json`) with Docker's defaults.
 
+mod blkio;
 mod build;
 mod caps;
 mod defaults;
@@ -212,6 +213,15 @@ pub struct Resources {
     pub cpuset_mems: Option<String>,
     /// `--blkio-weight`, 10 to 1000.
     pub blkio_weight: Option<u16>,
+    /// `--blkio-weight-device`: a block device (its host path) and its weight.
+    pub blkio_weight_device: Vec<(PathBuf, u16)>,
+    /// `--device-read-bps`, `--device-write-bps`, `--device-read-iops`,
+    /// `--device-write-iops`: a block device (its host path) and its rate, in that order.
+    pub blkio_throttle: [Vec<(PathBuf, u64)>; 4],
+    /// `--cpu-rt-period`, microseconds.
+    pub cpu_realtime_period: Option<u64>,
+    /// `--cpu-rt-runtime`, microseconds.
+    pub cpu_realtime_runtime: Option<i64>,
 }
 
 /// Everything needed to run one container, resolved by the caller from the image config and
@@ -274,6 +284,8 @@ pub struct ContainerSpec {
     /// The runtime and kernel can make a bind read-only recursively (`rro`; see
     /// [`crate::Runtime::supports_rro`]).
     pub rro_supported: bool,
+    /// OCI annotations (`HostConfig.Annotations`).
+    pub annotations: BTreeMap<String, String>,
 }
 
 /// A container's privileges and confinement (`--privileged`, `--cap-add`, `--cap-drop`,
@@ -344,6 +356,7 @@ impl ContainerSpec {
             device_cgroup_rules: Vec::new(),
             log: crate::LogSettings::default(),
             rro_supported: false,
+            annotations: BTreeMap::new(),
         }
     }
 

@@ -532,3 +532,19 @@ fn cpuset_reservation_swappiness_oom_and_blkio_weight() {
     assert_eq!(r["cpu"], json!({"cpus": "0", "mems": "0"}));
     assert_eq!(r["blockIO"], json!({"weight": 300}));
 }
+
+#[test]
+fn realtime_cpu_annotations_and_block_devices() {
+    let mut s = sample();
+    s.resources.cpu_realtime_period = Some(1_000_000);
+    s.resources.cpu_realtime_runtime = Some(950_000);
+    s.annotations = [("org.example.a".to_owned(), "b".to_owned())].into();
+    let j = to_json(&s);
+    assert_eq!(j["linux"]["resources"]["cpu"]["realtimePeriod"], 1_000_000);
+    assert_eq!(j["linux"]["resources"]["cpu"]["realtimeRuntime"], 950_000);
+    assert_eq!(j["annotations"], json!({"org.example.a": "b"}));
+    // A throttle names a block device; anything else is refused.
+    s.resources.blkio_throttle[0] = vec![("/dev/null".into(), 1_048_576)];
+    let err = build_spec(&s).expect_err("not a block device");
+    assert!(err.to_string().contains("/dev/null is not a block device"), "{err}");
+}

@@ -7,7 +7,9 @@ use api::types::HostConfig;
 use super::{HostFacts, refuse};
 
 /// `/dev/shm` size, OOM score, runtime, tmpfs destinations and cgroup namespace mode, in
-/// moby's order, with its warnings about forwarding, cgroup namespaces and published ports.
+/// moby's order, with its warnings about forwarding, cgroup namespaces and published ports;
+/// and what needs a plugin or storage quota wharf does not have (device requests, storage
+/// options, volume drivers), refused instead of dropped.
 pub(super) fn check(
     hc: &HostConfig,
     facts: &HostFacts,
@@ -25,6 +27,40 @@ pub(super) fn check(
     }
     if !facts.ipv4_forwarding && gets_endpoint(hc, facts) {
         warnings.push("IPv4 forwarding is disabled. Networking will not work.".into());
+    }
+    // No device plugin (GPU) drivers: dockerd fails the start in these words; wharf at create.
+    if let Some(req) = hc.device_requests.iter().flatten().next() {
+        let caps = req["Capabilities"]
+            .as_array()
+            .map(|sets| {
+                let sets: Vec<String> = sets
+                    .iter()
+                    .map(|set| {
+                        let words: Vec<&str> = set
+                            .as_array()
+                            .map(|w| w.iter().filter_map(|c| c.as_str()).collect())
+                            .unwrap_or_default();
+                        format!("[{}]", words.join(" "))
+                    })
+                    .collect();
+                format!("[{}]", sets.join(" "))
+            })
+            .unwrap_or_else(|| "[]".into());
+        return refuse(format!(
+            "could not select device driver {:?} with capabilities: {caps}",
+            req["Driver"].as_str().unwrap_or_default()
+        ));
+    }
+    if hc.storage_opt.as_ref().is_some_and(|o| !o.is_empty()) {
+        return refuse(
+            "--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
+        );
+    }
+    if !matches!(hc.volume_driver.as_str(), "" | "local") {
+        let d = &hc.volume_driver;
+        return refuse(format!(
+            "error looking up volume plugin {d}: plugin {d:?} not found"
+        ));
     }
     if !runtime_known(&hc.runtime) {
         return refuse(format!("Unknown runtime specified {}", hc.runtime));

@@ -193,6 +193,12 @@ fn cpu(hc: &mut HostConfig, facts: &HostFacts, warnings: &mut Vec<String>) -> Re
         warnings.push("linux does not support CPU percent. Percent discarded.".into());
         hc.cpu_percent = 0;
     }
+    // dockerd takes the Windows-only count without a word; wharf says it drops it, as it does
+    // for the percent.
+    if hc.cpu_count > 0 {
+        warnings.push("linux does not support CPU count. Count discarded.".into());
+        hc.cpu_count = 0;
+    }
     Ok(())
 }
 

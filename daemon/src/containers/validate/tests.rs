@@ -442,6 +442,18 @@ fn refused_values_get_dockerds_messages() {
             "invalid PID mode: bogus",
         ),
         (
+            r#""HostConfig":{"DeviceRequests":[{"Driver":"nvidia","Count":-1,"Capabilities":[["gpu","compute"]]}]}"#,
+            "could not select device driver \"nvidia\" with capabilities: [[gpu compute]]",
+        ),
+        (
+            r#""HostConfig":{"StorageOpt":{"size":"1G"}}"#,
+            "--storage-opt is supported only for overlay over xfs with 'pquota' mount option",
+        ),
+        (
+            r#""HostConfig":{"VolumeDriver":"foo"}"#,
+            "error looking up volume plugin foo: plugin \"foo\" not found",
+        ),
+        (
             r#""HostConfig":{"UsernsMode":"private"}"#,
             "invalid user namespace mode: private (only \"host\" is supported: the daemon has no \
              --userns-remap)",
@@ -607,7 +619,7 @@ fn edge_values_dockerd_accepts() {
         r#""HostConfig":{"NanoCpus":1}"#,
         r#""HostConfig":{"NanoCpus":2000000000}"#,
         r#""HostConfig":{"CpuRealtimePeriod":1000,"CpuRealtimeRuntime":1000}"#,
-        r#""HostConfig":{"CpuRealtimeRuntime":5,"CpuCount":1}"#,
+        r#""HostConfig":{"CpuRealtimeRuntime":5}"#,
         r#""HostConfig":{"CpusetCpus":"0,1","CpusetMems":"0"}"#,
         r#""HostConfig":{"CpusetCpus":"0-1,1"}"#,
         r#""HostConfig":{"CpusetCpus":"+1"}"#,
@@ -668,6 +680,10 @@ fn limits_the_host_lacks_are_discarded_with_dockerds_warnings() {
         refusal(r#"{"HostConfig":{"KernelMemory":10000000}}"#, &reference),
         "Kernel memory limit is not supported: the runtime ignores kernel memory limits \
          (deprecated by Linux since 5.4); use --memory instead"
+    );
+    assert_eq!(
+        warnings(r#"{"HostConfig":{"CpuCount":2}}"#, &reference),
+        ["linux does not support CPU count. Count discarded."]
     );
     assert_eq!(
         warnings(r#"{"HostConfig":{"OomKillDisable":true}}"#, &reference),
