@@ -120,6 +120,8 @@ impl Containers {
         // below gives it back.
         let reservation = self.reserve_name(name, &id)?;
         let name = reservation.name.clone();
+        let mut host_config = host_config;
+        self.resolve_links(&mut host_config, &name)?;
         // The host's network or UTS namespace: the host's name, taken at start.
         let hosts_name = host_config.network_mode == "host" || host_config.uts_mode == "host";
         if config.hostname.is_empty() && !hosts_name {

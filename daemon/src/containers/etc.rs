@@ -36,6 +36,8 @@ pub(crate) struct EtcContent {
     pub(crate) ip: Option<Ipv4Addr>,
     /// `--add-host` entries, `host:ip`.
     pub(crate) extra_hosts: Vec<String>,
+    /// Legacy links: the target's address and its names (`alias id name`).
+    pub(crate) links: Vec<(Ipv4Addr, String)>,
     /// Nameservers.
     pub(crate) dns: Vec<IpAddr>,
     /// Search domains.
@@ -75,6 +77,9 @@ fn hosts(c: &EtcContent) -> String {
             out.push_str(&format!("{ip}\t{host}\n"));
         }
     }
+    for (ip, names) in &c.links {
+        out.push_str(&format!("{ip}\t{names}\n"));
+    }
     if let Some(ip) = c.ip {
         let name = if c.domainname.is_empty() {
             c.hostname.clone()
@@ -112,6 +117,10 @@ mod tests {
             domainname: String::new(),
             ip: Some(Ipv4Addr::new(172, 17, 0, 2)),
             extra_hosts: vec!["db:10.0.0.9".into()],
+            links: vec![(
+                Ipv4Addr::new(172, 17, 0, 3),
+                "alias 0123456789ab web".into(),
+            )],
             dns: vec![IpAddr::V4(Ipv4Addr::new(8, 8, 8, 8))],
             search: vec!["example.com".into()],
             options: vec!["ndots:2".into()],
@@ -122,7 +131,9 @@ mod tests {
         let hosts = std::fs::read_to_string(f.hosts).expect("hosts");
         assert!(hosts.starts_with("127.0.0.1\tlocalhost\n"), "{hosts}");
         assert!(
-            hosts.ends_with("10.0.0.9\tdb\n172.17.0.2\te006d8254951\n"),
+            hosts.ends_with(
+                "10.0.0.9\tdb\n172.17.0.3\talias 0123456789ab web\n172.17.0.2\te006d8254951\n"
+            ),
             "{hosts}"
         );
         assert_eq!(

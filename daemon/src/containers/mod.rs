@@ -27,6 +27,7 @@ mod exit;
 mod files;
 mod index;
 mod inspect;
+mod links;
 mod list;
 mod logging;
 mod logs;

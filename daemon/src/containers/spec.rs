@@ -129,6 +129,17 @@ pub(crate) fn environment(rec: &Record, hostname: &str) -> Vec<String> {
 /// [`environment`] with `TERM` decided by `tty` (an exec's own), as moby's
 /// `CreateDaemonEnvironment` takes it.
 pub(crate) fn environment_with_tty(rec: &Record, hostname: &str, tty: bool) -> Vec<String> {
+    environment_with(rec, hostname, tty, &[])
+}
+
+/// [`environment_with_tty`] with the variables of legacy links, before the config's own (which
+/// may override them), as moby's `CreateDaemonEnvironment` puts them.
+pub(crate) fn environment_with(
+    rec: &Record,
+    hostname: &str,
+    tty: bool,
+    linked: &[String],
+) -> Vec<String> {
     let config_env = rec.config.env.clone().unwrap_or_default();
     let mut env = Vec::new();
     if !config_env.iter().any(|e| key(e) == "PATH") {
@@ -138,6 +149,7 @@ pub(crate) fn environment_with_tty(rec: &Record, hostname: &str, tty: bool) -> V
     if tty {
         env.push("TERM=xterm".to_owned());
     }
+    env.extend(linked.iter().cloned());
     replace_or_append(&mut env, &config_env);
     env
 }

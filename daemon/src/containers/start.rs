@@ -201,7 +201,12 @@ impl Containers {
                 .unwrap_or_default(),
             _ => rec.short_id().to_owned(),
         };
-        let content = self.etc_content(rec, run, &hostname, mode == Mode::Host)?;
+        let links = match mode {
+            Mode::Bridge => self.legacy_links(rec)?,
+            _ => Vec::new(),
+        };
+        let mut content = self.etc_content(rec, run, &hostname, mode == Mode::Host)?;
+        content.links = links.iter().map(|l| (l.ip, l.names.clone())).collect();
         let network = match (mode, &run.netns) {
             (Mode::Bridge, Some(path)) => Network::Join(path.clone()),
             (Mode::Host, _) => Network::Host,
@@ -223,6 +228,11 @@ impl Containers {
             })
             .await??
         };
+        let link_env: Vec<String> = links.into_iter().flat_map(|l| l.env).collect();
+        if !link_env.is_empty() {
+            let hostname = spec.hostname.clone();
+            spec.env = spec::environment_with(rec, &hostname, rec.config.tty, &link_env);
+        }
         let (shared, shm) = self.shared_namespaces(rec, &c.dir).await?;
         spec.shared = shared;
         spec.mounts.extend(shm);
@@ -318,6 +328,7 @@ impl Containers {
             domainname: rec.config.domainname.clone(),
             ip: run.endpoint.as_ref().map(|e| e.ip),
             extra_hosts: hc.extra_hosts.clone().unwrap_or_default(),
+            links: Vec::new(),
             dns,
             search,
             options,

@@ -546,5 +546,8 @@ fn realtime_cpu_annotations_and_block_devices() {
     // A throttle names a block device; anything else is refused.
     s.resources.blkio_throttle[0] = vec![("/dev/null".into(), 1_048_576)];
     let err = build_spec(&s).expect_err("not a block device");
-    assert!(err.to_string().contains("/dev/null is not a block device"), "{err}");
+    assert!(
+        err.to_string().contains("/dev/null is not a block device"),
+        "{err}"
+    );
 }
