@@ -47,7 +47,7 @@ impl Containers {
             })
             .await?
         };
-        let warnings = checked?;
+        let mut warnings = checked?;
         let name = name.map(|n| names::validate(&n)).transpose()?;
         if config.image.is_empty() {
             return Err(Error::Invalid(
@@ -64,7 +64,8 @@ impl Containers {
         crate::logdriver::merge_and_verify(&mut host_config.log_config, &self.inner.log_default)
             .map_err(Error::Invalid)?;
         // moby's `parseSecurityOpt`, in `newContainer`: after the image, before the mounts.
-        security::parse(host_config.security_opt.as_deref().unwrap_or_default())?;
+        let security = security::parse(host_config.security_opt.as_deref().unwrap_or_default())?;
+        warnings.extend(security.warnings());
         fill_defaults(&mut host_config, self.inner.facts.cgroup_v2);
         // An unknown network is found at start, as dockerd does (a 404 here would make the
         // CLI try to pull the image).

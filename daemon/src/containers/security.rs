@@ -13,11 +13,30 @@ pub(crate) struct SecurityOpts {
     pub(crate) no_new_privileges: bool,
     /// The seccomp filter.
     pub(crate) seccomp: Seccomp,
+    /// Options that have no effect here (`label=`, `apparmor=`), for create's warnings.
+    pub(crate) inert: Vec<String>,
 }
 
-/// Parses `opts` in moby's words. `label=` and `apparmor=` are accepted and have no effect,
-/// as with dockerd on a host without SELinux or AppArmor (this daemon applies neither; `/info`
-/// lists neither).
+impl SecurityOpts {
+    /// What create tells about [`SecurityOpts::inert`]: wharf applies no SELinux label and no
+    /// AppArmor profile (dockerd takes them without a word on a host without either).
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        self.inert
+            .iter()
+            .map(|opt| {
+                let what = match opt.starts_with("apparmor") {
+                    true => "AppArmor profiles",
+                    false => "SELinux labels",
+                };
+                format!("--security-opt {opt} has no effect: wharf applies no {what}")
+            })
+            .collect()
+    }
+}
+
+/// Parses `opts` in moby's words. `label=` and `apparmor=` are accepted and have no effect
+/// (listed in `inert`, create warns), as with dockerd on a host without SELinux or AppArmor
+/// (this daemon applies neither; `/info` lists neither).
 pub(crate) fn parse(opts: &[String]) -> Result<SecurityOpts, Error> {
     let mut out = SecurityOpts::default();
     for opt in opts {
@@ -26,6 +45,7 @@ pub(crate) fn parse(opts: &[String]) -> Result<SecurityOpts, Error> {
             continue;
         }
         if opt == "disable" {
+            out.inert.push(opt.clone());
             continue;
         }
         // `:` was the separator before `=` (deprecated, still read by 20.10).
@@ -34,7 +54,7 @@ pub(crate) fn parse(opts: &[String]) -> Result<SecurityOpts, Error> {
             return Err(Error::Invalid(format!("invalid --security-opt 1: {opt:?}")));
         };
         match key {
-            "label" | "apparmor" => {}
+            "label" | "apparmor" => out.inert.push(opt.clone()),
             "seccomp" => {
                 out.seccomp = match value {
                     "unconfined" => Seccomp::Unconfined,
@@ -75,6 +95,16 @@ mod tests {
         let o = p(&["no-new-privileges", "seccomp=unconfined", "label=disable"]).expect("ok");
         assert!(o.no_new_privileges);
         assert_eq!(o.seccomp, Seccomp::Unconfined);
+        assert_eq!(
+            o.warnings(),
+            ["--security-opt label=disable has no effect: wharf applies no SELinux labels"]
+        );
+        assert_eq!(
+            p(&["apparmor=docker-default"]).expect("ok").warnings(),
+            [
+                "--security-opt apparmor=docker-default has no effect: wharf applies no AppArmor profiles"
+            ]
+        );
         let o = p(&[
             "no-new-privileges=false",
             "seccomp:{\"defaultAction\":\"SCMP_ACT_ALLOW\"}",

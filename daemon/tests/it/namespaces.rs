@@ -130,6 +130,21 @@ fn cgroup_and_user_namespaces() {
         out.lines().all(|l| l.ends_with(":/")),
         "every hierarchy rooted at the container's cgroup: {out}"
     );
+    // Options that would have no effect are said to, not dropped silently.
+    let out = env.docker(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        "label=disable",
+        "busybox",
+        "true",
+    ]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("WARNING: --security-opt label=disable has no effect"),
+        "{err}"
+    );
     // No user namespace remapping: `host` is what every container gets (the CLI refuses other
     // words itself; the daemon's refusal of them is a unit test).
     let own_user = std::fs::read_link("/proc/self/ns/user").expect("ns link");
