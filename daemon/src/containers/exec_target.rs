@@ -109,6 +109,8 @@ pub(crate) struct HealthView {
     pub(crate) healthcheck: Option<serde_json::Value>,
     /// Its `Shell`.
     pub(crate) shell: Option<Vec<String>>,
+    /// Its directory (where its health is kept across daemon restarts).
+    pub(crate) dir: std::path::PathBuf,
 }
 
 impl Containers {
@@ -126,6 +128,7 @@ impl Containers {
                     started_at: rec.state.started_at,
                     healthcheck: rec.config.healthcheck.clone(),
                     shell: rec.config.shell.clone(),
+                    dir: c.dir.clone(),
                 });
             }
         }

@@ -7,10 +7,12 @@
 //!
 //! Monitors are started by a supervisor that looks at the containers every
 //! [`SUPERVISE_EVERY`] (a container's start does not know about health checks) and end by
-//! themselves when their run ends. The state is in memory: after a daemon restart a running
-//! container's checks start again from `starting`, as dockerd's do at each start.
+//! themselves when their run ends. The state is kept in the container's directory on each
+//! change (`persist`): a restarted daemon finds the health of the runs it re-adopts and goes on
+//! checking them; a new run starts again from `starting`, as dockerd's do.
 
 mod config;
+mod persist;
 
 pub(crate) use config::merge as merge_config;
 
@@ -57,6 +59,10 @@ struct State {
     status: Status,
     failing_streak: i64,
     log: VecDeque<ProbeResult>,
+    /// A monitor runs for this run (not kept: a restarted daemon starts one again).
+    monitored: bool,
+    /// The container's directory, where the state is kept.
+    dir: std::path::PathBuf,
 }
 
 /// The health checks of every container: cheap to clone.
@@ -78,13 +84,23 @@ struct Inner {
 }
 
 impl Health {
-    /// Starts the supervisor (for as long as the runtime).
+    /// Starts the supervisor (for as long as the runtime), with the health kept for the runs
+    /// restore re-adopted.
     pub fn new(containers: Containers, execs: Execs) -> Self {
+        let kept: HashMap<String, State> = containers
+            .health_views()
+            .0
+            .into_iter()
+            .filter_map(|v| {
+                let state = persist::load(&v.dir)?;
+                (state.run.is_some() && state.run == v.started_at).then_some((v.id, state))
+            })
+            .collect();
         let health = Health {
             inner: Arc::new(Inner {
                 containers,
                 execs,
-                states: Mutex::new(HashMap::new()),
+                states: Mutex::new(kept),
             }),
         };
         let weak = Arc::downgrade(&health.inner);
@@ -113,25 +129,34 @@ impl Health {
             .into_iter()
             .filter_map(|v| {
                 let check = check(v.healthcheck.as_ref(), v.shell.as_deref())?;
-                Some((v.id, v.started_at, check))
+                Some((v.id, v.started_at, check, v.dir))
             })
             .collect();
         let mut states = self.states();
         states.retain(|id, _| alive.contains(id));
-        for (id, run, check) in wanted {
-            let state = states.entry(id.clone()).or_insert_with(|| State {
-                run: None,
-                status: Status::Starting,
-                failing_streak: 0,
-                log: VecDeque::new(),
+        for (id, run, check, dir) in wanted {
+            let state = states.entry(id.clone()).or_insert_with(|| {
+                persist::load(&dir).unwrap_or(State {
+                    run: None,
+                    status: Status::Starting,
+                    failing_streak: 0,
+                    log: VecDeque::new(),
+                    monitored: false,
+                    dir,
+                })
             });
-            if state.run == run && run.is_some() {
+            let same_run = state.run == run && run.is_some();
+            if same_run && state.monitored {
                 continue;
             }
-            // A new run: starting again, the log kept (moby's `initHealthMonitor`).
-            state.run = run;
-            state.status = Status::Starting;
-            state.failing_streak = 0;
+            if !same_run {
+                // A new run: starting again, the log kept (moby's `initHealthMonitor`).
+                state.run = run;
+                state.status = Status::Starting;
+                state.failing_streak = 0;
+                persist::save(&state.dir, state);
+            }
+            state.monitored = true;
             let this = self.clone();
             tokio::spawn(async move { this.monitor(id, run, check).await });
         }
@@ -218,6 +243,7 @@ impl Health {
                 state.status = Status::Unhealthy;
             }
         }
+        persist::save(&state.dir, state);
         if state.status == old {
             return;
         }

@@ -21,6 +21,7 @@ mod events;
 mod exec;
 mod files;
 mod health;
+mod health_restart;
 mod images;
 mod legacy_links;
 mod limit_effects;
