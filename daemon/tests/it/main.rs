@@ -12,7 +12,6 @@ mod docker_py_events;
 mod docker_py_exec;
 mod docker_py_files;
 mod docker_py_logs;
-mod docker_py_networks;
 mod docker_py_options;
 mod docker_py_prune;
 mod docker_py_registry;
