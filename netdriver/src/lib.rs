@@ -76,6 +76,7 @@
 mod allocations;
 mod bridge;
 mod config;
+pub mod dns;
 mod driver;
 mod endpoint;
 mod error;
