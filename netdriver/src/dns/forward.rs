@@ -23,6 +23,11 @@ const MAX_UPSTREAMS: usize = 3;
 /// from the containers cannot exhaust the daemon's file descriptors.
 pub const MAX_FORWARDS: usize = 1024;
 
+/// The receive buffer of one forwarded UDP query: above the 4096 bytes we ever promise a client
+/// and the EDNS sizes resolvers use (1232 since the DNS flag day), and small enough that
+/// [`MAX_FORWARDS`] of them stay a few megabytes.
+const UDP_BUFFER: usize = 8192;
+
 /// The forwarder shared by every container.
 #[derive(Debug)]
 pub(crate) struct Forwarder {
@@ -108,37 +113,40 @@ impl Forwarder {
         }
     }
 
-    /// One exchange over UDP; a truncated answer is asked again over TCP, and kept when TCP
-    /// fails (the client then sees TC and may retry over TCP itself).
+    /// One exchange over UDP; a truncated answer (or one too big for our buffer) is asked
+    /// again over TCP, and a truncated one is kept when TCP fails (the client then sees TC and
+    /// may retry over TCP itself).
     async fn udp_then_tcp(
         &self,
         upstream: SocketAddr,
         query: &Query,
         packet: &[u8],
     ) -> std::io::Result<(Vec<u8>, Upstream)> {
-        let (bytes, verdict) = self.udp(upstream, query, packet).await?;
-        if !verdict.truncated {
-            return Ok((bytes, verdict));
-        }
-        match self.tcp(upstream, query, packet).await {
-            Ok(full) => Ok(full),
-            Err(e) => {
+        let truncated = match self.udp(upstream, query, packet).await? {
+            Some((bytes, verdict)) if !verdict.truncated => return Ok((bytes, verdict)),
+            truncated => truncated,
+        };
+        match (self.tcp(upstream, query, packet).await, truncated) {
+            (Ok(full), _) => Ok(full),
+            (Err(e), Some(truncated)) => {
                 tracing::debug!(
                     "embedded DNS: TCP retry of a truncated answer from {upstream}: {e}"
                 );
-                Ok((bytes, verdict))
+                Ok(truncated)
             }
+            (Err(e), None) => Err(e),
         }
     }
 
     /// One exchange over UDP from a fresh socket connected to `upstream` (so the kernel drops
-    /// datagrams from elsewhere); datagrams that do not answer the query are ignored.
+    /// datagrams from elsewhere); datagrams that do not answer the query are ignored. `None`
+    /// when the answer filled the whole buffer: it may have been cut, TCP gets it whole.
     async fn udp(
         &self,
         upstream: SocketAddr,
         query: &Query,
         packet: &[u8],
-    ) -> std::io::Result<(Vec<u8>, Upstream)> {
+    ) -> std::io::Result<Option<(Vec<u8>, Upstream)>> {
         let exchange = async {
             let local: SocketAddr = if upstream.is_ipv4() {
                 (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
@@ -148,12 +156,15 @@ impl Forwarder {
             let sock = UdpSocket::bind(local).await?;
             sock.connect(upstream).await?;
             sock.send(packet).await?;
-            let mut buf = vec![0u8; super::message::TCP_MAX];
+            let mut buf = vec![0u8; UDP_BUFFER];
             loop {
                 let n = sock.recv(&mut buf).await?;
+                if n == buf.len() {
+                    return Ok(None);
+                }
                 if let Some(verdict) = query.check_answer(&buf[..n]) {
                     buf.truncate(n);
-                    return Ok((buf, verdict));
+                    return Ok(Some((buf, verdict)));
                 }
             }
         };

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
-use super::message::{Outcome, TCP_MAX};
+use super::message::Outcome;
 use super::{Client, Shared};
 use crate::error::{Context, Result};
 use crate::nsexec;
@@ -20,6 +20,9 @@ pub const ADDRESS: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 11);
 
 /// Its port.
 pub const PORT: u16 = 53;
+
+/// The receive buffer of a container's UDP socket.
+const QUERY_BUFFER: usize = 4096;
 
 /// Open TCP connections per container; more wait in the kernel's backlog.
 const TCP_CONNECTIONS: usize = 16;
@@ -88,7 +91,8 @@ async fn serve_udp(
     sock: Arc<UdpSocket>,
     mut stop: watch::Receiver<()>,
 ) {
-    let mut buf = vec![0u8; TCP_MAX];
+    // Queries are small; a bigger datagram is cut, fails to parse and is dropped.
+    let mut buf = vec![0u8; QUERY_BUFFER];
     loop {
         let (n, peer) = tokio::select! {
             _ = stop.changed() => return,
