@@ -15,7 +15,6 @@
 
 use std::error::Error;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -23,6 +22,8 @@ use hickory_proto::op::{Message, MessageType, Metadata, Query};
 use hickory_proto::rr::rdata::A;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 use netdriver::dns::{ADDRESS, Dns, PORT};
+
+mod support;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -34,7 +35,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     if lookups == 0 {
         return Err("LOOKUPS must be at least 1".into());
     }
-    require_netns(netns)?;
+    support::require_netns(netns, "dns-bench")?;
     let upstream = fake_upstream()?;
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -157,21 +158,4 @@ fn fake_upstream() -> Result<SocketAddr, Box<dyn Error>> {
         }
     });
     Ok(addr)
-}
-
-/// Refuses to run outside the namespace `path` (the server binds in the one it runs in).
-fn require_netns(path: &str) -> Result<(), Box<dyn Error>> {
-    let id = |p: &str| {
-        std::fs::metadata(p)
-            .map(|m| (m.dev(), m.ino()))
-            .map_err(|e| format!("{p}: {e}"))
-    };
-    if id("/proc/self/ns/net")? != id(path)? {
-        return Err(format!(
-            "refusing to run: this process is not in network namespace {path} \
-             (run it as `nsenter --net={path} -- dns-bench --netns {path}`)"
-        )
-        .into());
-    }
-    Ok(())
 }

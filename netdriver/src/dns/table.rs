@@ -162,4 +162,4 @@ fn addresses(entries: &[Entry], name: &str) -> Vec<Ipv4Addr> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

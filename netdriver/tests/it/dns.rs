@@ -1,14 +1,15 @@
 //! Privileged: the embedded DNS server on `127.0.0.11:53` of container namespaces the tests
 //! create, with a fake upstream on the loopback of the test's daemon namespace.
 
+use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::dns_support::{
-    FakeUpstream, Proto, SERVER, addresses, ask, enter, exchange_bytes, query,
+    FakeUpstream, Proto, SERVER, addresses, ask, exchange_bytes, on_thread_in, query,
 };
 use hickory_proto::op::{Edns, ResponseCode};
 use hickory_proto::rr::{RData, RecordType};
@@ -29,6 +30,28 @@ async fn resolve(ns: &Path, name: &str, proto: Proto) -> (ResponseCode, Vec<Stri
         .await
         .unwrap_or_else(|| panic!("no answer for {name} over {proto:?}"));
     (m.metadata.response_code, addresses(&m))
+}
+
+/// Runs `body` on a runtime inside a fresh daemon namespace, with the path of a fresh container
+/// namespace, as `wharfd` would serve it.
+fn in_namespaces<F, Fut>(tag: &str, body: F)
+where
+    F: FnOnce(PathBuf) -> Fut + Send,
+    Fut: Future<Output = ()> + Send,
+{
+    testkit::require_privileged();
+    let daemon = NetNs::new(tag).expect("daemon namespace");
+    let container = NetNs::new(&format!("{tag}-c")).expect("container namespace");
+    let path = container.path();
+    daemon.block_on(body(path));
+}
+
+/// A server forwarding to `upstreams`, serving container `c1` (named `one` on `app`) in `ns`.
+async fn serve_one(upstreams: Vec<SocketAddr>, timeout: Duration, ns: &Path) -> Dns {
+    let dns = Dns::with_timeout(upstreams, timeout);
+    dns.register("app", "c1", ip("172.18.0.2"), names(&["one"]));
+    dns.attach("c1", ns, Vec::new()).await.expect("attach");
+    dns
 }
 
 /// `busybox nslookup NAME 127.0.0.11` inside `ns`: what a container's own tools see.
@@ -148,20 +171,13 @@ fn dns_answers_container_names_and_forwards_the_rest() {
         assert_eq!((m.metadata.truncation, m.answers.len()), (false, 40));
 
         // Malformed packets get nothing and harm nothing.
-        let p = p1.clone();
-        tokio::task::spawn_blocking(move || {
-            std::thread::spawn(move || {
-                enter(&p);
-                for junk in [&b""[..], &b"\x00"[..], &[0xff; 40][..], &[0u8; 12][..]] {
-                    let got = exchange_bytes(SERVER, junk, Proto::Udp, Duration::from_millis(200));
-                    assert!(got.is_err(), "an answer to junk {junk:?}: {got:?}");
-                }
-            })
-            .join()
-            .expect("junk thread")
+        on_thread_in(&p1, || {
+            for junk in [&b""[..], &b"\x00"[..], &[0xff; 40][..], &[0u8; 12][..]] {
+                let got = exchange_bytes(SERVER, junk, Proto::Udp, Duration::from_millis(200));
+                assert!(got.is_err(), "an answer to junk {junk:?}: {got:?}");
+            }
         })
-        .await
-        .expect("junk task");
+        .await;
         assert_eq!(resolve(&p1, "one", Proto::Udp).await.1, vec!["172.18.0.2"]);
 
         // The container's own tools.
@@ -195,21 +211,13 @@ fn dns_answers_container_names_and_forwards_the_rest() {
 #[test]
 #[ignore = "privileged"]
 fn dns_tries_the_next_upstream_and_fails_with_servfail() {
-    testkit::require_privileged();
-    let daemon = NetNs::new("nd-dns-up").expect("daemon namespace");
-    let c1 = NetNs::new("nd-dns-up-c1").expect("c1");
-    let p1 = c1.path();
-    daemon.block_on(async move {
+    in_namespaces("nd-dns-up", |p1| async move {
         let bad = FakeUpstream::start(true).await;
         let good = FakeUpstream::start(false).await;
         // Nothing listens there: the kernel refuses at once.
         let closed: SocketAddr = "127.0.0.1:9".parse().expect("literal");
-        let dns = Dns::with_timeout(
-            vec![closed, bad.addr, good.addr],
-            Duration::from_millis(300),
-        );
-        dns.register("app", "c1", ip("172.18.0.2"), names(&["one"]));
-        dns.attach("c1", &p1, Vec::new()).await.expect("attach");
+        let upstreams = vec![closed, bad.addr, good.addr];
+        let dns = serve_one(upstreams, Duration::from_millis(300), &p1).await;
         assert_eq!(
             resolve(&p1, "example.test", Proto::Udp).await.1,
             vec!["192.0.2.7"]
@@ -247,33 +255,20 @@ fn dns_tries_the_next_upstream_and_fails_with_servfail() {
 #[test]
 #[ignore = "privileged"]
 fn dns_bounds_forwarded_queries_in_flight() {
-    testkit::require_privileged();
-    let daemon = NetNs::new("nd-dns-flood").expect("daemon namespace");
-    let c1 = NetNs::new("nd-dns-flood-c1").expect("c1");
-    let p1 = c1.path();
-    daemon.block_on(async move {
+    in_namespaces("nd-dns-flood", |p1| async move {
         let up = FakeUpstream::start(false).await;
-        let dns = Dns::with_timeout(vec![up.addr], Duration::from_secs(2));
-        dns.register("app", "c1", ip("172.18.0.2"), names(&["one"]));
-        dns.attach("c1", &p1, Vec::new()).await.expect("attach");
+        let dns = serve_one(vec![up.addr], Duration::from_secs(2), &p1).await;
         // 1000 queries the upstream never answers, as fast as one socket sends them.
-        let p = p1.clone();
-        tokio::task::spawn_blocking(move || {
-            std::thread::spawn(move || {
-                enter(&p);
-                let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
-                for i in 0..1000u16 {
-                    let mut q = query("slow.test", RecordType::A);
-                    q.metadata.id = i;
-                    s.send_to(&q.to_vec().expect("encode"), SERVER)
-                        .expect("send");
-                }
-            })
-            .join()
-            .expect("flood thread")
+        on_thread_in(&p1, || {
+            let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+            for i in 0..1000u16 {
+                let mut q = query("slow.test", RecordType::A);
+                q.metadata.id = i;
+                s.send_to(&q.to_vec().expect("encode"), SERVER)
+                    .expect("send");
+            }
         })
-        .await
-        .expect("flood task");
+        .await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let forwarded = up.received.load(Ordering::Relaxed);
         assert!(

@@ -69,26 +69,42 @@ pub fn exchange_bytes(
 }
 
 /// Enters `ns` on the calling thread (only threads the tests spawn).
-pub fn enter(ns: &Path) {
+fn enter(ns: &Path) {
     let f = std::fs::File::open(ns).expect("the namespace exists");
     nix::sched::setns(&f, CloneFlags::CLONE_NEWNET).expect("entering the namespace");
 }
 
-/// Asks the embedded server from inside `ns` on a thread of its own (the caller's runtime
-/// keeps serving meanwhile); `None` when nothing came back within two seconds.
-pub async fn ask(ns: &Path, q: Message, proto: Proto) -> Option<Message> {
+/// Runs the blocking `f` on a new thread inside `ns`, without blocking the caller's runtime
+/// (which keeps serving meanwhile).
+pub async fn on_thread_in<T, F>(ns: &Path, f: F) -> T
+where
+    T: Send + 'static,
+    F: FnOnce() -> T + Send + 'static,
+{
     let ns: PathBuf = ns.to_path_buf();
-    let bytes = q.to_vec().expect("encoding a query");
-    let got = tokio::task::spawn_blocking(move || {
+    let joined = tokio::task::spawn_blocking(move || {
         std::thread::spawn(move || {
             enter(&ns);
-            exchange_bytes(SERVER, &bytes, proto, Duration::from_secs(2))
+            f()
         })
         .join()
-        .expect("the client thread")
     })
     .await
-    .expect("the client task");
+    .expect("the blocking task");
+    match joined {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+/// Asks the embedded server from inside `ns`; `None` when nothing came back within two
+/// seconds.
+pub async fn ask(ns: &Path, q: Message, proto: Proto) -> Option<Message> {
+    let bytes = q.to_vec().expect("encoding a query");
+    let got = on_thread_in(ns, move || {
+        exchange_bytes(SERVER, &bytes, proto, Duration::from_secs(2))
+    })
+    .await;
     got.ok()
         .map(|b| Message::from_vec(&b).expect("a well-formed answer"))
 }

@@ -2,9 +2,7 @@ use super::*;
 
 use hickory_proto::op::{Edns, Query as Question};
 
-fn names(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
+use crate::dns::table::tests::names;
 
 /// `web` (twice, as an alias of two containers) and `db` on `app`.
 fn table() -> Table {

@@ -4,7 +4,8 @@ fn ip(s: &str) -> Ipv4Addr {
     s.parse().expect("an address literal")
 }
 
-fn names(list: &[&str]) -> Vec<String> {
+/// Owned names, for `register`.
+pub(crate) fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
 }
 
