@@ -3,8 +3,9 @@
 //! I/O, so every case is unit-tested.
 
 use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use hickory_proto::op::{Message, MessageType, Metadata, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Message, MessageType, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::rdata::{A, PTR};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use ipnet::IpNet;
@@ -44,8 +45,15 @@ pub(crate) struct Query {
 }
 
 /// Decides what to answer to `packet` from container `from`, over UDP (`tcp` false) or TCP.
-/// `turn` rotates several addresses for one name (round-robin, one turn per query).
-pub(crate) fn handle(packet: &[u8], tcp: bool, table: &Table, from: &str, turn: usize) -> Outcome {
+/// `turn` rotates several addresses for one name: it advances once per A answer with more than
+/// one address (round-robin; AAAA queries, which resolvers send beside each A, do not move it).
+pub(crate) fn handle(
+    packet: &[u8],
+    tcp: bool,
+    table: &Table,
+    from: &str,
+    turn: &AtomicUsize,
+) -> Outcome {
     let Ok(message) = Message::from_vec(packet) else {
         return Outcome::Drop;
     };
@@ -72,7 +80,7 @@ pub(crate) fn handle(packet: &[u8], tcp: bool, table: &Table, from: &str, turn: 
 /// answers only standard `IN` queries from a container it knows, for A (the addresses), AAAA
 /// and MX of a known name (no records, NOERROR: containers have no IPv6 address here, and an
 /// empty MX lets mail clients fall back to the address), and PTR of a known address.
-fn local_answer(query: &Message, table: &Table, from: &str, turn: usize) -> Option<Message> {
+fn local_answer(query: &Message, table: &Table, from: &str, turn: &AtomicUsize) -> Option<Message> {
     let q = query.queries.first()?;
     if query.metadata.op_code != OpCode::Query
         || q.query_class() != DNSClass::IN
@@ -87,8 +95,10 @@ fn local_answer(query: &Message, table: &Table, from: &str, turn: usize) -> Opti
             if ips.is_empty() {
                 return None;
             }
-            let len = ips.len();
-            ips.rotate_left(turn % len);
+            if ips.len() > 1 {
+                let len = ips.len();
+                ips.rotate_left(turn.fetch_add(1, Ordering::Relaxed) % len);
+            }
             let mut reply = reply_to(query);
             reply.answers = ips
                 .into_iter()
@@ -123,12 +133,18 @@ fn arpa_v4(name: &Name) -> Option<Ipv4Addr> {
     }
 }
 
-/// An empty answer to `query`: its ID, opcode, RD and question, recursion available.
+/// An empty answer to `query`: its ID, opcode, RD and question, recursion available, and an
+/// OPT record with the size we take when the query had one (RFC 6891 wants it answered).
 fn reply_to(query: &Message) -> Message {
     let mut reply = Message::response(query.metadata.id, query.metadata.op_code);
     reply.metadata = Metadata::response_from_request(&query.metadata);
     reply.metadata.recursion_available = true;
     reply.queries = query.queries.iter().take(1).cloned().collect();
+    if query.edns.is_some() {
+        let mut edns = Edns::new();
+        edns.set_max_payload(UDP_MAX as u16);
+        reply.set_edns(edns);
+    }
     reply
 }
 

@@ -25,7 +25,7 @@ mod tcp;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -60,7 +60,7 @@ pub(crate) struct Shared {
     forwarder: Forwarder,
     /// The daemon-wide upstreams, for containers without `--dns` of their own.
     upstreams: Vec<SocketAddr>,
-    /// Advances once per answered A query: several addresses come out rotated (round-robin).
+    /// Advances once per A answer of several addresses, which come out rotated (round-robin).
     turn: AtomicUsize,
 }
 
@@ -161,12 +161,11 @@ impl Dns {
 impl Shared {
     /// What to do with `packet` from container `from`.
     pub(crate) fn decide(&self, from: &str, packet: &[u8], tcp: bool) -> Outcome {
-        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
         let table = self
             .table
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        message::handle(packet, tcp, &table, from, turn)
+        message::handle(packet, tcp, &table, from, &self.turn)
     }
 }
 

@@ -59,7 +59,13 @@ fn addresses(m: &Message) -> Vec<String> {
 #[test]
 fn a_query_for_a_container_name_is_answered_from_the_table() {
     let t = table();
-    let m = answer(handle(&query("DB.", RecordType::A), false, &t, "c-web1", 0));
+    let m = answer(handle(
+        &query("DB.", RecordType::A),
+        false,
+        &t,
+        "c-web1",
+        &AtomicUsize::new(0),
+    ));
     assert_eq!(m.metadata.id, 0x1234);
     assert_eq!(m.metadata.message_type, MessageType::Response);
     assert_eq!(m.metadata.response_code, ResponseCode::NoError);
@@ -77,18 +83,64 @@ fn a_query_for_a_container_name_is_answered_from_the_table() {
 #[test]
 fn several_containers_under_one_name_come_out_rotated() {
     let t = table();
-    let q = query("web", RecordType::A);
-    let first = addresses(&answer(handle(&q, false, &t, "c-db", 0)));
-    let second = addresses(&answer(handle(&q, false, &t, "c-db", 1)));
+    let turn = AtomicUsize::new(0);
+    let ask = |rtype| handle(&query("web", rtype), false, &t, "c-db", &turn);
+    let first = addresses(&answer(ask(RecordType::A)));
+    // The AAAA query a resolver sends beside the A one does not move the rotation.
+    answer(ask(RecordType::AAAA));
+    let second = addresses(&answer(ask(RecordType::A)));
+    let third = addresses(&answer(ask(RecordType::A)));
     assert_eq!(first, vec!["172.18.0.2", "172.18.0.3"]);
     assert_eq!(second, vec!["172.18.0.3", "172.18.0.2"]);
+    assert_eq!(third, first);
+    // One address does not turn it either.
+    answer(handle(
+        &query("db", RecordType::A),
+        false,
+        &t,
+        "c-db",
+        &turn,
+    ));
+    assert_eq!(turn.load(std::sync::atomic::Ordering::Relaxed), 3);
+}
+
+#[test]
+fn an_edns_query_gets_an_opt_record_back() {
+    let t = table();
+    let mut q = Message::from_vec(&query("db", RecordType::A)).expect("parse");
+    assert!(
+        answer(handle(
+            &q.to_vec().expect("encode"),
+            false,
+            &t,
+            "c-web1",
+            &AtomicUsize::new(0)
+        ))
+        .edns
+        .is_none()
+    );
+    q.set_edns(Edns::new());
+    let m = answer(handle(
+        &q.to_vec().expect("encode"),
+        false,
+        &t,
+        "c-web1",
+        &AtomicUsize::new(0),
+    ));
+    assert_eq!(m.edns.map(|e| e.max_payload()), Some(4096));
 }
 
 #[test]
 fn aaaa_and_mx_of_a_known_name_are_empty_answers() {
     let t = table();
     for rtype in [RecordType::AAAA, RecordType::MX] {
-        let m = answer(handle(&query("web", rtype), false, &t, "c-db", 0));
+        let m = answer(handle(
+            &query("web", rtype),
+            false,
+            &t,
+            "c-db",
+            &AtomicUsize::new(0),
+        ));
         assert_eq!(m.metadata.response_code, ResponseCode::NoError, "{rtype}");
         assert!(m.answers.is_empty(), "{rtype}");
     }
@@ -102,7 +154,7 @@ fn ptr_of_a_registered_address_names_the_container() {
         false,
         &t,
         "c-web1",
-        0,
+        &AtomicUsize::new(0),
     ));
     match m.answers.first().map(|r| &r.data) {
         Some(RData::PTR(p)) => assert_eq!(p.0.to_ascii(), "db.app."),
@@ -113,7 +165,7 @@ fn ptr_of_a_registered_address_names_the_container() {
         false,
         &t,
         "c-web1",
-        0,
+        &AtomicUsize::new(0),
     );
     assert!(matches!(unknown, Outcome::Forward(_)), "{unknown:?}");
 }
@@ -127,7 +179,7 @@ fn other_names_types_and_askers_are_forwarded() {
         ("web", RecordType::A, "c-not-registered"),
         ("nothere", RecordType::AAAA, "c-db"),
     ] {
-        let got = handle(&query(name, rtype), false, &t, from, 0);
+        let got = handle(&query(name, rtype), false, &t, from, &AtomicUsize::new(0));
         assert!(
             matches!(got, Outcome::Forward(_)),
             "{name} {rtype} from {from}: {got:?}"
@@ -145,19 +197,31 @@ fn malformed_packets_and_responses_are_dropped() {
         &good[..good.len() - 3],
         &[0xffu8; 64][..],
     ] {
-        let got = handle(bad, false, &t, "c-web1", 0);
+        let got = handle(bad, false, &t, "c-web1", &AtomicUsize::new(0));
         assert!(matches!(got, Outcome::Drop), "{bad:?}: {got:?}");
     }
     let mut response = Message::from_vec(&good).expect("parse");
     response.metadata.message_type = MessageType::Response;
-    let got = handle(&response.to_vec().expect("encode"), false, &t, "c-web1", 0);
+    let got = handle(
+        &response.to_vec().expect("encode"),
+        false,
+        &t,
+        "c-web1",
+        &AtomicUsize::new(0),
+    );
     assert!(
         matches!(got, Outcome::Drop),
         "a response is not a query: {got:?}"
     );
     let mut empty = Message::query();
     empty.metadata.id = 7;
-    let got = handle(&empty.to_vec().expect("encode"), false, &t, "c-web1", 0);
+    let got = handle(
+        &empty.to_vec().expect("encode"),
+        false,
+        &t,
+        "c-web1",
+        &AtomicUsize::new(0),
+    );
     assert!(matches!(got, Outcome::Drop), "no question: {got:?}");
 }
 
@@ -169,14 +233,14 @@ fn answers_too_big_for_udp_are_truncated_with_tc_but_not_over_tcp() {
         t.register("app", &format!("c{i}"), ip, &names(&["many"]));
     }
     let q = query("many", RecordType::A);
-    let Outcome::Answer(udp) = handle(&q, false, &t, "c0", 0) else {
+    let Outcome::Answer(udp) = handle(&q, false, &t, "c0", &AtomicUsize::new(0)) else {
         panic!("expected an answer");
     };
     assert!(udp.len() <= UDP_MIN, "{}", udp.len());
     let m = Message::from_vec(&udp).expect("parse");
     assert!(m.metadata.truncation);
     assert!(!m.answers.is_empty() && m.answers.len() < 60);
-    let m = answer(handle(&q, true, &t, "c0", 0));
+    let m = answer(handle(&q, true, &t, "c0", &AtomicUsize::new(0)));
     assert!(!m.metadata.truncation);
     assert_eq!(m.answers.len(), 60);
 
@@ -185,7 +249,13 @@ fn answers_too_big_for_udp_are_truncated_with_tc_but_not_over_tcp() {
     let mut edns = Edns::new();
     edns.set_max_payload(4096);
     big.set_edns(edns);
-    let m = answer(handle(&big.to_vec().expect("encode"), false, &t, "c0", 0));
+    let m = answer(handle(
+        &big.to_vec().expect("encode"),
+        false,
+        &t,
+        "c0",
+        &AtomicUsize::new(0),
+    ));
     assert!(!m.metadata.truncation);
     assert_eq!(m.answers.len(), 60);
 }
@@ -193,8 +263,13 @@ fn answers_too_big_for_udp_are_truncated_with_tc_but_not_over_tcp() {
 #[test]
 fn upstream_answers_are_checked_and_fitted() {
     let t = table();
-    let Outcome::Forward(q) = handle(&query("example.com.", RecordType::A), false, &t, "c-db", 0)
-    else {
+    let Outcome::Forward(q) = handle(
+        &query("example.com.", RecordType::A),
+        false,
+        &t,
+        "c-db",
+        &AtomicUsize::new(0),
+    ) else {
         panic!("expected a forward");
     };
     let mut reply = Message::from_vec(&query("example.com.", RecordType::A)).expect("parse");
