@@ -51,12 +51,13 @@ impl Listener {
         let ns = std::fs::File::open(netns)
             .with_context(|| format!("opening the network namespace {}", netns.display()))?;
         let what = format!("the embedded DNS server of container {}", client.id);
+        let place = netns.display().to_string();
         let (udp, tcp) = nsexec::run_in_netns(ns, what.clone(), move || {
             let addr = SocketAddr::from((ADDRESS, PORT));
-            let udp =
-                std::net::UdpSocket::bind(addr).with_context(|| format!("binding udp {addr}"))?;
-            let tcp =
-                std::net::TcpListener::bind(addr).with_context(|| format!("binding tcp {addr}"))?;
+            let udp = std::net::UdpSocket::bind(addr)
+                .with_context(|| format!("binding udp {addr} in {place}"))?;
+            let tcp = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("binding tcp {addr} in {place}"))?;
             udp.set_nonblocking(true)
                 .context("setting a socket non-blocking")?;
             tcp.set_nonblocking(true)

@@ -22,7 +22,7 @@ mod message;
 mod table;
 mod tcp;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::atomic::AtomicUsize;
@@ -60,6 +60,8 @@ pub(crate) struct Shared {
     forwarder: Forwarder,
     /// The daemon-wide upstreams, for containers without `--dns` of their own.
     upstreams: Vec<SocketAddr>,
+    /// Containers whose queries are not forwarded (only `--internal` networks: no way out).
+    isolated: RwLock<HashSet<String>>,
     /// Advances once per A answer of several addresses, which come out rotated (round-robin).
     turn: AtomicUsize,
 }
@@ -89,6 +91,7 @@ impl Dns {
                 table: RwLock::new(Table::default()),
                 forwarder: Forwarder::new(timeout),
                 upstreams,
+                isolated: RwLock::new(HashSet::new()),
                 turn: AtomicUsize::new(0),
             }),
             listeners: Arc::new(Mutex::new(HashMap::new())),
@@ -151,6 +154,18 @@ impl Dns {
         write(&self.shared.table).set_links(container, links);
     }
 
+    /// Whether `container`'s queries for other names may go to the upstreams (the default).
+    /// dockerd forwards nothing for a container whose networks are all `--internal` (it has no
+    /// gateway, so no way out): its other queries get SERVFAIL.
+    pub fn set_forwarding(&self, container: &str, allowed: bool) {
+        let mut isolated = write(&self.shared.isolated);
+        if allowed {
+            isolated.remove(container);
+        } else {
+            isolated.insert(container.to_string());
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Listener>> {
         self.listeners
             .lock()
@@ -159,29 +174,37 @@ impl Dns {
 }
 
 impl Shared {
-    /// What to do with `packet` from container `from`.
+    /// What to do with `packet` from container `from`: a query an isolated container would
+    /// have forwarded is answered SERVFAIL at once.
     pub(crate) fn decide(&self, from: &str, packet: &[u8], tcp: bool) -> Outcome {
-        let table = self
-            .table
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        message::handle(packet, tcp, &table, from, &self.turn)
+        let outcome = {
+            let table = read(&self.table);
+            message::handle(packet, tcp, &table, from, &self.turn)
+        };
+        match outcome {
+            Outcome::Forward(query) if read(&self.isolated).contains(from) => {
+                Outcome::Answer(query.servfail())
+            }
+            other => other,
+        }
     }
 }
 
 impl Client {
     /// Where this container's forwarded queries go.
     pub(crate) fn upstreams(&self, shared: &Shared) -> Vec<SocketAddr> {
-        let own = self
-            .upstreams
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let own = read(&self.upstreams);
         if own.is_empty() {
             shared.upstreams.clone()
         } else {
             own.clone()
         }
     }
+}
+
+/// A read lock that outlives a panic elsewhere (see [`write`]).
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// A write lock that outlives a panic elsewhere (the data stays consistent: every change is

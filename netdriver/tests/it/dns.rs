@@ -240,6 +240,20 @@ fn dns_tries_the_next_upstream_and_fails_with_servfail() {
             resolve(&p1, "slow.test", Proto::Tcp).await.0,
             ResponseCode::ServFail
         );
+        // A container with no way out (only --internal networks) forwards nothing.
+        dns.set_forwarding("c1", false);
+        let before = good.received.load(Ordering::Relaxed);
+        assert_eq!(
+            resolve(&p1, "example.test", Proto::Udp).await.0,
+            ResponseCode::ServFail
+        );
+        assert_eq!(resolve(&p1, "one", Proto::Udp).await.1, vec!["172.18.0.2"]);
+        assert_eq!(good.received.load(Ordering::Relaxed), before, "forwarded");
+        dns.set_forwarding("c1", true);
+        assert_eq!(
+            resolve(&p1, "example.test", Proto::Udp).await.1,
+            vec!["192.0.2.7"]
+        );
         // Every upstream failing: the last failure is relayed.
         dns.attach("c1", &p1, vec![bad.addr])
             .await
