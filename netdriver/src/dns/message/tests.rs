@@ -316,3 +316,45 @@ fn upstream_answers_are_checked_and_fitted() {
     let cut = Message::from_vec(&q.fit(large.to_vec().expect("encode"))).expect("parse");
     assert!(cut.metadata.truncation && cut.answers.is_empty());
 }
+
+#[test]
+fn random_and_mangled_packets_never_panic() {
+    let t = table();
+    let turn = AtomicUsize::new(0);
+    // xorshift: deterministic, so a failure can be replayed.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let valid = query("web.app.", RecordType::A);
+    for _ in 0..20_000 {
+        let packet: Vec<u8> = match next() % 3 {
+            // Noise of any length up to 600 bytes.
+            0 => (0..next() % 600).map(|_| next() as u8).collect(),
+            // A real query with a few bytes flipped.
+            1 => {
+                let mut p = valid.clone();
+                for _ in 0..=next() % 4 {
+                    let i = (next() as usize) % p.len();
+                    p[i] ^= next() as u8;
+                }
+                p
+            }
+            // A real query cut short or with junk after it.
+            _ => {
+                let mut p = valid.clone();
+                let cut = (next() as usize) % (p.len() + 8);
+                p.resize(cut, next() as u8);
+                p
+            }
+        };
+        for tcp in [false, true] {
+            if let Outcome::Answer(bytes) = handle(&packet, tcp, &t, "c-db", &turn) {
+                Message::from_vec(&bytes).expect("every answer we make parses");
+            }
+        }
+    }
+}
