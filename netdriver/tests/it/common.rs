@@ -109,7 +109,7 @@ pub fn links(ns: &NetNs) -> Vec<String> {
         .collect()
 }
 
-/// Fails unless one ICMP echo from `from` to `ip` is answered within a second.
+/// Whether an ICMP echo from `from` to `ip` is answered within a second, in one of three tries.
 pub fn ping(from: &NetNs, ip: &str) -> bool {
     // Three tries: on a loaded machine the first echo may go before the neighbour is resolved.
     (0..3).any(|_| {
