@@ -1,13 +1,11 @@
-//! Serving the API on a listening Unix socket, with a graceful, bounded shutdown.
+//! Serving the API on a listening socket (Unix, TCP, TLS), with a graceful, bounded shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::UnixListener;
-
 use crate::hijack::ConnFd;
-use crate::{Backend, router};
+use crate::{Backend, Listener, router};
 
 /// How to serve.
 #[derive(Debug, Clone)]
@@ -20,7 +18,7 @@ pub struct ServeOptions {
 /// in-flight requests finish for at most `drain_timeout`. Returns `false` if the deadline cut
 /// some requests short.
 pub async fn serve<B: Backend>(
-    listener: UnixListener,
+    listener: impl Into<Listener>,
     backend: Arc<B>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     opts: ServeOptions,
@@ -32,7 +30,7 @@ pub async fn serve<B: Backend>(
     };
     // Each connection's descriptor goes with its requests, for hijacked sessions.
     let app = router(backend).into_make_service_with_connect_info::<ConnFd>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let server = axum::serve(listener.into(), app).with_graceful_shutdown(signal);
     let server = std::pin::pin!(server.into_future());
     // Run until the server ends by itself, or until the drain deadline after shutdown began.
     let deadline = async move {

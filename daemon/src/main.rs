@@ -18,6 +18,7 @@ mod memory;
 mod network;
 mod pidfile;
 mod prune;
+mod service;
 mod socket;
 mod startup;
 mod usage;

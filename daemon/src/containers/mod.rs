@@ -41,6 +41,7 @@ mod restore;
 mod rootfs;
 mod runtimes;
 mod security;
+mod shutdown;
 mod size;
 mod spec;
 mod start;
@@ -131,6 +132,8 @@ struct Inner {
     events: crate::events::Events,
     /// The daemon's `--log-driver` and `--log-opt`s, for containers that name no driver.
     log_default: api::types::LogConfig,
+    /// The daemon is stopping its containers to shut down: no restart policy applies.
+    shutting_down: std::sync::atomic::AtomicBool,
 }
 
 /// The network facts and driver containers use.
@@ -358,6 +361,7 @@ impl Containers {
                 tasks: Mutex::new(JoinSet::new()),
                 events: events.clone(),
                 log_default: config.log_config.clone(),
+                shutting_down: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

@@ -26,6 +26,7 @@ mod registry;
 mod robustness;
 mod runtimes;
 mod security;
+mod service;
 mod startup;
 mod surface;
 mod volumes;
