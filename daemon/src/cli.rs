@@ -32,7 +32,7 @@ pub enum Command {
 }
 
 /// The daemon's flags; `None` means "not given on the command line".
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct Flags {
     /// Daemon configuration file (JSON, dockerd's keys); a missing file is fine.
     #[arg(long = "config-file", value_name = "FILE")]

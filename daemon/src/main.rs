@@ -25,7 +25,6 @@ mod usage;
 mod version;
 mod volumes;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -70,10 +69,10 @@ fn main() -> ExitCode {
         println!("configuration OK");
         return ExitCode::SUCCESS;
     }
-    init_logging(config.log_level);
+    service::log::init(config.log_level, config.log_format);
     // Before the runtime's threads exist.
     memory::limit_arenas();
-    match startup::run(config, launched) {
+    match startup::run(config, cli.flags, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -105,13 +104,4 @@ fn check(json: bool, flags: &cli::Flags) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-fn init_logging(level: tracing::Level) {
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
 }

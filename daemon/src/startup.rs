@@ -49,7 +49,7 @@ fn ms(t: Instant) -> f64 {
 
 /// Starts the daemon with a validated `config` (parsed since `launched`), serves until SIGTERM
 /// or SIGINT, and shuts down in reverse order.
-pub fn run(config: Config, launched: Instant) -> Result<()> {
+pub fn run(config: Config, flags: crate::cli::Flags, launched: Instant) -> Result<()> {
     info!(step = "config", elapsed_ms = ms(launched), file = %config.config_file.display(), "start-up step done");
     // First, while this is the only thread: taking systemd's sockets changes the environment.
     let activated = Activated::take(&config.hosts)?;
@@ -81,7 +81,11 @@ pub fn run(config: Config, launched: Instant) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let listen = Listen { activated, tls };
+    let listen = Listen {
+        activated,
+        tls,
+        flags,
+    };
     let result = runtime.block_on(serve(config, host, root, listen, launched));
     // Background tasks still running (e.g. a connection past the drain deadline) are dropped.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -93,6 +97,8 @@ pub fn run(config: Config, launched: Instant) -> Result<()> {
 struct Listen {
     activated: Activated,
     tls: Option<Arc<rustls::ServerConfig>>,
+    /// The flags, merged again with `daemon.json` at SIGHUP.
+    flags: crate::cli::Flags,
 }
 
 async fn serve(
@@ -145,10 +151,11 @@ async fn serve(
     let execs = crate::exec::Execs::new(containers.clone());
     execs.restore().await;
     let health = crate::health::Health::new(containers.clone(), execs.clone());
+    let live = crate::service::reload::Live::new(&config, registry);
     let daemon = Arc::new(Daemon {
         health,
         execs,
-        registry,
+        live,
         config,
         root,
         host,
@@ -177,6 +184,10 @@ async fn serve(
         servers.spawn(api::serve(listener, daemon.clone(), shutdown, opts));
         guards.push(guard);
     }
+    let reloader = tokio::spawn(crate::service::reload::on_sighup(
+        daemon.clone(),
+        listen.flags.clone(),
+    ));
     crate::service::notify::ready();
 
     let name = signals.first().await;
@@ -199,12 +210,14 @@ async fn serve(
     }
     drop(guards);
     trimmer.abort();
-    if daemon.config.live_restore {
+    reloader.abort();
+    let settings = daemon.settings();
+    if settings.live_restore {
         info!("live-restore: containers keep running");
     } else {
         daemon
             .containers
-            .stop_for_shutdown(daemon.config.shutdown_timeout)
+            .stop_for_shutdown(settings.shutdown_timeout)
             .await;
     }
     let Some(daemon) = sole_owner(daemon).await else {

@@ -3,5 +3,7 @@
 //! stopping containers at shutdown, and reloading settings on SIGHUP.
 
 pub mod listeners;
+pub mod log;
 pub mod notify;
+pub mod reload;
 pub mod tls;

@@ -367,3 +367,51 @@ fn live_restore_keeps_containers_running_across_a_restart() {
     drop(d2);
     drop(d);
 }
+
+/// SIGHUP reloads `daemon.json`: labels and debug change in `docker info`, each change is
+/// logged, and a file that does not load changes nothing.
+#[test]
+#[ignore = "privileged"]
+fn sighup_reloads_what_dockerd_reloads_and_refuses_a_bad_file() {
+    require_privileged();
+    let ns = NetNs::new("sdhup").expect("netns");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("daemon.json");
+    std::fs::write(&config, r#"{"labels": ["stage=one"]}"#).expect("config");
+    let d = Wharfd::builder(BIN)
+        .dir(dir.path())
+        .start(&ns)
+        .expect("wharfd starts");
+    let info = || d.docker_ok(&["info", "--format", "{{json .Labels}} {{.Debug}}"]);
+    assert_eq!(info().trim(), r#"["stage=one"] false"#);
+
+    let hup_until = |want: &str| {
+        d.signal(nix::sys::signal::Signal::SIGHUP).expect("SIGHUP");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while info().trim() != want {
+            assert!(Instant::now() < deadline, "{}\n{}", info(), d.log());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    std::fs::write(
+        &config,
+        r#"{"labels": ["stage=two"], "debug": true, "max-concurrent-downloads": 5}"#,
+    )
+    .expect("config");
+    hup_until(r#"["stage=two"] true"#);
+    let log = d.log();
+    assert!(log.contains("configuration reloaded"), "{log}");
+    assert!(log.contains("max-concurrent-downloads"), "{log}");
+
+    std::fs::write(&config, r#"{"labels": ["stage=three"], "no-such-key": 1}"#).expect("config");
+    d.signal(nix::sys::signal::Signal::SIGHUP).expect("SIGHUP");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !d
+        .log()
+        .contains("don't match any configuration option: no-such-key")
+    {
+        assert!(Instant::now() < deadline, "{}", d.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(info().trim(), r#"["stage=two"] true"#);
+}
