@@ -11,6 +11,7 @@ pub mod extract;
 pub mod filters;
 mod hijack;
 mod listener;
+pub mod metrics;
 mod respond;
 mod routes;
 mod serve;

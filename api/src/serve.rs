@@ -12,6 +12,8 @@ use crate::{Backend, Listener, router};
 pub struct ServeOptions {
     /// How long in-flight requests may run on after shutdown starts.
     pub drain_timeout: Duration,
+    /// Told of every request (`--metrics-addr`).
+    pub observer: Option<Arc<dyn crate::metrics::ApiObserver>>,
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting and lets
@@ -29,7 +31,11 @@ pub async fn serve<B: Backend>(
         let _ = started_tx.send(());
     };
     // Each connection's descriptor goes with its requests, for hijacked sessions.
-    let app = router(backend).into_make_service_with_connect_info::<ConnFd>();
+    let mut app = router(backend);
+    if let Some(obs) = opts.observer {
+        app = app.layer(axum::Extension(crate::metrics::Observer(obs)));
+    }
+    let app = app.into_make_service_with_connect_info::<ConnFd>();
     let server = axum::serve(listener.into(), app).with_graceful_shutdown(signal);
     let server = std::pin::pin!(server.into_future());
     // Run until the server ends by itself, or until the drain deadline after shutdown began.

@@ -15,6 +15,7 @@ mod images;
 mod info;
 mod logdriver;
 mod memory;
+mod metrics;
 mod network;
 mod pidfile;
 mod prune;

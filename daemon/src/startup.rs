@@ -169,6 +169,20 @@ async fn serve(
 
     let trimmer = tokio::spawn(crate::memory::return_freed());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let observer = match daemon.config.metrics_addr {
+        Some(addr) => {
+            let mut stop = stop_rx.clone();
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            crate::service::metrics_server(&daemon, addr, shutdown)
+                .await
+                .context("failed to start metrics server")?;
+            let obs: Arc<dyn api::metrics::ApiObserver> = Arc::new(crate::metrics::ApiMetrics);
+            Some(obs)
+        }
+        None => None,
+    };
     let mut servers = tokio::task::JoinSet::new();
     let mut guards = Vec::new();
     for bound in sockets {
@@ -180,6 +194,7 @@ async fn serve(
         };
         let opts = api::ServeOptions {
             drain_timeout: DRAIN_TIMEOUT,
+            observer: observer.clone(),
         };
         servers.spawn(api::serve(listener, daemon.clone(), shutdown, opts));
         guards.push(guard);

@@ -18,6 +18,7 @@
 
 mod attach;
 mod backend;
+mod counts;
 mod create;
 mod delete;
 mod etc;

@@ -415,3 +415,83 @@ fn sighup_reloads_what_dockerd_reloads_and_refuses_a_bad_file() {
     }
     assert_eq!(info().trim(), r#"["stage=two"] true"#);
 }
+
+/// `GET /metrics` on `addr` inside `ns`: the Prometheus text.
+fn scrape(ns: &NetNs, addr: &str) -> String {
+    ns.run_in(|| {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).expect("metrics listen");
+        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+            .expect("request");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("answer");
+        assert!(out.starts_with("HTTP/1.0 200"), "{out}");
+        out
+    })
+}
+
+/// The value of the sample `line_start` (a metric with its labels) in `text`.
+fn sample(text: &str, line_start: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(line_start))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// `--metrics-addr`: the counters move with what clients do.
+#[test]
+#[ignore = "privileged"]
+fn metrics_count_actions_requests_images_and_loaded_bytes() {
+    require_privileged();
+    let ns = NetNs::new("metrics").expect("netns");
+    let addr = "127.0.0.1:9323";
+    let d = Wharfd::builder(BIN)
+        .args(["--metrics-addr", addr])
+        .start(&ns)
+        .expect("wharfd starts");
+    let before = scrape(&ns, addr);
+    assert!(before.contains("engine_daemon_engine_info{"), "{before}");
+    assert_eq!(sample(&before, "wharf_images "), Some(0.0), "{before}");
+    assert_eq!(sample(&before, "wharf_image_load_bytes_total "), Some(0.0));
+
+    load_busybox(&d);
+    d.docker_ok(&["run", "-d", "--name", "m1", "busybox", "sleep", "100"]);
+    d.docker_ok(&["create", "--name", "m2", "busybox", "true"]);
+    let after = scrape(&ns, addr);
+    assert_eq!(sample(&after, "wharf_images "), Some(1.0), "{after}");
+    assert!(sample(&after, "wharf_image_load_bytes_total ").is_some_and(|n| n > 100_000.0));
+    assert_eq!(
+        sample(
+            &after,
+            r#"engine_daemon_container_states_containers{state="running"} "#
+        ),
+        Some(1.0),
+        "{after}"
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"engine_daemon_container_states_containers{state="stopped"} "#
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"engine_daemon_container_actions_seconds_count{action="create"} "#
+        ),
+        Some(2.0),
+        "{after}"
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"engine_daemon_container_actions_seconds_count{action="start"} "#
+        ),
+        Some(1.0)
+    );
+    assert!(
+        after.contains(r#"wharf_api_requests_total{method="POST",route="/containers/{id}/start",status="204"} 1"#),
+        "{after}"
+    );
+    d.docker_ok(&["rm", "-f", "m1", "m2"]);
+}
