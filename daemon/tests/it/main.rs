@@ -14,6 +14,7 @@ mod docker_py_logs;
 mod docker_py_prune;
 mod docker_py_registry;
 mod docker_py_surface;
+mod docker_py_svc;
 mod events;
 mod exec;
 mod files;

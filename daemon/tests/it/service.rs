@@ -216,6 +216,11 @@ fn tcp_with_mutual_tls_serves_the_cli_with_a_client_certificate_only() {
         "a client without a certificate got in"
     );
     assert!(text(&out.stdout).trim().is_empty(), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("certificate required"),
+        "{}",
+        text(&out.stderr)
+    );
     // Plain HTTP on the TLS port gets nothing either.
     let out = docker_on(
         &ns,
