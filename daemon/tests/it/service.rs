@@ -51,8 +51,20 @@ fn socket_activation_and_notify_as_systemd_runs_it() {
     let notify_path = dir.path().join("notify.sock");
     let notify = UnixDatagram::bind(&notify_path).expect("notify socket");
 
+    // The flags the shipped unit starts wharfd with.
+    let unit = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../contrib/systemd/wharf.service"),
+    )
+    .expect("the shipped unit");
+    assert!(unit.contains("\nType=notify\n"), "{unit}");
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("ExecStart");
+    let unit_args: Vec<&str> = exec.split_whitespace().skip(1).collect();
+    assert_eq!(unit_args, ["-H", "fd://"]);
     let mut d = Wharfd::builder(BIN)
-        .args(["-H", "fd://"])
+        .args(unit_args)
         .env("NOTIFY_SOCKET", notify_path.to_str().expect("utf-8"))
         .listen_fd(listener.into())
         .start(&ns)
