@@ -48,6 +48,7 @@ pub(super) struct RawService {
 }
 
 /// The validated service settings.
+#[derive(Debug)]
 pub(super) struct Service {
     pub tls: Option<TlsFiles>,
     pub tcp_without_auth_allowed: bool,
@@ -157,7 +158,6 @@ mod tests {
             ..raw()
         }
         .validate()
-        .ok()
         .expect("valid");
         (s.tls.map(|t| t.verify), s.tcp_without_auth_allowed)
     }
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn service_settings_default_and_refuse_as_dockerd() {
-        let s = raw().validate().ok().expect("valid");
+        let s = raw().validate().expect("valid");
         assert_eq!(s.shutdown_timeout, 15);
         assert!(!s.live_restore && s.metrics_addr.is_none());
         assert_eq!(s.log_format, LogFormat::Text);
@@ -187,7 +187,7 @@ mod tests {
             log_format: Some("xml".into()),
             ..raw()
         };
-        let e = bad.validate().err().expect("refused").to_string();
+        let e = bad.validate().expect_err("refused").to_string();
         assert_eq!(e, "unknown log format: xml");
         let bad = RawService {
             metrics_addr: Some("nowhere".into()),

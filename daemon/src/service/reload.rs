@@ -69,66 +69,40 @@ impl Reloadable {
         }
     }
 
+    /// Each setting by its `daemon.json` key, as the log shows it.
+    fn fields(&self) -> [(&'static str, String); 11] {
+        [
+            ("debug", self.debug.to_string()),
+            ("log-level", self.log_level.to_string()),
+            ("labels", format!("{:?}", self.labels)),
+            ("live-restore", self.live_restore.to_string()),
+            ("shutdown-timeout", self.shutdown_timeout.to_string()),
+            (
+                "max-concurrent-downloads",
+                self.max_concurrent_downloads.to_string(),
+            ),
+            (
+                "max-concurrent-uploads",
+                self.max_concurrent_uploads.to_string(),
+            ),
+            (
+                "insecure-registries",
+                format!("{:?}", self.insecure_registries),
+            ),
+            ("registry-mirrors", format!("{:?}", self.registry_mirrors)),
+            ("default-runtime", self.default_runtime.clone()),
+            ("runtimes", format!("{:?}", self.runtimes)),
+        ]
+    }
+
     /// What differs from `new`: key, old value, new value.
     fn changes(&self, new: &Reloadable) -> Vec<(&'static str, String, String)> {
-        let mut out = Vec::new();
-        let mut diff = |key: &'static str, a: String, b: String| {
-            if a != b {
-                out.push((key, a, b));
-            }
-        };
-        diff("debug", self.debug.to_string(), new.debug.to_string());
-        diff(
-            "log-level",
-            self.log_level.to_string(),
-            new.log_level.to_string(),
-        );
-        diff(
-            "labels",
-            format!("{:?}", self.labels),
-            format!("{:?}", new.labels),
-        );
-        diff(
-            "live-restore",
-            self.live_restore.to_string(),
-            new.live_restore.to_string(),
-        );
-        diff(
-            "shutdown-timeout",
-            self.shutdown_timeout.to_string(),
-            new.shutdown_timeout.to_string(),
-        );
-        diff(
-            "max-concurrent-downloads",
-            self.max_concurrent_downloads.to_string(),
-            new.max_concurrent_downloads.to_string(),
-        );
-        diff(
-            "max-concurrent-uploads",
-            self.max_concurrent_uploads.to_string(),
-            new.max_concurrent_uploads.to_string(),
-        );
-        diff(
-            "insecure-registries",
-            format!("{:?}", self.insecure_registries),
-            format!("{:?}", new.insecure_registries),
-        );
-        diff(
-            "registry-mirrors",
-            format!("{:?}", self.registry_mirrors),
-            format!("{:?}", new.registry_mirrors),
-        );
-        diff(
-            "default-runtime",
-            self.default_runtime.clone(),
-            new.default_runtime.clone(),
-        );
-        diff(
-            "runtimes",
-            format!("{:?}", self.runtimes),
-            format!("{:?}", new.runtimes),
-        );
-        out
+        self.fields()
+            .into_iter()
+            .zip(new.fields())
+            .filter(|((_, a), (_, b))| a != b)
+            .map(|((key, a), (_, b))| (key, a, b))
+            .collect()
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::os::unix::net::{UnixDatagram, UnixListener};
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use testkit::{DOCKER_CLI, NetNs, TestPki, Wharfd, require_privileged};
@@ -25,8 +25,9 @@ fn next_notify(sock: &UnixDatagram, timeout: Duration) -> Option<String> {
     Some(text(&buf[..n]))
 }
 
-/// The CLI on `host` (a Unix socket of the daemon), in the daemon's namespace.
-fn docker_on(ns: &NetNs, d: &Wharfd, host: &str, args: &[&str]) -> Output {
+/// The CLI on `host`, in the daemon's namespace (where its TCP addresses are), with TLS from
+/// `certs` (`DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`) if given.
+fn cli(ns: &NetNs, d: &Wharfd, host: &str, certs: Option<&Path>, args: &[&str]) -> Command {
     let mut cmd = ns.command(DOCKER_CLI, args);
     cmd.env("DOCKER_HOST", host)
         .env("DOCKER_CONFIG", d.dir().join("docker-cli"))
@@ -34,7 +35,16 @@ fn docker_on(ns: &NetNs, d: &Wharfd, host: &str, args: &[&str]) -> Output {
         .env_remove("DOCKER_CONTEXT")
         .env_remove("DOCKER_TLS_VERIFY")
         .env_remove("DOCKER_CERT_PATH");
-    cmd.output().expect("docker runs")
+    if let Some(certs) = certs {
+        cmd.env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", certs);
+    }
+    cmd
+}
+
+/// The CLI on `host` without TLS.
+fn docker_on(ns: &NetNs, d: &Wharfd, host: &str, args: &[&str]) -> Output {
+    cli(ns, d, host, None, args).output().expect("docker runs")
 }
 
 /// systemd's `wharf.socket` + `wharf.service` (`-H fd://`, `Type=notify`) without systemd:
@@ -146,14 +156,9 @@ pub(crate) fn tls_daemon(ns: &NetNs, pki: &TestPki) -> Wharfd {
 }
 
 fn docker_tls(ns: &NetNs, d: &Wharfd, certs: &Path, args: &[&str]) -> Output {
-    let mut cmd = ns.command(DOCKER_CLI, args);
-    cmd.env("DOCKER_HOST", "tcp://127.0.0.1:2376")
-        .env("DOCKER_TLS_VERIFY", "1")
-        .env("DOCKER_CERT_PATH", certs)
-        .env("DOCKER_CONFIG", d.dir().join("docker-cli"))
-        .env_remove("DOCKER_API_VERSION")
-        .env_remove("DOCKER_CONTEXT");
-    cmd.output().expect("docker runs")
+    cli(ns, d, "tcp://127.0.0.1:2376", Some(certs), args)
+        .output()
+        .expect("docker runs")
 }
 
 /// Mutual TLS: the CLI with a certificate the CA signed runs containers (attach over TLS
@@ -199,12 +204,14 @@ fn tcp_with_mutual_tls_serves_the_cli_with_a_client_certificate_only() {
     );
     assert_eq!(text(&out.stdout), "over-tls\n");
     // `run -i`: stdin through the hijacked TLS connection.
-    let mut cmd = ns.command(DOCKER_CLI, &["run", "-i", "--rm", "busybox", "cat"]);
-    cmd.env("DOCKER_HOST", "tcp://127.0.0.1:2376")
-        .env("DOCKER_TLS_VERIFY", "1")
-        .env("DOCKER_CERT_PATH", &certs)
-        .env("DOCKER_CONFIG", d.dir().join("docker-cli"))
-        .stdin(std::process::Stdio::piped())
+    let mut cmd = cli(
+        &ns,
+        &d,
+        "tcp://127.0.0.1:2376",
+        Some(&certs),
+        &["run", "-i", "--rm", "busybox", "cat"],
+    );
+    cmd.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("docker run -i");
     {
