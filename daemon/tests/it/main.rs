@@ -18,6 +18,7 @@ mod docker_py_svc;
 mod events;
 mod exec;
 mod files;
+mod fleet;
 mod health;
 mod images;
 mod logging;
