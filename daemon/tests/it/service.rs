@@ -519,3 +519,37 @@ fn metrics_count_actions_requests_images_and_loaded_bytes() {
     );
     d.docker_ok(&["rm", "-f", "m1", "m2"]);
 }
+
+/// `--log-format json`: every line of the daemon's log (stderr) is one JSON object with the
+/// level and the message.
+#[test]
+#[ignore = "privileged"]
+fn log_format_json_writes_one_object_a_line_to_stderr() {
+    require_privileged();
+    let ns = NetNs::new("logjson").expect("netns");
+    let mut d = Wharfd::builder(BIN)
+        .args(["--log-format", "json"])
+        .start(&ns)
+        .expect("wharfd starts");
+    d.terminate(Duration::from_secs(10)).expect("exits");
+    let log = d.log();
+    let mut messages = Vec::new();
+    for line in log.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["level"].is_string(), "{line}");
+        messages.push(v["fields"]["message"].as_str().unwrap_or_default().to_owned());
+    }
+    assert!(
+        messages.iter().any(|m| m == "daemon ready: API listening"),
+        "{log}"
+    );
+    assert!(messages.iter().any(|m| m == "shutdown complete"), "{log}");
+
+    let mut bad = Wharfd::builder(BIN)
+        .args(["--log-format", "xml"])
+        .spawn(&ns)
+        .expect("spawn");
+    assert!(!bad.wait_exit(Duration::from_secs(10)).expect("exits").success());
+    assert!(bad.log().contains("unknown log format: xml"), "{}", bad.log());
+}
