@@ -74,7 +74,7 @@ impl SystemBackend for Daemon {
             labels: self.settings().labels,
             server_version: version::VERSION.into(),
             runtimes: self
-                .config
+                .settings()
                 .runtimes
                 .iter()
                 .map(|(name, path)| {
@@ -85,7 +85,7 @@ impl SystemBackend for Daemon {
                     (name.clone(), rt)
                 })
                 .collect(),
-            default_runtime: self.config.default_runtime.clone(),
+            default_runtime: self.settings().default_runtime,
             swarm: SwarmInfo::default(),
             // dockerd's name for the init it mounts; empty when there is none to mount.
             init_binary: match self.containers.has_init() {

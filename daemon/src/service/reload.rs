@@ -4,8 +4,8 @@
 //!
 //! Applied: `debug`, `log-level`, `labels`, `live-restore`, `shutdown-timeout`,
 //! `max-concurrent-downloads`, `max-concurrent-uploads`, `insecure-registries`,
-//! `registry-mirrors` (a new registry client; transfers under way finish with the old one).
-//! `default-runtime` and `runtimes` changes are logged and apply at the next start.
+//! `registry-mirrors` (a new registry client; transfers under way finish with the old one),
+//! `default-runtime` and `runtimes` (for containers created from then on).
 
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -38,10 +38,10 @@ pub struct Reloadable {
     pub insecure_registries: Vec<String>,
     /// `registry-mirrors`.
     pub registry_mirrors: Vec<String>,
-    /// `default-runtime` (applies at the next start).
+    /// `default-runtime`.
     pub default_runtime: String,
-    /// `runtimes`, as `name=path` (apply at the next start).
-    pub runtimes: Vec<String>,
+    /// `runtimes` (with `runc`), by name.
+    pub runtimes: std::collections::BTreeMap<String, std::path::PathBuf>,
 }
 
 impl Reloadable {
@@ -61,11 +61,7 @@ impl Reloadable {
             insecure_registries: insecure,
             registry_mirrors: r.client.mirrors().to_vec(),
             default_runtime: c.default_runtime.clone(),
-            runtimes: c
-                .runtimes
-                .iter()
-                .map(|(n, p)| format!("{n}={}", p.display()))
-                .collect(),
+            runtimes: c.runtimes.clone(),
         }
     }
 
@@ -196,16 +192,13 @@ fn reload(daemon: &Daemon, new: &Config) {
     if next.log_level != settings.log_level {
         super::log::set_level(next.log_level);
     }
+    if next.runtimes != settings.runtimes || next.default_runtime != settings.default_runtime {
+        daemon
+            .containers
+            .reload_runtimes(&next.runtimes, &next.default_runtime);
+    }
     for (key, old, new) in &changes {
-        match *key {
-            "default-runtime" | "runtimes" => {
-                warn!(
-                    key,
-                    old, new, "configuration changed; applies at the next start"
-                )
-            }
-            _ => info!(key, old, new, "configuration reloaded"),
-        }
+        info!(key, old, new, "configuration reloaded");
     }
     if changes.is_empty() {
         info!("configuration reloaded: nothing changed");

@@ -406,8 +406,14 @@ fn sighup_reloads_what_dockerd_reloads_and_refuses_a_bad_file() {
         .dir(dir.path())
         .start(&ns)
         .expect("wharfd starts");
-    let info = || d.docker_ok(&["info", "--format", "{{json .Labels}} {{.Debug}}"]);
-    assert_eq!(info().trim(), r#"["stage=one"] false"#);
+    let info = || {
+        d.docker_ok(&[
+            "info",
+            "--format",
+            "{{json .Labels}} {{.Debug}} {{.DefaultRuntime}}",
+        ])
+    };
+    assert_eq!(info().trim(), r#"["stage=one"] false runc"#);
 
     let hup_until = |want: &str| {
         d.signal(nix::sys::signal::Signal::SIGHUP).expect("SIGHUP");
@@ -419,10 +425,11 @@ fn sighup_reloads_what_dockerd_reloads_and_refuses_a_bad_file() {
     };
     std::fs::write(
         &config,
-        r#"{"labels": ["stage=two"], "debug": true, "max-concurrent-downloads": 5}"#,
+        r#"{"labels": ["stage=two"], "debug": true, "max-concurrent-downloads": 5,
+            "runtimes": {"alt": {"path": "runc"}}, "default-runtime": "alt"}"#,
     )
     .expect("config");
-    hup_until(r#"["stage=two"] true"#);
+    hup_until(r#"["stage=two"] true alt"#);
     let log = d.log();
     assert!(log.contains("configuration reloaded"), "{log}");
     assert!(log.contains("max-concurrent-downloads"), "{log}");
@@ -437,7 +444,7 @@ fn sighup_reloads_what_dockerd_reloads_and_refuses_a_bad_file() {
         assert!(Instant::now() < deadline, "{}", d.log());
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(info().trim(), r#"["stage=two"] true"#);
+    assert_eq!(info().trim(), r#"["stage=two"] true alt"#);
 }
 
 /// `GET /metrics` on `addr` inside `ns`: the Prometheus text.
@@ -538,7 +545,12 @@ fn log_format_json_writes_one_object_a_line_to_stderr() {
         let v: serde_json::Value =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
         assert!(v["level"].is_string(), "{line}");
-        messages.push(v["fields"]["message"].as_str().unwrap_or_default().to_owned());
+        messages.push(
+            v["fields"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
     }
     assert!(
         messages.iter().any(|m| m == "daemon ready: API listening"),
@@ -550,6 +562,14 @@ fn log_format_json_writes_one_object_a_line_to_stderr() {
         .args(["--log-format", "xml"])
         .spawn(&ns)
         .expect("spawn");
-    assert!(!bad.wait_exit(Duration::from_secs(10)).expect("exits").success());
-    assert!(bad.log().contains("unknown log format: xml"), "{}", bad.log());
+    assert!(
+        !bad.wait_exit(Duration::from_secs(10))
+            .expect("exits")
+            .success()
+    );
+    assert!(
+        bad.log().contains("unknown log format: xml"),
+        "{}",
+        bad.log()
+    );
 }
