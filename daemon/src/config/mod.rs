@@ -834,4 +834,53 @@ mod tests {
             assert!(e.contains(flag), "{args:?}: {e}");
         }
     }
+
+    #[test]
+    fn service_keys_come_from_the_file_as_from_flags() {
+        let c = load(
+            &["-H", "unix:///run/a.sock"],
+            Some(
+                r#"{"tlsverify": true, "tlscacert": "/c/ca.pem", "tlscert": "/c/cert.pem",
+                    "tlskey": "/c/key.pem", "live-restore": true, "shutdown-timeout": 30,
+                    "metrics-addr": "127.0.0.1:9323", "log-format": "json",
+                    "labels": ["a=b"]}"#,
+            ),
+        )
+        .expect("valid");
+        let tls = c.tls.expect("tls on");
+        assert!(tls.verify);
+        assert_eq!(tls.ca, PathBuf::from("/c/ca.pem"));
+        assert!(c.live_restore && c.tcp_without_auth_allowed);
+        assert_eq!(c.shutdown_timeout, 30);
+        assert_eq!(c.metrics_addr.map(|a| a.port()), Some(9323));
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.labels, ["a=b"]);
+        let e = load(&["--tlsverify"], Some(r#"{"tlsverify": false}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tlsverify: (from flag: true, from file: false)"),
+            "{e}"
+        );
+        let both = load(
+            &[
+                "-H",
+                "tcp://0.0.0.0:2376",
+                "-H",
+                "fd://",
+                "-H",
+                "unix:///run/b.sock",
+            ],
+            None,
+        )
+        .expect("several hosts");
+        assert_eq!(
+            both.hosts,
+            [
+                Host::Fd(None),
+                Host::Tcp("0.0.0.0:2376".into()),
+                Host::Unix("/run/b.sock".into())
+            ]
+        );
+    }
 }
