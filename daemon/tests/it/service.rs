@@ -487,6 +487,11 @@ fn metrics_count_actions_requests_images_and_loaded_bytes() {
     load_busybox(&d);
     d.docker_ok(&["run", "-d", "--name", "m1", "busybox", "sleep", "100"]);
     d.docker_ok(&["create", "--name", "m2", "busybox", "true"]);
+    // A hijacked attach through the measuring middleware.
+    assert_eq!(
+        d.docker_ok(&["run", "--rm", "busybox", "echo", "attached"]),
+        "attached\n"
+    );
     let after = scrape(&ns, addr);
     assert_eq!(sample(&after, "wharf_images "), Some(1.0), "{after}");
     assert!(sample(&after, "wharf_image_load_bytes_total ").is_some_and(|n| n > 100_000.0));
@@ -510,7 +515,7 @@ fn metrics_count_actions_requests_images_and_loaded_bytes() {
             &after,
             r#"engine_daemon_container_actions_seconds_count{action="create"} "#
         ),
-        Some(2.0),
+        Some(3.0),
         "{after}"
     );
     assert_eq!(
@@ -518,10 +523,10 @@ fn metrics_count_actions_requests_images_and_loaded_bytes() {
             &after,
             r#"engine_daemon_container_actions_seconds_count{action="start"} "#
         ),
-        Some(1.0)
+        Some(2.0)
     );
     assert!(
-        after.contains(r#"wharf_api_requests_total{method="POST",route="/containers/{id}/start",status="204"} 1"#),
+        after.contains(r#"wharf_api_requests_total{method="POST",route="/containers/{id}/start",status="204"} 2"#),
         "{after}"
     );
     d.docker_ok(&["rm", "-f", "m1", "m2"]);
