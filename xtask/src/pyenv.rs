@@ -17,8 +17,10 @@ const DOCKER_PY: &str = "docker==7.2.0";
 pub const DOCKER_PY_VAR: &str = "WHARF_DOCKER_PY";
 
 /// The Ansible release of the fleet test (issue 16): the newest that runs on Debian's Python
-/// 3.11; it ships the `community.docker` collection (4.8), which speaks the Engine API itself.
+/// 3.11; it ships the `community.docker` collection (4.8), which speaks the Engine API itself
+/// over `requests` (which Ansible does not install).
 const ANSIBLE: &str = "ansible==12.3.0";
+const REQUESTS: &str = "requests==2.34.2";
 
 /// The variable the fleet test reads the Ansible venv's `bin` directory from.
 pub const ANSIBLE_VAR: &str = "WHARF_ANSIBLE";
@@ -27,8 +29,8 @@ pub const ANSIBLE_VAR: &str = "WHARF_ANSIBLE";
 struct Pinned {
     /// The venv's directory name under `target/`.
     dir: &'static str,
-    /// What pip installs.
-    requirement: &'static str,
+    /// What pip installs: the package the probe checks, then its companions.
+    requirements: &'static [&'static str],
     /// Python that prints the installed version.
     probe: &'static str,
 }
@@ -38,7 +40,7 @@ struct Pinned {
 pub fn ensure_docker_py() -> Result<PathBuf> {
     ensure(&Pinned {
         dir: "docker-py-venv",
-        requirement: DOCKER_PY,
+        requirements: &[DOCKER_PY],
         probe: "import docker; print(docker.__version__)",
     })
 }
@@ -48,8 +50,8 @@ pub fn ensure_docker_py() -> Result<PathBuf> {
 pub fn ensure_ansible() -> Result<PathBuf> {
     let python = ensure(&Pinned {
         dir: "ansible-venv",
-        requirement: ANSIBLE,
-        probe: "from importlib.metadata import version; print(version('ansible'))",
+        requirements: &[ANSIBLE, REQUESTS],
+        probe: "import requests; from importlib.metadata import version; print(version('ansible'))",
     })?;
     python
         .parent()
@@ -63,7 +65,8 @@ fn ensure(p: &Pinned) -> Result<PathBuf> {
     if has(&python, p) {
         return Ok(python);
     }
-    eprintln!("xtask: making {} with {}", venv.display(), p.requirement);
+    let what = p.requirements.join(" ");
+    eprintln!("xtask: making {} with {what}", venv.display());
     if !venv_works() {
         // Debian's python3 keeps `venv` (its ensurepip) in a package of its own.
         packages::ensure(&["python3-venv"])?;
@@ -74,19 +77,21 @@ fn ensure(p: &Pinned) -> Result<PathBuf> {
             .arg(&venv),
     )
     .context("python3 -m venv")?;
-    run_checked(Command::new(&python).args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        p.requirement,
-    ]))
-    .with_context(|| format!("pip install {}", p.requirement))?;
+    run_checked(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(p.requirements),
+    )
+    .with_context(|| format!("pip install {what}"))?;
     anyhow::ensure!(
         has(&python, p),
-        "{} is not importable from {} after its install",
-        p.requirement,
+        "{what} is not importable from {} after its install",
         python.display()
     );
     Ok(python)
@@ -94,7 +99,7 @@ fn ensure(p: &Pinned) -> Result<PathBuf> {
 
 /// Whether `python` has the package at exactly the pinned version.
 fn has(python: &Path, p: &Pinned) -> bool {
-    let want = p.requirement.split_once("==").map_or("", |(_, v)| v);
+    let want = p.requirements[0].split_once("==").map_or("", |(_, v)| v);
     Command::new(python)
         .args(["-c", p.probe])
         .output()
