@@ -13,7 +13,6 @@ use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
 use futures::StreamExt;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::UnixListener;
 use tokio::task::JoinHandle;
 
 use crate::backend::{Attachment, InputSink};
@@ -24,8 +23,8 @@ use crate::stream::{DetachScanner, encode_frame};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ConnFd(RawFd);
 
-impl Connected<IncomingStream<'_, UnixListener>> for ConnFd {
-    fn connect_info(stream: IncomingStream<'_, UnixListener>) -> Self {
+impl Connected<IncomingStream<'_, crate::Listener>> for ConnFd {
+    fn connect_info(stream: IncomingStream<'_, crate::Listener>) -> Self {
         ConnFd(stream.io().as_raw_fd())
     }
 }

@@ -10,6 +10,8 @@ pub mod error;
 pub mod extract;
 pub mod filters;
 mod hijack;
+mod listener;
+pub mod metrics;
 mod respond;
 mod routes;
 mod serve;
@@ -21,5 +23,6 @@ pub mod version;
 
 pub use backend::Backend;
 pub use error::{Error, ErrorKind};
+pub use listener::{Conn, Listener};
 pub use routes::router;
 pub use serve::{ServeOptions, serve};

@@ -1,26 +1,26 @@
-//! Serving the API on a listening Unix socket, with a graceful, bounded shutdown.
+//! Serving the API on a listening socket (Unix, TCP, TLS), with a graceful, bounded shutdown.
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::UnixListener;
-
 use crate::hijack::ConnFd;
-use crate::{Backend, router};
+use crate::{Backend, Listener, router};
 
 /// How to serve.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// How long in-flight requests may run on after shutdown starts.
     pub drain_timeout: Duration,
+    /// Told of every request (`--metrics-addr`).
+    pub observer: Option<Arc<dyn crate::metrics::ApiObserver>>,
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then stops accepting and lets
 /// in-flight requests finish for at most `drain_timeout`. Returns `false` if the deadline cut
 /// some requests short.
 pub async fn serve<B: Backend>(
-    listener: UnixListener,
+    listener: impl Into<Listener>,
     backend: Arc<B>,
     shutdown: impl Future<Output = ()> + Send + 'static,
     opts: ServeOptions,
@@ -31,8 +31,12 @@ pub async fn serve<B: Backend>(
         let _ = started_tx.send(());
     };
     // Each connection's descriptor goes with its requests, for hijacked sessions.
-    let app = router(backend).into_make_service_with_connect_info::<ConnFd>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(signal);
+    let mut app = router(backend);
+    if let Some(obs) = opts.observer {
+        app = app.layer(axum::Extension(crate::metrics::Observer(obs)));
+    }
+    let app = app.into_make_service_with_connect_info::<ConnFd>();
+    let server = axum::serve(listener.into(), app).with_graceful_shutdown(signal);
     let server = std::pin::pin!(server.into_future());
     // Run until the server ends by itself, or until the drain deadline after shutdown began.
     let deadline = async move {

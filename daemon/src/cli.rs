@@ -32,12 +32,12 @@ pub enum Command {
 }
 
 /// The daemon's flags; `None` means "not given on the command line".
-#[derive(Debug, Default, clap::Args)]
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct Flags {
     /// Daemon configuration file (JSON, dockerd's keys); a missing file is fine.
     #[arg(long = "config-file", value_name = "FILE")]
     pub config_file: Option<PathBuf>,
-    /// Daemon socket to listen on (unix:///path).
+    /// Daemon socket to listen on (`unix:///path`, `tcp://host:port`, `fd://`, `fd://N`); repeatable.
     #[arg(short = 'H', long = "host", value_name = "URL")]
     pub hosts: Vec<String>,
     /// Root directory of persistent state.
@@ -135,4 +135,41 @@ pub struct Flags {
     /// Print the version and exit.
     #[arg(short = 'v', long = "version")]
     pub version: bool,
+    /// Use TLS on TCP hosts; implied by `--tlsverify`.
+    #[arg(long = "tls", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub tls: Option<bool>,
+    /// Use TLS and require clients to present a certificate signed by `--tlscacert`.
+    #[arg(long = "tlsverify", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub tlsverify: Option<bool>,
+    /// Trust certs signed only by this CA (default `$DOCKER_CERT_PATH/ca.pem`).
+    #[arg(long = "tlscacert", value_name = "FILE")]
+    pub tlscacert: Option<PathBuf>,
+    /// Path to the TLS certificate file (default `$DOCKER_CERT_PATH/cert.pem`).
+    #[arg(long = "tlscert", value_name = "FILE")]
+    pub tlscert: Option<PathBuf>,
+    /// Path to the TLS key file (default `$DOCKER_CERT_PATH/key.pem`).
+    #[arg(long = "tlskey", value_name = "FILE")]
+    pub tlskey: Option<PathBuf>,
+    /// Keep containers running while the daemon is down (they are re-adopted at the next start).
+    #[arg(long = "live-restore", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub live_restore: Option<bool>,
+    /// Seconds the daemon waits for its containers to stop at shutdown (15 by default).
+    #[arg(
+        long = "shutdown-timeout",
+        value_name = "SECONDS",
+        allow_negative_numbers = true
+    )]
+    pub shutdown_timeout: Option<i64>,
+    /// Serve Prometheus metrics on this address (`127.0.0.1:9323`).
+    #[arg(long = "metrics-addr", value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
+    /// Format of the daemon's log (`text` or `json`).
+    #[arg(long = "log-format", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+    /// A label of the daemon (`key=value`), shown in `docker info`; repeatable.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+    /// An authorization plugin (not supported: refused).
+    #[arg(long = "authorization-plugin", value_name = "NAME")]
+    pub authorization_plugins: Vec<String>,
 }

@@ -5,7 +5,6 @@ use hostcheck::Report;
 use crate::config::Config;
 use crate::containers::Containers;
 use crate::dataroot::DataRoot;
-use crate::distribution::Registry;
 use crate::events::Events;
 use crate::images::Images;
 use crate::network::Network;
@@ -28,12 +27,12 @@ pub struct Daemon {
     pub containers: Containers,
     /// The named volumes.
     pub volumes: Volumes,
-    /// The registry client (pull, push, login).
-    pub registry: Registry,
     /// The event bus (`GET /events`).
     pub events: Events,
     /// The execs.
     pub execs: crate::exec::Execs,
     /// The containers' health checks.
     pub health: crate::health::Health,
+    /// What SIGHUP may change: settings and the registry client (pull, push, login).
+    pub live: crate::service::reload::Live,
 }

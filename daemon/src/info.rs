@@ -53,7 +53,7 @@ impl SystemBackend for Daemon {
             ipv4_forwarding: proc_flag("/proc/sys/net/ipv4/ip_forward"),
             bridge_nf_iptables: facts.bridge_nf_iptables.unwrap_or(false),
             bridge_nf_ip6tables: facts.bridge_nf_ip6tables.unwrap_or(false),
-            debug: self.config.debug,
+            debug: self.settings().debug,
             nfd: std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64),
             ngoroutines: threads(),
             // Go's `RFC3339Nano`, as dockerd's `time.Now().Format`: trailing zeros dropped.
@@ -71,10 +71,10 @@ impl SystemBackend for Daemon {
             index_server_address: "https://index.docker.io/v1/".into(),
             registry_config: registry_config(&self.config.registries),
             name: facts.hostname.clone().unwrap_or_default(),
-            labels: vec![],
+            labels: self.settings().labels,
             server_version: version::VERSION.into(),
             runtimes: self
-                .config
+                .settings()
                 .runtimes
                 .iter()
                 .map(|(name, path)| {
@@ -85,7 +85,7 @@ impl SystemBackend for Daemon {
                     (name.clone(), rt)
                 })
                 .collect(),
-            default_runtime: self.config.default_runtime.clone(),
+            default_runtime: self.settings().default_runtime,
             swarm: SwarmInfo::default(),
             // dockerd's name for the init it mounts; empty when there is none to mount.
             init_binary: match self.containers.has_init() {

@@ -15,16 +15,17 @@ mod images;
 mod info;
 mod logdriver;
 mod memory;
+mod metrics;
 mod network;
 mod pidfile;
 mod prune;
+mod service;
 mod socket;
 mod startup;
 mod usage;
 mod version;
 mod volumes;
 
-use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -69,10 +70,10 @@ fn main() -> ExitCode {
         println!("configuration OK");
         return ExitCode::SUCCESS;
     }
-    init_logging(config.log_level);
+    service::log::init(config.log_level, config.log_format);
     // Before the runtime's threads exist.
     memory::limit_arenas();
-    match startup::run(config, launched) {
+    match startup::run(config, cli.flags, launched) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -104,13 +105,4 @@ fn check(json: bool, flags: &cli::Flags) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-fn init_logging(level: tracing::Level) {
-    tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
 }

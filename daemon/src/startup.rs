@@ -19,7 +19,7 @@ use crate::dataroot::DataRoot;
 use crate::images::Images;
 use crate::network::Network;
 use crate::pidfile::Pidfile;
-use crate::socket::ApiSocket;
+use crate::service::listeners::{self, Activated};
 use crate::volumes::Volumes;
 
 /// How long in-flight requests may run on after SIGTERM.
@@ -49,8 +49,15 @@ fn ms(t: Instant) -> f64 {
 
 /// Starts the daemon with a validated `config` (parsed since `launched`), serves until SIGTERM
 /// or SIGINT, and shuts down in reverse order.
-pub fn run(config: Config, launched: Instant) -> Result<()> {
+pub fn run(config: Config, flags: crate::cli::Flags, launched: Instant) -> Result<()> {
     info!(step = "config", elapsed_ms = ms(launched), file = %config.config_file.display(), "start-up step done");
+    // First, while this is the only thread: taking systemd's sockets changes the environment.
+    let activated = Activated::take(&config.hosts)?;
+    let tls = config
+        .tls
+        .as_ref()
+        .map(crate::service::tls::server_config)
+        .transpose()?;
     let pidfile = step("pidfile", || Ok(Pidfile::claim(&config.pidfile)?))?;
     let mut host = step("host checks", || Ok(hostcheck::Probe::live().run()))?;
     if host.is_fatal() {
@@ -74,17 +81,31 @@ pub fn run(config: Config, launched: Instant) -> Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let result = runtime.block_on(serve(config, host, root, launched));
+    let listen = Listen {
+        activated,
+        tls,
+        flags,
+    };
+    let result = runtime.block_on(serve(config, host, root, listen, launched));
     // Background tasks still running (e.g. a connection past the drain deadline) are dropped.
     runtime.shutdown_timeout(Duration::from_millis(100));
     drop(pidfile);
     result
 }
 
+/// What the API listens with: systemd's sockets and the TLS configuration.
+struct Listen {
+    activated: Activated,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// The flags, merged again with `daemon.json` at SIGHUP.
+    flags: crate::cli::Flags,
+}
+
 async fn serve(
     config: Config,
     host: hostcheck::Report,
     root: DataRoot,
+    mut listen: Listen,
     launched: Instant,
 ) -> Result<()> {
     let mut signals = Signals::new()?;
@@ -124,23 +145,17 @@ async fn serve(
     })
     .await?;
     let sockets = step("api socket", || {
-        config
-            .sockets
-            .iter()
-            .map(|p| {
-                ApiSocket::bind(p, config.group.as_deref())
-                    .with_context(|| format!("listening on {}", p.display()))
-            })
-            .collect::<Result<Vec<_>>>()
+        listeners::bind_all(&config, &mut listen.activated)
     })?;
     let registry = crate::distribution::Registry::new(&config.registries)?;
     let execs = crate::exec::Execs::new(containers.clone());
     execs.restore().await;
     let health = crate::health::Health::new(containers.clone(), execs.clone());
+    let live = crate::service::reload::Live::new(&config, registry);
     let daemon = Arc::new(Daemon {
         health,
         execs,
-        registry,
+        live,
         config,
         root,
         host,
@@ -154,22 +169,44 @@ async fn serve(
 
     let trimmer = tokio::spawn(crate::memory::return_freed());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let observer = match daemon.config.metrics_addr {
+        Some(addr) => {
+            let mut stop = stop_rx.clone();
+            let shutdown = async move {
+                let _ = stop.wait_for(|s| *s).await;
+            };
+            crate::service::metrics_server(&daemon, addr, shutdown)
+                .await
+                .context("failed to start metrics server")?;
+            let obs: Arc<dyn api::metrics::ApiObserver> = Arc::new(crate::metrics::ApiMetrics);
+            Some(obs)
+        }
+        None => None,
+    };
     let mut servers = tokio::task::JoinSet::new();
     let mut guards = Vec::new();
-    for (listener, guard) in sockets {
-        let listener = tokio::net::UnixListener::from_std(listener)?;
+    for bound in sockets {
+        info!(host = %bound.host, "API listen");
+        let (listener, guard) = bound.into_api(listen.tls.as_ref())?;
         let mut stop = stop_rx.clone();
         let shutdown = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
         let opts = api::ServeOptions {
             drain_timeout: DRAIN_TIMEOUT,
+            observer: observer.clone(),
         };
         servers.spawn(api::serve(listener, daemon.clone(), shutdown, opts));
         guards.push(guard);
     }
+    let reloader = tokio::spawn(crate::service::reload::on_sighup(
+        daemon.clone(),
+        listen.flags.clone(),
+    ));
+    crate::service::notify::ready();
 
     let name = signals.first().await;
+    crate::service::notify::stopping();
     info!(
         signal = name,
         "shutting down: no new connections, draining requests"
@@ -188,6 +225,16 @@ async fn serve(
     }
     drop(guards);
     trimmer.abort();
+    reloader.abort();
+    let settings = daemon.settings();
+    if settings.live_restore {
+        info!("live-restore: containers keep running");
+    } else {
+        daemon
+            .containers
+            .stop_for_shutdown(settings.shutdown_timeout)
+            .await;
+    }
     let Some(daemon) = sole_owner(daemon).await else {
         // Every change was made durable when it was reported done; what still runs is dropped
         // with the runtime.
@@ -200,7 +247,8 @@ async fn serve(
         containers,
         ..
     } = daemon;
-    // Containers keep running under their monitors; the daemon only stops watching them.
+    // What still runs (live-restore) keeps running under its monitor; the daemon only stops
+    // watching.
     containers.shutdown().await;
     network.shutdown().await;
     drop(images);

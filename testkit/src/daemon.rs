@@ -34,6 +34,8 @@ pub struct WharfdBuilder {
     bin: PathBuf,
     dir: Option<PathBuf>,
     args: Vec<String>,
+    envs: Vec<(String, String)>,
+    listen_fd: Option<std::os::fd::OwnedFd>,
 }
 
 impl WharfdBuilder {
@@ -50,6 +52,19 @@ impl WharfdBuilder {
         S: Into<String>,
     {
         self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    /// Sets an environment variable of the daemon (e.g. `NOTIFY_SOCKET`).
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Passes `fd` as descriptor 3 with `LISTEN_FDS=1` and `LISTEN_PID` the daemon's PID, as
+    /// systemd passes a `.socket` unit's socket to its service.
+    pub fn listen_fd(mut self, fd: std::os::fd::OwnedFd) -> Self {
+        self.listen_fd = Some(fd);
         self
     }
 
@@ -77,7 +92,19 @@ impl WharfdBuilder {
             .append(true)
             .open(&paths.log)
             .with_context(|| format!("opening {}", paths.log.display()))?;
-        let mut cmd = ns.command(self.bin.to_str().context("binary path is UTF-8")?, &[]);
+        let bin = self.bin.to_str().context("binary path is UTF-8")?;
+        let mut cmd = match &self.listen_fd {
+            // The shell's PID is the daemon's after `exec`: LISTEN_PID must name the daemon.
+            Some(_) => ns.command(
+                "sh",
+                &["-c", "LISTEN_PID=$$ LISTEN_FDS=1 exec \"$0\" \"$@\"", bin],
+            ),
+            None => ns.command(bin, &[]),
+        };
+        if let Some(fd) = &self.listen_fd {
+            pass_as_fd3(&mut cmd, std::os::fd::AsRawFd::as_raw_fd(fd));
+        }
+        cmd.envs(self.envs.iter().map(|(k, v)| (k, v)));
         cmd.args(paths.flags())
             .args(&self.args)
             .stdin(Stdio::null())
@@ -90,6 +117,26 @@ impl WharfdBuilder {
             _tmp: tmp,
             dir,
         })
+    }
+}
+
+/// Makes `fd` the child's descriptor 3, without close-on-exec.
+fn pass_as_fd3(cmd: &mut Command, fd: std::os::fd::RawFd) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before exec and calls only dup2 and fcntl,
+    // which are async-signal-safe; `fd` stays open in the parent until the spawn returns.
+    unsafe {
+        cmd.pre_exec(move || {
+            if fd == 3 {
+                let flags = libc::fcntl(3, libc::F_GETFD);
+                if flags < 0 || libc::fcntl(3, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            } else if libc::dup2(fd, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
     }
 }
 
@@ -167,6 +214,8 @@ impl Wharfd {
             bin: bin.into(),
             dir: None,
             args: Vec::new(),
+            envs: Vec::new(),
+            listen_fd: None,
         }
     }
 

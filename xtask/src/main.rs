@@ -2,6 +2,7 @@
 //! daemon for newcomers, and benchmarks side by side with dockerd.
 
 mod bench;
+mod install;
 mod ns;
 mod packages;
 mod pyenv;
@@ -21,6 +22,9 @@ commands:
   bench [--with-dockerd] [--runs N] [--only WORD]
                        start-up, memory, image and network benchmarks (side by side with
                        dockerd when installed)
+  install [--root DIR] [--unit-dir DIR] [--no-units]
+                       cargo install wharfd (default /usr/local/bin) and its systemd units
+                       (contrib/systemd/, default /etc/systemd/system)
 ";
 
 fn main() -> ExitCode {
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
         Some("test") => test::main(&args[1..]),
         Some("run") => run::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
+        Some("install") => install::main(&args[1..]),
         _ => {
             eprint!("{USAGE}");
             return ExitCode::from(2);

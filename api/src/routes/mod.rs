@@ -39,6 +39,8 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(exec::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
+        // Requests by route for the daemon's metrics (a no-op without an observer).
+        .layer(axum::middleware::from_fn(crate::metrics::observe))
         .with_state(backend);
     Router::new()
         .fallback_service(routes)

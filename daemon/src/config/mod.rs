@@ -14,14 +14,18 @@ use serde_json::{Map, Value};
 
 use crate::cli::Flags;
 
+mod hosts;
 mod registry;
+mod service;
 mod ulimits;
 
+pub use hosts::Host;
 pub use registry::{RawRegistries, Registries};
+pub use service::{LogFormat, TlsFiles};
 
 /// Where the configuration file is read from when `--config-file` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "/etc/wharf/daemon.json";
-const DEFAULT_HOST: &str = "unix:///var/run/wharf.sock";
+const DEFAULT_SOCKET: &str = "/var/run/wharf.sock";
 const DEFAULT_DATA_ROOT: &str = "/var/lib/wharf";
 const DEFAULT_EXEC_ROOT: &str = "/var/run/wharf";
 const DEFAULT_PIDFILE: &str = "/var/run/wharf.pid";
@@ -59,8 +63,8 @@ pub enum ConfigError {
 pub struct Config {
     /// The file the settings were merged from (it may not exist).
     pub config_file: PathBuf,
-    /// Paths of the Unix sockets to serve the API on.
-    pub sockets: Vec<PathBuf>,
+    /// Where to serve the API (`-H`), sorted and without duplicates.
+    pub hosts: Vec<Host>,
     /// Persistent state.
     pub data_root: PathBuf,
     /// Execution state.
@@ -95,6 +99,21 @@ pub struct Config {
     pub log_config: api::types::LogConfig,
     /// The limits every container gets unless it sets them (`--default-ulimit`).
     pub default_ulimits: Vec<api::types::Ulimit>,
+    /// TLS on TCP hosts (`--tls`, `--tlsverify` and their files), if on.
+    pub tls: Option<TlsFiles>,
+    /// TCP without client authentication was asked for explicitly (`--tls=false` or
+    /// `--tlsverify=false`), as dockerd requires.
+    pub tcp_without_auth_allowed: bool,
+    /// Containers keep running while the daemon is down (`--live-restore`).
+    pub live_restore: bool,
+    /// Seconds to wait for containers to stop at shutdown (`--shutdown-timeout`; -1: forever).
+    pub shutdown_timeout: i64,
+    /// Where to serve Prometheus metrics (`--metrics-addr`).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The daemon's log format (`--log-format`).
+    pub log_format: LogFormat,
+    /// The daemon's labels (`--label`), shown in `/info`.
+    pub labels: Vec<String>,
 }
 
 /// The built-in runtime: Debian's `runc`.
@@ -154,6 +173,22 @@ struct FileConfig {
     log_opts: Option<BTreeMap<String, String>>,
     #[serde(rename = "default-ulimits")]
     default_ulimits: Option<BTreeMap<String, api::types::Ulimit>>,
+    tls: Option<bool>,
+    tlsverify: Option<bool>,
+    tlscacert: Option<PathBuf>,
+    tlscert: Option<PathBuf>,
+    tlskey: Option<PathBuf>,
+    #[serde(rename = "live-restore")]
+    live_restore: Option<bool>,
+    #[serde(rename = "shutdown-timeout")]
+    shutdown_timeout: Option<i64>,
+    #[serde(rename = "metrics-addr")]
+    metrics_addr: Option<String>,
+    #[serde(rename = "log-format")]
+    log_format: Option<String>,
+    labels: Option<Vec<String>>,
+    #[serde(rename = "authorization-plugins")]
+    authorization_plugins: Option<Vec<String>>,
 }
 
 /// Keys `daemon.json` may hold.
@@ -186,6 +221,17 @@ const FILE_KEYS: &[&str] = &[
     "log-driver",
     "log-opts",
     "default-ulimits",
+    "tls",
+    "tlsverify",
+    "tlscacert",
+    "tlscert",
+    "tlskey",
+    "live-restore",
+    "shutdown-timeout",
+    "metrics-addr",
+    "log-format",
+    "labels",
+    "authorization-plugins",
 ];
 
 impl Config {
@@ -257,6 +303,31 @@ impl Config {
         let log_driver = m.one("log-driver", flags.log_driver.clone(), file.log_driver);
         let log_opts = merge_log_opts(&mut m, &flags.log_opts, file.log_opts);
         let default_ulimits = ulimits::merge(&mut m, &flags.default_ulimits, file.default_ulimits)?;
+        let svc = service::RawService {
+            tls: m.one("tls", flags.tls, file.tls),
+            tlsverify: m.one("tlsverify", flags.tlsverify, file.tlsverify),
+            tlscacert: m.one("tlscacert", flags.tlscacert.clone(), file.tlscacert),
+            tlscert: m.one("tlscert", flags.tlscert.clone(), file.tlscert),
+            tlskey: m.one("tlskey", flags.tlskey.clone(), file.tlskey),
+            live_restore: m.one("live-restore", flags.live_restore, file.live_restore),
+            shutdown_timeout: m.one(
+                "shutdown-timeout",
+                flags.shutdown_timeout,
+                file.shutdown_timeout,
+            ),
+            metrics_addr: m.one(
+                "metrics-addr",
+                flags.metrics_addr.clone(),
+                file.metrics_addr,
+            ),
+            log_format: m.one("log-format", flags.log_format.clone(), file.log_format),
+            labels: m.list("labels", &flags.labels, file.labels),
+            authorization_plugins: m.list(
+                "authorization-plugins",
+                &flags.authorization_plugins,
+                file.authorization_plugins,
+            ),
+        };
         let file_runtimes = file.runtimes.unwrap_or_default();
         if !flags.add_runtime.is_empty() && !file_runtimes.is_empty() {
             m.conflicts.push(format!(
@@ -315,9 +386,10 @@ impl Config {
         let log_config = log_config(log_driver, log_opts)?;
         let registries =
             Registries::load(raw_registries, &config_file).map_err(ConfigError::Conflict)?;
+        let svc = svc.validate()?;
         Ok(Config {
             config_file,
-            sockets: parse_hosts(hosts)?,
+            hosts: hosts::parse_hosts(hosts, DEFAULT_SOCKET, svc.tls.is_some())?,
             data_root,
             exec_root: exec_root.unwrap_or_else(|| DEFAULT_EXEC_ROOT.into()),
             pidfile: pidfile.unwrap_or_else(|| DEFAULT_PIDFILE.into()),
@@ -350,6 +422,13 @@ impl Config {
             registries,
             log_config,
             default_ulimits,
+            tls: svc.tls,
+            tcp_without_auth_allowed: svc.tcp_without_auth_allowed,
+            live_restore: svc.live_restore,
+            shutdown_timeout: svc.shutdown_timeout,
+            metrics_addr: svc.metrics_addr,
+            log_format: svc.log_format,
+            labels: svc.labels,
         })
     }
 }
@@ -561,26 +640,6 @@ fn check_driver(name: String) -> Result<String, ConfigError> {
     }
 }
 
-fn parse_hosts(hosts: Vec<String>) -> Result<Vec<PathBuf>, ConfigError> {
-    let hosts = if hosts.is_empty() {
-        vec![DEFAULT_HOST.to_owned()]
-    } else {
-        hosts
-    };
-    hosts
-        .iter()
-        .map(|h| match h.strip_prefix("unix://") {
-            Some(p) if p.starts_with('/') => Ok(PathBuf::from(p)),
-            Some(_) => Err(flag_error("host", h, "the socket path must be absolute")),
-            None => Err(flag_error(
-                "host",
-                h,
-                "only unix:// sockets are supported (e.g. unix:///var/run/wharf.sock)",
-            )),
-        })
-        .collect()
-}
-
 /// `runc` plus `--add-runtime NAME=PATH` (or the file's `runtimes`), as dockerd reads them.
 fn parse_runtimes(
     flags: &[String],
@@ -647,7 +706,10 @@ mod tests {
     #[test]
     fn defaults_match_the_documented_ones() {
         let c = load(&[], None).expect("defaults are valid");
-        assert_eq!(c.sockets, vec![PathBuf::from("/var/run/wharf.sock")]);
+        assert_eq!(
+            c.hosts,
+            vec![Host::Unix(PathBuf::from("/var/run/wharf.sock"))]
+        );
         assert_eq!(c.data_root, PathBuf::from("/var/lib/wharf"));
         assert_eq!(c.exec_root, PathBuf::from("/var/run/wharf"));
         assert_eq!(c.pidfile, PathBuf::from("/var/run/wharf.pid"));
@@ -772,12 +834,61 @@ mod tests {
             (&["--mtu", "70000"][..], "\"--mtu\""),
             (&["--dns", "x.y"][..], "\"--dns\""),
             (&["-s", "zfs"][..], "\"--storage-driver\""),
-            (&["-H", "tcp://0.0.0.0:2375"][..], "\"--host\""),
+            (&["-H", "udp://0.0.0.0:2375"][..], "\"--host\""),
             (&["--log-level", "loud"][..], "\"--log-level\""),
             (&["--group", "no-such-group-wharf"][..], "\"--group\""),
         ] {
             let e = load(args, None).unwrap_err().to_string();
             assert!(e.contains(flag), "{args:?}: {e}");
         }
+    }
+
+    #[test]
+    fn service_keys_come_from_the_file_as_from_flags() {
+        let c = load(
+            &["-H", "unix:///run/a.sock"],
+            Some(
+                r#"{"tlsverify": true, "tlscacert": "/c/ca.pem", "tlscert": "/c/cert.pem",
+                    "tlskey": "/c/key.pem", "live-restore": true, "shutdown-timeout": 30,
+                    "metrics-addr": "127.0.0.1:9323", "log-format": "json",
+                    "labels": ["a=b"]}"#,
+            ),
+        )
+        .expect("valid");
+        let tls = c.tls.expect("tls on");
+        assert!(tls.verify);
+        assert_eq!(tls.ca, PathBuf::from("/c/ca.pem"));
+        assert!(c.live_restore && c.tcp_without_auth_allowed);
+        assert_eq!(c.shutdown_timeout, 30);
+        assert_eq!(c.metrics_addr.map(|a| a.port()), Some(9323));
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.labels, ["a=b"]);
+        let e = load(&["--tlsverify"], Some(r#"{"tlsverify": false}"#))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("tlsverify: (from flag: true, from file: false)"),
+            "{e}"
+        );
+        let both = load(
+            &[
+                "-H",
+                "tcp://0.0.0.0:2376",
+                "-H",
+                "fd://",
+                "-H",
+                "unix:///run/b.sock",
+            ],
+            None,
+        )
+        .expect("several hosts");
+        assert_eq!(
+            both.hosts,
+            [
+                Host::Fd(None),
+                Host::Tcp("0.0.0.0:2376".into()),
+                Host::Unix("/run/b.sock".into())
+            ]
+        );
     }
 }

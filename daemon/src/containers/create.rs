@@ -28,7 +28,7 @@ impl Containers {
             networking_config,
         } = req;
         if host_config.runtime.is_empty() {
-            host_config.runtime = self.runtimes().default_name().to_owned();
+            host_config.runtime = self.runtimes().default_name();
         }
         // dockerd's checks come before the name, the image and the command are looked at. A
         // request may bring many mounts, hosts or variables: they run on the blocking pool.

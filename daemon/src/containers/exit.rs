@@ -121,8 +121,10 @@ impl Containers {
                 st.error.clone_from(e);
             }
             let auto_remove = l.record.host_config.auto_remove && !l.removed;
-            let restart =
-                !l.removed && !auto_remove && should_restart(&l.record, exit.exit_code, at_restore);
+            let restart = !l.removed
+                && !auto_remove
+                && !self.shutting_down()
+                && should_restart(&l.record, exit.exit_code, at_restore);
             l.record.state.status = if restart {
                 ContainerStatus::Restarting
             } else if auto_remove {

@@ -18,6 +18,7 @@
 
 mod attach;
 mod backend;
+mod counts;
 mod create;
 mod delete;
 mod etc;
@@ -43,6 +44,7 @@ mod restore;
 mod rootfs;
 mod runtimes;
 mod security;
+mod shutdown;
 mod size;
 mod spec;
 mod start;
@@ -137,6 +139,8 @@ struct Inner {
     log_default: api::types::LogConfig,
     /// The daemon's `--default-ulimit`s.
     default_ulimits: Vec<api::types::Ulimit>,
+    /// The daemon is stopping its containers to shut down: no restart policy applies.
+    shutting_down: std::sync::atomic::AtomicBool,
 }
 
 /// The network facts and driver containers use.
@@ -368,6 +372,7 @@ impl Containers {
                 events: events.clone(),
                 log_default: config.log_config.clone(),
                 default_ulimits: config.default_ulimits.clone(),
+                shutting_down: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

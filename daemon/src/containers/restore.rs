@@ -204,7 +204,7 @@ impl Containers {
     async fn release_stopped(&self, stopped: &[Arc<Container>], live: &HashSet<String>) {
         let dirs: Vec<PathBuf> = stopped.iter().map(|c| c.dir.clone()).collect();
         let netns_dir = self.inner.netns_dir.clone();
-        let runtimes: Vec<execdriver::Runtime> = self.inner.runtimes.all().cloned().collect();
+        let runtimes: Vec<execdriver::Runtime> = self.inner.runtimes.all();
         let live = live.clone();
         let _ = blocking(move || {
             for d in &dirs {

@@ -4,14 +4,22 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{PoisonError, RwLock};
 
 use crate::error::{Error, Result};
 
 /// runc's state root under the exec root.
 const RUNC_DIR: &str = "runc";
 
-/// The OCI runtimes containers may use (`--add-runtime`), by name, and the default one.
+/// The OCI runtimes containers may use (`--add-runtime`), by name, and the default one; SIGHUP
+/// may replace them (`reload`).
 pub(crate) struct Runtimes {
+    exec_root: PathBuf,
+    now: RwLock<Known>,
+}
+
+/// The runtimes as configured now.
+struct Known {
     default: String,
     by_name: BTreeMap<String, execdriver::Runtime>,
 }
@@ -19,6 +27,63 @@ pub(crate) struct Runtimes {
 impl Runtimes {
     /// Each runtime keeps its state under its own root (runc's under `<exec-root>/runc`).
     pub(crate) fn new(exec_root: &Path, config: &BTreeMap<String, PathBuf>, default: &str) -> Self {
+        Runtimes {
+            exec_root: exec_root.to_path_buf(),
+            now: RwLock::new(Known::new(exec_root, config, default)),
+        }
+    }
+
+    /// Replaces the runtimes with a reloaded configuration's; containers already created keep
+    /// the name they were given.
+    pub(crate) fn reload(&self, config: &BTreeMap<String, PathBuf>, default: &str) {
+        let known = Known::new(&self.exec_root, config, default);
+        *self.now.write().unwrap_or_else(PoisonError::into_inner) = known;
+    }
+
+    fn known(&self) -> std::sync::RwLockReadGuard<'_, Known> {
+        self.now.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The default runtime's name.
+    pub(crate) fn default_name(&self) -> String {
+        self.known().default.clone()
+    }
+
+    /// Whether there is a runtime called `name`.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.known().by_name.contains_key(name)
+    }
+
+    /// The runtime called `name`; Docker's 400 when there is none.
+    pub(crate) fn get(&self, name: &str) -> Result<execdriver::Runtime> {
+        self.known()
+            .by_name
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::Invalid(format!("Unknown runtime specified {name}")))
+    }
+
+    /// The runtime whose state root holds container `id` (the default one if none does), for
+    /// cleaning up a container whatever it ran with.
+    pub(crate) fn holding(&self, id: &str) -> execdriver::Runtime {
+        let known = self.known();
+        known
+            .by_name
+            .values()
+            .find(|rt| rt.root.join(id).exists())
+            .or_else(|| known.by_name.get(&known.default))
+            .cloned()
+            .unwrap_or_else(|| execdriver::Runtime::runc(PathBuf::from("/nonexistent")))
+    }
+
+    /// Every runtime.
+    pub(crate) fn all(&self) -> Vec<execdriver::Runtime> {
+        self.known().by_name.values().cloned().collect()
+    }
+}
+
+impl Known {
+    fn new(exec_root: &Path, config: &BTreeMap<String, PathBuf>, default: &str) -> Self {
         let by_name = config
             .iter()
             .map(|(name, binary)| {
@@ -33,44 +98,17 @@ impl Runtimes {
                 (name.clone(), rt)
             })
             .collect();
-        Runtimes {
+        Known {
             default: default.to_owned(),
             by_name,
         }
     }
+}
 
-    /// The default runtime's name.
-    pub(crate) fn default_name(&self) -> &str {
-        &self.default
-    }
-
-    /// Whether there is a runtime called `name`.
-    pub(crate) fn contains(&self, name: &str) -> bool {
-        self.by_name.contains_key(name)
-    }
-
-    /// The runtime called `name`; Docker's 400 when there is none.
-    pub(crate) fn get(&self, name: &str) -> Result<execdriver::Runtime> {
-        self.by_name
-            .get(name)
-            .cloned()
-            .ok_or_else(|| Error::Invalid(format!("Unknown runtime specified {name}")))
-    }
-
-    /// The runtime whose state root holds container `id` (the default one if none does), for
-    /// cleaning up a container whatever it ran with.
-    pub(crate) fn holding(&self, id: &str) -> execdriver::Runtime {
-        self.by_name
-            .values()
-            .find(|rt| rt.root.join(id).exists())
-            .or_else(|| self.by_name.get(&self.default))
-            .cloned()
-            .unwrap_or_else(|| execdriver::Runtime::runc(PathBuf::from("/nonexistent")))
-    }
-
-    /// Every runtime.
-    pub(crate) fn all(&self) -> impl Iterator<Item = &execdriver::Runtime> {
-        self.by_name.values()
+impl super::Containers {
+    /// Takes the runtimes of a reloaded configuration (SIGHUP).
+    pub fn reload_runtimes(&self, runtimes: &BTreeMap<String, PathBuf>, default: &str) {
+        self.inner.runtimes.reload(runtimes, default);
     }
 }
 

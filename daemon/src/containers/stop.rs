@@ -29,10 +29,21 @@ impl Containers {
         c: &Arc<Container>,
         opts: StopOptions,
     ) -> Result<(), Error> {
+        self.stop_with(c, opts, true).await
+    }
+
+    /// Stops `c` as [`Self::stop_locked`]; `manual`: a user's stop, which restart policies
+    /// respect (not the daemon's own at shutdown).
+    pub(crate) async fn stop_with(
+        &self,
+        c: &Arc<Container>,
+        opts: StopOptions,
+        manual: bool,
+    ) -> Result<(), Error> {
         let (status, before, stop_signal, stop_timeout) = {
             let mut l = c.live();
             let status = l.record.state.status;
-            if matches!(status, ContainerStatus::Running | ContainerStatus::Paused) {
+            if manual && matches!(status, ContainerStatus::Running | ContainerStatus::Paused) {
                 l.record.manually_stopped = true;
             }
             (

@@ -7,15 +7,21 @@ use crate::daemon::Daemon;
 
 impl DistributionBackend for Daemon {
     async fn image_pull(&self, opts: PullOptions) -> Result<MessageStream, api::Error> {
-        Ok(self.registry.pull(&self.images, &self.events, opts).await?)
+        Ok(self
+            .registry()
+            .pull(&self.images, &self.events, opts)
+            .await?)
     }
 
     async fn image_push(&self, opts: PushOptions) -> Result<MessageStream, api::Error> {
-        Ok(self.registry.push(&self.images, &self.events, opts).await?)
+        Ok(self
+            .registry()
+            .push(&self.images, &self.events, opts)
+            .await?)
     }
 
     async fn login(&self, auth: AuthConfig) -> Result<AuthResponse, api::Error> {
-        Ok(self.registry.login(auth).await?)
+        Ok(self.registry().login(auth).await?)
     }
 
     async fn distribution_inspect(
@@ -23,6 +29,6 @@ impl DistributionBackend for Daemon {
         name: &str,
         auth: Option<AuthConfig>,
     ) -> Result<DistributionInspect, api::Error> {
-        Ok(self.registry.inspect(name, auth).await?)
+        Ok(self.registry().inspect(name, auth).await?)
     }
 }

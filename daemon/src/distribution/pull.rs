@@ -356,6 +356,7 @@ impl Stream for Downloading {
         let this = &mut *self;
         match Pin::new(&mut this.blob).poll_next(cx) {
             Poll::Ready(Some(Ok(chunk))) => {
+                crate::metrics::pulled_bytes(chunk.len());
                 if this.last.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) {
                     this.last = Some(Instant::now());
                     this.tx.send(counting(

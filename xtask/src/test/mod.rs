@@ -62,7 +62,7 @@ pub fn main(args: &[String]) -> Result<()> {
     // Only the test binaries run as root: through sudo when this command is not root already.
     let sudo = !root;
     step("unit tests");
-    let mut unit = run_all(&bins, None, "", sudo)?;
+    let mut unit = run_all(&bins, None, &[], sudo)?;
     step("doc tests");
     // Rustdoc builds and runs these itself; there is no binary to run instead.
     unit += run::cargo_test_doc()?;
@@ -70,8 +70,12 @@ pub fn main(args: &[String]) -> Result<()> {
     step("privileged tests");
     let run_tag = format!("x{}", std::process::id());
     let docker_py = pyenv::ensure_docker_py()?;
-    let docker_py = docker_py.to_string_lossy();
-    let privileged = run_all(&bins, Some(&run_tag), &docker_py, sudo);
+    let ansible = pyenv::ensure_ansible()?;
+    let clients = [
+        (pyenv::DOCKER_PY_VAR, docker_py.to_string_lossy()),
+        (pyenv::ANSIBLE_VAR, ansible.to_string_lossy()),
+    ];
+    let privileged = run_all(&bins, Some(&run_tag), &clients, sudo);
     let leftovers = leftover_namespaces(&run_tag);
     let privileged = privileged?;
     ensure!(
@@ -97,19 +101,20 @@ pub fn main(args: &[String]) -> Result<()> {
 }
 
 /// Runs every binary: its unit tests, or with `run_tag` its privileged (ignored) tests, which
-/// tag their namespaces with it and find docker-py's interpreter at `docker_py`. Sums the
-/// counts; fails on the first binary that fails.
+/// tag their namespaces with it and find the Python clients (docker-py, Ansible) through the
+/// variables of `clients`. Sums the counts; fails on the first binary that fails.
 fn run_all(
     bins: &[TestBinary],
     run_tag: Option<&str>,
-    docker_py: &str,
+    clients: &[(&str, std::borrow::Cow<'_, str>)],
     sudo: bool,
 ) -> Result<Counts> {
     let (args, env) = match run_tag {
-        Some(tag) => (
-            vec!["--ignored"],
-            vec![(RUN_TAG_VAR, tag), (pyenv::DOCKER_PY_VAR, docker_py)],
-        ),
+        Some(tag) => {
+            let mut env = vec![(RUN_TAG_VAR, tag)];
+            env.extend(clients.iter().map(|(k, v)| (*k, v.as_ref())));
+            (vec!["--ignored"], env)
+        }
         None => (Vec::new(), Vec::new()),
     };
     let mut total = Counts::default();

@@ -241,6 +241,7 @@ async fn the_served_socket_answers_attach_as_dockerd_does() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let opts = crate::ServeOptions {
         drain_timeout: Duration::from_millis(100),
+        observer: None,
     };
     let server = tokio::spawn(crate::serve(
         listener,
