@@ -1,7 +1,6 @@
 //! The image operations, one file each, as methods of [`crate::ImageStore`].
 
 pub(crate) mod archive;
-mod changes;
 mod check;
 pub(crate) mod commit;
 pub(crate) mod container_commit;

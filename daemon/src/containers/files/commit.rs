@@ -49,14 +49,21 @@ impl Containers {
             "" => None,
             id => Some(graph::Digest::parse(id)?),
         };
+        // dockerd's `BuildFromConfig`: the changes apply to the request's config (else the
+        // container's) before it is merged with the container's.
+        let container_config = to_graph(&rec.config)?;
+        let mut config = match &opts.config {
+            Some(c) => to_graph(c)?,
+            None => container_config.clone(),
+        };
+        crate::images::dockerfile::apply_changes(&opts.changes, &mut config)?;
         let options = graph::CommitOptions {
             parent,
             reference,
             author: opts.author,
             comment: opts.comment,
-            config: opts.config.as_ref().map(to_graph).transpose()?,
-            changes: opts.changes,
-            container_config: to_graph(&rec.config)?,
+            config: Some(config),
+            container_config,
             container_id: rec.id.clone(),
             engine_version: VERSION.into(),
         };

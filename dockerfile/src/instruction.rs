@@ -1,13 +1,49 @@
 //! Typed instructions from parsed lines, checked as buildkit's `instructions.ParseCommand`
 //! checks them (argument counts, builder flags, HEALTHCHECK options, ONBUILD triggers).
 
-use super::gostd;
-use super::parse::Node;
-use crate::config::HealthConfig;
+use crate::config::Health as HealthConfig;
+use crate::gostd;
+use crate::parse::Node;
 
-/// An allowed `--change` instruction, arguments not yet expanded.
+/// The arguments of COPY and ADD.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyArgs {
+    /// The sources, as written (expanded by the builder).
+    pub sources: Vec<String>,
+    /// The destination, as written.
+    pub dest: String,
+    /// `--from` (COPY only): a stage name or index, or an image.
+    pub from: String,
+    /// `--chown`.
+    pub chown: String,
+    /// `--chmod`.
+    pub chmod: String,
+}
+
+/// One instruction, checked, arguments not yet expanded.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Instruction {
+pub enum Instruction {
+    /// `FROM [--platform=p] image [AS name]`.
+    From {
+        /// The image reference, as written.
+        image: String,
+        /// The stage name, lower case.
+        name: Option<String>,
+        /// `--platform`.
+        platform: Option<String>,
+    },
+    /// `ARG name[=default] ...`.
+    Arg(Vec<(String, Option<String>)>),
+    /// `RUN`: the command line and whether it is shell form.
+    Run(Vec<String>, bool),
+    /// `COPY`.
+    Copy(CopyArgs),
+    /// `ADD`.
+    Add(CopyArgs),
+    /// `SHELL`: the JSON array.
+    Shell(Vec<String>),
+    /// `MAINTAINER`.
+    Maintainer(String),
     /// `ENV k=v ...`.
     Env(Vec<(String, String)>),
     /// `LABEL k=v ...`.
@@ -44,11 +80,66 @@ const HEALTH_FLAGS: [&str; 5] = [
 /// `container.MinimumDuration` (1ms), in nanoseconds.
 const MINIMUM_DURATION: i64 = 1_000_000;
 
-/// Checks one instruction of an allowed kind.
-pub(super) fn parse(node: &Node) -> Result<Instruction, String> {
+/// Every instruction name, lower case (for the suggestion of an unknown one).
+const NAMES: [&str; 18] = [
+    "add",
+    "arg",
+    "cmd",
+    "copy",
+    "entrypoint",
+    "env",
+    "expose",
+    "from",
+    "healthcheck",
+    "label",
+    "maintainer",
+    "onbuild",
+    "run",
+    "shell",
+    "stopsignal",
+    "user",
+    "volume",
+    "workdir",
+];
+
+/// Checks one instruction (buildkit's `ParseInstruction`), its errors without location.
+pub fn parse(node: &Node) -> Result<Instruction, String> {
     let args = node.all_args();
     let no_flags = || flags(&node.flags, &[]).map(|_| ());
     Ok(match gostd::to_lower(&node.value).as_str() {
+        "from" => from(args, node)?,
+        "arg" => {
+            at_least_one(&args, "ARG")?;
+            no_flags()?;
+            Instruction::Arg(
+                args.iter()
+                    .map(|a| match a.split_once('=') {
+                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                        None => (a.clone(), None),
+                    })
+                    .collect(),
+            )
+        }
+        "run" => {
+            at_least_one(&args, "RUN")?;
+            no_flags()?;
+            Instruction::Run(json_args(&args, node.json), !node.json)
+        }
+        "copy" => Instruction::Copy(copy_args(args, node, "COPY", &COPY_FLAGS)?),
+        "add" => Instruction::Add(copy_args(args, node, "ADD", &ADD_FLAGS)?),
+        "shell" => {
+            at_least_one(&args, "SHELL")?;
+            no_flags()?;
+            if !node.json {
+                return Err("SHELL requires the arguments to be in JSON form".into());
+            }
+            Instruction::Shell(args)
+        }
+        "maintainer" => {
+            let who = exactly_one(args, "MAINTAINER")?;
+            no_flags()?;
+            Instruction::Maintainer(who)
+        }
         "env" => {
             no_flags()?;
             Instruction::Env(key_values(&args, "ENV")?)
@@ -119,8 +210,87 @@ pub(super) fn parse(node: &Node) -> Result<Instruction, String> {
             }
             Instruction::Onbuild(expression)
         }
-        _ => return Err(format!("unknown instruction: {}", node.value)),
+        _ => {
+            let err = format!("unknown instruction: {}", node.value);
+            return Err(suggest(err, &gostd::to_lower(&node.value), &NAMES));
+        }
     })
+}
+
+/// Checks every instruction as the classic builder's `instructions.Parse` does: the first
+/// refusal names its line (`dockerfile parse error on line N: ...`).
+pub fn parse_all(nodes: &[Node]) -> Result<Vec<Instruction>, String> {
+    nodes
+        .iter()
+        .map(|n| {
+            parse(n).map_err(|e| format!("dockerfile parse error on line {}: {e}", n.start_line))
+        })
+        .collect()
+}
+
+/// COPY's flags (`--link`, `--parents` and `--exclude` are buildkit's: refused here).
+const COPY_FLAGS: [&str; 3] = ["from", "chown", "chmod"];
+/// ADD's flags.
+const ADD_FLAGS: [&str; 2] = ["chown", "chmod"];
+
+fn copy_args(
+    mut args: Vec<String>,
+    node: &Node,
+    cmd: &str,
+    defined: &[&str],
+) -> Result<CopyArgs, String> {
+    if args.len() < 2 {
+        return Err(format!(
+            "{cmd} requires at least two arguments, but only one was provided. Destination could not be determined."
+        ));
+    }
+    let values = flags(&node.flags, defined)?;
+    let value = |name: &str| {
+        defined
+            .iter()
+            .position(|d| *d == name)
+            .map(|i| values[i].clone())
+            .unwrap_or_default()
+    };
+    let dest = args.pop().unwrap_or_default();
+    Ok(CopyArgs {
+        sources: args,
+        dest,
+        from: value("from"),
+        chown: value("chown"),
+        chmod: value("chmod"),
+    })
+}
+
+fn from(args: Vec<String>, node: &Node) -> Result<Instruction, String> {
+    let values = flags(&node.flags, &["platform"])?;
+    let name = match args.as_slice() {
+        [_] => None,
+        [_, r#as, name] if r#as.eq_ignore_ascii_case("as") => {
+            let name = gostd::to_lower(name);
+            if !valid_stage_name(&name) {
+                return Err(format!(
+                    "invalid name for build stage: {}, name can't start with a number or contain symbols",
+                    gostd::quote(&name)
+                ));
+            }
+            Some(name)
+        }
+        _ => return Err("FROM requires either one or three arguments".into()),
+    };
+    let platform = values.into_iter().next().filter(|p| !p.is_empty());
+    Ok(Instruction::From {
+        image: args[0].clone(),
+        name,
+        platform,
+    })
+}
+
+/// `^[a-z][a-z0-9-_\.]*$`.
+fn valid_stage_name(name: &str) -> bool {
+    let mut b = name.bytes();
+    b.next().is_some_and(|c| c.is_ascii_lowercase())
+        && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(&c))
 }
 
 fn at_least_one(args: &[String], cmd: &str) -> Result<(), String> {
@@ -283,8 +453,8 @@ fn strip_onbuild(original: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
     use super::*;
+    use crate::parse;
 
     fn check(line: &str) -> Result<Instruction, String> {
         let p = parse::parse(line)?;
