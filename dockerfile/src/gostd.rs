@@ -63,7 +63,7 @@ fn is_print(c: char) -> bool {
 }
 
 /// `strconv.Quote` (also what `%q` and `%#v` print for a string).
-pub(crate) fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {

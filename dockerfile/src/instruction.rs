@@ -218,13 +218,11 @@ pub fn parse(node: &Node) -> Result<Instruction, String> {
 }
 
 /// Checks every instruction as the classic builder's `instructions.Parse` does: the first
-/// refusal names its line (`dockerfile parse error on line N: ...`).
+/// refusal names its line as dockerd 20.10 does (`dockerfile parse error line N: ...`).
 pub fn parse_all(nodes: &[Node]) -> Result<Vec<Instruction>, String> {
     nodes
         .iter()
-        .map(|n| {
-            parse(n).map_err(|e| format!("dockerfile parse error on line {}: {e}", n.start_line))
-        })
+        .map(|n| parse(n).map_err(|e| format!("dockerfile parse error line {}: {e}", n.start_line)))
         .collect()
 }
 

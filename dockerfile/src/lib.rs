@@ -22,6 +22,7 @@ mod syntax;
 pub use changes::apply_changes;
 pub use config::{Health, Settings};
 pub use dispatch::{State, normalize_workdir, with_shell};
+pub use gostd::quote as go_quote;
 pub use instruction::{CopyArgs, Instruction, parse as parse_instruction, parse_all};
 pub use lex::{Env, Lex};
 pub use parse::{Heredoc, Node, Parsed, parse};

@@ -51,6 +51,9 @@ pub struct CommitOptions {
     pub container_id: String,
     /// The engine version recorded in the config.
     pub engine_version: String,
+    /// A build step (dockerd's `CommitBuildStep`): `config` is the image's as given, not
+    /// merged with the container's.
+    pub build_step: bool,
 }
 
 impl ImageStore {
@@ -64,7 +67,9 @@ impl ImageStore {
             .config
             .clone()
             .unwrap_or_else(|| opts.container_config.clone());
-        merge(&mut config, &opts.container_config);
+        if !opts.build_step {
+            merge(&mut config, &opts.container_config);
+        }
 
         let (parent_cfg, parent_dir) = match &opts.parent {
             None => (ImageConfig::default(), None),

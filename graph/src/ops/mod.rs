@@ -2,6 +2,7 @@
 
 pub(crate) mod archive;
 mod check;
+mod children;
 pub(crate) mod commit;
 pub(crate) mod container_commit;
 mod gotar;
