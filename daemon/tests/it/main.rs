@@ -8,6 +8,7 @@ mod build;
 mod containers;
 mod create_validation;
 mod docker_py;
+mod docker_py_build;
 mod docker_py_events;
 mod docker_py_exec;
 mod docker_py_files;
