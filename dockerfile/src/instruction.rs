@@ -622,3 +622,121 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod builder_tests {
+    use super::*;
+    use crate::parse;
+
+    fn one(text: &str) -> Result<Instruction, String> {
+        let p = parse::parse(text)?;
+        parse_all(&p.nodes).map(|mut v| v.remove(0))
+    }
+
+    #[test]
+    fn build_instructions_are_typed() {
+        assert_eq!(
+            one("FROM --platform=linux/amd64 busybox AS Base"),
+            Ok(Instruction::From {
+                image: "busybox".into(),
+                name: Some("base".into()),
+                platform: Some("linux/amd64".into()),
+            })
+        );
+        assert_eq!(
+            one("ARG A=1 B"),
+            Ok(Instruction::Arg(vec![
+                ("A".into(), Some("1".into())),
+                ("B".into(), None)
+            ]))
+        );
+        assert_eq!(
+            one("RUN echo $A"),
+            Ok(Instruction::Run(vec!["echo $A".into()], true))
+        );
+        assert_eq!(
+            one(r#"RUN ["a", "b"]"#),
+            Ok(Instruction::Run(vec!["a".into(), "b".into()], false))
+        );
+        assert_eq!(
+            one("COPY --from=base --chown=1:2 --chmod=755 a b /dst/"),
+            Ok(Instruction::Copy(CopyArgs {
+                sources: vec!["a".into(), "b".into()],
+                dest: "/dst/".into(),
+                from: "base".into(),
+                chown: "1:2".into(),
+                chmod: "755".into(),
+            }))
+        );
+        assert_eq!(
+            one(r#"ADD ["x y", "/z"]"#),
+            Ok(Instruction::Add(CopyArgs {
+                sources: vec!["x y".into()],
+                dest: "/z".into(),
+                ..CopyArgs::default()
+            }))
+        );
+        assert_eq!(
+            one(r#"SHELL ["/bin/bash", "-c"]"#),
+            Ok(Instruction::Shell(vec!["/bin/bash".into(), "-c".into()]))
+        );
+        assert_eq!(
+            one("MAINTAINER me"),
+            Ok(Instruction::Maintainer("me".into()))
+        );
+    }
+
+    #[test]
+    fn build_refusals_name_their_line() {
+        let cases = [
+            (
+                "FROM",
+                "dockerfile parse error line 1: FROM requires either one or three arguments",
+            ),
+            (
+                "FROM a b",
+                "dockerfile parse error line 1: FROM requires either one or three arguments",
+            ),
+            (
+                "FROM a AS 1x",
+                "dockerfile parse error line 1: invalid name for build stage: \"1x\", name can't start with a number or contain symbols",
+            ),
+            (
+                "\n\nRUN",
+                "dockerfile parse error line 3: RUN requires at least one argument",
+            ),
+            (
+                "COPY a",
+                "dockerfile parse error line 1: COPY requires at least two arguments, but only one was provided. Destination could not be determined.",
+            ),
+            (
+                "ADD --from=x a b",
+                "dockerfile parse error line 1: unknown flag: --from",
+            ),
+            (
+                "SHELL sh -c",
+                "dockerfile parse error line 1: SHELL requires the arguments to be in JSON form",
+            ),
+            (
+                "FROBNICATE x",
+                "dockerfile parse error line 1: unknown instruction: FROBNICATE",
+            ),
+            (
+                "RUNN x",
+                "dockerfile parse error line 1: unknown instruction: RUNN (did you mean run?)",
+            ),
+            (
+                "FROM a\nARG",
+                "dockerfile parse error line 2: ARG requires at least one argument",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(one_of_all(text), Err(want.to_string()), "{text}");
+        }
+    }
+
+    fn one_of_all(text: &str) -> Result<Vec<Instruction>, String> {
+        let p = parse::parse(text)?;
+        parse_all(&p.nodes)
+    }
+}

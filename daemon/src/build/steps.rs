@@ -880,15 +880,9 @@ fn comment_of(i: &Instruction, before: &Settings, after: &Settings) -> String {
             describe::q_list(after.entrypoint.as_deref().unwrap_or_default())
         ),
         Instruction::Healthcheck(_) => {
-            let h = after.healthcheck.clone().unwrap_or_default();
-            describe::healthcheck(&graph::config::HealthConfig {
-                test: h.test,
-                interval: h.interval,
-                timeout: h.timeout,
-                start_period: h.start_period,
-                start_interval: h.start_interval,
-                retries: h.retries,
-            })
+            let mut c = ContainerConfig::default();
+            set_settings(&mut c, after.clone());
+            describe::healthcheck(&c.healthcheck.unwrap_or_default())
         }
         Instruction::Expose(_) => {
             let old = before.exposed_ports.clone().unwrap_or_default();
