@@ -37,6 +37,10 @@ impl BuildBackend for Daemon {
             .into());
         }
         check_platform(&opts.platform)?;
+        // dockerd checks the names before it reads the context.
+        for t in &opts.tags {
+            graph::Reference::parse_normalized(t).map_err(Error::from)?;
+        }
         let ctx = context::receive(&self.root.tmp, body).await?;
         let file = context::dockerfile(&ctx, &opts.dockerfile).await?;
         let plan = steps::Plan::new(&file, &opts)?;

@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use api::backend::{BuildOptions, DeleteOptions, LogsOptions, WaitCondition};
+use api::backend::{BuildOptions, DeleteOptions, LogsOptions, PullOptions, WaitCondition};
 use api::types::{ContainerCreateRequest, HostConfig, JsonMessage};
 use dockerfile::{Instruction, Settings};
 use futures::StreamExt;
@@ -107,6 +107,7 @@ pub(super) struct Builder {
     containers: Containers,
     images: Images,
     events: Events,
+    registry: crate::distribution::Registry,
     opts: BuildOptions,
     ctx: Context,
     out: Messages,
@@ -127,6 +128,7 @@ impl Builder {
             containers: d.containers.clone(),
             images: d.images.clone(),
             events: d.events.clone(),
+            registry: d.registry.clone(),
             opts,
             ctx,
             out,
@@ -307,11 +309,7 @@ impl Builder {
         let id = match found {
             Some(id) => id,
             None if image.eq_ignore_ascii_case("scratch") => None,
-            None => {
-                let name = image.clone();
-                let d = self.images.blocking(move |s| s.inspect(&name)).await?;
-                Some(d.id)
-            }
+            None => Some(self.local_or_pulled(&image).await?),
         };
         match &id {
             Some(id) => {
@@ -333,6 +331,40 @@ impl Builder {
             }
         }
         Ok(stage)
+    }
+
+    /// The image `name` names, pulled first when the store does not have it (as dockerd's
+    /// FROM does), the pull's progress in the build's output.
+    async fn local_or_pulled(&self, name: &str) -> Result<ImageId, Failure> {
+        let n = name.to_owned();
+        match self.images.blocking(move |s| s.inspect(&n)).await {
+            Ok(d) => return Ok(d.id),
+            Err(Error::Image(e)) if e.kind() == graph::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        let r = graph::Reference::parse_normalized(name).map_err(Error::from)?;
+        let tag = match (r.digest(), r.tag()) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.to_owned(),
+            (None, None) => "latest".to_owned(),
+        };
+        let opts = PullOptions {
+            image: r.name(),
+            tag: Some(tag),
+            platform: None,
+            auth: None,
+        };
+        let mut progress = self.registry.pull(&self.images, &self.events, opts).await?;
+        while let Some(m) = progress.next().await {
+            if let Some(e) = m.error {
+                return Err(Failure::from(e));
+            }
+            if !self.opts.quiet {
+                self.out.send(m);
+            }
+        }
+        let n = name.to_owned();
+        Ok(self.images.blocking(move |s| s.inspect(&n)).await?.id)
     }
 
     /// The build args in effect in `s` (declared, with a value), as `KEY=value`, sorted.

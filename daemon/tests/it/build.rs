@@ -267,6 +267,7 @@ fn multi_stage_failures_and_build_args() {
             ("Dockerfile.exec", "FROM busybox\nRUN [\"false\"]\n"),
             ("Dockerfile.bad", "FROM busybox\nFROBNICATE x\n"),
             ("Dockerfile.missing", "FROM busybox\nCOPY nothere /x\n"),
+            ("Dockerfile.nobase", "FROM wharf-test/not-here:1\n"),
         ],
     );
     let out = build_ok(
@@ -323,6 +324,15 @@ fn multi_stage_failures_and_build_args() {
         "{}",
         text(&fail.stderr)
     );
+    // A base image the store lacks is pulled: here no registry answers, and the build fails.
+    let fail = build(&env, &["-f", &df(&dir, "Dockerfile.nobase")], &dir);
+    assert!(!fail.status.success());
+    assert!(
+        text(&fail.stdout).contains("Step 1/1 : FROM wharf-test/not-here:1\n"),
+        "{}",
+        text(&fail.stdout)
+    );
+    assert!(!text(&fail.stderr).trim().is_empty());
     // With DOCKER_BUILDKIT=0 the CLI says so and builds the same way.
     let mut cmd =
         env.d

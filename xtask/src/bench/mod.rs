@@ -15,6 +15,7 @@
 //! [`assets`]; everything is written to a file system mounted for the run ([`scratch`]).
 
 mod assets;
+mod build;
 mod client;
 mod container_stats;
 mod containers;

@@ -120,6 +120,9 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::Push(_)
                 | Metric::StatsNoStream
                 | Metric::Exec
+                | Metric::BuildFirst
+                | Metric::BuildCached
+                | Metric::BuildTouched
         )
     });
     if cli {
