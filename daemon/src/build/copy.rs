@@ -36,10 +36,11 @@ struct Item {
     archive: bool,
 }
 
-/// The gathered sources: a tar whose entries are `<index>/<path below the source>`.
+/// The gathered sources: a tar whose entries are `<index>/<path below the source>` (none
+/// when only the checksum was asked for).
 #[derive(Debug)]
 pub(super) struct Gathered {
-    tar: TempFile,
+    tar: Option<TempFile>,
     items: Vec<Item>,
     /// `file:<sha256>`, `dir:<sha256>` or `multi:<sha256>`, as history shows it.
     pub(super) hash: String,
@@ -164,19 +165,28 @@ fn expand(root: &Root, pattern: &str) -> Vec<String> {
     out
 }
 
-/// Gathers `sources` from `source` into one tar beside the context directory.
+/// Gathers `sources` from `source` into one tar beside the context directory, or with
+/// `write` false only reads them for their checksum (what the cache needs: a cached step
+/// copies nothing).
 pub(super) async fn gather(
     source: &CopySource,
     sources: &[String],
     add: bool,
     name: &str,
     ctx_dir: &Path,
+    write: bool,
 ) -> Result<Gathered, Failure> {
-    let id = crate::containers::random_hex_id()?;
-    let path = ctx_dir.with_extension(format!("copy-{}.tar", &id[..12]));
-    let tar = TempFile(path.clone());
-    let file = std::fs::File::create(&path).map_err(|e| Failure::from(e.to_string()))?;
-    let mut out = tar::Builder::new(std::io::BufWriter::new(file));
+    let (tar, mut out) = if write {
+        let id = crate::containers::random_hex_id()?;
+        let path = ctx_dir.with_extension(format!("copy-{}.tar", &id[..12]));
+        let file = std::fs::File::create(&path).map_err(|e| Failure::from(e.to_string()))?;
+        (
+            Some(TempFile(path)),
+            Some(tar::Builder::new(std::io::BufWriter::new(file))),
+        )
+    } else {
+        (None, None)
+    };
     let mut hasher = Sha256::new();
     let mut items = Vec::new();
     match source {
@@ -214,7 +224,7 @@ pub(super) async fn gather(
                                 let mut w = std::io::BufWriter::new(&mut writer);
                                 root.archive(&p, &stat, &mut w)
                             });
-                            let item = append(&mut reader, i, add, &mut o, &mut h);
+                            let item = append(&mut reader, i, add, o.as_mut(), &mut h);
                             // The reader goes first: a producer still writing then ends.
                             drop(reader);
                             let _ = producer.join();
@@ -238,7 +248,7 @@ pub(super) async fn gather(
                     let mut o = out;
                     let mut h = hasher;
                     blocking(move || {
-                        let item = append(&mut reader, i, false, &mut o, &mut h);
+                        let item = append(&mut reader, i, false, o.as_mut(), &mut h);
                         (item, o, h)
                     })
                     .await?
@@ -249,11 +259,13 @@ pub(super) async fn gather(
             }
         }
     }
-    out.finish().map_err(|e| Failure::from(e.to_string()))?;
-    out.into_inner()
-        .map_err(|e| Failure::from(e.to_string()))?
-        .flush()
-        .map_err(|e| Failure::from(e.to_string()))?;
+    if let Some(mut out) = out {
+        out.finish().map_err(|e| Failure::from(e.to_string()))?;
+        out.into_inner()
+            .map_err(|e| Failure::from(e.to_string()))?
+            .flush()
+            .map_err(|e| Failure::from(e.to_string()))?;
+    }
     let kind = match items.as_slice() {
         [one] if one.dir => "dir",
         [_] => "file",
@@ -263,13 +275,31 @@ pub(super) async fn gather(
     Ok(Gathered { tar, items, hash })
 }
 
+/// The tar being gathered.
+type Out = tar::Builder<std::io::BufWriter<std::fs::File>>;
+
+/// A reader that hashes what passes through it.
+struct Hashing<'a, R> {
+    inner: R,
+    hasher: &'a mut Sha256,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// Appends the `docker cp`-style tar `input` (entries named after the source's last element)
-/// as source `index`, hashing names, types, modes, links and contents (not times or owners).
+/// as source `index` to `out` (if any), hashing names, types, modes, links, sizes and contents
+/// (not times or owners) as they stream through.
 fn append(
     input: &mut dyn Read,
     index: usize,
     add: bool,
-    out: &mut tar::Builder<std::io::BufWriter<std::fs::File>>,
+    mut out: Option<&mut Out>,
     hasher: &mut Sha256,
 ) -> Result<Item, Failure> {
     let bad = |e: std::io::Error| Failure::from(e.to_string());
@@ -299,15 +329,16 @@ fn append(
         };
         let mut header = entry.header().clone();
         let link = entry.link_name_bytes().map(|l| l.into_owned());
-        let mut data = Vec::new();
+        // The first bytes say whether ADD extracts the file.
+        let mut head = Vec::new();
         if header.entry_type().is_file() {
-            entry.read_to_end(&mut data).map_err(bad)?;
+            (&mut entry).take(512).read_to_end(&mut head).map_err(bad)?;
         }
         if rest.is_empty()
             && add
             && let Some(it) = item.as_mut()
             && !it.dir
-            && is_archive(&data)
+            && is_archive(&head)
         {
             it.archive = true;
         }
@@ -315,16 +346,24 @@ fn append(
         hasher.update([0, header.entry_type().as_byte()]);
         hasher.update(header.mode().unwrap_or(0).to_le_bytes());
         hasher.update(link.as_deref().unwrap_or_default());
-        hasher.update((data.len() as u64).to_le_bytes());
-        hasher.update(&data);
+        hasher.update(header.size().unwrap_or(0).to_le_bytes());
+        let mut data = Hashing {
+            inner: head.as_slice().chain(&mut entry),
+            hasher: &mut *hasher,
+        };
         let path = if rest.is_empty() {
             format!("{index}")
         } else {
             format!("{index}/{rest}")
         };
-        header.set_size(data.len() as u64);
-        out.append_data(&mut header, &path, data.as_slice())
-            .map_err(bad)?;
+        match out.as_deref_mut() {
+            Some(out) => out
+                .append_data(&mut header, &path, &mut data)
+                .map_err(bad)?,
+            None => {
+                std::io::copy(&mut data, &mut std::io::sink()).map_err(bad)?;
+            }
+        }
     }
     item.ok_or_else(|| Failure::from("the source is empty"))
 }
@@ -345,7 +384,11 @@ fn place(
     out_path: &Path,
 ) -> Result<(), Failure> {
     let bad = |e: std::io::Error| Failure::from(e.to_string());
-    let input = std::fs::File::open(&g.tar.0).map_err(bad)?;
+    let tar = g
+        .tar
+        .as_ref()
+        .ok_or_else(|| Failure::from("nothing was gathered"))?;
+    let input = std::fs::File::open(&tar.0).map_err(bad)?;
     let out = std::fs::File::create(out_path).map_err(bad)?;
     let mut out = tar::Builder::new(std::io::BufWriter::new(out));
     let several = g.items.len() > 1;
@@ -419,13 +462,22 @@ fn place(
     Ok(())
 }
 
+/// Where the placed tar of `g` is written.
+fn placed_path(g: &Gathered) -> Result<PathBuf, Failure> {
+    let tar = g
+        .tar
+        .as_ref()
+        .ok_or_else(|| Failure::from("nothing was gathered"))?;
+    Ok(tar.0.with_extension("placed.tar"))
+}
+
 /// Places the sources into `dir`, an empty layer directory (a step on scratch).
 pub(super) async fn place_in_dir(
     g: &Gathered,
     spec: &Placement,
     dir: &Path,
 ) -> Result<(), Failure> {
-    let placed = TempFile(g.tar.0.with_extension("placed.tar"));
+    let placed = TempFile(placed_path(g)?);
     place(g, spec, false, &placed.0)?;
     let (path, dir) = (placed.0.clone(), dir.to_path_buf());
     blocking(move || {
@@ -452,7 +504,7 @@ pub(super) async fn place_in_container(
         Ok(st) => st.mode & (1 << 31) != 0,
         Err(_) => false,
     };
-    let placed = TempFile(g.tar.0.with_extension("placed.tar"));
+    let placed = TempFile(placed_path(g)?);
     place(g, spec, dest_is_dir, &placed.0)?;
     let body = file_stream(placed.0.clone()).map_err(|e| Failure::from(e.to_string()))?;
     let opts = ExtractOptions {

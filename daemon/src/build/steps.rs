@@ -750,17 +750,44 @@ impl Builder {
                 Some(id),
             )
         };
-        let gathered = copy::gather(&source, &sources, add, name, &self.ctx.dir).await;
-        if let Some(id) = &from_container {
+        let result = self
+            .copy_from(
+                s,
+                &source,
+                &sources,
+                add,
+                &a.dest,
+                &dest,
+                (&chown, &from, owner, mode),
+            )
+            .await;
+        if let Some(id) = from_container {
             let opts = DeleteOptions {
                 force: true,
                 remove_volumes: true,
                 link: false,
             };
-            let _ = self.containers.clone().delete(id.clone(), opts).await;
+            let _ = self.containers.clone().delete(id, opts).await;
         }
-        let gathered = gathered?;
-        let dest = absolute_dest(&dest, s.config.working_dir.as_deref().unwrap_or(""));
+        result
+    }
+
+    /// COPY and ADD once the sources are known: the checksum, the cache, then the copy.
+    #[allow(clippy::too_many_arguments)]
+    async fn copy_from(
+        &mut self,
+        s: &mut Stage,
+        source: &CopySource,
+        sources: &[String],
+        add: bool,
+        written: &str,
+        dest: &str,
+        (chown, from, owner, mode): (&str, &str, Option<(u32, u32)>, Option<u32>),
+    ) -> Result<(), Failure> {
+        let name = if add { "ADD" } else { "COPY" };
+        let dir = self.ctx.dir.clone();
+        let checked = copy::gather(source, sources, add, name, &dir, false).await?;
+        let dest = absolute_dest(dest, s.config.working_dir.as_deref().unwrap_or(""));
         let mut flags = String::new();
         if !chown.is_empty() {
             flags.push_str(&format!("--chown={chown}"));
@@ -768,7 +795,7 @@ impl Builder {
         if !from.is_empty() {
             flags.push_str(&format!("--from={from}"));
         }
-        let comment = format!("{name} {flags}{} in {} ", gathered.hash, a.dest);
+        let comment = format!("{name} {flags}{} in {written} ", checked.hash);
         let mut probe = s.config.clone();
         let mut cmd = shell_of(&s.config);
         cmd.push(format!("#(nop) {comment}"));
@@ -777,6 +804,7 @@ impl Builder {
         if self.cached(s, &probe).await? {
             return Ok(());
         }
+        let gathered = copy::gather(source, sources, add, name, &dir, true).await?;
         let spec = copy::Placement {
             dest: dest.clone(),
             owner,
