@@ -268,6 +268,10 @@ fn multi_stage_failures_and_build_args() {
             ("Dockerfile.bad", "FROM busybox\nFROBNICATE x\n"),
             ("Dockerfile.missing", "FROM busybox\nCOPY nothere /x\n"),
             ("Dockerfile.nobase", "FROM wharf-test/not-here:1\n"),
+            (
+                "Dockerfile.workdir",
+                "FROM busybox\nWORKDIR /made/here\nRUN pwd\n",
+            ),
         ],
     );
     let out = build_ok(
@@ -324,6 +328,9 @@ fn multi_stage_failures_and_build_args() {
         "{}",
         text(&fail.stderr)
     );
+    // WORKDIR makes its directory, as dockerd does.
+    let out = build_ok(&env, &["-f", &df(&dir, "Dockerfile.workdir")], &dir);
+    assert!(out.contains("\n/made/here\n"), "{out}");
     // A base image the store lacks is pulled: here no registry answers, and the build fails.
     let fail = build(&env, &["-f", &df(&dir, "Dockerfile.nobase")], &dir);
     assert!(!fail.status.success());
