@@ -1,5 +1,6 @@
 //! The traits the router calls; the daemon implements them (moby's `router/*/backend.go`).
 
+mod build;
 mod container;
 mod container_files;
 mod container_ops;
@@ -8,6 +9,7 @@ mod events;
 mod exec;
 mod prune;
 
+pub use build::*;
 pub use container::*;
 pub use container_files::*;
 pub use container_ops::*;
@@ -42,6 +44,7 @@ pub trait Backend:
     + ContainerFilesBackend
     + ContainerOpsBackend
     + ExecBackend
+    + BuildBackend
     + Send
     + Sync
     + 'static
@@ -60,6 +63,7 @@ impl<T> Backend for T where
         + ContainerFilesBackend
         + ContainerOpsBackend
         + ExecBackend
+        + BuildBackend
         + Send
         + Sync
         + 'static

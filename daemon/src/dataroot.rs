@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 /// The prepared state directories.
 #[derive(Debug, Clone)]
-#[cfg_attr(not(test), expect(dead_code, reason = "tmp is for the image store"))]
 pub struct DataRoot {
     /// The data root, canonical (symlinks resolved).
     pub root: PathBuf,

@@ -1,6 +1,7 @@
 //! `wharfd`: a container engine daemon that serves the Docker Engine API.
 
 mod blocking;
+mod build;
 mod cli;
 mod config;
 mod containers;

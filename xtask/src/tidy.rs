@@ -14,7 +14,14 @@ mod tests {
     use crate::{cargo, workspace_root};
 
     /// The crates `daemon` ties together; each knows no other workspace crate.
-    const LEAVES: &[&str] = &["api", "graph", "netdriver", "hostcheck", "execdriver"];
+    const LEAVES: &[&str] = &[
+        "api",
+        "graph",
+        "netdriver",
+        "hostcheck",
+        "execdriver",
+        "dockerfile",
+    ];
 
     /// Leaves that speak HTTP as a *client* (the registry client): they may use hyper's client
     /// side, never a server crate.

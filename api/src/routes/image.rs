@@ -238,12 +238,12 @@ pub(super) fn registry_auth(headers: &HeaderMap) -> Option<AuthConfig> {
         .filter(|a| !a.is_empty())
 }
 
-fn byte_stream(body: Body) -> ByteStream {
+pub(super) fn byte_stream(body: Body) -> ByteStream {
     Box::pin(body.into_data_stream().map_err(std::io::Error::other))
 }
 
 /// A jsonmessage stream: one JSON object per line, sent as each is produced.
-fn json_lines(stream: MessageStream) -> Response {
+pub(super) fn json_lines(stream: MessageStream) -> Response {
     let lines = stream.map(|m| {
         let mut line = serde_json::to_vec(&m).unwrap_or_default();
         line.push(b'\n');

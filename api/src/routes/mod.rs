@@ -1,5 +1,6 @@
 //! The router: one file per resource, handlers named after the Docker operation.
 
+mod build;
 mod container;
 mod container_files;
 mod container_io;
@@ -37,6 +38,7 @@ pub fn router<B: Backend>(backend: Arc<B>) -> Router {
         .merge(container_files::routes::<B>())
         .merge(container_ops::routes::<B>())
         .merge(exec::routes::<B>())
+        .merge(build::routes::<B>())
         .fallback(page_not_found)
         .method_not_allowed_fallback(page_not_found)
         // Requests by route for the daemon's metrics (a no-op without an observer).

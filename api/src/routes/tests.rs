@@ -19,6 +19,7 @@ use crate::types::{
 use crate::types::{Network, Platform, SystemInfo, SystemVersion};
 use futures::StreamExt;
 
+mod build;
 mod container;
 mod container_files;
 mod container_ops;

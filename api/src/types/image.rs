@@ -229,6 +229,7 @@ impl JsonMessage {
         let message = message.into();
         JsonMessage {
             error_detail: Some(ErrorDetail {
+                code: None,
                 message: message.clone(),
             }),
             error: Some(message),
@@ -314,6 +315,9 @@ fn go_g4(x: f64) -> String {
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ErrorDetail {
+    /// The exit code of a failed build step's command (dockerd's `JSONError.Code`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<i64>,
     /// The message.
     pub message: String,
 }

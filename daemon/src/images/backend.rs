@@ -174,10 +174,10 @@ impl ImageBackend for Daemon {
             (Some(repo), Some(tag)) => Some(format!("{repo}:{tag}")),
             (repo, _) => repo,
         };
-        let options = graph::ImportOptions {
+        let mut options = graph::ImportOptions {
             reference,
             message: opts.message.unwrap_or_default(),
-            changes: opts.changes,
+            config: graph::config::ContainerConfig::default(),
             engine_version: VERSION.into(),
             architecture: None,
             os: None,
@@ -185,13 +185,18 @@ impl ImageBackend for Daemon {
         let (tx, stream) = bridge::message_channel();
         let mut input = bridge::reader(body);
         let events = self.events.clone();
+        let changes = opts.changes;
         tokio::spawn(self.images.blocking(move |s| {
-            match s.import(&mut input, &options) {
+            // The changes are refused in the stream, before anything is read, as before.
+            let imported = super::dockerfile::apply_changes(&changes, &mut options.config)
+                .map_err(|e| e.to_string())
+                .and_then(|()| s.import(&mut input, &options).map_err(|e| e.to_string()));
+            match imported {
                 Ok(id) => {
                     events::by_id(&events, s, &id, "import");
                     tx.send(JsonMessage::status(id.to_string()));
                 }
-                Err(e) => tx.send(JsonMessage::error(e.to_string())),
+                Err(e) => tx.send(JsonMessage::error(e)),
             }
             Ok(())
         }));

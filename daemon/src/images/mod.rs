@@ -7,6 +7,7 @@
 mod backend;
 pub(crate) mod bridge;
 mod convert;
+pub(crate) mod dockerfile;
 pub(crate) mod events;
 mod filter;
 pub(crate) mod usage;

@@ -4,10 +4,12 @@
 
 mod anonymous_volumes;
 mod api_env;
+mod build;
 mod containers;
 mod create_validation;
 mod default_ulimits;
 mod docker_py;
+mod docker_py_build;
 mod docker_py_events;
 mod docker_py_exec;
 mod docker_py_files;

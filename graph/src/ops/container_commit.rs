@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use super::changes::apply_changes;
 use super::commit::NewImage;
 use super::platform::go_arch;
 use crate::config::{ContainerConfig, History, ImageConfig};
@@ -43,16 +42,18 @@ pub struct CommitOptions {
     pub author: String,
     /// `--message`.
     pub comment: String,
-    /// The request's config (`None`: the container's).
+    /// The request's config (`None`: the container's), `--change` instructions already
+    /// applied by the caller.
     pub config: Option<ContainerConfig>,
-    /// `--change` instructions.
-    pub changes: Vec<String>,
     /// The container's own config.
     pub container_config: ContainerConfig,
     /// The container's ID.
     pub container_id: String,
     /// The engine version recorded in the config.
     pub engine_version: String,
+    /// A build step (dockerd's `CommitBuildStep`): `config` is the image's as given, not
+    /// merged with the container's.
+    pub build_step: bool,
 }
 
 impl ImageStore {
@@ -66,8 +67,9 @@ impl ImageStore {
             .config
             .clone()
             .unwrap_or_else(|| opts.container_config.clone());
-        apply_changes(&opts.changes, &mut config)?;
-        merge(&mut config, &opts.container_config);
+        if !opts.build_step {
+            merge(&mut config, &opts.container_config);
+        }
 
         let (parent_cfg, parent_dir) = match &opts.parent {
             None => (ImageConfig::default(), None),

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use super::changes::apply_changes;
 use super::commit::NewImage;
 use super::platform::go_arch;
 use super::types::ImportOptions;
@@ -32,11 +31,10 @@ impl ImageStore {
                 Some(r.with_default_tag())
             }
         };
-        let mut container = ContainerConfig::default();
-        apply_changes(&opts.changes, &mut container)?;
+        let container = &opts.config;
         let staged = self.layers.stage(input, None)?;
         let diff_id = staged.applied.diff_id.clone();
-        let config = import_config(opts, &container, &diff_id, Timestamp::now());
+        let config = import_config(opts, container, &diff_id, Timestamp::now());
         let id = Digest::of(config.as_bytes());
         let mut pool = HashMap::from([(diff_id.clone(), staged)]);
         let image = NewImage::local(id.clone(), config, vec![diff_id], None, tag);

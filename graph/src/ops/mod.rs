@@ -1,8 +1,8 @@
 //! The image operations, one file each, as methods of [`crate::ImageStore`].
 
 pub(crate) mod archive;
-mod changes;
 mod check;
+mod children;
 pub(crate) mod commit;
 pub(crate) mod container_commit;
 mod gotar;

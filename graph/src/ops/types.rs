@@ -70,9 +70,9 @@ pub struct ImportOptions {
     pub reference: Option<String>,
     /// Commit message; the history comment is `Imported from -` when empty.
     pub message: String,
-    /// Dockerfile instructions applied to the config, as `docker import --change` (CMD,
-    /// ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, ONBUILD, STOPSIGNAL, USER, VOLUME, WORKDIR).
-    pub changes: Vec<String>,
+    /// The container config of the image: what `docker import --change` set (the caller
+    /// applies the changes, with the Dockerfile front-end).
+    pub config: crate::config::ContainerConfig,
     /// `docker_version` written in the config.
     pub engine_version: String,
     /// Architecture in Go naming; the host's when `None`.

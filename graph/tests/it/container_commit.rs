@@ -63,7 +63,10 @@ fn options(parent: graph::Digest) -> CommitOptions {
         reference: Some("committed:1".into()),
         author: "me".into(),
         comment: "a message".into(),
-        changes: vec!["CMD [\"cat\", \"/new\"]".into()],
+        config: Some(graph::config::ContainerConfig {
+            cmd: Some(vec!["cat".into(), "/new".into()]),
+            ..Default::default()
+        }),
         container_id: "c".repeat(64),
         engine_version: "test".into(),
         ..CommitOptions::default()

@@ -2,8 +2,8 @@
 //! time and idle memory of `wharfd` (issue 2), image load, memory while loading ~1 GB, list,
 //! untag and lookup (issue 3), bridge and endpoint latencies (issue 4), `docker run`,
 //! create, `ps -a` and `rm` of containers (issue 5), bursts and storms (issue 10), and `docker
-//! pull` and `push` with a local registry (issue 11), side by side with dockerd when Debian's
-//! `docker.io` is installed and the comparison means something.
+//! pull` and `push` with a local registry (issue 11), `docker build` (issue 15), side by side
+//! with dockerd when Debian's `docker.io` is installed and the comparison means something.
 //!
 //! Every daemon starts cold in a network namespace created for it, with its state in a fresh
 //! temp dir, and is stopped (SIGTERM, by PID) and its namespace removed before the next one,
@@ -15,6 +15,7 @@
 //! [`assets`]; everything is written to a file system mounted for the run ([`scratch`]).
 
 mod assets;
+mod build;
 mod client;
 mod container_stats;
 mod containers;

@@ -120,6 +120,9 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::Push(_)
                 | Metric::StatsNoStream
                 | Metric::Exec
+                | Metric::BuildFirst
+                | Metric::BuildCached
+                | Metric::BuildTouched
         )
     });
     if cli {
@@ -216,6 +219,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
     containers(rows);
     super::container_stats::notes(rows);
     exec(rows);
+    build(rows);
     registry(rows, assets, runs);
     if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
         println!(
@@ -330,6 +334,25 @@ fn exec(rows: &[Row]) {
              under a monitor of its own (wharfd monitor --exec); dockerd: containerd's shim and \
              runc exec.",
             super::exec::EXECS_PER_DAEMON
+        );
+    }
+}
+
+/// The note of the build rows (issue 15).
+fn build(rows: &[Row]) {
+    let built = |m: &Metric| {
+        matches!(
+            m,
+            Metric::BuildFirst | Metric::BuildCached | Metric::BuildTouched
+        )
+    };
+    if rows.iter().any(|r| built(&r.scenario.metric)) {
+        println!(
+            "- docker build: on each cold-started daemon busybox is loaded (untimed), then the CLI \
+             (no buildx: the legacy builder on both engines) builds a 10-step Dockerfile (ENV, \
+             LABEL, WORKDIR, two COPYs, RUN, USER, EXPOSE, CMD) with a context of 50 files of \
+             1 MiB of incompressible bytes: first with nothing cached, then again (all nine steps \
+             must say \"Using cache\"), then after the small COPY source changed."
         );
     }
 }

@@ -19,7 +19,7 @@ use super::assets::{self, Assets, SEEDED_IMAGES};
 use super::engine::{Data, Engine, Start};
 use super::scenario::{Fixture, Hosted, Metric};
 use super::{
-    client, container_stats, containers, exec, interrupt, procs, registry, scratch, storm,
+    build, client, container_stats, containers, exec, interrupt, procs, registry, scratch, storm,
 };
 use crate::ns::NetNs;
 
@@ -88,6 +88,9 @@ pub enum Probe {
     /// A cold start, busybox loaded and a container started (not timed), then `docker exec c
     /// true` [`exec::EXECS_PER_DAEMON`] times, each timed ([`exec::exec`]).
     Exec,
+    /// A cold start, busybox loaded (not timed), then `docker build` three times: nothing
+    /// cached, fully cached, one COPY source changed ([`build::build`]).
+    Build,
 }
 
 impl Probe {
@@ -103,7 +106,8 @@ impl Probe {
             | Probe::Runc
             | Probe::Burst
             | Probe::Storm
-            | Probe::Stats => HEAVY_RUNS,
+            | Probe::Stats
+            | Probe::Build => HEAVY_RUNS,
             Probe::Exec => HEAVY_RUNS,
             Probe::Load(_) => LOAD_RUNS,
             Probe::LoadRss => LOAD_RSS_RUNS,
@@ -128,7 +132,8 @@ impl Probe {
             | Probe::Containers
             | Probe::Burst
             | Probe::Storm
-            | Probe::Stats => assets.fixtures().map(drop),
+            | Probe::Stats
+            | Probe::Build => assets.fixtures().map(drop),
             Probe::Exec => assets.fixtures().map(drop),
             Probe::LoadRss => assets.huge().map(drop),
             Probe::Pull(_) | Probe::Push(_) => assets.hosted().map(drop),
@@ -169,6 +174,7 @@ impl Probe {
             Probe::Push(h) => registry::push(engine, how, assets, h),
             Probe::Stats => container_stats::no_stream(engine, how, assets),
             Probe::Exec => exec::exec(engine, how, assets),
+            Probe::Build => build::build(engine, how, assets),
         }
     }
 }

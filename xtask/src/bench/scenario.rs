@@ -88,6 +88,12 @@ pub enum Metric {
     Push(Hosted),
     /// `docker stats --no-stream` of 20 running containers.
     StatsNoStream,
+    /// `docker build` of 10 steps from busybox with a ~50 MB context, nothing cached.
+    BuildFirst,
+    /// The same build again, every step from the cache.
+    BuildCached,
+    /// The same build after one COPY source changed.
+    BuildTouched,
     /// `docker exec c true` on a running busybox container.
     Exec,
 }
@@ -127,6 +133,7 @@ impl Metric {
             Metric::Push(h) => Probe::Push(h),
             Metric::StatsNoStream => Probe::Stats,
             Metric::Exec => Probe::Exec,
+            Metric::BuildFirst | Metric::BuildCached | Metric::BuildTouched => Probe::Build,
         }
     }
 }
@@ -513,6 +520,30 @@ pub const ALL: &[Scenario] = &[
         metric: Metric::Exec,
         starts: BOTH,
         targets: &[Target::FasterThanPeer(3.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker build, 10 steps, 50 MB context",
+        issue: 15,
+        metric: Metric::BuildFirst,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker build, fully cached",
+        issue: 15,
+        metric: Metric::BuildCached,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(3.3)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker build, one COPY source touched",
+        issue: 15,
+        metric: Metric::BuildTouched,
+        starts: BOTH,
+        targets: &[],
         needs_peer: false,
     },
 ];

@@ -19,7 +19,22 @@ fn to_graph(c: &api::types::ContainerConfig) -> Result<ContainerConfig> {
     serde_json::from_value(v).with_ctx(|| "converting a container config".to_owned())
 }
 
+/// The writable layer of the container in `dir`, as the image store commits it.
+fn writable_layer(dir: &std::path::Path, driver: &str) -> WritableLayer {
+    if driver == "overlay2" {
+        WritableLayer::Overlay(rootfs::upper(dir))
+    } else {
+        WritableLayer::Tree(rootfs::merged(dir))
+    }
+}
+
 impl Containers {
+    /// The writable layer of the container `term` names (a build step commits it).
+    pub(crate) fn layer_of(&self, term: &str) -> Result<WritableLayer> {
+        let c = self.get(term)?;
+        Ok(writable_layer(&c.dir, &c.record().driver))
+    }
+
     /// `POST /commit`: returns the new image's ID.
     pub(crate) async fn commit(&self, images: &Images, opts: CommitOptions) -> Result<IdResponse> {
         let c = self.get(&opts.container)?;
@@ -40,25 +55,29 @@ impl Containers {
         {
             return Err(Error::Invalid("cannot commit to digest reference".into()));
         }
-        let layer = if rec.driver == "overlay2" {
-            WritableLayer::Overlay(rootfs::upper(&c.dir))
-        } else {
-            WritableLayer::Tree(rootfs::merged(&c.dir))
-        };
+        let layer = writable_layer(&c.dir, &rec.driver);
         let parent = match rec.image_id.as_str() {
             "" => None,
             id => Some(graph::Digest::parse(id)?),
         };
+        // dockerd's `BuildFromConfig`: the changes apply to the request's config (else the
+        // container's) before it is merged with the container's.
+        let container_config = to_graph(&rec.config)?;
+        let mut config = match &opts.config {
+            Some(c) => to_graph(c)?,
+            None => container_config.clone(),
+        };
+        crate::images::dockerfile::apply_changes(&opts.changes, &mut config)?;
         let options = graph::CommitOptions {
             parent,
             reference,
             author: opts.author,
             comment: opts.comment,
-            config: opts.config.as_ref().map(to_graph).transpose()?,
-            changes: opts.changes,
-            container_config: to_graph(&rec.config)?,
+            config: Some(config),
+            container_config,
             container_id: rec.id.clone(),
             engine_version: VERSION.into(),
+            build_step: false,
         };
         let tagged = options
             .reference

@@ -2,34 +2,36 @@
 //! lines, parser directives, comments, line continuations, one node per instruction (its
 //! arguments as `syntax` splits them), and heredocs (which also swallow the lines they span).
 
-use super::gostd;
-use super::lex::{Env, Lex};
-use super::syntax::{arguments, split_command};
+use crate::gostd;
+use crate::lex::{Env, Lex};
+use crate::syntax::{arguments, split_command};
 
 /// One instruction.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Node {
+pub struct Node {
     /// The instruction name as written (`cmd`, `CMD`).
-    pub(super) value: String,
+    pub value: String,
     /// The whole logical line, continuations joined.
-    pub(super) original: String,
+    pub original: String,
     /// The `--name=value` words in front of the arguments.
-    pub(super) flags: Vec<String>,
+    pub flags: Vec<String>,
     /// The arguments as the instruction's syntax splits them (ENV and LABEL: key, value,
     /// key, value...; HEALTHCHECK: the type, then the command).
-    pub(super) args: Vec<String>,
+    pub args: Vec<String>,
     /// The arguments were a JSON array.
-    pub(super) json: bool,
+    pub json: bool,
     /// The instruction ONBUILD wraps.
-    pub(super) child: Option<Box<Node>>,
+    pub child: Option<Box<Node>>,
     /// Heredocs read after the line.
-    pub(super) heredocs: Vec<Heredoc>,
+    pub heredocs: Vec<Heredoc>,
+    /// The line (from 1) the instruction starts on.
+    pub start_line: usize,
 }
 
 impl Node {
     /// The arguments as the instruction parser sees them: an ONBUILD's are its trigger's
     /// name and arguments.
-    pub(super) fn all_args(&self) -> Vec<String> {
+    pub fn all_args(&self) -> Vec<String> {
         match &self.child {
             Some(c) => std::iter::once(c.value.clone())
                 .chain(c.all_args())
@@ -41,35 +43,37 @@ impl Node {
 
 /// A heredoc (`<<EOF` ... `EOF`).
 #[derive(Debug, Clone)]
-pub(super) struct Heredoc {
+pub struct Heredoc {
     /// The terminator.
-    pub(super) name: String,
+    pub name: String,
     /// The lines in between, line endings included.
-    pub(super) content: String,
+    pub content: String,
 }
 
 /// The instructions and the escape token in effect.
 #[derive(Debug)]
-pub(super) struct Parsed {
+pub struct Parsed {
     /// The instructions, in order.
-    pub(super) nodes: Vec<Node>,
+    pub nodes: Vec<Node>,
     /// `\` unless a `# escape=` directive said `` ` ``.
-    pub(super) escape: char,
+    pub escape: char,
 }
 
 /// `bufio.Scanner`'s limit: a longer line ends the input.
 const MAX_LINE: usize = 65535;
 
 /// Parses `text` as a Dockerfile.
-pub(super) fn parse(text: &str) -> Result<Parsed, String> {
+pub fn parse(text: &str) -> Result<Parsed, String> {
     let mut d = Directives::default();
     let mut lines = Lines {
         rest: text,
         too_long: false,
+        line: 0,
     };
     let mut nodes = Vec::new();
     let mut first = true;
     while let Some(raw) = lines.next() {
+        let start_line = lines.line;
         let raw = if std::mem::take(&mut first) {
             raw.strip_prefix('\u{feff}').unwrap_or(raw)
         } else {
@@ -93,6 +97,7 @@ pub(super) fn parse(text: &str) -> Result<Parsed, String> {
             end = e;
         }
         let mut node = node_from_line(&logical, &d)?;
+        node.start_line = start_line;
         if can_contain_heredoc(&node) && logical.contains("<<") {
             for (name, chomp) in heredocs_in(&logical)? {
                 let mut content = String::new();
@@ -136,6 +141,8 @@ pub(super) fn parse(text: &str) -> Result<Parsed, String> {
 struct Lines<'a> {
     rest: &'a str,
     too_long: bool,
+    /// The number of the line last returned.
+    line: usize,
 }
 
 impl<'a> Iterator for Lines<'a> {
@@ -151,6 +158,7 @@ impl<'a> Iterator for Lines<'a> {
             return None;
         }
         self.rest = &self.rest[end..];
+        self.line += 1;
         Some(line)
     }
 }
@@ -358,7 +366,7 @@ fn heredocs_in(line: &str) -> Result<Vec<(String, bool)>, String> {
 
 /// The one instruction `text` holds (tests of this module and its neighbours).
 #[cfg(test)]
-pub(super) fn one(text: &str) -> Node {
+pub(crate) fn one(text: &str) -> Node {
     let p = parse(text).expect("parses");
     assert_eq!(p.nodes.len(), 1, "{text}");
     p.nodes.into_iter().next().expect("one node")

@@ -10,22 +10,22 @@
 /// `unicode.IsSpace` for a single byte treated as a rune, as Go code that walks a string byte
 /// by byte sees it. Only ASCII bytes count: a byte of a multi-byte character is never a space
 /// here (Go would take 0x85 and 0xA0 for spaces and split a character in two).
-pub(super) fn is_space_byte(b: u8) -> bool {
+pub(crate) fn is_space_byte(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ')
 }
 
 /// The whitespace of the Dockerfile parser's `[\t\v\f\r ]+` splits.
-pub(super) fn is_split_space(c: char) -> bool {
+pub(crate) fn is_split_space(c: char) -> bool {
     matches!(c, '\t' | '\x0b' | '\x0c' | '\r' | ' ')
 }
 
 /// RE2's `\s`: `[\t\n\f\r ]`.
-pub(super) fn is_re_space(c: char) -> bool {
+pub(crate) fn is_re_space(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\x0c' | '\r' | ' ')
 }
 
 /// `unicode.IsLetter` (category L); non-ASCII approximated by `char::is_alphabetic`.
-pub(super) fn is_letter(c: char) -> bool {
+pub(crate) fn is_letter(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphabetic()
     } else {
@@ -34,7 +34,7 @@ pub(super) fn is_letter(c: char) -> bool {
 }
 
 /// `unicode.IsDigit` (category Nd); non-ASCII approximated by `char::is_numeric`.
-pub(super) fn is_digit(c: char) -> bool {
+pub(crate) fn is_digit(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_digit()
     } else {
@@ -43,7 +43,7 @@ pub(super) fn is_digit(c: char) -> bool {
 }
 
 /// `strings.ToUpper` and `strings.ToLower`, rune by rune, shared with the signal parser.
-pub(super) use mobyport::strings::{to_lower, to_upper};
+pub(crate) use mobyport::strings::{to_lower, to_upper};
 
 /// `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols and the ASCII space.
 fn is_print(c: char) -> bool {
@@ -63,7 +63,7 @@ fn is_print(c: char) -> bool {
 }
 
 /// `strconv.Quote` (also what `%q` and `%#v` print for a string).
-pub(super) fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -88,7 +88,7 @@ pub(super) fn quote(s: &str) -> String {
 }
 
 /// `strconv.ParseInt(s, 10, 32)` with its error message.
-pub(super) fn parse_int32(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_int32(s: &str) -> Result<i64, String> {
     let syntax = || format!("strconv.ParseInt: parsing {}: invalid syntax", quote(s));
     let range = || format!("strconv.ParseInt: parsing {}: value out of range", quote(s));
     let (neg, digits) = match s.as_bytes().first() {
@@ -118,7 +118,7 @@ pub(super) fn parse_int32(s: &str) -> Result<i64, String> {
 }
 
 /// Levenshtein distance over characters (buildkit's suggestions).
-pub(super) fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {

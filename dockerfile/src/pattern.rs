@@ -11,14 +11,14 @@ use regex::Regex;
 
 /// A compiled pattern.
 #[derive(Debug)]
-pub(super) struct Glob {
+pub(crate) struct Glob {
     re: Regex,
 }
 
 impl Glob {
     /// Compiles `pattern`; `greedy` makes `*` prefer the longest string, `anchored` matches
     /// only at the start of the value.
-    pub(super) fn compile(pattern: &str, greedy: bool, anchored: bool) -> Result<Glob, String> {
+    pub(crate) fn compile(pattern: &str, greedy: bool, anchored: bool) -> Result<Glob, String> {
         let mut chars = pattern.chars().peekable();
         // Go's text/scanner skips a byte order mark at the very start.
         chars.next_if_eq(&'\u{feff}');
@@ -52,12 +52,12 @@ impl Glob {
 
     /// The first match in `value` (leftmost start, then the preferred length), as byte
     /// offsets.
-    pub(super) fn find(&self, value: &str) -> Option<(usize, usize)> {
+    pub(crate) fn find(&self, value: &str) -> Option<(usize, usize)> {
         self.re.find(value).map(|m| (m.start(), m.end()))
     }
 
     /// `value` with its first match replaced by `replacement` (taken literally).
-    pub(super) fn replace_first(&self, value: &str, replacement: &str) -> String {
+    pub(crate) fn replace_first(&self, value: &str, replacement: &str) -> String {
         match self.find(value) {
             Some((s, e)) => format!("{}{replacement}{}", &value[..s], &value[e..]),
             None => value.to_string(),
@@ -68,7 +68,7 @@ impl Glob {
     /// right after a match skipped, and `$0` / `${0}` in the replacement standing for the
     /// match (other `$name`s are groups that do not exist: nothing; `$$` is `$`). The loop is
     /// Go's, so where the search resumes after an empty match is Go's too.
-    pub(super) fn replace_all(&self, value: &str, template: &str) -> String {
+    pub(crate) fn replace_all(&self, value: &str, template: &str) -> String {
         let mut out = String::new();
         let (mut last_end, mut search) = (0, 0);
         while search <= value.len() {

@@ -3,15 +3,16 @@
 //! WORKDIR and STOPSIGNAL expand their words first (`ProcessWord`), EXPOSE splits them after
 //! expansion (`ProcessWords`), all over the environment the config has at that instruction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::instruction::Instruction;
-use super::lex::{Env, Lex};
-use super::ports;
-use crate::config::ContainerConfig;
+use crate::config::Settings;
+use crate::instruction::Instruction;
+use crate::lex::{Env, Lex};
+use crate::ports;
 
-/// What carries over from one instruction to the next.
-pub(super) struct State {
+/// What carries over from one metadata instruction to the next.
+#[derive(Debug, Clone)]
+pub struct State {
     lex: Lex,
     /// A CMD with a command was given (a later ENTRYPOINT then keeps it).
     cmd_set: bool,
@@ -19,20 +20,31 @@ pub(super) struct State {
 
 impl State {
     /// A fresh state for a text whose escape token is `escape`.
-    pub(super) fn new(escape: char) -> State {
+    pub fn new(escape: char) -> State {
         State {
             lex: Lex::new(escape),
             cmd_set: false,
         }
     }
 
-    /// Applies one instruction.
-    pub(super) fn apply(
+    /// The lexer (escape token) of the Dockerfile.
+    pub fn lex(&self) -> &Lex {
+        &self.lex
+    }
+
+    /// Applies one metadata instruction (ENV, LABEL, CMD, ENTRYPOINT, HEALTHCHECK, EXPOSE,
+    /// USER, WORKDIR, VOLUME, STOPSIGNAL, ONBUILD, SHELL); `args` are the build arguments in
+    /// effect (`KEY=value`), visible to expansion where the config's environment does not set
+    /// them. Any other instruction is refused.
+    pub fn apply(
         &mut self,
-        cfg: &mut ContainerConfig,
+        cfg: &mut Settings,
         i: Instruction,
+        args: &[String],
     ) -> Result<(), String> {
-        let env = Env::from_list(cfg.env.as_deref().unwrap_or_default());
+        let mut list = args.to_vec();
+        list.extend(cfg.env.iter().flatten().cloned());
+        let env = Env::from_list(&list);
         let word = |w: &str| self.lex.process_word(w, &env);
         match i {
             Instruction::Env(pairs) => {
@@ -76,10 +88,9 @@ impl State {
                     words.extend(self.lex.process_words(s, &env)?);
                 }
                 let exposed = ports::parse_port_specs(&words)?;
-                let set = cfg.exposed_ports.get_or_insert_with(BTreeMap::new);
-                for p in exposed {
-                    set.insert(p, serde_json::json!({}));
-                }
+                cfg.exposed_ports
+                    .get_or_insert_with(BTreeSet::new)
+                    .extend(exposed);
             }
             Instruction::User(u) => cfg.user = Some(word(&u)?),
             Instruction::Workdir(p) => {
@@ -89,12 +100,12 @@ impl State {
             }
             Instruction::Volume(vs) => {
                 let vs = vs.iter().map(|v| word(v)).collect::<Result<Vec<_>, _>>()?;
-                let set = cfg.volumes.get_or_insert_with(BTreeMap::new);
+                let set = cfg.volumes.get_or_insert_with(BTreeSet::new);
                 for v in vs {
                     if v.is_empty() {
                         return Err("VOLUME specified can not be an empty string".into());
                     }
-                    set.insert(v, serde_json::json!({}));
+                    set.insert(v);
                 }
             }
             Instruction::StopSignal(s) => {
@@ -103,6 +114,8 @@ impl State {
                 cfg.stop_signal = Some(s);
             }
             Instruction::Onbuild(t) => cfg.on_build.get_or_insert_with(Vec::new).push(t),
+            Instruction::Shell(s) => cfg.shell = Some(s),
+            other => return Err(format!("{other:?} is not a metadata instruction")),
         }
         Ok(())
     }
@@ -121,7 +134,7 @@ fn expand_pairs(
 
 /// moby's `resolveCmdLine` on Linux: the shell form run by the config's shell (`/bin/sh -c`
 /// by default).
-fn with_shell(line: Vec<String>, shell: bool, cfg: &ContainerConfig) -> Vec<String> {
+pub fn with_shell(line: Vec<String>, shell: bool, cfg: &Settings) -> Vec<String> {
     if !shell {
         return line;
     }
@@ -135,7 +148,7 @@ fn with_shell(line: Vec<String>, shell: bool, cfg: &ContainerConfig) -> Vec<Stri
 
 /// moby's `normalizeWorkdir` on Linux: a relative path is joined to the current one and
 /// cleaned; an absolute one is taken as it is.
-fn normalize_workdir(current: &str, requested: &str) -> Result<String, String> {
+pub fn normalize_workdir(current: &str, requested: &str) -> Result<String, String> {
     if requested.is_empty() {
         return Err("cannot normalize nothing".into());
     }

@@ -4,7 +4,7 @@
 //! kept.
 
 /// The exposed ports (`80/tcp`, ...) of `specs`, in order, the first bad spec refused.
-pub(super) fn parse_port_specs(specs: &[String]) -> Result<Vec<String>, String> {
+pub(crate) fn parse_port_specs(specs: &[String]) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for s in specs {
         out.extend(parse_port_spec(s)?);

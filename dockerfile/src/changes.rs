@@ -20,17 +20,8 @@
 //! as spaces; substitutions nested more than 200 deep are refused (Go has no limit, a thread
 //! stack here has one).
 
-mod dispatch;
-mod gostd;
-mod instruction;
-mod lex;
-mod parse;
-mod pattern;
-mod ports;
-mod syntax;
-
-use crate::config::ContainerConfig;
-use crate::error::{Error, Result};
+use crate::config::Settings as ContainerConfig;
+use crate::{dispatch, gostd, instruction, parse};
 
 /// The instructions `--change` allows (moby's `validCommitCommands`).
 const ALLOWED: [&str; 11] = [
@@ -47,30 +38,26 @@ const ALLOWED: [&str; 11] = [
     "workdir",
 ];
 
-/// Applies `changes` to `cfg` in order; on error `cfg` is left as it was.
-pub(crate) fn apply_changes(changes: &[String], cfg: &mut ContainerConfig) -> Result<()> {
+/// Applies `changes` to `cfg` in order; on error (dockerd's message) `cfg` is left as it was.
+pub fn apply_changes(changes: &[String], cfg: &mut ContainerConfig) -> Result<(), String> {
     if changes.is_empty() {
         return Ok(());
     }
-    let parsed = parse::parse(&changes.join("\n")).map_err(Error::bad)?;
+    let parsed = parse::parse(&changes.join("\n"))?;
     for node in &parsed.nodes {
         if !ALLOWED.contains(&gostd::to_lower(&node.value).as_str()) {
-            return Err(Error::bad(format!(
-                "{} is not a valid change command",
-                node.value
-            )));
+            return Err(format!("{} is not a valid change command", node.value));
         }
     }
     let instructions = parsed
         .nodes
         .iter()
         .map(instruction::parse)
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(Error::bad)?;
+        .collect::<Result<Vec<_>, _>>()?;
     let mut next = cfg.clone();
     let mut state = dispatch::State::new(parsed.escape);
     for i in instructions {
-        state.apply(&mut next, i).map_err(Error::bad)?;
+        state.apply(&mut next, i, &[])?;
     }
     *cfg = next;
     Ok(())
@@ -82,7 +69,7 @@ mod tests {
 
     use super::*;
 
-    fn apply(ch: &[&str]) -> Result<ContainerConfig> {
+    fn apply(ch: &[&str]) -> Result<ContainerConfig, String> {
         let mut c = ContainerConfig::default();
         apply_changes(
             &ch.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
@@ -92,7 +79,7 @@ mod tests {
     }
 
     fn refusal(ch: &[&str]) -> String {
-        apply(ch).expect_err("refused").to_string()
+        apply(ch).expect_err("refused")
     }
 
     fn strings(v: &[&str]) -> Vec<String> {
@@ -122,7 +109,7 @@ mod tests {
             c.env,
             Some(strings(&["A=1", "B=two words", "C=legacy value"]))
         );
-        let ports: Vec<&String> = c.exposed_ports.as_ref().expect("ports").keys().collect();
+        let ports: Vec<&String> = c.exposed_ports.as_ref().expect("ports").iter().collect();
         assert_eq!(ports, ["53/udp", "80/tcp", "8000/tcp", "8001/tcp"]);
         assert_eq!(c.labels.expect("labels")["org.x"], "y");
         assert_eq!(c.user.as_deref(), Some("nobody"));
@@ -188,9 +175,9 @@ mod tests {
         assert_eq!(c.working_dir.as_deref(), Some("/opt/web/logs"));
         assert_eq!(c.user.as_deref(), Some("web:$APP"));
         assert_eq!(c.labels.expect("labels")["web.name"], "set $APP");
-        let ports: Vec<String> = c.exposed_ports.expect("ports").into_keys().collect();
+        let ports: Vec<String> = c.exposed_ports.expect("ports").into_iter().collect();
         assert_eq!(ports, ["443/tcp", "80/tcp", "8080/tcp"]);
-        let vols: Vec<String> = c.volumes.expect("volumes").into_keys().collect();
+        let vols: Vec<String> = c.volumes.expect("volumes").into_iter().collect();
         assert_eq!(vols, ["/opt/cache", "/opt/data"]);
         assert_eq!(c.stop_signal.as_deref(), Some("SIGTERM"));
         assert_eq!(c.on_build, Some(strings(&["RUN echo $APP"])));

@@ -2,10 +2,10 @@
 //! `split_command.go`): the instruction name, the builder flags in front, then JSON arrays,
 //! key=value pairs, words or the rest of the line as one argument.
 
-use super::gostd::{self, is_space_byte, is_split_space};
+use crate::gostd::{self, is_space_byte, is_split_space};
 
 /// The arguments of an instruction other than ONBUILD.
-pub(super) fn arguments(
+pub(crate) fn arguments(
     cmd: &str,
     rest: &str,
     escape: char,
@@ -27,7 +27,7 @@ pub(super) fn arguments(
 }
 
 /// The instruction name, the builder flags and the rest.
-pub(super) fn split_command(line: &str) -> (&str, Vec<String>, String) {
+pub(crate) fn split_command(line: &str) -> (&str, Vec<String>, String) {
     let t = line.trim();
     match t.find(is_split_space) {
         None => (t, Vec::new(), String::new()),
@@ -281,8 +281,8 @@ fn health_config(rest: &str) -> Result<(Vec<String>, bool), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse::{one, parse};
     use super::*;
+    use crate::parse::{one, parse};
 
     #[test]
     fn flags_and_argument_syntax() {

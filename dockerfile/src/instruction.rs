@@ -1,13 +1,49 @@
 //! Typed instructions from parsed lines, checked as buildkit's `instructions.ParseCommand`
 //! checks them (argument counts, builder flags, HEALTHCHECK options, ONBUILD triggers).
 
-use super::gostd;
-use super::parse::Node;
-use crate::config::HealthConfig;
+use crate::config::Health as HealthConfig;
+use crate::gostd;
+use crate::parse::Node;
 
-/// An allowed `--change` instruction, arguments not yet expanded.
+/// The arguments of COPY and ADD.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CopyArgs {
+    /// The sources, as written (expanded by the builder).
+    pub sources: Vec<String>,
+    /// The destination, as written.
+    pub dest: String,
+    /// `--from` (COPY only): a stage name or index, or an image.
+    pub from: String,
+    /// `--chown`.
+    pub chown: String,
+    /// `--chmod`.
+    pub chmod: String,
+}
+
+/// One instruction, checked, arguments not yet expanded.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Instruction {
+pub enum Instruction {
+    /// `FROM [--platform=p] image [AS name]`.
+    From {
+        /// The image reference, as written.
+        image: String,
+        /// The stage name, lower case.
+        name: Option<String>,
+        /// `--platform`.
+        platform: Option<String>,
+    },
+    /// `ARG name[=default] ...`.
+    Arg(Vec<(String, Option<String>)>),
+    /// `RUN`: the command line and whether it is shell form.
+    Run(Vec<String>, bool),
+    /// `COPY`.
+    Copy(CopyArgs),
+    /// `ADD`.
+    Add(CopyArgs),
+    /// `SHELL`: the JSON array.
+    Shell(Vec<String>),
+    /// `MAINTAINER`.
+    Maintainer(String),
     /// `ENV k=v ...`.
     Env(Vec<(String, String)>),
     /// `LABEL k=v ...`.
@@ -44,11 +80,66 @@ const HEALTH_FLAGS: [&str; 5] = [
 /// `container.MinimumDuration` (1ms), in nanoseconds.
 const MINIMUM_DURATION: i64 = 1_000_000;
 
-/// Checks one instruction of an allowed kind.
-pub(super) fn parse(node: &Node) -> Result<Instruction, String> {
+/// Every instruction name, lower case (for the suggestion of an unknown one).
+const NAMES: [&str; 18] = [
+    "add",
+    "arg",
+    "cmd",
+    "copy",
+    "entrypoint",
+    "env",
+    "expose",
+    "from",
+    "healthcheck",
+    "label",
+    "maintainer",
+    "onbuild",
+    "run",
+    "shell",
+    "stopsignal",
+    "user",
+    "volume",
+    "workdir",
+];
+
+/// Checks one instruction (buildkit's `ParseInstruction`), its errors without location.
+pub fn parse(node: &Node) -> Result<Instruction, String> {
     let args = node.all_args();
     let no_flags = || flags(&node.flags, &[]).map(|_| ());
     Ok(match gostd::to_lower(&node.value).as_str() {
+        "from" => from(args, node)?,
+        "arg" => {
+            at_least_one(&args, "ARG")?;
+            no_flags()?;
+            Instruction::Arg(
+                args.iter()
+                    .map(|a| match a.split_once('=') {
+                        Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                        None => (a.clone(), None),
+                    })
+                    .collect(),
+            )
+        }
+        "run" => {
+            at_least_one(&args, "RUN")?;
+            no_flags()?;
+            Instruction::Run(json_args(&args, node.json), !node.json)
+        }
+        "copy" => Instruction::Copy(copy_args(args, node, "COPY", &COPY_FLAGS)?),
+        "add" => Instruction::Add(copy_args(args, node, "ADD", &ADD_FLAGS)?),
+        "shell" => {
+            at_least_one(&args, "SHELL")?;
+            no_flags()?;
+            if !node.json {
+                return Err("SHELL requires the arguments to be in JSON form".into());
+            }
+            Instruction::Shell(args)
+        }
+        "maintainer" => {
+            let who = exactly_one(args, "MAINTAINER")?;
+            no_flags()?;
+            Instruction::Maintainer(who)
+        }
         "env" => {
             no_flags()?;
             Instruction::Env(key_values(&args, "ENV")?)
@@ -119,8 +210,85 @@ pub(super) fn parse(node: &Node) -> Result<Instruction, String> {
             }
             Instruction::Onbuild(expression)
         }
-        _ => return Err(format!("unknown instruction: {}", node.value)),
+        _ => {
+            let err = format!("unknown instruction: {}", node.value);
+            return Err(suggest(err, &gostd::to_lower(&node.value), &NAMES));
+        }
     })
+}
+
+/// Checks every instruction as the classic builder's `instructions.Parse` does: the first
+/// refusal names its line as dockerd 20.10 does (`dockerfile parse error line N: ...`).
+pub fn parse_all(nodes: &[Node]) -> Result<Vec<Instruction>, String> {
+    nodes
+        .iter()
+        .map(|n| parse(n).map_err(|e| format!("dockerfile parse error line {}: {e}", n.start_line)))
+        .collect()
+}
+
+/// COPY's flags (`--link`, `--parents` and `--exclude` are buildkit's: refused here).
+const COPY_FLAGS: [&str; 3] = ["from", "chown", "chmod"];
+/// ADD's flags.
+const ADD_FLAGS: [&str; 2] = ["chown", "chmod"];
+
+fn copy_args(
+    mut args: Vec<String>,
+    node: &Node,
+    cmd: &str,
+    defined: &[&str],
+) -> Result<CopyArgs, String> {
+    if args.len() < 2 {
+        return Err(format!(
+            "{cmd} requires at least two arguments, but only one was provided. Destination could not be determined."
+        ));
+    }
+    let values = flags(&node.flags, defined)?;
+    let value = |name: &str| {
+        defined
+            .iter()
+            .position(|d| *d == name)
+            .map(|i| values[i].clone())
+            .unwrap_or_default()
+    };
+    let dest = args.pop().unwrap_or_default();
+    Ok(CopyArgs {
+        sources: args,
+        dest,
+        from: value("from"),
+        chown: value("chown"),
+        chmod: value("chmod"),
+    })
+}
+
+fn from(args: Vec<String>, node: &Node) -> Result<Instruction, String> {
+    let values = flags(&node.flags, &["platform"])?;
+    let name = match args.as_slice() {
+        [_] => None,
+        [_, r#as, name] if r#as.eq_ignore_ascii_case("as") => {
+            let name = gostd::to_lower(name);
+            if !valid_stage_name(&name) {
+                return Err(format!(
+                    "invalid name for build stage: {}, name can't start with a number or contain symbols",
+                    gostd::quote(&name)
+                ));
+            }
+            Some(name)
+        }
+        _ => return Err("FROM requires either one or three arguments".into()),
+    };
+    let platform = values.into_iter().next().filter(|p| !p.is_empty());
+    Ok(Instruction::From {
+        image: args[0].clone(),
+        name,
+        platform,
+    })
+}
+
+/// `^[a-z][a-z0-9-_\.]*$`.
+fn valid_stage_name(name: &str) -> bool {
+    let mut b = name.bytes();
+    b.next().is_some_and(|c| c.is_ascii_lowercase())
+        && b.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.".contains(&c))
 }
 
 fn at_least_one(args: &[String], cmd: &str) -> Result<(), String> {
@@ -283,8 +451,8 @@ fn strip_onbuild(original: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse;
     use super::*;
+    use crate::parse;
 
     fn check(line: &str) -> Result<Instruction, String> {
         let p = parse::parse(line)?;
@@ -452,5 +620,123 @@ mod tests {
             check("ONBUILD COPY --from=x a b"),
             Ok(Instruction::Onbuild("COPY --from=x a b".into()))
         );
+    }
+}
+
+#[cfg(test)]
+mod builder_tests {
+    use super::*;
+    use crate::parse;
+
+    fn one(text: &str) -> Result<Instruction, String> {
+        let p = parse::parse(text)?;
+        parse_all(&p.nodes).map(|mut v| v.remove(0))
+    }
+
+    #[test]
+    fn build_instructions_are_typed() {
+        assert_eq!(
+            one("FROM --platform=linux/amd64 busybox AS Base"),
+            Ok(Instruction::From {
+                image: "busybox".into(),
+                name: Some("base".into()),
+                platform: Some("linux/amd64".into()),
+            })
+        );
+        assert_eq!(
+            one("ARG A=1 B"),
+            Ok(Instruction::Arg(vec![
+                ("A".into(), Some("1".into())),
+                ("B".into(), None)
+            ]))
+        );
+        assert_eq!(
+            one("RUN echo $A"),
+            Ok(Instruction::Run(vec!["echo $A".into()], true))
+        );
+        assert_eq!(
+            one(r#"RUN ["a", "b"]"#),
+            Ok(Instruction::Run(vec!["a".into(), "b".into()], false))
+        );
+        assert_eq!(
+            one("COPY --from=base --chown=1:2 --chmod=755 a b /dst/"),
+            Ok(Instruction::Copy(CopyArgs {
+                sources: vec!["a".into(), "b".into()],
+                dest: "/dst/".into(),
+                from: "base".into(),
+                chown: "1:2".into(),
+                chmod: "755".into(),
+            }))
+        );
+        assert_eq!(
+            one(r#"ADD ["x y", "/z"]"#),
+            Ok(Instruction::Add(CopyArgs {
+                sources: vec!["x y".into()],
+                dest: "/z".into(),
+                ..CopyArgs::default()
+            }))
+        );
+        assert_eq!(
+            one(r#"SHELL ["/bin/bash", "-c"]"#),
+            Ok(Instruction::Shell(vec!["/bin/bash".into(), "-c".into()]))
+        );
+        assert_eq!(
+            one("MAINTAINER me"),
+            Ok(Instruction::Maintainer("me".into()))
+        );
+    }
+
+    #[test]
+    fn build_refusals_name_their_line() {
+        let cases = [
+            (
+                "FROM",
+                "dockerfile parse error line 1: FROM requires either one or three arguments",
+            ),
+            (
+                "FROM a b",
+                "dockerfile parse error line 1: FROM requires either one or three arguments",
+            ),
+            (
+                "FROM a AS 1x",
+                "dockerfile parse error line 1: invalid name for build stage: \"1x\", name can't start with a number or contain symbols",
+            ),
+            (
+                "\n\nRUN",
+                "dockerfile parse error line 3: RUN requires at least one argument",
+            ),
+            (
+                "COPY a",
+                "dockerfile parse error line 1: COPY requires at least two arguments, but only one was provided. Destination could not be determined.",
+            ),
+            (
+                "ADD --from=x a b",
+                "dockerfile parse error line 1: unknown flag: --from",
+            ),
+            (
+                "SHELL sh -c",
+                "dockerfile parse error line 1: SHELL requires the arguments to be in JSON form",
+            ),
+            (
+                "FROBNICATE x",
+                "dockerfile parse error line 1: unknown instruction: FROBNICATE",
+            ),
+            (
+                "RUNN x",
+                "dockerfile parse error line 1: unknown instruction: RUNN (did you mean run?)",
+            ),
+            (
+                "FROM a\nARG",
+                "dockerfile parse error line 2: ARG requires at least one argument",
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(one_of_all(text), Err(want.to_string()), "{text}");
+        }
+    }
+
+    fn one_of_all(text: &str) -> Result<Vec<Instruction>, String> {
+        let p = parse::parse(text)?;
+        parse_all(&p.nodes)
     }
 }

@@ -10,16 +10,16 @@
 
 use std::collections::HashMap;
 
-use super::gostd;
-use super::pattern::Glob;
+use crate::gostd;
+use crate::pattern::Glob;
 
 /// Variables visible to expansion.
 #[derive(Debug, Default)]
-pub(super) struct Env(HashMap<String, String>);
+pub struct Env(HashMap<String, String>);
 
 impl Env {
     /// From `KEY=value` entries (a later entry wins; `KEY` alone is set and empty).
-    pub(super) fn from_list(list: &[String]) -> Env {
+    pub fn from_list(list: &[String]) -> Env {
         Env(list
             .iter()
             .map(|e| match e.split_once('=') {
@@ -32,20 +32,20 @@ impl Env {
 
 /// A configured lexer.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Lex {
+pub struct Lex {
     /// `\` or `` ` `` (the `# escape=` parser directive).
-    pub(super) escape: char,
+    pub escape: char,
     /// Keep quote characters in the result.
-    pub(super) raw_quotes: bool,
+    pub raw_quotes: bool,
     /// Keep escape characters in the result.
-    pub(super) raw_escapes: bool,
+    pub raw_escapes: bool,
     /// Leave unset variables as written.
-    pub(super) skip_unset_env: bool,
+    pub skip_unset_env: bool,
 }
 
 impl Lex {
     /// The lexer the builder uses for instructions.
-    pub(super) fn new(escape: char) -> Lex {
+    pub fn new(escape: char) -> Lex {
         Lex {
             escape,
             raw_quotes: false,
@@ -55,13 +55,13 @@ impl Lex {
     }
 
     /// `ProcessWord`: the word expanded, with its quotes and escapes removed.
-    pub(super) fn process_word(&self, word: &str, env: &Env) -> Result<String, String> {
+    pub fn process_word(&self, word: &str, env: &Env) -> Result<String, String> {
         self.process(word, env).map(|(w, _)| w)
     }
 
     /// `ProcessWords`: the expanded word split on unquoted whitespace (whitespace that comes
     /// from a variable's value splits too).
-    pub(super) fn process_words(&self, word: &str, env: &Env) -> Result<Vec<String>, String> {
+    pub fn process_words(&self, word: &str, env: &Env) -> Result<Vec<String>, String> {
         self.process(word, env).map(|(_, ws)| ws)
     }
 

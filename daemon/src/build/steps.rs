@@ -1,0 +1,1095 @@
+//! The steps of a build, one instruction after the other, with dockerd 20.10's classic
+//! builder's lines: `Step n/N : ...`, ` ---> Running in ...`, `Removing intermediate
+//! container ...`, ` ---> <id>`, ` ---> Using cache`, then `Successfully built ...` and
+//! `Successfully tagged ...`. A failure after the first step is the stream's last message.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use api::backend::{BuildOptions, DeleteOptions, LogsOptions, PullOptions, WaitCondition};
+use api::types::{ContainerCreateRequest, HostConfig, JsonMessage};
+use dockerfile::{Instruction, Settings};
+use futures::StreamExt;
+use graph::config::ContainerConfig;
+use graph::{ImageId, WritableLayer};
+
+use super::context::Context;
+use super::copy::{self, CopySource};
+use super::{cache, describe};
+use crate::containers::Containers;
+use crate::daemon::Daemon;
+use crate::error::{Error, Result};
+use crate::events::Events;
+use crate::images::bridge::Messages;
+use crate::images::dockerfile::{set_settings, settings};
+use crate::images::{Images, events as image_events};
+use crate::version::VERSION;
+
+/// One instruction to run, with the text `Step n/N :` shows.
+#[derive(Debug)]
+struct Step {
+    text: String,
+    instruction: Instruction,
+}
+
+/// The checked Dockerfile: the steps up to the end of the target stage.
+#[derive(Debug)]
+pub(super) struct Plan {
+    steps: Vec<Step>,
+    escape: char,
+}
+
+impl Plan {
+    /// Parses and checks `text` (a refusal is the request's answer, before any output).
+    pub(super) fn new(text: &str, opts: &BuildOptions) -> Result<Plan> {
+        let parsed = dockerfile::parse(text).map_err(Error::Invalid)?;
+        let instructions = dockerfile::parse_all(&parsed.nodes).map_err(Error::Invalid)?;
+        let mut steps = Vec::new();
+        let mut in_stage = false;
+        let mut reached = opts.target.is_empty();
+        let mut end = None;
+        for (node, instruction) in parsed.nodes.iter().zip(instructions) {
+            if let Instruction::From { name, .. } = &instruction {
+                if in_stage && !opts.target.is_empty() && reached && end.is_none() {
+                    end = Some(steps.len());
+                }
+                in_stage = true;
+                if name.as_deref() == Some(opts.target.to_ascii_lowercase().as_str()) {
+                    reached = true;
+                }
+            } else if !in_stage && !matches!(instruction, Instruction::Arg(_)) {
+                return Err(Error::Invalid(format!(
+                    "dockerfile parse error line {}: no build stage in current context",
+                    node.start_line
+                )));
+            }
+            steps.push(Step {
+                text: node.original.trim().to_owned(),
+                instruction,
+            });
+        }
+        if !reached {
+            return Err(Error::Invalid(format!(
+                "failed to reach build target {} in Dockerfile",
+                opts.target
+            )));
+        }
+        if !in_stage {
+            return Err(Error::Invalid(
+                "No image was generated. Is your Dockerfile empty?".into(),
+            ));
+        }
+        if let Some(end) = end {
+            steps.truncate(end);
+        }
+        Ok(Plan {
+            steps,
+            escape: parsed.escape,
+        })
+    }
+}
+
+/// A stage being built.
+struct Stage {
+    /// Its name (`AS name`), lower case.
+    name: Option<String>,
+    /// The image so far (`None`: scratch, nothing committed yet).
+    image: Option<ImageId>,
+    /// The image's config so far.
+    config: ContainerConfig,
+    /// The ARGs this stage declared, with their values.
+    args: BTreeMap<String, Option<String>>,
+    /// The metadata dispatcher (expansion, CMD/ENTRYPOINT state).
+    state: dockerfile::State,
+}
+
+/// A build in progress.
+pub(super) struct Builder {
+    containers: Containers,
+    images: Images,
+    events: Events,
+    registry: crate::distribution::Registry,
+    opts: BuildOptions,
+    ctx: Context,
+    out: Messages,
+    /// Build args a step used (the rest are reported unused at the end).
+    used: BTreeSet<String>,
+    /// The ARGs before the first FROM, with their values.
+    meta_args: BTreeMap<String, Option<String>>,
+    /// The stages built so far, in order.
+    done: Vec<(Option<String>, Option<ImageId>)>,
+    /// Layer directories made for steps on scratch, removed at the end.
+    scratch: Vec<std::path::PathBuf>,
+}
+
+impl Builder {
+    /// A builder of `opts` over the received context.
+    pub(super) fn new(d: &Daemon, opts: BuildOptions, ctx: Context, out: Messages) -> Builder {
+        Builder {
+            containers: d.containers.clone(),
+            images: d.images.clone(),
+            events: d.events.clone(),
+            registry: d.registry(),
+            opts,
+            ctx,
+            out,
+            used: BTreeSet::new(),
+            meta_args: BTreeMap::new(),
+            done: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Sends a line of the build's output (none with `q`).
+    fn say(&self, text: impl Into<String>) {
+        if !self.opts.quiet {
+            self.out.send(JsonMessage::stream(text));
+        }
+    }
+
+    /// Runs every step, then tags; a failure is the stream's last message.
+    pub(super) async fn run(mut self, plan: Plan) {
+        match self.steps(plan).await {
+            Ok(id) => self.finish(id).await,
+            Err(Failure { message, code }) => {
+                let mut m = JsonMessage::error(message);
+                if let (Some(code), Some(d)) = (code, m.error_detail.as_mut()) {
+                    d.code = Some(code);
+                }
+                self.out.send(m);
+            }
+        }
+        let scratch = std::mem::take(&mut self.scratch);
+        let _ = crate::blocking::blocking(move || {
+            for d in scratch {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            drop(self.ctx);
+        })
+        .await;
+    }
+
+    async fn finish(&mut self, id: ImageId) {
+        let unused: Vec<&String> = self
+            .opts
+            .build_args
+            .keys()
+            .filter(|k| !self.used.contains(*k) && !is_proxy_arg(k))
+            .collect();
+        let short = short_id(&id);
+        if self.opts.quiet {
+            self.out.send(JsonMessage::stream(format!("{id}\n")));
+        } else {
+            self.out.send(JsonMessage {
+                aux: Some(serde_json::json!({ "ID": id.to_string() })),
+                ..JsonMessage::default()
+            });
+        }
+        if !unused.is_empty() {
+            let names: Vec<&str> = unused.iter().map(|s| s.as_str()).collect();
+            self.say(format!(
+                "[Warning] One or more build-args [{}] were not consumed\n",
+                names.join(" ")
+            ));
+        }
+        self.say(format!("Successfully built {short}\n"));
+        for t in self.opts.tags.clone() {
+            let (id_s, tag) = (id.to_string(), t.clone());
+            let tagged = self
+                .images
+                .blocking(move |s| {
+                    let r = s.tag(&id_s, &tag)?;
+                    Ok((r.familiar(), image_events::labels(s, &id_s)))
+                })
+                .await;
+            match tagged {
+                Ok((name, labels)) => {
+                    self.events
+                        .image(&id.to_string(), &name, "tag", labels.as_ref());
+                    self.say(format!("Successfully tagged {name}\n"));
+                }
+                Err(e) => {
+                    self.out.send(JsonMessage::error(e.to_string()));
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn steps(&mut self, plan: Plan) -> Result<ImageId, Failure> {
+        let total = plan.steps.len();
+        let mut stage: Option<Stage> = None;
+        for (n, step) in plan.steps.into_iter().enumerate() {
+            self.say(format!("Step {}/{} : {}", n + 1, total, step.text));
+            self.say("\n");
+            match step.instruction {
+                Instruction::From {
+                    image,
+                    name,
+                    platform: _,
+                } => {
+                    if let Some(s) = stage.take() {
+                        self.done.push((s.name, s.image));
+                    }
+                    stage = Some(self.from(&image, name, plan.escape).await?);
+                }
+                Instruction::Arg(args) if stage.is_none() => {
+                    for (k, v) in args {
+                        let v = self.opts.build_args.get(&k).cloned().unwrap_or(v);
+                        if self.opts.build_args.contains_key(&k) {
+                            self.used.insert(k.clone());
+                        }
+                        self.meta_args.insert(k, v);
+                    }
+                }
+                other => {
+                    let s = stage
+                        .as_mut()
+                        .ok_or_else(|| Failure::from("no build stage in current context"))?;
+                    self.dispatch(s, other).await?;
+                }
+            }
+        }
+        let s = stage
+            .ok_or_else(|| Failure::from("No image was generated. Is your Dockerfile empty?"))?;
+        let s = self.final_labels(s).await?;
+        s.image
+            .ok_or_else(|| Failure::from("No image was generated. Is your Dockerfile empty?"))
+    }
+
+    /// `labels=` of the request: a last config-only commit, as dockerd adds them.
+    async fn final_labels(&mut self, mut s: Stage) -> Result<Stage, Failure> {
+        if self.opts.labels.is_empty() {
+            return Ok(s);
+        }
+        let mut cfg = s.config.clone();
+        let labels = cfg.labels.get_or_insert_with(BTreeMap::new);
+        for (k, v) in &self.opts.labels {
+            labels.insert(k.clone(), v.clone());
+        }
+        let list: Vec<String> = self
+            .opts
+            .labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let comment = format!("LABEL {}", list.join(" "));
+        self.commit_metadata(&mut s, cfg, &comment, true, false)
+            .await?;
+        Ok(s)
+    }
+
+    /// FROM: a stage name, `scratch`, or an image in the store.
+    async fn from(
+        &mut self,
+        image: &str,
+        name: Option<String>,
+        escape: char,
+    ) -> Result<Stage, Failure> {
+        let lex = dockerfile::Lex::new(escape);
+        let meta: Vec<String> = self
+            .meta_args
+            .iter()
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+            .collect();
+        let image = lex
+            .process_word(image, &dockerfile::Env::from_list(&meta))
+            .map_err(Failure::from)?;
+        let mut stage = Stage {
+            name,
+            image: None,
+            config: ContainerConfig::default(),
+            args: BTreeMap::new(),
+            state: dockerfile::State::new(escape),
+        };
+        let found = self
+            .done
+            .iter()
+            .find(|(n, _)| n.as_deref() == Some(image.to_ascii_lowercase().as_str()))
+            .map(|(_, id)| id.clone());
+        let id = match found {
+            Some(id) => id,
+            None if image.eq_ignore_ascii_case("scratch") => None,
+            None => Some(self.local_or_pulled(&image).await?),
+        };
+        match &id {
+            Some(id) => {
+                let id_s = id.to_string();
+                let d = self.images.blocking(move |s| s.inspect(&id_s)).await?;
+                stage.config = d.config.config.unwrap_or_default();
+                self.say(format!(" ---> {}\n", short_id(id)));
+            }
+            None => self.say(" ---> \n"),
+        }
+        stage.image = id;
+        // ONBUILD triggers of the base image run now, then are dropped from the config.
+        let triggers = stage.config.on_build.take().unwrap_or_default();
+        for t in triggers {
+            let parsed = dockerfile::parse(&t).map_err(Failure::from)?;
+            let list = dockerfile::parse_all(&parsed.nodes).map_err(Failure::from)?;
+            for i in list {
+                self.dispatch(&mut stage, i).await?;
+            }
+        }
+        Ok(stage)
+    }
+
+    /// The image `name` names, pulled first when the store does not have it (as dockerd's
+    /// FROM does), the pull's progress in the build's output.
+    async fn local_or_pulled(&self, name: &str) -> Result<ImageId, Failure> {
+        let n = name.to_owned();
+        match self.images.blocking(move |s| s.inspect(&n)).await {
+            Ok(d) => return Ok(d.id),
+            Err(Error::Image(e)) if e.kind() == graph::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        let r = graph::Reference::parse_normalized(name).map_err(Error::from)?;
+        let tag = match (r.digest(), r.tag()) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.to_owned(),
+            (None, None) => "latest".to_owned(),
+        };
+        let opts = PullOptions {
+            image: r.name(),
+            tag: Some(tag),
+            platform: None,
+            auth: None,
+        };
+        let mut progress = self.registry.pull(&self.images, &self.events, opts).await?;
+        while let Some(m) = progress.next().await {
+            if let Some(e) = m.error {
+                return Err(Failure::from(e));
+            }
+            if !self.opts.quiet {
+                self.out.send(m);
+            }
+        }
+        let n = name.to_owned();
+        Ok(self.images.blocking(move |s| s.inspect(&n)).await?.id)
+    }
+
+    /// The build args in effect in `s` (declared, with a value), as `KEY=value`, sorted.
+    fn args_env(&self, s: &Stage) -> Vec<String> {
+        let env_keys: BTreeSet<&str> = s
+            .config
+            .env
+            .iter()
+            .flatten()
+            .map(|e| e.split('=').next().unwrap_or_default())
+            .collect();
+        s.args
+            .iter()
+            .filter(|(k, _)| !env_keys.contains(k.as_str()))
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={v}")))
+            .collect()
+    }
+
+    async fn dispatch(&mut self, s: &mut Stage, i: Instruction) -> Result<(), Failure> {
+        match i {
+            Instruction::Arg(args) => {
+                let mut parts = Vec::new();
+                for (k, default) in args {
+                    // History shows the ARG as written (its default), not the value given.
+                    parts.push(match &default {
+                        Some(d) => format!("{k}={d}"),
+                        None => k.clone(),
+                    });
+                    let value = match self.opts.build_args.get(&k) {
+                        Some(v) => {
+                            self.used.insert(k.clone());
+                            v.clone()
+                        }
+                        None => match default {
+                            Some(d) => Some(
+                                s.state
+                                    .lex()
+                                    .process_word(&d, &self.expansion_env(s))
+                                    .map_err(Failure::from)?,
+                            ),
+                            None => self.meta_args.get(&k).cloned().flatten(),
+                        },
+                    };
+
+                    s.args.insert(k, value);
+                }
+                let comment = format!("ARG {}", parts.join(" "));
+                let cfg = s.config.clone();
+                self.commit_metadata(s, cfg, &comment, true, true).await
+            }
+            Instruction::Run(line, shell) => self.run_step(s, line, shell).await,
+            Instruction::Copy(a) => self.copy(s, a, false).await,
+            Instruction::Add(a) => self.copy(s, a, true).await,
+            Instruction::Maintainer(_) => {
+                // The author is not part of the config; dockerd commits it with the image.
+                let cfg = s.config.clone();
+                self.commit_metadata(s, cfg, "MAINTAINER", true, true).await
+            }
+            other => self.metadata(s, other).await,
+        }
+    }
+
+    /// The environment `$VAR`s expand from: the config's, then the build args.
+    fn expansion_env(&self, s: &Stage) -> dockerfile::Env {
+        let mut list = self.args_env(s);
+        list.extend(s.config.env.iter().flatten().cloned());
+        dockerfile::Env::from_list(&list)
+    }
+
+    /// A metadata instruction: the config changes, a config-only commit.
+    async fn metadata(&mut self, s: &mut Stage, i: Instruction) -> Result<(), Failure> {
+        let mut set: Settings = settings(&s.config);
+        let before = set.clone();
+        let args = self.args_env(s);
+        let kind = i.clone();
+        s.state.apply(&mut set, i, &args).map_err(Failure::from)?;
+        let comment = comment_of(&kind, &before, &set);
+        let mut cfg = s.config.clone();
+        set_settings(&mut cfg, set);
+        let two = !matches!(kind, Instruction::Workdir(_));
+        self.commit_metadata(s, cfg, &comment, two, true).await
+    }
+
+    /// Commits `cfg` as the next image of `s`, described by `comment` (after `#(nop) `, as a
+    /// separate word when `two`), reusing a cached step when allowed.
+    async fn commit_metadata(
+        &mut self,
+        s: &mut Stage,
+        cfg: ContainerConfig,
+        comment: &str,
+        two: bool,
+        use_cache: bool,
+    ) -> Result<(), Failure> {
+        let mut probe = cfg.clone();
+        let mut cmd = shell_of(&cfg);
+        if two {
+            cmd.extend(["#(nop) ".to_owned(), comment.to_owned()]);
+        } else {
+            cmd.push(format!("#(nop) {comment}"));
+        }
+        probe.cmd = Some(cmd);
+        probe.image = Some(image_ref(s));
+        if use_cache && self.cached(s, &probe).await? {
+            return Ok(());
+        }
+        let container = match &s.image {
+            None => None,
+            Some(_) => Some(self.create(&probe, None).await?),
+        };
+        let layer = match &container {
+            Some(id) => {
+                self.say(format!(" ---> Running in {}\n", &id[..12]));
+                self.containers.layer_of(id)?
+            }
+            None => WritableLayer::Overlay(self.empty_dir()?),
+        };
+        let committed = self.commit(s, &layer, cfg.clone(), probe).await;
+        if let Some(id) = &container {
+            self.remove_container(id, committed.is_ok()).await;
+        }
+        let id = committed?;
+        self.advance(s, id, cfg);
+        Ok(())
+    }
+
+    /// An empty directory for a config-only commit without a container (on scratch).
+    fn empty_dir(&mut self) -> Result<std::path::PathBuf, Failure> {
+        let dir = self.ctx.dir.with_extension(format!(
+            "empty-{}",
+            &crate::containers::random_hex_id()?[..8]
+        ));
+        std::fs::create_dir_all(&dir).map_err(|e| Failure::from(e.to_string()))?;
+        self.scratch.push(dir.clone());
+        Ok(dir)
+    }
+
+    /// Looks for a step built before on the same parent with the same config.
+    async fn cached(&mut self, s: &mut Stage, probe: &ContainerConfig) -> Result<bool, Failure> {
+        if self.opts.no_cache {
+            return Ok(false);
+        }
+        let Some(parent) = s.image.clone() else {
+            return Ok(false);
+        };
+        let probe = probe.clone();
+        let hit = self
+            .images
+            .blocking(move |st| cache::lookup(st, &parent, &probe))
+            .await?;
+        let Some((id, cfg)) = hit else {
+            return Ok(false);
+        };
+        self.say(" ---> Using cache\n");
+        self.advance(s, id, cfg);
+        Ok(true)
+    }
+
+    fn advance(&mut self, s: &mut Stage, id: ImageId, cfg: ContainerConfig) {
+        self.say(format!(" ---> {}\n", short_id(&id)));
+        s.image = Some(id);
+        s.config = cfg;
+    }
+
+    /// Commits `layer` as the child of `s`'s image (dockerd's `CommitBuildStep`).
+    async fn commit(
+        &self,
+        s: &Stage,
+        layer: &WritableLayer,
+        config: ContainerConfig,
+        probe: ContainerConfig,
+    ) -> Result<ImageId, Failure> {
+        let options = graph::CommitOptions {
+            parent: s.image.clone(),
+            reference: None,
+            author: String::new(),
+            comment: String::new(),
+            config: Some(config),
+            container_config: probe,
+            container_id: String::new(),
+            engine_version: VERSION.into(),
+            build_step: true,
+        };
+        let layer = layer.clone();
+        Ok(self
+            .images
+            .blocking(move |st| st.commit_container(&layer, &options))
+            .await?)
+    }
+
+    /// Creates an intermediate container of `cfg` (its `Image` is the parent).
+    async fn create(
+        &self,
+        cfg: &ContainerConfig,
+        host: Option<HostConfig>,
+    ) -> Result<String, Failure> {
+        let config: api::types::ContainerConfig = convert(cfg)?;
+        let req = ContainerCreateRequest {
+            config,
+            host_config: host.unwrap_or_default(),
+            networking_config: Default::default(),
+        };
+        Ok(self.containers.clone().create(None, req).await?.id)
+    }
+
+    /// Removes an intermediate container as `rm` and `forcerm` say.
+    async fn remove_container(&self, id: &str, succeeded: bool) {
+        let wanted = if succeeded {
+            self.opts.remove || self.opts.force_remove
+        } else {
+            self.opts.force_remove
+        };
+        if !wanted {
+            return;
+        }
+        let opts = DeleteOptions {
+            force: true,
+            remove_volumes: true,
+            link: false,
+        };
+        match self.containers.clone().delete(id.to_owned(), opts).await {
+            Ok(()) => {
+                if succeeded {
+                    self.say(format!("Removing intermediate container {}\n", &id[..12]));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(container = %id, error = %e, "cannot remove a build container")
+            }
+        }
+    }
+
+    /// RUN: the command in a container of the image so far, its output streamed.
+    async fn run_step(
+        &mut self,
+        s: &mut Stage,
+        line: Vec<String>,
+        shell: bool,
+    ) -> Result<(), Failure> {
+        let cmd = if shell {
+            let mut c = shell_of(&s.config);
+            c.extend(line);
+            c
+        } else {
+            line
+        };
+        let args = self.args_env(s);
+        let mut probe = s.config.clone();
+        let mut history = Vec::new();
+        if !args.is_empty() {
+            history.push(format!("|{}", args.len()));
+            history.extend(args.iter().cloned());
+        }
+        history.extend(cmd.iter().cloned());
+        probe.cmd = Some(history);
+        probe.image = Some(image_ref(s));
+        if self.cached(s, &probe).await? {
+            return Ok(());
+        }
+        if s.image.is_none() {
+            return Err(Failure::from(
+                "Please provide a source image with `from` prior to run",
+            ));
+        }
+        let mut run_cfg = s.config.clone();
+        run_cfg.cmd = Some(cmd.clone());
+        run_cfg.entrypoint = Some(vec![String::new()]);
+        run_cfg.healthcheck = None;
+        run_cfg.image = Some(image_ref(s));
+        let mut env = s.config.env.clone().unwrap_or_default();
+        env.extend(args);
+        run_cfg.env = Some(env);
+        let id = self.create(&run_cfg, Some(self.host_config())).await?;
+        self.say(format!(" ---> Running in {}\n", &id[..12]));
+        let code = self.run_container(&id).await;
+        let code = match code {
+            Ok(c) => c,
+            Err(e) => {
+                self.remove_container(&id, false).await;
+                return Err(e);
+            }
+        };
+        if code != 0 {
+            self.remove_container(&id, false).await;
+            return Err(Failure {
+                message: format!(
+                    "The command '{}' returned a non-zero code: {code}",
+                    cmd.join(" ")
+                ),
+                code: Some(code),
+            });
+        }
+        let layer = self.containers.layer_of(&id)?;
+        let committed = self.commit(s, &layer, s.config.clone(), probe).await;
+        self.remove_container(&id, committed.is_ok()).await;
+        let new = committed?;
+        let cfg = s.config.clone();
+        self.advance(s, new, cfg);
+        Ok(())
+    }
+
+    /// The host config of RUN containers: the request's network and limits.
+    fn host_config(&self) -> HostConfig {
+        let o = &self.opts;
+        HostConfig {
+            network_mode: if o.network_mode.is_empty() {
+                "default".into()
+            } else {
+                o.network_mode.clone()
+            },
+            extra_hosts: (!o.extra_hosts.is_empty()).then(|| o.extra_hosts.clone()),
+            shm_size: o.shm_size,
+            memory: o.memory,
+            memory_swap: o.memory_swap,
+            cpu_shares: o.cpu_shares,
+            cpuset_cpus: o.cpuset_cpus.clone(),
+            cpu_period: o.cpu_period,
+            cpu_quota: o.cpu_quota,
+            ..HostConfig::default()
+        }
+    }
+
+    /// Starts the container `id`, streams its output, and gives its exit code.
+    async fn run_container(&self, id: &str) -> Result<i64, Failure> {
+        let exited = self.containers.wait(id, WaitCondition::NextExit)?;
+        self.containers.clone().start(id.to_owned()).await?;
+        let opts = LogsOptions {
+            follow: true,
+            stdout: true,
+            stderr: true,
+            ..LogsOptions::default()
+        };
+        let mut logs = self.containers.logs(id, opts).await?;
+        while let Some(entry) = logs.entries.next().await {
+            if let Ok(e) = entry {
+                self.say(String::from_utf8_lossy(&e.line).into_owned());
+            }
+        }
+        Ok(exited.await.status_code)
+    }
+
+    /// COPY and ADD.
+    async fn copy(
+        &mut self,
+        s: &mut Stage,
+        a: dockerfile::CopyArgs,
+        add: bool,
+    ) -> Result<(), Failure> {
+        let name = if add { "ADD" } else { "COPY" };
+        let env = self.expansion_env(s);
+        let lex = *s.state.lex();
+        let word = |w: &str| lex.process_word(w, &env).map_err(Failure::from);
+        let mut sources = Vec::new();
+        for src in &a.sources {
+            sources.push(word(src)?);
+        }
+        let dest = word(&a.dest)?;
+        let chown = word(&a.chown)?;
+        let from = word(&a.from)?;
+        if add && sources.iter().any(|s| is_url(s)) {
+            return Err(Failure::from(format!(
+                "{name} failed: fetching URLs is not supported by this daemon: download the file into the build context"
+            )));
+        }
+        let owner = copy::parse_chown(&chown).map_err(Failure::from)?;
+        let mode = copy::parse_chmod(&a.chmod).map_err(Failure::from)?;
+        // The sources: the context, or another stage's or image's tree.
+        let (source, from_container) = if from.is_empty() {
+            (
+                CopySource::Context(std::sync::Arc::new(self.ctx.root()?)),
+                None,
+            )
+        } else {
+            let image = self.source_image(&from).await?;
+            let mut cfg = ContainerConfig {
+                cmd: Some(vec!["/bin/sh".into()]),
+                image: Some(image),
+                ..ContainerConfig::default()
+            };
+            cfg.entrypoint = None;
+            let id = self.create(&cfg, None).await?;
+            (
+                CopySource::Container(self.containers.clone(), id.clone()),
+                Some(id),
+            )
+        };
+        let result = self
+            .copy_from(
+                s,
+                &source,
+                &sources,
+                add,
+                &a.dest,
+                &dest,
+                (&chown, &from, owner, mode),
+            )
+            .await;
+        if let Some(id) = from_container {
+            let opts = DeleteOptions {
+                force: true,
+                remove_volumes: true,
+                link: false,
+            };
+            let _ = self.containers.clone().delete(id, opts).await;
+        }
+        result
+    }
+
+    /// COPY and ADD once the sources are known: the checksum, the cache, then the copy.
+    #[allow(clippy::too_many_arguments)]
+    async fn copy_from(
+        &mut self,
+        s: &mut Stage,
+        source: &CopySource,
+        sources: &[String],
+        add: bool,
+        written: &str,
+        dest: &str,
+        (chown, from, owner, mode): (&str, &str, Option<(u32, u32)>, Option<u32>),
+    ) -> Result<(), Failure> {
+        let name = if add { "ADD" } else { "COPY" };
+        let dir = self.ctx.dir.clone();
+        let checked = copy::gather(source, sources, add, name, &dir, false).await?;
+        let dest = absolute_dest(dest, s.config.working_dir.as_deref().unwrap_or(""));
+        let mut flags = String::new();
+        if !chown.is_empty() {
+            flags.push_str(&format!("--chown={chown}"));
+        }
+        if !from.is_empty() {
+            flags.push_str(&format!("--from={from}"));
+        }
+        let comment = format!("{name} {flags}{} in {written} ", checked.hash);
+        let mut probe = s.config.clone();
+        let mut cmd = shell_of(&s.config);
+        cmd.push(format!("#(nop) {comment}"));
+        probe.cmd = Some(cmd);
+        probe.image = Some(image_ref(s));
+        if self.cached(s, &probe).await? {
+            return Ok(());
+        }
+        let gathered = copy::gather(source, sources, add, name, &dir, true).await?;
+        let spec = copy::Placement {
+            dest: dest.clone(),
+            owner,
+            mode,
+        };
+        let cfg = s.config.clone();
+        let new = match &s.image {
+            None => {
+                let dir = self.empty_dir()?;
+                copy::place_in_dir(&gathered, &spec, &dir).await?;
+                self.commit(s, &WritableLayer::Overlay(dir), cfg.clone(), probe)
+                    .await?
+            }
+            Some(_) => {
+                let mut c = probe.clone();
+                c.entrypoint = None;
+                let id = self.create(&c, None).await?;
+                let placed =
+                    copy::place_in_container(&gathered, &spec, &self.containers, &id).await;
+                let committed = match placed {
+                    Ok(()) => {
+                        let layer = self.containers.layer_of(&id)?;
+                        self.commit(s, &layer, cfg.clone(), probe).await
+                    }
+                    Err(e) => Err(e),
+                };
+                // dockerd never shows COPY's container.
+                let opts = DeleteOptions {
+                    force: true,
+                    remove_volumes: true,
+                    link: false,
+                };
+                let _ = self.containers.clone().delete(id, opts).await;
+                committed?
+            }
+        };
+        self.advance(s, new, cfg);
+        Ok(())
+    }
+
+    /// The image `--from` names: a stage built before (by name or index), else an image.
+    async fn source_image(&self, from: &str) -> Result<String, Failure> {
+        let lower = from.to_ascii_lowercase();
+        let by_name = self
+            .done
+            .iter()
+            .find(|(n, _)| n.as_deref() == Some(lower.as_str()));
+        let by_index = from.parse::<usize>().ok().and_then(|i| self.done.get(i));
+        if let Some((_, id)) = by_name.or(by_index) {
+            return id
+                .as_ref()
+                .map(ToString::to_string)
+                .ok_or_else(|| Failure::from("COPY --from of a stage with no files (scratch)"));
+        }
+        let name = from.to_owned();
+        let d = self.images.blocking(move |s| s.inspect(&name)).await?;
+        Ok(d.id.to_string())
+    }
+}
+
+/// The parent image as a container's `Image`.
+fn image_ref(s: &Stage) -> String {
+    s.image
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+/// The shell of the config (`SHELL`), `/bin/sh -c` by default.
+fn shell_of(cfg: &ContainerConfig) -> Vec<String> {
+    match cfg.shell.as_ref().filter(|s| !s.is_empty()) {
+        Some(s) => s.clone(),
+        None => vec!["/bin/sh".into(), "-c".into()],
+    }
+}
+
+/// The destination as an absolute path (relative to WORKDIR), a trailing `/` kept.
+fn absolute_dest(dest: &str, workdir: &str) -> String {
+    if dest.starts_with('/') {
+        return dest.to_owned();
+    }
+    let base = if workdir.is_empty() { "/" } else { workdir };
+    let joined = format!("{}/{dest}", base.trim_end_matches('/'));
+    let keep_slash = dest.ends_with('/') || dest == "." || dest.ends_with("/.");
+    let mut clean = mobyport::path::clean(&joined);
+    if keep_slash && !clean.ends_with('/') {
+        clean.push('/');
+    }
+    clean
+}
+
+fn is_url(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://") || s.starts_with("git@")
+}
+
+/// The predefined proxy args (never reported unused).
+fn is_proxy_arg(k: &str) -> bool {
+    matches!(
+        k.to_ascii_uppercase().as_str(),
+        "HTTP_PROXY" | "HTTPS_PROXY" | "FTP_PROXY" | "NO_PROXY" | "ALL_PROXY"
+    )
+}
+
+/// The first 12 hex digits of an image ID.
+fn short_id(id: &ImageId) -> String {
+    let s = id.to_string();
+    let hex = s.strip_prefix("sha256:").unwrap_or(&s);
+    hex[..12.min(hex.len())].to_owned()
+}
+
+/// The image store's config as the API's (the same JSON).
+fn convert(c: &ContainerConfig) -> Result<api::types::ContainerConfig, Failure> {
+    let v = serde_json::to_value(c).map_err(|e| Failure::from(e.to_string()))?;
+    serde_json::from_value(v).map_err(|e| Failure::from(e.to_string()))
+}
+
+/// What a metadata step's history says (after `#(nop) `), as dockerd 20.10 writes it.
+fn comment_of(i: &Instruction, before: &Settings, after: &Settings) -> String {
+    match i {
+        Instruction::Env(_) | Instruction::Label(_) => {
+            let (word, pairs) = match i {
+                Instruction::Env(_) => ("ENV", env_pairs(before, after)),
+                _ => ("LABEL", label_pairs(i, before, after)),
+            };
+            format!("{word} {}", pairs.join(" "))
+        }
+        Instruction::Cmd(..) => format!(
+            "CMD {}",
+            describe::q_list(after.cmd.as_deref().unwrap_or_default())
+        ),
+        Instruction::Entrypoint(..) => format!(
+            "ENTRYPOINT {}",
+            describe::q_list(after.entrypoint.as_deref().unwrap_or_default())
+        ),
+        Instruction::Healthcheck(_) => {
+            let mut c = ContainerConfig::default();
+            set_settings(&mut c, after.clone());
+            describe::healthcheck(&c.healthcheck.unwrap_or_default())
+        }
+        Instruction::Expose(_) => {
+            let old = before.exposed_ports.clone().unwrap_or_default();
+            let new: Vec<String> = after
+                .exposed_ports
+                .iter()
+                .flatten()
+                .filter(|p| !old.contains(*p))
+                .cloned()
+                .collect();
+            format!("EXPOSE {}", new.join(" "))
+        }
+        Instruction::User(_) => format!("USER {}", after.user.as_deref().unwrap_or_default()),
+        Instruction::Workdir(_) => format!(
+            "WORKDIR {}",
+            after.working_dir.as_deref().unwrap_or_default()
+        ),
+        Instruction::Volume(_) => {
+            let old = before.volumes.clone().unwrap_or_default();
+            let new: Vec<String> = after
+                .volumes
+                .iter()
+                .flatten()
+                .filter(|p| !old.contains(*p))
+                .cloned()
+                .collect();
+            format!("VOLUME {}", describe::v_list(&new))
+        }
+        Instruction::StopSignal(_) => format!(
+            "STOPSIGNAL {}",
+            after.stop_signal.as_deref().unwrap_or_default()
+        ),
+        Instruction::Onbuild(t) => format!("ONBUILD {t}"),
+        Instruction::Shell(_) => format!(
+            "SHELL {}",
+            describe::v_list(after.shell.as_deref().unwrap_or_default())
+        ),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The variables ENV set, `KEY=value`, in the order the config now lists them.
+fn env_pairs(before: &Settings, after: &Settings) -> Vec<String> {
+    let old: BTreeSet<&String> = before.env.iter().flatten().collect();
+    after
+        .env
+        .iter()
+        .flatten()
+        .filter(|e| !old.contains(e))
+        .cloned()
+        .collect()
+}
+
+/// The labels LABEL set, `key=value`, in the instruction's order.
+fn label_pairs(i: &Instruction, before: &Settings, after: &Settings) -> Vec<String> {
+    let Instruction::Label(pairs) = i else {
+        return Vec::new();
+    };
+    let old = before.labels.clone().unwrap_or_default();
+    let new = after.labels.clone().unwrap_or_default();
+    let mut out = Vec::new();
+    let changed: Vec<(&String, &String)> = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .collect();
+    // The instruction's order where the raw key is the expanded one; the rest after.
+    for (k, _) in pairs {
+        if let Some((k, v)) = changed.iter().find(|(ck, _)| *ck == k) {
+            out.push(format!("{k}={v}"));
+        }
+    }
+    for (k, v) in &changed {
+        let line = format!("{k}={v}");
+        if !out.contains(&line) {
+            out.push(line);
+        }
+    }
+    out
+}
+
+/// A failed step: dockerd's message, and the exit code of a failed RUN.
+#[derive(Debug)]
+pub(super) struct Failure {
+    message: String,
+    code: Option<i64>,
+}
+
+impl From<&str> for Failure {
+    fn from(m: &str) -> Self {
+        Failure {
+            message: m.to_owned(),
+            code: None,
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            message,
+            code: None,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::from(e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn destinations_relative_to_workdir() {
+        assert_eq!(absolute_dest("./", "/app"), "/app/");
+        assert_eq!(absolute_dest(".", "/app"), "/app/");
+        assert_eq!(absolute_dest("x", ""), "/x");
+        assert_eq!(absolute_dest("/a/b/", "/app"), "/a/b/");
+        assert_eq!(absolute_dest("sub/", "/app"), "/app/sub/");
+    }
+
+    #[test]
+    fn plans_stop_after_the_target() {
+        let text = "ARG B=busybox\nFROM $B AS base\nRUN x\nFROM base AS second\nCMD y\n";
+        let opts = BuildOptions {
+            target: "base".into(),
+            ..BuildOptions::default()
+        };
+        assert_eq!(Plan::new(text, &opts).expect("plan").steps.len(), 3);
+        let all = Plan::new(text, &BuildOptions::default()).expect("plan");
+        assert_eq!(all.steps.len(), 5);
+        let missing = BuildOptions {
+            target: "nope".into(),
+            ..BuildOptions::default()
+        };
+        let err = Plan::new(text, &missing).expect_err("no such stage");
+        assert_eq!(
+            err.to_string(),
+            "failed to reach build target nope in Dockerfile"
+        );
+        let err = Plan::new("FROM x\nFROBNICATE y\n", &BuildOptions::default()).expect_err("bad");
+        assert_eq!(
+            err.to_string(),
+            "dockerfile parse error line 2: unknown instruction: FROBNICATE"
+        );
+    }
+}
