@@ -90,10 +90,11 @@ mod resolv;
 mod state;
 mod subnet;
 mod sysctl;
+mod usernet;
 
 pub use allocations::BRIDGE_STATE_FILE;
 pub use config::{Bridge, Config, DEFAULT_BRIDGE};
-pub use driver::NetDriver;
+pub use driver::{AttachOptions, NetDriver};
 pub use endpoint::{CONTAINER_IFNAME, Endpoint};
 pub use error::{Error, Result};
 pub use firewall::TABLE as NFT_TABLE;
@@ -102,3 +103,7 @@ pub use mac::MacAddr;
 pub use ports::{EPHEMERAL_PORTS, PortBinding, Protocol};
 pub use resolv::{DEFAULT_DNS, ResolvConf, container_dns};
 pub use subnet::candidates as default_pools;
+pub use usernet::{
+    IpamRequest, NetworkConfig, NetworkSpec, OPT_BRIDGE_NAME, OPT_HOST_BINDING, OPT_ICC,
+    OPT_MASQUERADE, OPT_MTU,
+};
