@@ -32,7 +32,7 @@ impl Containers {
         }
         // dockerd's checks come before the name, the image and the command are looked at. A
         // request may bring many mounts, hosts or variables: they run on the blocking pool.
-        let (mut config, mut host_config, checked) = {
+        let (mut config, mut host_config, networking_config, checked) = {
             let containers = self.clone();
             blocking(move || {
                 let known = |rt: &str| containers.runtimes().contains(rt);
@@ -43,7 +43,7 @@ impl Containers {
                     &containers.inner.facts,
                     &known,
                 );
-                (config, host_config, checked)
+                (config, host_config, networking_config, checked)
             })
             .await?
         };
@@ -72,6 +72,7 @@ impl Containers {
             Mode::of(&host_config, &self.inner.net)?;
         }
         plumbing::requested(&host_config, &config)?;
+        let networks = self.networks_at_create(&host_config, networking_config)?;
         // Refused rather than ignored until it is done: the mounts would silently be missing.
         if host_config
             .volumes_from
@@ -145,6 +146,7 @@ impl Containers {
             manually_stopped: false,
             anonymous_volumes,
             volumes_populated: false,
+            networks,
         };
         let dir = self.inner.dir.join(&id);
         {
@@ -393,5 +395,48 @@ mod tests {
         let mut hc = HostConfig::default();
         fill_defaults(&mut hc, true);
         assert_eq!(hc.cgroupns_mode, "private");
+    }
+}
+
+impl Containers {
+    /// The networks a new container is on, with the settings `NetworkingConfig` gives them
+    /// (checked: what an endpoint cannot have is refused, not dropped). `HostConfig.Links`
+    /// are the `NetworkMode` network's links when it is user-defined, as dockerd takes them.
+    fn networks_at_create(
+        &self,
+        hc: &HostConfig,
+        nc: api::types::NetworkingConfig,
+    ) -> Result<Option<BTreeMap<String, api::types::EndpointSettings>>, Error> {
+        let net = &self.inner.net;
+        if !Mode::of(hc, net)?.bridged() {
+            return Ok(None);
+        }
+        let primary = super::attachments::primary_name(hc).to_owned();
+        let mut map = BTreeMap::new();
+        for (key, mut settings) in nc.endpoints_config.unwrap_or_default() {
+            // Keyed by name or ID: recorded by name when the network exists.
+            let target = net.lookup(&key);
+            super::attachments::check(&settings, target.as_ref())?;
+            settings.network_id.clear();
+            settings.endpoint_id.clear();
+            settings.gateway.clear();
+            settings.ip_address.clear();
+            settings.ip_prefix_len = 0;
+            settings.dns_names = None;
+            let name = match &target {
+                Some(t) if key == primary || t.name == primary || t.id == primary => {
+                    primary.clone()
+                }
+                Some(t) => t.name.clone(),
+                None => key,
+            };
+            map.insert(name, settings);
+        }
+        let entry = map.entry(primary.clone()).or_default();
+        let links = hc.links.clone().unwrap_or_default();
+        if !links.is_empty() && net.lookup(&primary).is_some_and(|t| t.user) {
+            entry.links.get_or_insert_with(Vec::new).extend(links);
+        }
+        Ok(Some(map))
     }
 }

@@ -242,6 +242,7 @@ mod tests {
             manually_stopped: false,
             anonymous_volumes: Default::default(),
             volumes_populated: false,
+            networks: None,
         }
     }
 

@@ -17,7 +17,9 @@
 //! cut an operation in half.
 
 mod attach;
+mod attachments;
 mod backend;
+mod connect;
 mod create;
 mod delete;
 mod etc;
@@ -187,8 +189,8 @@ pub(crate) struct RunResources {
     pub(crate) rootfs_mounted: bool,
     /// The bind-mounted network namespace.
     pub(crate) netns: Option<PathBuf>,
-    /// The bridge endpoint (its published ports go with it).
-    pub(crate) endpoint: Option<Endpoint>,
+    /// Its endpoints, one per network, by interface (their published ports go with them).
+    pub(crate) endpoints: Vec<Endpoint>,
     /// The container was connected to its network (a `connect` event was told): its
     /// release tells `disconnect`.
     pub(crate) connected: bool,

@@ -51,6 +51,11 @@ pub(crate) struct Record {
     /// The image's content was copied into its empty volumes (at the first start).
     #[serde(default)]
     pub(crate) volumes_populated: bool,
+    /// The networks it is connected to (by name) with their endpoint settings, as
+    /// `NetworkSettings.Networks` keeps them; `None` in a record written before networks could
+    /// be connected: its `NetworkMode`'s network alone.
+    #[serde(default)]
+    pub(crate) networks: Option<BTreeMap<String, api::types::EndpointSettings>>,
 }
 
 /// `State` as persisted.
@@ -95,6 +100,7 @@ impl Record {
             manually_stopped: false,
             anonymous_volumes: BTreeMap::new(),
             volumes_populated: false,
+            networks: None,
         }
     }
 
@@ -180,6 +186,7 @@ mod tests {
             manually_stopped: false,
             anonymous_volumes: [("/data".to_owned(), "c".repeat(64))].into(),
             volumes_populated: true,
+            networks: None,
         };
         rec.save(dir.path()).expect("save");
         let back = Record::load(dir.path()).expect("load").expect("present");

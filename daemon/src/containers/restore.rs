@@ -178,7 +178,13 @@ impl Containers {
         RunResources {
             rootfs_mounted: rec.driver == "overlay2",
             netns: netns.exists().then_some(netns),
-            endpoint: self.inner.net.driver.as_ref().and_then(|d| d.endpoint(id)),
+            endpoints: self
+                .inner
+                .net
+                .driver
+                .as_ref()
+                .map(|d| d.container_endpoints(id))
+                .unwrap_or_default(),
             // It ran, so it was connected and its volumes mounted: its exit tells
             // `disconnect` and `unmount`.
             connected: true,

@@ -203,7 +203,7 @@ impl Containers {
         };
         let content = self.etc_content(rec, run, &hostname, mode == Mode::Host)?;
         let network = match (mode, &run.netns) {
-            (Mode::Bridge, Some(path)) => Network::Join(path.clone()),
+            (Mode::Bridge | Mode::User, Some(path)) => Network::Join(path.clone()),
             (Mode::Host, _) => Network::Host,
             _ => Network::Isolated,
         };
@@ -302,7 +302,7 @@ impl Containers {
         Ok(EtcContent {
             hostname: hostname.to_owned(),
             domainname: rec.config.domainname.clone(),
-            ip: run.endpoint.as_ref().map(|e| e.ip),
+            ip: run.endpoints.first().map(|e| e.ip),
             extra_hosts: hc.extra_hosts.clone().unwrap_or_default(),
             dns,
             search,
