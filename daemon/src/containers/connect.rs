@@ -114,7 +114,17 @@ impl Containers {
         let ep = driver
             .attach_to(&target.driver_key, &c.id, &netns, &opts)
             .await?;
-        if let Some(run) = c.live().run.as_mut() {
+        let mut l = c.live();
+        if let Some(s) = l
+            .record
+            .networks
+            .as_mut()
+            .and_then(|m| m.get_mut(&target.name))
+            && target.user
+        {
+            s.ip_address = ep.ip.to_string();
+        }
+        if let Some(run) = l.run.as_mut() {
             run.endpoints.push(ep);
         }
         Ok(())
@@ -191,6 +201,26 @@ impl Containers {
             && let Err(e) = driver.set_default_route(&ep).await
         {
             tracing::warn!(container = %c.id, error = %e, "cannot move the default route");
+        }
+    }
+}
+
+impl Containers {
+    /// Records each user network's address of this run in the record's settings, so the next
+    /// start asks for it again.
+    pub(crate) fn remember_addresses(&self, c: &Container, run: &super::RunResources) {
+        let net = &self.inner.net;
+        let mut l = c.live();
+        let Some(map) = l.record.networks.as_mut() else {
+            return;
+        };
+        for (name, settings) in map.iter_mut() {
+            let Some(n) = net.lookup(name).filter(|n| n.user) else {
+                continue;
+            };
+            if let Some(ep) = run.endpoints.iter().find(|e| e.network == n.driver_key) {
+                settings.ip_address = ep.ip.to_string();
+            }
         }
     }
 }

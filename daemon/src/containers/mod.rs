@@ -21,6 +21,7 @@ mod attachments;
 mod backend;
 mod connect;
 mod create;
+mod create_networks;
 mod delete;
 mod etc;
 mod events;

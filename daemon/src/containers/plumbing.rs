@@ -154,9 +154,23 @@ impl Containers {
                 ifname: format!("eth{i}"),
                 default_route: gateway == Some(i),
             };
-            let ep = driver
-                .attach_to(&n.driver_key, &rec.id, &path, &opts)
-                .await?;
+            // On a user network a container gets its last address again when it is free.
+            let last = a.settings.ip_address.parse().ok().filter(|_| n.user);
+            let ep = match (opts.ip, last) {
+                (None, Some(last)) => {
+                    let again = AttachOptions {
+                        ip: Some(last),
+                        ..opts.clone()
+                    };
+                    self.attach_again(driver, &n.driver_key, &rec.id, &path, &again, &opts)
+                        .await?
+                }
+                _ => {
+                    driver
+                        .attach_to(&n.driver_key, &rec.id, &path, &opts)
+                        .await?
+                }
+            };
             run.endpoints.push(ep);
         }
         let Some(first) = run.endpoints.first() else {
@@ -174,6 +188,31 @@ impl Containers {
                 })?;
         }
         Ok(())
+    }
+
+    /// Attaches with the container's last address (`again`); if it is taken, waits for the
+    /// endpoints being retired (its last run's may be one of them) and tries once more, then
+    /// takes any free address (`opts`).
+    async fn attach_again(
+        &self,
+        driver: &netdriver::NetDriver,
+        network: &str,
+        id: &str,
+        netns: &std::path::Path,
+        again: &AttachOptions,
+        opts: &AttachOptions,
+    ) -> Result<netdriver::Endpoint, Error> {
+        match driver.attach_to(network, id, netns, again).await {
+            Err(netdriver::Error::Conflict(_)) => {}
+            other => return Ok(other?),
+        }
+        driver.settle().await;
+        match driver.attach_to(network, id, netns, again).await {
+            Err(netdriver::Error::Conflict(_)) => {
+                Ok(driver.attach_to(network, id, netns, opts).await?)
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Releases what a run holds: endpoint and ports, namespace, overlay. Best effort: a

@@ -188,6 +188,7 @@ impl Containers {
             c.live().record.volumes_populated = true;
         }
         self.net_up(rec, run).await?;
+        self.remember_addresses(c, run);
         // moby's `allocateNetwork` tells `connect` for whichever network the run is on.
         self.network_event(c, "connect");
         run.connected = true;

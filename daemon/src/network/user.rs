@@ -128,3 +128,23 @@ pub(super) fn spec(req: NetworkCreateRequest) -> Result<NetworkSpec, Error> {
 pub(crate) fn forbidden(message: String) -> Error {
     Error::Network(netdriver::Error::Forbidden(message))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clis_create_body_is_read_whole() {
+        let body = r#"{"Driver":"bridge","Scope":"","IPAM":{"Driver":"default","Options":{},"Config":[{"Subnet":"10.50.0.0/24","IPRange":"10.50.0.128/25","Gateway":"10.50.0.254","AuxiliaryAddresses":{"a":"10.50.0.5"}}]},"Internal":true,"Attachable":true,"Ingress":false,"ConfigOnly":false,"ConfigFrom":null,"Options":{"com.docker.network.bridge.enable_icc":"false"},"Labels":{"x":"y"},"Name":"optnet","CheckDuplicate":true}"#;
+        let s = spec(serde_json::from_str(body).expect("body")).expect("spec");
+        assert_eq!(s.ipam[0].aux_addresses["a"], "10.50.0.5");
+        assert_eq!(s.ipam[0].ip_range, "10.50.0.128/25");
+        assert!(s.internal && s.attachable);
+        let host = r#"{"Driver":"host","Name":"h"}"#;
+        let e = spec(serde_json::from_str(host).expect("body")).expect_err("host");
+        assert_eq!(
+            e.to_string(),
+            "only one instance of \"host\" network is allowed"
+        );
+    }
+}

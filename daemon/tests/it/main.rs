@@ -21,6 +21,7 @@ mod health;
 mod images;
 mod logging;
 mod network;
+mod networks_user;
 mod prune;
 mod registry;
 mod robustness;
