@@ -21,7 +21,6 @@
 //! median, min and max of the four latencies.
 
 use std::error::Error;
-use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::thread::JoinHandle;
@@ -29,6 +28,8 @@ use std::time::Instant;
 
 use netdriver::{Config, NetDriver};
 use nix::sched::CloneFlags;
+
+mod support;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -40,7 +41,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     if rounds == 0 {
         return Err("ROUNDS must be at least 1".into());
     }
-    require_netns(netns)?;
+    support::require_netns(netns, "endpoint-bench")?;
     let dir = tempfile::Builder::new()
         .prefix("wharf-endpoint-bench-")
         .tempdir()?;
@@ -75,25 +76,6 @@ fn main() -> Result<(), Box<dyn Error>> {
         report("detach_busy_ms", busy.detach);
         Ok::<(), Box<dyn Error>>(())
     })
-}
-
-/// Fails unless this process runs in the network namespace `path` (such as
-/// `/run/netns/NAME`): the bridge and the firewall table this makes belong in a namespace
-/// made for the run, never in the host's.
-fn require_netns(path: &str) -> Result<(), Box<dyn Error>> {
-    let id = |p: &str| {
-        std::fs::metadata(p)
-            .map(|m| (m.dev(), m.ino()))
-            .map_err(|e| format!("{p}: {e}"))
-    };
-    if id("/proc/self/ns/net")? != id(path)? {
-        return Err(format!(
-            "refusing to run: this process is not in network namespace {path} \
-             (run it as `nsenter --net={path} -- endpoint-bench --netns {path}`)"
-        )
-        .into());
-    }
-    Ok(())
 }
 
 /// Whether a round waits for the previous detach's veth deletion before it starts.

@@ -68,7 +68,8 @@
 //! **DNS.** [`NetDriver::dns`] is `--dns`, else the host's non-loopback nameservers, else
 //! 8.8.8.8 and 8.8.4.4 (dockerd's `checkLocaldns`); [`NetDriver::dns_search`] and
 //! [`NetDriver::dns_options`] carry the host's `search` and `options`. It is only configuration:
-//! the driver never sends DNS traffic.
+//! the driver never sends DNS traffic. User-defined networks have the embedded DNS server,
+//! [`dns::Dns`], a separate object the daemon makes once (see the module).
 //!
 //! **Errors.** One [`Error`] enum: `NotFound`, `Conflict`, `InvalidParameter` and `Exhausted`
 //! are for the API's 404, 409, 400 and 503; `System` is the host refusing (500).
@@ -76,6 +77,7 @@
 mod allocations;
 mod bridge;
 mod config;
+pub mod dns;
 mod driver;
 mod endpoint;
 mod error;

@@ -21,6 +21,27 @@ where
     F: FnOnce(Handle) -> Fut + Send + 'static,
     Fut: Future<Output = Result<T>>,
 {
+    run_in_netns(ns, what, move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .context("building a runtime for a network namespace thread")?;
+        rt.block_on(async move {
+            let h = netlink::connect()?;
+            job(h).await
+        })
+    })
+    .await
+}
+
+/// Runs the blocking `job` on a dedicated thread inside the namespace `ns` (no netlink, no
+/// runtime): for opening sockets there, which keep their namespace wherever they are used
+/// afterwards.
+pub(crate) async fn run_in_netns<T, F>(ns: File, what: String, job: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
     let (tx, rx) = tokio::sync::oneshot::channel();
     let thread_what = what.clone();
     std::thread::Builder::new()
@@ -29,14 +50,7 @@ where
             let run = || -> Result<T> {
                 nix::sched::setns(&ns, CloneFlags::CLONE_NEWNET)
                     .with_context(|| format!("entering the network namespace of {thread_what}"))?;
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_io()
-                    .build()
-                    .context("building a runtime for a network namespace thread")?;
-                rt.block_on(async move {
-                    let h = netlink::connect()?;
-                    job(h).await
-                })
+                job()
             };
             // The receiver only goes away if the caller stopped waiting; nothing to report then.
             let _ = tx.send(run());

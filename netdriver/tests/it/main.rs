@@ -4,6 +4,8 @@
 mod common;
 
 mod bridge;
+mod dns;
+mod dns_support;
 mod endpoints;
 mod ports;
 mod restart;
