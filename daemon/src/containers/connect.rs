@@ -163,6 +163,20 @@ impl Containers {
                 })
             };
             if let Some(ep) = gone {
+                let (rec, left) = {
+                    let l = c.live();
+                    let left = l
+                        .run
+                        .as_ref()
+                        .map(|r| r.endpoints.clone())
+                        .unwrap_or_default();
+                    (l.record.clone(), left)
+                };
+                let last = !super::dns::on_user_network(&left);
+                self.dns_down(&c.id, std::slice::from_ref(&ep), last);
+                if !last {
+                    self.dns_names(&rec, &left);
+                }
                 driver.detach(&ep).await?;
                 if ep.default_route {
                     self.reroute(&c).await;

@@ -23,6 +23,7 @@ mod connect;
 mod create;
 mod create_networks;
 mod delete;
+mod dns;
 mod etc;
 mod events;
 mod exec_target;
@@ -144,6 +145,8 @@ pub(crate) struct Net {
     pub(crate) builtin: BuiltinNetworks,
     /// Nameservers when there is no driver to ask (`--dns`, else the host's).
     pub(crate) fallback_dns: Vec<IpAddr>,
+    /// The embedded DNS of user-defined networks (with the driver).
+    pub(crate) dns: Option<netdriver::dns::Dns>,
 }
 
 /// One container: its record and what is live about it.
@@ -355,6 +358,9 @@ impl Containers {
                     driver: network.driver(),
                     builtin: network.builtin().clone(),
                     fallback_dns: netdriver::container_dns(&resolv, &config.network.dns),
+                    dns: network
+                        .driver()
+                        .map(|d| netdriver::dns::Dns::new(dns::upstreams(d.dns()))),
                 },
                 facts,
                 index: Mutex::new(Index::default()),

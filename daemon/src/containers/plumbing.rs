@@ -218,6 +218,7 @@ impl Containers {
     /// Releases what a run holds: endpoint and ports, namespace, overlay. Best effort: a
     /// failure is logged and the rest still goes.
     pub(crate) async fn release(&self, id: &str, dir: &std::path::Path, run: RunResources) {
+        self.dns_down(id, &run.endpoints, true);
         if let Some(driver) = &self.inner.net.driver {
             for ep in &run.endpoints {
                 if let Err(e) = driver.detach(ep).await {

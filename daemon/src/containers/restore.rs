@@ -92,6 +92,19 @@ impl Containers {
                     }
                     c.publish();
                     live.insert(c.id.clone());
+                    // The embedded DNS listens again in its namespace.
+                    let (rec, run) = {
+                        let l = c.live();
+                        let run = l.run.as_ref();
+                        let netns = run.and_then(|r| r.netns.clone());
+                        let eps = run.map(|r| r.endpoints.clone()).unwrap_or_default();
+                        (l.record.clone(), netns.map(|n| (n, eps)))
+                    };
+                    if let Some((netns, eps)) = run
+                        && let Err(e) = self.dns_up(&rec, &netns, &eps).await
+                    {
+                        tracing::warn!(container = %c.id, error = %e, "cannot serve the embedded DNS");
+                    }
                     let conn = connect(&c).await;
                     self.spawn_watcher(Arc::clone(&c), conn);
                     stats.adopted += 1;

@@ -189,6 +189,9 @@ impl Containers {
         }
         self.net_up(rec, run).await?;
         self.remember_addresses(c, run);
+        if let Some(netns) = &run.netns {
+            self.dns_up(rec, netns, &run.endpoints).await?;
+        }
         // moby's `allocateNetwork` tells `connect` for whichever network the run is on.
         self.network_event(c, "connect");
         run.connected = true;
@@ -296,9 +299,19 @@ impl Containers {
             Some(list) if !list.is_empty() => list.to_vec(),
             _ => driver.map(|d| d.dns_search().to_vec()).unwrap_or_default(),
         };
-        let options = match hc.dns_options.as_deref() {
+        let mut options = match hc.dns_options.as_deref() {
             Some(list) if !list.is_empty() => list.to_vec(),
             _ => driver.map(|d| d.dns_options().to_vec()).unwrap_or_default(),
+        };
+        // On a user network the embedded DNS answers (and forwards to `dns`), with dockerd's
+        // `ndots:0` unless an ndots is given.
+        let dns = if super::dns::on_user_network(&run.endpoints) {
+            if !options.iter().any(|o| o.starts_with("ndots:")) {
+                options.push("ndots:0".into());
+            }
+            vec![super::dns::EMBEDDED_DNS]
+        } else {
+            dns
         };
         Ok(EtcContent {
             hostname: hostname.to_owned(),

@@ -427,3 +427,80 @@ fn user_networks_and_addresses_survive_a_daemon_sigkill() {
     ok(&["rm", "-f", "alpha", "beta", "gamma"]);
     ok(&["network", "rm", "keep"]);
 }
+
+#[test]
+#[ignore = "privileged"]
+fn names_resolve_through_the_embedded_dns_on_user_networks_only() {
+    let env = Env::new("udns", &[]);
+    env.ok(&["network", "create", "dnsnet"]);
+    let run = |args: &[&str]| env.ok(&[&["run", "-d"], args].concat()).trim().to_owned();
+    let web = run(&[
+        "--name",
+        "web",
+        "--network",
+        "dnsnet",
+        "--network-alias",
+        "www",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    run(&[
+        "--name",
+        "client",
+        "--network",
+        "dnsnet",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    run(&[
+        "--name",
+        "linker",
+        "--network",
+        "dnsnet",
+        "--link",
+        "web:db",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    let web_ip = fmt(
+        &env,
+        "{{(index .NetworkSettings.Networks \"dnsnet\").IPAddress}}",
+        "web",
+    );
+    let resolv = env.ok(&["exec", "client", "cat", "/etc/resolv.conf"]);
+    assert!(resolv.contains("nameserver 127.0.0.11"), "{resolv}");
+    assert!(resolv.contains("ndots:0"), "{resolv}");
+    for name in ["web", "www", &web[..12]] {
+        let out = env.ok(&["exec", "client", "nslookup", name]);
+        assert!(out.contains(&web_ip), "{name}: {out}");
+    }
+    assert!(pings(&env, "client", "web"), "by name");
+    assert!(pings(&env, "linker", "db"), "by link alias");
+    let nx = env.docker(&["exec", "client", "nslookup", "db"]);
+    assert!(
+        !text(&nx.stdout).contains(&web_ip),
+        "a link alias is the linker's alone"
+    );
+
+    // The default bridge keeps the host's resolvers and no names.
+    run(&["--name", "plain", "busybox", "sleep", "300"]);
+    let resolv = env.ok(&["exec", "plain", "cat", "/etc/resolv.conf"]);
+    assert!(!resolv.contains("127.0.0.11"), "{resolv}");
+    assert!(!pings(&env, "plain", "web"));
+
+    // Disconnected, its names are gone.
+    env.ok(&["network", "disconnect", "dnsnet", "web"]);
+    let gone = env.docker(&["exec", "client", "nslookup", "www"]);
+    assert!(
+        !text(&gone.stdout).contains(&web_ip),
+        "{}",
+        text(&gone.stdout)
+    );
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
