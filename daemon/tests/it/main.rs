@@ -4,6 +4,7 @@
 
 mod anonymous_volumes;
 mod api_env;
+mod compose;
 mod containers;
 mod create_validation;
 mod docker_py;
