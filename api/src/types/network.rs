@@ -76,13 +76,25 @@ pub struct Ipam {
 #[serde(default)]
 pub struct IpamConfig {
     /// The subnet in CIDR form.
-    #[serde(rename = "Subnet", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "Subnet",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub subnet: String,
     /// The range addresses are handed out from.
-    #[serde(rename = "IPRange", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "IPRange",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub ip_range: String,
     /// The gateway address.
-    #[serde(rename = "Gateway", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "Gateway",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub gateway: String,
     /// Addresses the allocator must not hand out, by name.
     #[serde(rename = "AuxiliaryAddresses", skip_serializing_if = "Option::is_none")]

@@ -13,25 +13,46 @@ use super::{ConfigReference, EndpointSettings, IpamConfig};
 #[serde(default)]
 pub struct NetworkCreateRequest {
     /// The network's name.
-    #[serde(rename = "Name")]
+    #[serde(
+        rename = "Name",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub name: String,
     /// The driver (`bridge` when empty).
-    #[serde(rename = "Driver")]
+    #[serde(
+        rename = "Driver",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub driver: String,
     /// `local` or `swarm` (empty: the driver's).
-    #[serde(rename = "Scope")]
+    #[serde(
+        rename = "Scope",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub scope: String,
     /// No route out of the network.
-    #[serde(rename = "Internal")]
+    #[serde(
+        rename = "Internal",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub internal: bool,
     /// Containers may attach manually.
-    #[serde(rename = "Attachable")]
+    #[serde(
+        rename = "Attachable",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub attachable: bool,
     /// A swarm routing-mesh network.
-    #[serde(rename = "Ingress")]
+    #[serde(
+        rename = "Ingress",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub ingress: bool,
     /// A configuration-only network.
-    #[serde(rename = "ConfigOnly")]
+    #[serde(
+        rename = "ConfigOnly",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub config_only: bool,
     /// The config-only network to take the configuration from.
     #[serde(rename = "ConfigFrom")]
@@ -59,7 +80,10 @@ pub struct NetworkCreateRequest {
 #[serde(default)]
 pub struct IpamRequest {
     /// The IPAM driver (`default` when empty).
-    #[serde(rename = "Driver")]
+    #[serde(
+        rename = "Driver",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub driver: String,
     /// The subnets.
     #[serde(rename = "Config")]
@@ -87,7 +111,10 @@ pub struct NetworkCreateResponse {
 #[serde(default)]
 pub struct NetworkConnectRequest {
     /// The container's ID or name.
-    #[serde(rename = "Container")]
+    #[serde(
+        rename = "Container",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub container: String,
     /// The endpoint to make.
     #[serde(rename = "EndpointConfig")]
@@ -100,9 +127,15 @@ pub struct NetworkConnectRequest {
 #[serde(default)]
 pub struct NetworkDisconnectRequest {
     /// The container's ID or name.
-    #[serde(rename = "Container")]
+    #[serde(
+        rename = "Container",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub container: String,
     /// Disconnect even if the network or endpoint is gone.
-    #[serde(rename = "Force")]
+    #[serde(
+        rename = "Force",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub force: bool,
 }

@@ -114,20 +114,28 @@ impl Containers {
         let ep = driver
             .attach_to(&target.driver_key, &c.id, &netns, &opts)
             .await?;
-        let mut l = c.live();
-        if let Some(s) = l
-            .record
-            .networks
-            .as_mut()
-            .and_then(|m| m.get_mut(&target.name))
-            && target.user
-        {
-            s.ip_address = ep.ip.to_string();
-        }
-        if let Some(run) = l.run.as_mut() {
-            run.endpoints.push(ep);
-        }
-        Ok(())
+        let (rec, endpoints) = {
+            let mut l = c.live();
+            if let Some(s) = l
+                .record
+                .networks
+                .as_mut()
+                .and_then(|m| m.get_mut(&target.name))
+                && target.user
+            {
+                s.ip_address = ep.ip.to_string();
+            }
+            if let Some(run) = l.run.as_mut() {
+                run.endpoints.push(ep);
+            }
+            let endpoints = l
+                .run
+                .as_ref()
+                .map(|r| r.endpoints.clone())
+                .unwrap_or_default();
+            (l.record.clone(), endpoints)
+        };
+        self.dns_up(&rec, &netns, &endpoints).await
     }
 
     /// Disconnects the container `term` names from network `name`; `force` also when the

@@ -12,6 +12,7 @@ mod docker_py_events;
 mod docker_py_exec;
 mod docker_py_files;
 mod docker_py_logs;
+mod docker_py_networks;
 mod docker_py_prune;
 mod docker_py_registry;
 mod docker_py_surface;
