@@ -186,6 +186,17 @@ pub(crate) fn check(settings: &EndpointSettings, net: Option<&NetRef>) -> Result
     Ok(())
 }
 
+/// Drops what a client sends back of an earlier inspect (the live endpoint's fields): it is
+/// not a request, and the record keeps only what was asked for.
+pub(crate) fn clear_live(settings: &mut EndpointSettings) {
+    settings.network_id.clear();
+    settings.endpoint_id.clear();
+    settings.gateway.clear();
+    settings.ip_address.clear();
+    settings.ip_prefix_len = 0;
+    settings.dns_names = None;
+}
+
 /// The address asked for in `settings`, if any.
 pub(crate) fn requested_ip(
     settings: &EndpointSettings,

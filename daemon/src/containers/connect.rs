@@ -54,13 +54,7 @@ impl Containers {
             )));
         }
         attachments::check(&settings, Some(&target))?;
-        // What a client sends back of an earlier inspect is not a request.
-        settings.network_id.clear();
-        settings.endpoint_id.clear();
-        settings.gateway.clear();
-        settings.ip_address.clear();
-        settings.ip_prefix_len = 0;
-        settings.dns_names = None;
+        attachments::clear_live(&mut settings);
         let before = c.live().record.networks.clone();
         map.insert(target.name.clone(), settings);
         c.live().record.networks = Some(map);

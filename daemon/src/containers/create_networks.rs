@@ -32,12 +32,7 @@ impl Containers {
                 k => net.lookup(k),
             };
             attachments::check(&settings, target.as_ref())?;
-            settings.network_id.clear();
-            settings.endpoint_id.clear();
-            settings.gateway.clear();
-            settings.ip_address.clear();
-            settings.ip_prefix_len = 0;
-            settings.dns_names = None;
+            attachments::clear_live(&mut settings);
             // The CLI keys the `NetworkMode` network's settings by the mode (`default`).
             let name = match &target {
                 _ if key == hc.network_mode || key == primary => primary.clone(),

@@ -240,6 +240,18 @@ async fn host_veth_names_skip_those_of_other_endpoints() {
     );
 }
 
+impl Host {
+    /// A driver with one user network `n` on 10.77.0.0/24.
+    async fn start_with_network(&self) -> (NetDriver, crate::usernet::NetworkConfig) {
+        let d = self.start().await;
+        let n = d
+            .create_network(spec("n", "10.77.0.0/24"))
+            .await
+            .expect("n");
+        (d, n)
+    }
+}
+
 fn spec(name: &str, subnet: &str) -> crate::usernet::NetworkSpec {
     crate::usernet::NetworkSpec {
         name: name.into(),
@@ -304,11 +316,7 @@ async fn user_networks_get_their_own_bridge_and_the_next_free_pool() {
 #[tokio::test]
 async fn a_container_on_two_networks_gets_one_interface_each_and_one_default_route() {
     let h = Host::new();
-    let d = h.start().await;
-    let n = d
-        .create_network(spec("n", "10.77.0.0/24"))
-        .await
-        .expect("n");
+    let (d, n) = h.start_with_network().await;
     let ns = h.netns("a");
     let first = d.attach("a", &ns, None).await.expect("bridge");
     let opts = AttachOptions {
@@ -359,11 +367,7 @@ async fn a_container_on_two_networks_gets_one_interface_each_and_one_default_rou
 #[tokio::test]
 async fn user_networks_and_their_endpoints_survive_a_restart_even_without_their_bridge() {
     let h = Host::new();
-    let d = h.start().await;
-    let n = d
-        .create_network(spec("n", "10.77.0.0/24"))
-        .await
-        .expect("n");
+    let (d, n) = h.start_with_network().await;
     let ep = d
         .attach_to(&n.id, "a", &h.netns("a"), &AttachOptions::default())
         .await
