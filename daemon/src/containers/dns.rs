@@ -61,6 +61,9 @@ impl Containers {
     pub(crate) fn dns_names(&self, rec: &Record, endpoints: &[Endpoint]) {
         let net = &self.inner.net;
         let Some(dns) = &net.dns else { return };
+        if !on_user_network(endpoints) {
+            return;
+        }
         let atts = attachments::of(&rec.host_config, rec.networks.as_ref(), net);
         let mut links = Vec::new();
         let mut way_out = false;
@@ -107,6 +110,9 @@ impl Containers {
         }
         if all {
             dns.detach(id);
+            dns.set_links(id, Vec::new());
+            // Forgets the container in the set of those that forward nothing.
+            dns.set_forwarding(id, true);
         }
     }
 }

@@ -22,6 +22,7 @@ mod dockerd;
 mod engine;
 mod exec;
 mod interrupt;
+mod networks;
 mod notes;
 mod probe;
 mod procs;

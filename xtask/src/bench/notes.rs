@@ -120,6 +120,8 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::Push(_)
                 | Metric::StatsNoStream
                 | Metric::Exec
+                | Metric::NetworkCreateRm
+                | Metric::RunUserNet
         )
     });
     if cli {
@@ -216,6 +218,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
     containers(rows);
     super::container_stats::notes(rows);
     exec(rows);
+    user_networks(rows);
     registry(rows, assets, runs);
     if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
         println!(
@@ -330,6 +333,24 @@ fn exec(rows: &[Row]) {
              under a monitor of its own (wharfd monitor --exec); dockerd: containerd's shim and \
              runc exec.",
             super::exec::EXECS_PER_DAEMON
+        );
+    }
+}
+
+/// The note of the user-network rows (issue 14).
+fn user_networks(rows: &[Row]) {
+    let ours = |m: Metric| rows.iter().any(|r| r.scenario.metric == m);
+    if ours(Metric::NetworkCreateRm) || ours(Metric::RunUserNet) {
+        println!(
+            "- docker network create + rm / docker run --rm on a user network: on each \
+             cold-started daemon busybox is loaded (untimed), then {} times `docker network \
+             create bench-net-N` and `docker network rm bench-net-N` (their times summed: a \
+             bridge made and deleted, the nftables table replaced twice), then one network is \
+             created and `docker run --rm --network bench-net busybox true` runs {} times \
+             (the embedded DNS served and dropped each time). No network or container may be \
+             left.",
+            super::networks::ROUNDS,
+            super::networks::ROUNDS
         );
     }
 }

@@ -19,7 +19,7 @@ use super::assets::{self, Assets, SEEDED_IMAGES};
 use super::engine::{Data, Engine, Start};
 use super::scenario::{Fixture, Hosted, Metric};
 use super::{
-    client, container_stats, containers, exec, interrupt, procs, registry, scratch, storm,
+    client, container_stats, containers, exec, interrupt, networks, procs, registry, scratch, storm,
 };
 use crate::ns::NetNs;
 
@@ -88,6 +88,9 @@ pub enum Probe {
     /// A cold start, busybox loaded and a container started (not timed), then `docker exec c
     /// true` [`exec::EXECS_PER_DAEMON`] times, each timed ([`exec::exec`]).
     Exec,
+    /// A cold start and busybox loaded (not timed), then user networks created and removed and
+    /// containers run on one, each timed ([`networks::user_networks`]).
+    UserNetworks,
 }
 
 impl Probe {
@@ -104,7 +107,7 @@ impl Probe {
             | Probe::Burst
             | Probe::Storm
             | Probe::Stats => HEAVY_RUNS,
-            Probe::Exec => HEAVY_RUNS,
+            Probe::Exec | Probe::UserNetworks => HEAVY_RUNS,
             Probe::Load(_) => LOAD_RUNS,
             Probe::LoadRss => LOAD_RSS_RUNS,
             Probe::Endpoints => ENDPOINT_RUNS,
@@ -129,7 +132,7 @@ impl Probe {
             | Probe::Burst
             | Probe::Storm
             | Probe::Stats => assets.fixtures().map(drop),
-            Probe::Exec => assets.fixtures().map(drop),
+            Probe::Exec | Probe::UserNetworks => assets.fixtures().map(drop),
             Probe::LoadRss => assets.huge().map(drop),
             Probe::Pull(_) | Probe::Push(_) => assets.hosted().map(drop),
             Probe::Runc => assets.runc_bundle().map(drop),
@@ -169,6 +172,7 @@ impl Probe {
             Probe::Push(h) => registry::push(engine, how, assets, h),
             Probe::Stats => container_stats::no_stream(engine, how, assets),
             Probe::Exec => exec::exec(engine, how, assets),
+            Probe::UserNetworks => networks::user_networks(engine, how, assets),
         }
     }
 }

@@ -90,6 +90,10 @@ pub enum Metric {
     StatsNoStream,
     /// `docker exec c true` on a running busybox container.
     Exec,
+    /// `docker network create` + `docker network rm` of one user network.
+    NetworkCreateRm,
+    /// `docker run --rm --network NET busybox true` on a user network.
+    RunUserNet,
 }
 
 impl Metric {
@@ -127,6 +131,7 @@ impl Metric {
             Metric::Push(h) => Probe::Push(h),
             Metric::StatsNoStream => Probe::Stats,
             Metric::Exec => Probe::Exec,
+            Metric::NetworkCreateRm | Metric::RunUserNet => Probe::UserNetworks,
         }
     }
 }
@@ -513,6 +518,22 @@ pub const ALL: &[Scenario] = &[
         metric: Metric::Exec,
         starts: BOTH,
         targets: &[Target::FasterThanPeer(3.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker network create + rm",
+        issue: 14,
+        metric: Metric::NetworkCreateRm,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker run --rm on a user network",
+        issue: 14,
+        metric: Metric::RunUserNet,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
         needs_peer: false,
     },
 ];
