@@ -408,7 +408,7 @@ impl NetDriver {
             .collect();
         let seg = inner.segment(network)?;
         if seg.endpoints.contains_key(container_id) {
-            return Err(Error::Forbidden(format!(
+            return Err(Error::Conflict(format!(
                 "endpoint with name {container_id} already exists in network {name}"
             )));
         }

@@ -95,7 +95,7 @@ async fn attach_allocates_in_order_and_plumbs_the_veth_into_the_bridge() {
     }
     assert_eq!(d.endpoint("b"), Some(b));
     let again = attach(&d, &h, "a").await.expect_err("second attach");
-    assert!(matches!(again, Error::Forbidden(_)), "{again}");
+    assert!(matches!(again, Error::Conflict(_)), "{again}");
     assert_eq!(h.veths().len(), 2);
 }
 
@@ -352,7 +352,7 @@ async fn a_container_on_two_networks_gets_one_interface_each_and_one_default_rou
         .attach_to(&n.id, "a", &ns, &opts)
         .await
         .expect_err("twice");
-    assert!(matches!(again, Error::Forbidden(_)), "{again}");
+    assert!(matches!(again, Error::Conflict(_)), "{again}");
     detach(&d, &second, "detach from n").await;
     d.remove_network(&n.id).await.expect("empty now");
     assert!(
