@@ -97,6 +97,29 @@ pub trait NetworkBackend {
 
     /// `GET /networks/{id}`: `term` is an exact name, a full ID or a unique ID prefix.
     fn network_inspect(&self, term: &str) -> impl Future<Output = Result<Network, Error>> + Send;
+
+    /// `POST /networks/create`.
+    fn network_create(
+        &self,
+        req: crate::types::NetworkCreateRequest,
+    ) -> impl Future<Output = Result<crate::types::NetworkCreateResponse, Error>> + Send;
+
+    /// `DELETE /networks/{id}`: `term` as for inspect.
+    fn network_delete(&self, term: &str) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// `POST /networks/{id}/connect`.
+    fn network_connect(
+        &self,
+        term: &str,
+        req: crate::types::NetworkConnectRequest,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+
+    /// `POST /networks/{id}/disconnect`.
+    fn network_disconnect(
+        &self,
+        term: &str,
+        req: crate::types::NetworkDisconnectRequest,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
 /// What `GET /images/json` asks for.

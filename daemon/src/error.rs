@@ -137,6 +137,7 @@ impl From<Error> for api::Error {
                 netdriver::Error::Conflict(_) => ErrorKind::Conflict,
                 netdriver::Error::InvalidParameter(_) => ErrorKind::InvalidParameter,
                 netdriver::Error::Exhausted(_) => ErrorKind::Unavailable,
+                netdriver::Error::Forbidden(_) => ErrorKind::Forbidden,
                 netdriver::Error::System { .. } => ErrorKind::System,
             },
             Error::Registry(e) => match e.kind() {

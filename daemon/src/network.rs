@@ -5,12 +5,16 @@
 //! configuration and maps what it reports to Docker's network objects.
 
 mod backend;
+mod ops;
+mod user;
+
+pub(crate) use user::forbidden;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use api::types::{Ipam, IpamConfig, Network as ApiNetwork, NetworkContainer};
+use api::types::{Ipam, IpamConfig, Network as ApiNetwork};
 use netdriver::{BuiltinNetworks, NetDriver, NetworkIdentity};
 
 /// The daemon's networking: the three built-in networks, and the driver unless networking is
@@ -69,6 +73,7 @@ impl Network {
             n.ipam.config = vec![IpamConfig {
                 subnet: info.subnet.trunc().to_string(),
                 gateway: info.gateway.to_string(),
+                ..IpamConfig::default()
             }];
             let opt = |k: &str, v: String| (format!("com.docker.network.{k}"), v);
             n.options = BTreeMap::from([
@@ -88,21 +93,17 @@ impl Network {
             n.containers = info
                 .endpoints
                 .iter()
-                .map(|e| {
-                    let c = NetworkContainer {
-                        name: String::new(),
-                        endpoint_id: e.id.clone(),
-                        mac_address: e.mac.to_string(),
-                        ipv4_address: e.ip_net().to_string(),
-                        ipv6_address: String::new(),
-                    };
-                    (e.container_id.clone(), c)
-                })
+                .map(|e| (e.container_id.clone(), user::container(e)))
                 .collect();
             out.push(n);
         }
         out.push(plain("host", "host", &self.builtin.host));
         out.push(plain("none", "null", &self.builtin.none));
+        if let Some(d) = &self.driver {
+            for (cfg, endpoints) in d.user_networks() {
+                out.push(user::show(&cfg, &endpoints));
+            }
+        }
         out
     }
 

@@ -12,11 +12,20 @@ use crate::error::Result;
 use crate::mac::MacAddr;
 use crate::netlink::Netlink;
 
-/// A container's attachment to the bridge.
+/// A container's attachment to a bridge network (the default `bridge` or a user-defined one).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Endpoint {
     /// The endpoint's ID (64 hex characters), Docker's `EndpointID`.
     pub id: String,
+    /// The user-defined network's ID, or empty for the default `bridge` network.
+    #[serde(default)]
+    pub network: String,
+    /// The interface's name inside the container (`eth0`, `eth1`, ...).
+    #[serde(default = "default_ifname")]
+    pub ifname: String,
+    /// Whether the container's default route goes through this endpoint's gateway.
+    #[serde(default = "yes")]
+    pub default_route: bool,
     /// The container this endpoint belongs to.
     pub container_id: String,
     /// The container's address.
@@ -44,8 +53,16 @@ impl Endpoint {
     }
 }
 
-/// The interface name inside the container.
+/// The interface name inside the container of its first endpoint.
 pub const CONTAINER_IFNAME: &str = "eth0";
+
+fn default_ifname() -> String {
+    CONTAINER_IFNAME.to_string()
+}
+
+fn yes() -> bool {
+    true
+}
 
 /// The host-side name for an endpoint of `container_id`: `veth` and seven hex digits, as
 /// dockerd's names look. `salt` changes the name when two containers' hashes collide.
@@ -60,7 +77,7 @@ pub(crate) fn host_veth_name(container_id: &str, salt: u32) -> String {
 }
 
 /// Creates the veth pair in one request, the host side up on the bridge and the peer directly
-/// inside the container's namespace as `eth0`, then configures the inside and turns on the
+/// inside the container's namespace as `ep.ifname`, then configures the inside and turns on the
 /// host side's hairpin mode, both at once. On failure the pair is deleted again.
 pub(crate) async fn plumb(
     net: &dyn Netlink,

@@ -17,6 +17,10 @@ pub enum Error {
     /// A flag or argument is invalid or contradicts the host's configuration.
     #[error("{0}")]
     InvalidParameter(String),
+    /// The request is refused by the network's rules (an overlapping pool, a network with
+    /// endpoints): the API's 403.
+    #[error("{0}")]
+    Forbidden(String),
     /// A pool (subnets, addresses, ephemeral ports) has nothing left.
     #[error("{0}")]
     Exhausted(String),

@@ -39,15 +39,26 @@ use crate::ports::{PortBinding, Protocol};
 /// The table's name (in family `ip`).
 pub const TABLE: &str = "wharf";
 
-/// What the table is generated from.
+/// One bridge network's part of the table.
 #[derive(Debug, Clone)]
-pub(crate) struct FirewallSpec {
+pub(crate) struct BridgeRules {
     /// The bridge's interface name.
     pub(crate) bridge: String,
     /// The bridge's subnet.
     pub(crate) subnet: Ipv4Net,
-    /// Whether containers may talk to each other.
+    /// Whether containers on it may talk to each other.
     pub(crate) icc: bool,
+    /// Whether its containers reach out with the host's address.
+    pub(crate) masquerade: bool,
+    /// No traffic in or out of the bridge (`--internal`).
+    pub(crate) internal: bool,
+}
+
+/// What the table is generated from.
+#[derive(Debug, Clone)]
+pub(crate) struct FirewallSpec {
+    /// Every bridge network, the default bridge first.
+    pub(crate) networks: Vec<BridgeRules>,
     /// Every published port.
     pub(crate) ports: Vec<PortBinding>,
 }
@@ -150,9 +161,8 @@ fn table() -> NfListObject<'static> {
 
 /// The transaction that makes the table exactly what `spec` describes.
 pub(crate) fn ruleset(spec: &FirewallSpec) -> Nftables<'static> {
-    let br = || text(spec.bridge.clone());
-    let iif_br = || is(meta(MetaKey::Iifname), Operator::EQ, br());
-    let oif_br = || is(meta(MetaKey::Oifname), Operator::EQ, br());
+    let iif = |n: &BridgeRules, op| is(meta(MetaKey::Iifname), op, text(n.bridge.clone()));
+    let oif = |n: &BridgeRules, op| is(meta(MetaKey::Oifname), op, text(n.bridge.clone()));
     let mut b = Batch::new();
     // Add, delete, add: replaces a table left by an earlier run (or creates it) in one go.
     b.add(table());
@@ -217,23 +227,27 @@ pub(crate) fn ruleset(spec: &FirewallSpec) -> Nftables<'static> {
     }
 
     let masquerade = || Statement::Masquerade(None);
-    b.add(rule(
-        "postrouting",
-        vec![
-            is(payload("ip", "saddr"), Operator::EQ, prefix(spec.subnet)),
-            is(meta(MetaKey::Oifname), Operator::NEQ, br()),
-            masquerade(),
-        ],
-    ));
+    for n in spec.networks.iter().filter(|n| n.masquerade && !n.internal) {
+        b.add(rule(
+            "postrouting",
+            vec![
+                is(payload("ip", "saddr"), Operator::EQ, prefix(n.subnet)),
+                oif(n, Operator::NEQ),
+                masquerade(),
+            ],
+        ));
+    }
     let loopback = Ipv4Net::new(Ipv4Addr::new(127, 0, 0, 0), 8).expect("8 is a valid prefix");
-    b.add(rule(
-        "postrouting",
-        vec![
-            is(payload("ip", "saddr"), Operator::EQ, prefix(loopback)),
-            oif_br(),
-            masquerade(),
-        ],
-    ));
+    for n in &spec.networks {
+        b.add(rule(
+            "postrouting",
+            vec![
+                is(payload("ip", "saddr"), Operator::EQ, prefix(loopback)),
+                oif(n, Operator::EQ),
+                masquerade(),
+            ],
+        ));
+    }
     for p in &spec.ports {
         let cip = || text(p.container_ip.to_string());
         b.add(rule(
@@ -251,34 +265,70 @@ pub(crate) fn ruleset(spec: &FirewallSpec) -> Nftables<'static> {
         ));
     }
 
-    let icc = if spec.icc {
-        Statement::Accept(None)
-    } else {
-        Statement::Drop(None)
-    };
-    b.add(rule("forward", vec![iif_br(), oif_br(), icc]));
-    b.add(rule(
-        "forward",
-        vec![
-            oif_br(),
-            is(
-                ct("state"),
-                Operator::IN,
-                Expression::List(vec![text("established"), text("related")]),
-            ),
-            Statement::Accept(None),
-        ],
-    ));
-    b.add(rule(
-        "forward",
-        vec![
-            oif_br(),
-            is(ct("status"), Operator::IN, text("dnat")),
-            Statement::Accept(None),
-        ],
-    ));
-    b.add(rule("forward", vec![oif_br(), Statement::Drop(None)]));
-    b.add(rule("forward", vec![iif_br(), Statement::Accept(None)]));
+    // Isolation (dockerd's DOCKER-ISOLATION chains): no bridge network reaches another.
+    for a in &spec.networks {
+        for other in spec.networks.iter().filter(|o| o.bridge != a.bridge) {
+            b.add(rule(
+                "forward",
+                vec![
+                    iif(a, Operator::EQ),
+                    oif(other, Operator::EQ),
+                    Statement::Drop(None),
+                ],
+            ));
+        }
+    }
+    // An internal network's traffic stays on its bridge, both ways.
+    for n in spec.networks.iter().filter(|n| n.internal) {
+        let drop = || Statement::Drop(None);
+        b.add(rule(
+            "forward",
+            vec![iif(n, Operator::EQ), oif(n, Operator::NEQ), drop()],
+        ));
+        b.add(rule(
+            "forward",
+            vec![oif(n, Operator::EQ), iif(n, Operator::NEQ), drop()],
+        ));
+    }
+    for n in &spec.networks {
+        let icc = if n.icc {
+            Statement::Accept(None)
+        } else {
+            Statement::Drop(None)
+        };
+        b.add(rule(
+            "forward",
+            vec![iif(n, Operator::EQ), oif(n, Operator::EQ), icc],
+        ));
+        b.add(rule(
+            "forward",
+            vec![
+                oif(n, Operator::EQ),
+                is(
+                    ct("state"),
+                    Operator::IN,
+                    Expression::List(vec![text("established"), text("related")]),
+                ),
+                Statement::Accept(None),
+            ],
+        ));
+        b.add(rule(
+            "forward",
+            vec![
+                oif(n, Operator::EQ),
+                is(ct("status"), Operator::IN, text("dnat")),
+                Statement::Accept(None),
+            ],
+        ));
+        b.add(rule(
+            "forward",
+            vec![oif(n, Operator::EQ), Statement::Drop(None)],
+        ));
+        b.add(rule(
+            "forward",
+            vec![iif(n, Operator::EQ), Statement::Accept(None)],
+        ));
+    }
     b.to_nftables()
 }
 
@@ -315,11 +365,19 @@ mod tests {
 
     use super::*;
 
+    fn bridge(name: &str, subnet: &str, icc: bool) -> BridgeRules {
+        BridgeRules {
+            bridge: name.into(),
+            subnet: subnet.parse().expect("literal"),
+            icc,
+            masquerade: true,
+            internal: false,
+        }
+    }
+
     fn spec(icc: bool, ports: Vec<PortBinding>) -> FirewallSpec {
         FirewallSpec {
-            bridge: "docker0".into(),
-            subnet: "172.17.0.0/16".parse().expect("literal"),
-            icc,
+            networks: vec![bridge("docker0", "172.17.0.0/16", icc)],
             ports,
         }
     }
@@ -464,6 +522,50 @@ mod tests {
         assert_eq!(p[1][1]["match"]["left"]["payload"]["protocol"], "udp");
         // One hairpin masquerade per binding, after the two fixed rules.
         assert_eq!(rules_of(&cmds, "postrouting").len(), 4);
+    }
+
+    #[test]
+    fn user_networks_are_isolated_and_internal_ones_closed() {
+        let mut internal = bridge("br-b", "172.19.0.0/16", true);
+        internal.internal = true;
+        let spec = FirewallSpec {
+            networks: vec![
+                bridge("docker0", "172.17.0.0/16", true),
+                bridge("br-a", "172.18.0.0/16", false),
+                internal,
+            ],
+            ports: vec![],
+        };
+        let cmds = commands(&ruleset(&spec));
+        let fwd = rules_of(&cmds, "forward");
+        let names = |r: &Value| {
+            (
+                r[0]["match"]["right"].clone(),
+                r[1]["match"]["op"].clone(),
+                r[1]["match"]["right"].clone(),
+            )
+        };
+        // Six isolation drops first: every ordered pair of different bridges.
+        for r in &fwd[..6] {
+            let (a, op, b) = names(r);
+            assert_ne!(a, b);
+            assert_eq!(op, "==");
+            assert!(r[2].get("drop").is_some(), "{r}");
+        }
+        // The internal network's two drops: out of it and into it.
+        assert_eq!(names(&fwd[6]), (json!("br-b"), json!("!="), json!("br-b")));
+        assert_eq!(fwd[7][0]["match"]["left"]["meta"]["key"], "oifname");
+        assert_eq!(fwd[7][1]["match"]["op"], "!=");
+        // Then five rules per bridge, icc included.
+        assert_eq!(fwd.len(), 8 + 15);
+        assert!(fwd[8 + 5][2].get("drop").is_some(), "br-a has icc off");
+        // No masquerade for the internal network; loopback ones for all three.
+        let post = rules_of(&cmds, "postrouting");
+        assert_eq!(post.len(), 2 + 3);
+        assert!(
+            post.iter()
+                .all(|r| r[0]["match"]["right"]["prefix"]["addr"] != "172.19.0.0")
+        );
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub(crate) struct Ipam {
     subnet: Ipv4Net,
     gateway: Ipv4Addr,
     used: BTreeSet<Ipv4Addr>,
+    /// `--ip-range`: where addresses are handed out from when none is asked for.
+    range: Option<Ipv4Net>,
     /// The last address handed out: allocation continues after it, as Docker's allocator does,
     /// so that an address just released is not reused at once.
     last: u32,
@@ -26,8 +28,16 @@ impl Ipam {
             subnet: subnet.trunc(),
             gateway,
             used: BTreeSet::new(),
+            range: None,
             last: u32::from(gateway),
         }
+    }
+
+    /// Hands out addresses from `range` (inside the subnet) when none is asked for; asked-for
+    /// addresses may still be anywhere in the subnet, as dockerd's allocator has it.
+    pub(crate) fn with_range(mut self, range: Option<Ipv4Net>) -> Self {
+        self.range = range.map(|r| r.trunc());
+        self
     }
 
     /// The subnet this allocator hands out addresses from.
@@ -35,12 +45,21 @@ impl Ipam {
         self.subnet
     }
 
+    /// The gateway's address (never handed out).
+    pub(crate) fn gateway(&self) -> Ipv4Addr {
+        self.gateway
+    }
+
     fn first_host(&self) -> u32 {
-        u32::from(self.subnet.network()) + 1
+        let first = u32::from(self.subnet.network()) + 1;
+        self.range
+            .map_or(first, |r| first.max(u32::from(r.network())))
     }
 
     fn last_host(&self) -> u32 {
-        u32::from(self.subnet.broadcast()).saturating_sub(1)
+        let last = u32::from(self.subnet.broadcast()).saturating_sub(1);
+        self.range
+            .map_or(last, |r| last.min(u32::from(r.broadcast())))
     }
 
     /// Why `ip` can never be handed out, if it cannot.
@@ -196,6 +215,21 @@ mod tests {
         a.restore(ip("172.17.0.3")).expect("assignable");
         assert!(a.restore(ip("172.17.0.3")).is_err());
         assert_eq!(a.allocate(None).expect("free"), ip("172.17.0.8"));
+    }
+
+    #[test]
+    fn a_range_bounds_what_is_handed_out_not_what_is_asked_for() {
+        let net: Ipv4Net = "10.50.0.0/24".parse().expect("literal");
+        let range = "10.50.0.128/25".parse().expect("literal");
+        let mut a = Ipam::new(net, ip("10.50.0.254")).with_range(Some(range));
+        assert_eq!(a.allocate(None).expect("free"), ip("10.50.0.128"));
+        assert_eq!(
+            a.allocate(Some(ip("10.50.0.7"))).expect("asked for"),
+            ip("10.50.0.7")
+        );
+        let got: Vec<Ipv4Addr> = (0..125).map(|_| a.allocate(None).expect("free")).collect();
+        assert_eq!(got.last(), Some(&ip("10.50.0.253")));
+        assert!(matches!(a.allocate(None), Err(Error::Exhausted(_))));
     }
 
     #[test]

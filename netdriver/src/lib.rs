@@ -1,5 +1,5 @@
-//! The bridge network driver of wharf: `docker0`, address allocation, veth endpoints, the
-//! nftables table and published ports. It knows nothing about HTTP or images; the daemon calls
+//! The bridge network driver of wharf: `docker0` and user-defined bridge networks, address
+//! allocation, veth endpoints, the nftables table and published ports. It knows nothing about HTTP or images; the daemon calls
 //! [`NetDriver`] at start-up step "network" and for each container.
 //!
 //! # Design notes
@@ -57,9 +57,16 @@
 //! close with the driver and are re-bound at the next start) and their veths live on with their
 //! namespaces.
 //!
+//! **User-defined networks.** [`NetDriver::create_network`] gives each its own bridge, subnet
+//! (asked for, or the next free default pool), gateway, range and reserved addresses, and
+//! options (icc, masquerade, host binding address, MTU); [`NetDriver::attach_to`] makes an
+//! endpoint on any network, with the interface name and default route the caller decides. The
+//! table isolates every bridge from every other, and closes internal networks.
+//!
 //! **Files in `state_dir`.** `networks.json`: the IDs and creation times of the `bridge`,
-//! `host` and `none` networks (stable across restarts). `bridge.json`: the subnet, every
-//! endpoint (address, MAC, veth, namespace) and every published port, rewritten atomically (temp
+//! `host` and `none` networks (stable across restarts). `networks/<id>.json`: a user network's
+//! configuration and endpoints. `bridge.json`: the subnet, every endpoint of the default bridge
+//! (address, MAC, veth, namespace) and every published port, rewritten atomically (temp
 //! file, fsync, rename, fsync of the directory) on each change, so a restart never hands out an
 //! address or port still in use. Restored endpoints whose containers are gone are for the daemon
 //! to detach ([`NetDriver::endpoints`]); entries that no longer fit the bridge's subnet are
@@ -92,10 +99,11 @@ mod resolv;
 mod state;
 mod subnet;
 mod sysctl;
+mod usernet;
 
 pub use allocations::BRIDGE_STATE_FILE;
 pub use config::{Bridge, Config, DEFAULT_BRIDGE};
-pub use driver::NetDriver;
+pub use driver::{AttachOptions, NetDriver};
 pub use endpoint::{CONTAINER_IFNAME, Endpoint};
 pub use error::{Error, Result};
 pub use firewall::TABLE as NFT_TABLE;
@@ -104,3 +112,7 @@ pub use mac::MacAddr;
 pub use ports::{EPHEMERAL_PORTS, PortBinding, Protocol};
 pub use resolv::{DEFAULT_DNS, ResolvConf, container_dns};
 pub use subnet::candidates as default_pools;
+pub use usernet::{
+    IpamRequest, NetworkConfig, NetworkSpec, OPT_BRIDGE_NAME, OPT_HOST_BINDING, OPT_ICC,
+    OPT_MASQUERADE, OPT_MTU,
+};

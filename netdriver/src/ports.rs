@@ -188,11 +188,14 @@ impl PortTable {
         )))
     }
 
-    /// Drops every binding of `container_id`, freeing their ports; returns what was dropped.
-    pub(crate) fn remove_container(&mut self, container_id: &str) -> Vec<PortBinding> {
+    /// Drops every binding `gone` selects, freeing their ports; returns what was dropped.
+    pub(crate) fn remove_matching(
+        &mut self,
+        gone: impl Fn(&PortBinding) -> bool,
+    ) -> Vec<PortBinding> {
         let (gone, kept) = std::mem::take(&mut self.entries)
             .into_iter()
-            .partition(|(b, _)| b.container_id == container_id);
+            .partition(|(b, _)| gone(b));
         self.entries = kept;
         gone.into_iter().map(|(b, _)| b).collect()
     }
@@ -294,7 +297,7 @@ mod tests {
             .add(binding("0.0.0.0", 0, Protocol::Tcp), free)
             .expect("ephemeral");
         assert_eq!(b.host_port, 32771);
-        assert_eq!(t.remove_container("c1").len(), 3);
+        assert_eq!(t.remove_matching(|b| b.container_id == "c1").len(), 3);
         assert_eq!(t.bindings().count(), 0);
     }
 

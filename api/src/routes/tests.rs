@@ -91,6 +91,36 @@ impl NetworkBackend for Fake {
             _ => Err(Error::not_found(format!("network {term} not found"))),
         }
     }
+
+    async fn network_create(
+        &self,
+        req: crate::types::NetworkCreateRequest,
+    ) -> Result<crate::types::NetworkCreateResponse, Error> {
+        Ok(crate::types::NetworkCreateResponse {
+            id: req.name,
+            warning: String::new(),
+        })
+    }
+
+    async fn network_delete(&self, term: &str) -> Result<(), Error> {
+        self.network_inspect(term).await.map(drop)
+    }
+
+    async fn network_connect(
+        &self,
+        term: &str,
+        _: crate::types::NetworkConnectRequest,
+    ) -> Result<(), Error> {
+        self.network_inspect(term).await.map(drop)
+    }
+
+    async fn network_disconnect(
+        &self,
+        term: &str,
+        _: crate::types::NetworkDisconnectRequest,
+    ) -> Result<(), Error> {
+        self.network_inspect(term).await.map(drop)
+    }
 }
 
 impl ImageBackend for Fake {

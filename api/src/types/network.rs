@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// `Network`.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -70,24 +70,43 @@ pub struct Ipam {
     pub config: Vec<IpamConfig>,
 }
 
-/// `IPAMConfig`.
-#[derive(Debug, Clone, Serialize)]
+/// `IPAMConfig`: what a network shows, and what a create asks for (only what is given).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
+#[serde(default)]
 pub struct IpamConfig {
     /// The subnet in CIDR form.
-    #[serde(rename = "Subnet")]
+    #[serde(
+        rename = "Subnet",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub subnet: String,
+    /// The range addresses are handed out from.
+    #[serde(
+        rename = "IPRange",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "super::container::null_as_default"
+    )]
+    pub ip_range: String,
     /// The gateway address.
-    #[serde(rename = "Gateway")]
+    #[serde(
+        rename = "Gateway",
+        skip_serializing_if = "String::is_empty",
+        deserialize_with = "super::container::null_as_default"
+    )]
     pub gateway: String,
+    /// Addresses the allocator must not hand out, by name.
+    #[serde(rename = "AuxiliaryAddresses", skip_serializing_if = "Option::is_none")]
+    pub aux_addresses: Option<BTreeMap<String, String>>,
 }
 
 /// `ConfigReference`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(schemars::JsonSchema))]
 pub struct ConfigReference {
     /// The config-only network it takes its configuration from (empty).
-    #[serde(rename = "Network")]
+    #[serde(rename = "Network", default)]
     pub network: String,
 }
 

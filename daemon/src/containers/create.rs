@@ -32,7 +32,7 @@ impl Containers {
         }
         // dockerd's checks come before the name, the image and the command are looked at. A
         // request may bring many mounts, hosts or variables: they run on the blocking pool.
-        let (mut config, mut host_config, checked) = {
+        let (mut config, mut host_config, networking_config, checked) = {
             let containers = self.clone();
             blocking(move || {
                 let known = |rt: &str| containers.runtimes().contains(rt);
@@ -43,7 +43,7 @@ impl Containers {
                     &containers.inner.facts,
                     &known,
                 );
-                (config, host_config, checked)
+                (config, host_config, networking_config, checked)
             })
             .await?
         };
@@ -74,6 +74,7 @@ impl Containers {
         }
         plumbing::requested(&host_config, &config)?;
         self.resolve_donors(&mut host_config)?;
+        let networks = self.networks_at_create(&host_config, networking_config)?;
         let volumes_from = self.volumes_from(&host_config)?;
         // Parsing the mounts is linear in their number, but a request may bring many: it runs
         // on the blocking pool, never on the async side.
@@ -146,6 +147,7 @@ impl Containers {
             anonymous_volumes,
             volumes_populated: false,
             volumes_from,
+            networks,
         };
         let dir = self.inner.dir.join(&id);
         {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::plumbing::Mode;
-use super::{Container, Containers, mounts};
+use super::{Container, Containers, attachments, mounts};
 use crate::blocking::blocking;
 
 impl Containers {
@@ -24,22 +24,30 @@ impl Containers {
         }
     }
 
-    /// Tells `connect` or `disconnect` of the network `c` runs on (`bridge`, `host` or
-    /// `none`, whose driver dockerd calls `null`), as moby's `allocateNetwork` and
-    /// `releaseNetwork` do for every run.
+    /// Tells `connect` or `disconnect` of each network `c` runs on (`bridge` and user
+    /// networks, or `host` or `none`, whose driver dockerd calls `null`), as moby's
+    /// `allocateNetwork` and `releaseNetwork` do for every run.
     pub(crate) fn network_event(&self, c: &Container, action: &str) {
-        let Ok(mode) = Mode::of(&c.live().record.host_config, &self.inner.net) else {
+        let (hc, networks) = {
+            let l = c.live();
+            (l.record.host_config.clone(), l.record.networks.clone())
+        };
+        let Ok(mode) = Mode::of(&hc, &self.inner.net) else {
             return;
         };
         let builtin = &self.inner.net.builtin;
-        let (network, driver) = match mode {
-            Mode::Bridge => (&builtin.bridge, "bridge"),
-            Mode::Host => (&builtin.host, "host"),
-            Mode::None => (&builtin.none, "null"),
-        };
-        self.inner
-            .events
-            .network(&network.id, mode.name(), driver, action, Some(&c.id));
+        let events = &self.inner.events;
+        match mode {
+            Mode::Host => events.network(&builtin.host.id, "host", "host", action, Some(&c.id)),
+            Mode::None => events.network(&builtin.none.id, "none", "null", action, Some(&c.id)),
+            Mode::Bridge | Mode::User => {
+                for a in attachments::of(&hc, networks.as_ref(), &self.inner.net) {
+                    if let Some(n) = a.net {
+                        events.network(&n.id, &n.name, "bridge", action, Some(&c.id));
+                    }
+                }
+            }
+        }
     }
 
     /// Tells what releasing a run undoes, in moby's `Cleanup` order: `disconnect` (if it was

@@ -243,6 +243,7 @@ mod tests {
             anonymous_volumes: Default::default(),
             volumes_populated: false,
             volumes_from: Vec::new(),
+            networks: None,
         }
     }
 

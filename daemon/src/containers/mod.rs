@@ -17,10 +17,14 @@
 //! cut an operation in half.
 
 mod attach;
+mod attachments;
 mod backend;
+mod connect;
 mod counts;
 mod create;
+mod create_networks;
 mod delete;
+mod dns;
 mod etc;
 mod events;
 mod exec_target;
@@ -151,6 +155,8 @@ pub(crate) struct Net {
     pub(crate) builtin: BuiltinNetworks,
     /// Nameservers when there is no driver to ask (`--dns`, else the host's).
     pub(crate) fallback_dns: Vec<IpAddr>,
+    /// The embedded DNS of user-defined networks (with the driver).
+    pub(crate) dns: Option<netdriver::dns::Dns>,
 }
 
 /// One container: its record and what is live about it.
@@ -197,8 +203,8 @@ pub(crate) struct RunResources {
     pub(crate) rootfs_mounted: bool,
     /// The bind-mounted network namespace.
     pub(crate) netns: Option<PathBuf>,
-    /// The bridge endpoint (its published ports go with it).
-    pub(crate) endpoint: Option<Endpoint>,
+    /// Its endpoints, one per network, by interface (their published ports go with them).
+    pub(crate) endpoints: Vec<Endpoint>,
     /// The container was connected to its network (a `connect` event was told): its
     /// release tells `disconnect`.
     pub(crate) connected: bool,
@@ -365,6 +371,9 @@ impl Containers {
                     driver: network.driver(),
                     builtin: network.builtin().clone(),
                     fallback_dns: netdriver::container_dns(&resolv, &config.network.dns),
+                    dns: network
+                        .driver()
+                        .map(|d| netdriver::dns::Dns::new(dns::upstreams(d.dns()))),
                 },
                 facts,
                 index: Mutex::new(Index::default()),

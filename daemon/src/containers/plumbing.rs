@@ -8,9 +8,9 @@ use std::net::IpAddr;
 use api::types::{
     ContainerConfig, EndpointSettings, HostConfig, NetworkSettings, Port, PortBinding, PortMap,
 };
-use netdriver::Protocol;
+use netdriver::{AttachOptions, Protocol};
 
-use super::{Containers, Net, Record, RunResources, netns};
+use super::{Containers, Net, Record, RunResources, attachments, netns};
 use crate::blocking::blocking;
 use crate::error::{Error, IoContext};
 
@@ -19,6 +19,9 @@ use crate::error::{Error, IoContext};
 pub(crate) enum Mode {
     /// An endpoint on the bridge, in a namespace of its own.
     Bridge,
+    /// An endpoint on the user-defined network `NetworkMode` names, in a namespace of its
+    /// own (whether the network exists is found at start, as dockerd does).
+    User,
     /// The daemon's namespace.
     Host,
     /// A namespace with only `lo`.
@@ -36,17 +39,14 @@ impl Mode {
             m if m.starts_with("container:") => Err(Error::Invalid(
                 "sharing another container's network namespace is not supported".into(),
             )),
+            _ if net.driver.is_some() => Ok(Mode::User),
             other => Err(Error::NoSuchNetwork(other.to_owned())),
         }
     }
 
-    /// The network's name as `NetworkSettings.Networks` keys it.
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Mode::Bridge => "bridge",
-            Mode::Host => "host",
-            Mode::None => "none",
-        }
+    /// Whether the container gets a namespace of its own with endpoints in it.
+    pub(crate) fn bridged(self) -> bool {
+        matches!(self, Mode::Bridge | Mode::User)
     }
 }
 
@@ -122,25 +122,61 @@ pub(crate) fn requested(hc: &HostConfig, config: &ContainerConfig) -> Result<Vec
 }
 
 impl Containers {
-    /// Sets up the run's network; what was made is recorded in `run` even on failure, so the
-    /// caller's cleanup removes it.
+    /// Sets up the run's network: a namespace and one endpoint per network (`eth0` on the
+    /// `NetworkMode`'s), then the published ports; what was made is recorded in `run` even on
+    /// failure, so the caller's cleanup removes it.
     pub(crate) async fn net_up(&self, rec: &Record, run: &mut RunResources) -> Result<(), Error> {
         let net = &self.inner.net;
-        if Mode::of(&rec.host_config, net)? != Mode::Bridge {
+        if !Mode::of(&rec.host_config, net)?.bridged() {
             return Ok(());
         }
         let driver = net
             .driver
             .as_ref()
             .ok_or_else(|| Error::NoSuchNetwork("bridge".into()))?;
+        let atts = attachments::of(&rec.host_config, rec.networks.as_ref(), net);
+        for a in &atts {
+            if a.net.is_none() {
+                return Err(Error::NoSuchNetwork(a.name.clone()));
+            }
+        }
         let path = self.inner.netns_dir.join(&rec.id);
         netns::create(path.clone())
             .await
             .ctx("creating the network namespace")?;
         run.netns = Some(path.clone());
-        let ep = driver.attach(&rec.id, &path, None).await?;
-        let endpoint_id = ep.id.clone();
-        run.endpoint = Some(ep);
+        let gateway = attachments::gateway(&atts);
+        for (i, a) in atts.iter().enumerate() {
+            let n = a.net.as_ref().expect("checked above");
+            let opts = AttachOptions {
+                ip: attachments::requested_ip(&a.settings)?,
+                mac: attachments::requested_mac(&a.settings),
+                ifname: format!("eth{i}"),
+                default_route: gateway == Some(i),
+            };
+            // On a user network a container gets its last address again when it is free.
+            let last = a.settings.ip_address.parse().ok().filter(|_| n.user);
+            let ep = match (opts.ip, last) {
+                (None, Some(last)) => {
+                    let again = AttachOptions {
+                        ip: Some(last),
+                        ..opts.clone()
+                    };
+                    self.attach_again(driver, &n.driver_key, &rec.id, &path, &again, &opts)
+                        .await?
+                }
+                _ => {
+                    driver
+                        .attach_to(&n.driver_key, &rec.id, &path, &opts)
+                        .await?
+                }
+            };
+            run.endpoints.push(ep);
+        }
+        let Some(first) = run.endpoints.first() else {
+            return Ok(());
+        };
+        let endpoint_id = first.id.clone();
         for p in requested(&rec.host_config, &rec.config)? {
             driver
                 .publish(&rec.id, p.host_ip, p.host_port, p.container_port, p.proto)
@@ -154,13 +190,41 @@ impl Containers {
         Ok(())
     }
 
+    /// Attaches with the container's last address (`again`); if it is taken, waits for the
+    /// endpoints being retired (its last run's may be one of them) and tries once more, then
+    /// takes any free address (`opts`).
+    async fn attach_again(
+        &self,
+        driver: &netdriver::NetDriver,
+        network: &str,
+        id: &str,
+        netns: &std::path::Path,
+        again: &AttachOptions,
+        opts: &AttachOptions,
+    ) -> Result<netdriver::Endpoint, Error> {
+        match driver.attach_to(network, id, netns, again).await {
+            Err(netdriver::Error::Conflict(_)) => {}
+            other => return Ok(other?),
+        }
+        driver.settle().await;
+        match driver.attach_to(network, id, netns, again).await {
+            Err(netdriver::Error::Conflict(_)) => {
+                Ok(driver.attach_to(network, id, netns, opts).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
     /// Releases what a run holds: endpoint and ports, namespace, overlay. Best effort: a
     /// failure is logged and the rest still goes.
     pub(crate) async fn release(&self, id: &str, dir: &std::path::Path, run: RunResources) {
-        if let (Some(ep), Some(driver)) = (&run.endpoint, &self.inner.net.driver)
-            && let Err(e) = driver.detach(ep).await
-        {
-            tracing::warn!(container = %id, error = %e, "cannot detach the endpoint");
+        self.dns_down(id, &run.endpoints, true);
+        if let Some(driver) = &self.inner.net.driver {
+            for ep in &run.endpoints {
+                if let Err(e) = driver.detach(ep).await {
+                    tracing::warn!(container = %id, error = %e, "cannot detach the endpoint");
+                }
+            }
         }
         let dir = dir.to_path_buf();
         let id = id.to_owned();
@@ -193,14 +257,17 @@ impl Containers {
         let mode = Mode::of(&rec.host_config, net).unwrap_or(Mode::None);
         let mut ns = NetworkSettings {
             ports: PortMap::new(),
+            networks: self.summary_networks(rec, running),
             ..NetworkSettings::default()
         };
-        let mut ep = self.endpoint_settings(rec, mode, running);
         if running {
             ns.ports = self.port_map(rec);
-            if mode == Mode::Bridge {
+            if mode.bridged() {
                 ns.sandbox_key = self.inner.netns_dir.join(&rec.id).display().to_string();
                 ns.sandbox_id = rec.id.clone();
+            }
+            // The top-level fields repeat the default bridge's endpoint only, as dockerd's.
+            if let Some(ep) = ns.networks.get("bridge").filter(|_| mode == Mode::Bridge) {
                 ns.endpoint_id = ep.endpoint_id.clone();
                 ns.gateway = ep.gateway.clone();
                 ns.ip_address = ep.ip_address.clone();
@@ -208,46 +275,57 @@ impl Containers {
                 ns.mac_address = ep.mac_address.clone();
             }
         }
-        ep.dns_names = None;
-        ns.networks.insert(mode.name().to_owned(), ep);
         ns
     }
 
-    /// The summary's networks for `GET /containers/json`.
+    /// `NetworkSettings.Networks` (and the summary's networks for `GET /containers/json`):
+    /// every network with the settings the client gave, and the live endpoint while running.
     pub(crate) fn summary_networks(
         &self,
         rec: &Record,
         running: bool,
     ) -> BTreeMap<String, EndpointSettings> {
-        let mode = Mode::of(&rec.host_config, &self.inner.net).unwrap_or(Mode::None);
-        BTreeMap::from([(
-            mode.name().to_owned(),
-            self.endpoint_settings(rec, mode, running),
-        )])
-    }
-
-    fn endpoint_settings(&self, rec: &Record, mode: Mode, running: bool) -> EndpointSettings {
         let net = &self.inner.net;
-        let network_id = match mode {
-            Mode::Bridge => net.builtin.bridge.id.clone(),
-            Mode::Host => net.builtin.host.id.clone(),
-            Mode::None => net.builtin.none.id.clone(),
-        };
-        let mut ep = EndpointSettings {
-            network_id,
-            ..EndpointSettings::default()
-        };
-        if running
-            && mode == Mode::Bridge
-            && let Some(e) = net.driver.as_ref().and_then(|d| d.endpoint(&rec.id))
-        {
-            ep.endpoint_id = e.id.clone();
-            ep.gateway = e.gateway.to_string();
-            ep.ip_address = e.ip.to_string();
-            ep.ip_prefix_len = i64::from(e.prefix_len);
-            ep.mac_address = e.mac.to_string();
+        let mode = Mode::of(&rec.host_config, net).unwrap_or(Mode::None);
+        if !mode.bridged() {
+            let (name, id) = match mode {
+                Mode::Host => ("host", &net.builtin.host.id),
+                _ => ("none", &net.builtin.none.id),
+            };
+            let ep = EndpointSettings {
+                network_id: id.clone(),
+                ..EndpointSettings::default()
+            };
+            return BTreeMap::from([(name.to_owned(), ep)]);
         }
-        ep
+        let mut out = BTreeMap::new();
+        for a in attachments::of(&rec.host_config, rec.networks.as_ref(), net) {
+            let mut ep = a.settings.clone();
+            // What the client sent back of an earlier inspect is not kept: these are live.
+            ep.endpoint_id.clear();
+            ep.gateway.clear();
+            ep.ip_address.clear();
+            ep.ip_prefix_len = 0;
+            ep.network_id = a.net.as_ref().map(|n| n.id.clone()).unwrap_or_default();
+            let user = a.net.as_ref().is_some_and(|n| n.user);
+            ep.dns_names = user.then(|| {
+                attachments::dns_names(&rec.name, rec.short_id(), &rec.config.hostname, &a.settings)
+            });
+            if running
+                && let (Some(n), Some(d)) = (&a.net, &net.driver)
+                && let Some(e) = d.endpoint_on(&n.driver_key, &rec.id)
+            {
+                ep.endpoint_id = e.id.clone();
+                if e.default_route || !n.internal {
+                    ep.gateway = e.gateway.to_string();
+                }
+                ep.ip_address = e.ip.to_string();
+                ep.ip_prefix_len = i64::from(e.prefix_len);
+                ep.mac_address = e.mac.to_string();
+            }
+            out.insert(a.name, ep);
+        }
+        out
     }
 
     /// `NetworkSettings.Ports`: every exposed port, with its bindings or `null`.

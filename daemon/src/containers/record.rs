@@ -54,6 +54,11 @@ pub(crate) struct Record {
     /// The mounts `--volumes-from` brought, as they were at create.
     #[serde(default)]
     pub(crate) volumes_from: Vec<super::volumes_from::Inherited>,
+    /// The networks it is connected to (by name) with their endpoint settings, as
+    /// `NetworkSettings.Networks` keeps them; `None` in a record written before networks could
+    /// be connected: its `NetworkMode`'s network alone.
+    #[serde(default)]
+    pub(crate) networks: Option<BTreeMap<String, api::types::EndpointSettings>>,
 }
 
 /// `State` as persisted.
@@ -99,6 +104,7 @@ impl Record {
             anonymous_volumes: BTreeMap::new(),
             volumes_populated: false,
             volumes_from: Vec::new(),
+            networks: None,
         }
     }
 
@@ -193,6 +199,7 @@ mod tests {
                 propagation: "rprivate".into(),
                 subpath: "sub".into(),
             }],
+            networks: None,
         };
         rec.save(dir.path()).expect("save");
         let back = Record::load(dir.path()).expect("load").expect("present");

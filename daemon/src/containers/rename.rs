@@ -47,6 +47,18 @@ impl Containers {
             }
             return Err(e);
         }
+        // The embedded DNS answers to the new name from now on, as moby's rename updates the
+        // sandbox's records.
+        let (rec, endpoints) = {
+            let l = c.live();
+            let eps = l
+                .run
+                .as_ref()
+                .map(|r| r.endpoints.clone())
+                .unwrap_or_default();
+            (l.record.clone(), eps)
+        };
+        self.dns_names(&rec, &endpoints);
         // moby's `ContainerRename`: after the save, with the old name (its `/` kept).
         self.event(&c, "rename", &[("oldName", old)]);
         Ok(())

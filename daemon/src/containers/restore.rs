@@ -92,6 +92,19 @@ impl Containers {
                     }
                     c.publish();
                     live.insert(c.id.clone());
+                    // The embedded DNS listens again in its namespace.
+                    let (rec, run) = {
+                        let l = c.live();
+                        let run = l.run.as_ref();
+                        let netns = run.and_then(|r| r.netns.clone());
+                        let eps = run.map(|r| r.endpoints.clone()).unwrap_or_default();
+                        (l.record.clone(), netns.map(|n| (n, eps)))
+                    };
+                    if let Some((netns, eps)) = run
+                        && let Err(e) = self.dns_up(&rec, &netns, &eps).await
+                    {
+                        tracing::warn!(container = %c.id, error = %e, "cannot serve the embedded DNS");
+                    }
                     let conn = connect(&c).await;
                     self.spawn_watcher(Arc::clone(&c), conn);
                     stats.adopted += 1;
@@ -190,7 +203,13 @@ impl Containers {
         RunResources {
             rootfs_mounted: rec.driver == "overlay2",
             netns: netns.exists().then_some(netns),
-            endpoint: self.inner.net.driver.as_ref().and_then(|d| d.endpoint(id)),
+            endpoints: self
+                .inner
+                .net
+                .driver
+                .as_ref()
+                .map(|d| d.container_endpoints(id))
+                .unwrap_or_default(),
             // It ran, so it was connected and its volumes mounted: its exit tells
             // `disconnect` and `unmount`.
             connected: true,

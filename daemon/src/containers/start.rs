@@ -188,6 +188,10 @@ impl Containers {
             c.live().record.volumes_populated = true;
         }
         self.net_up(rec, run).await?;
+        self.remember_addresses(c, run);
+        if let Some(netns) = &run.netns {
+            self.dns_up(rec, netns, &run.endpoints).await?;
+        }
         // moby's `allocateNetwork` tells `connect` for whichever network the run is on.
         self.network_event(c, "connect");
         run.connected = true;
@@ -208,7 +212,7 @@ impl Containers {
         let mut content = self.etc_content(rec, run, &hostname, mode == Mode::Host)?;
         content.links = links.iter().map(|l| (l.ip, l.names.clone())).collect();
         let network = match (mode, &run.netns) {
-            (Mode::Bridge, Some(path)) => Network::Join(path.clone()),
+            (Mode::Bridge | Mode::User, Some(path)) => Network::Join(path.clone()),
             (Mode::Host, _) => Network::Host,
             _ => Network::Isolated,
         };
@@ -319,14 +323,24 @@ impl Containers {
             Some(list) if !list.is_empty() => list.to_vec(),
             _ => driver.map(|d| d.dns_search().to_vec()).unwrap_or_default(),
         };
-        let options = match hc.dns_options.as_deref() {
+        let mut options = match hc.dns_options.as_deref() {
             Some(list) if !list.is_empty() => list.to_vec(),
             _ => driver.map(|d| d.dns_options().to_vec()).unwrap_or_default(),
+        };
+        // On a user network the embedded DNS answers (and forwards to `dns`), with dockerd's
+        // `ndots:0` unless an ndots is given.
+        let dns = if super::dns::on_user_network(&run.endpoints) {
+            if !options.iter().any(|o| o.starts_with("ndots:")) {
+                options.push("ndots:0".into());
+            }
+            vec![super::dns::EMBEDDED_DNS]
+        } else {
+            dns
         };
         Ok(EtcContent {
             hostname: hostname.to_owned(),
             domainname: rec.config.domainname.clone(),
-            ip: run.endpoint.as_ref().map(|e| e.ip),
+            ip: run.endpoints.first().map(|e| e.ip),
             extra_hosts: hc.extra_hosts.clone().unwrap_or_default(),
             links: Vec::new(),
             dns,

@@ -173,6 +173,11 @@ fn rows() -> Vec<(Error, u16, String)> {
             "no address left".into(),
         ),
         (
+            net(netdriver::Error::Forbidden("pool overlaps".into())),
+            403,
+            "pool overlaps".into(),
+        ),
+        (
             net(netdriver::Error::System {
                 context: "adding a route".into(),
                 source: io_error().into(),

@@ -3,7 +3,10 @@
 
 use api::backend::NetworkBackend;
 use api::filters::Filters;
-use api::types::Network;
+use api::types::{
+    Network, NetworkConnectRequest, NetworkCreateRequest, NetworkCreateResponse,
+    NetworkDisconnectRequest,
+};
 
 use crate::daemon::Daemon;
 use crate::error::{Error, Result};
@@ -16,11 +19,38 @@ impl NetworkBackend for Daemon {
     async fn network_inspect(&self, term: &str) -> Result<Network, api::Error> {
         Ok(find(self.networks(), term)?)
     }
+
+    async fn network_create(
+        &self,
+        req: NetworkCreateRequest,
+    ) -> Result<NetworkCreateResponse, api::Error> {
+        Ok(self.create_network(req).await?)
+    }
+
+    async fn network_delete(&self, term: &str) -> Result<(), api::Error> {
+        Ok(self.delete_network(term).await?)
+    }
+
+    async fn network_connect(
+        &self,
+        term: &str,
+        req: NetworkConnectRequest,
+    ) -> Result<(), api::Error> {
+        Ok(self.connect_network(term, req).await?)
+    }
+
+    async fn network_disconnect(
+        &self,
+        term: &str,
+        req: NetworkDisconnectRequest,
+    ) -> Result<(), api::Error> {
+        Ok(self.disconnect_network(term, req).await?)
+    }
 }
 
 impl Daemon {
     /// Every network, its containers named.
-    fn networks(&self) -> Vec<Network> {
+    pub(crate) fn networks(&self) -> Vec<Network> {
         let mut list = self.network.list();
         let names = self.containers.names();
         for n in &mut list {
@@ -51,16 +81,19 @@ fn select(list: Vec<Network>, f: &Filters) -> Result<Vec<Network>> {
                 && f.any("id", |v| n.id.contains(v))
                 && f.any("driver", |v| n.driver == v)
                 && f.any("scope", |v| n.scope == v)
-                // The networks wharf has are the predefined ones: all builtin, none custom.
-                && f.any("type", |v| v == "builtin")
+                && f.any("type", |v| {
+                    (v == "builtin") == super::user::PREDEFINED.contains(&n.name.as_str())
+                })
                 && f.match_labels(Some(&n.labels))
-                && f.any("dangling", |v| (v == "true" || v == "1") == n.containers.is_empty())
+                && f.any("dangling", |v| {
+                    (v == "true" || v == "1") == n.containers.is_empty()
+                })
         })
         .collect())
 }
 
 /// The network `term` names: an exact name or full ID, else a unique ID prefix.
-fn find(list: Vec<Network>, term: &str) -> Result<Network> {
+pub(super) fn find(list: Vec<Network>, term: &str) -> Result<Network> {
     if let Some(n) = list.iter().find(|n| n.name == term || n.id == term) {
         return Ok(n.clone());
     }
@@ -118,6 +151,15 @@ mod tests {
         assert_eq!(names(r#"{"dangling":["true"]}"#).unwrap(), ["host", "none"]);
         assert_eq!(names(r#"{"dangling":["false"]}"#).unwrap(), ["bridge"]);
         assert!(names(r#"{"type":["custom"]}"#).unwrap().is_empty());
+        let mut more = networks();
+        more.push(network("mine", "bridge", "77"));
+        let f = Filters::parse(Some(r#"{"type":["custom"]}"#)).expect("filters");
+        let custom: Vec<String> = select(more, &f)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.name)
+            .collect();
+        assert_eq!(custom, ["mine"]);
         assert_eq!(names(r#"{"type":["builtin"]}"#).unwrap().len(), 3);
         assert_eq!(
             names(r#"{"type":["user"]}"#).unwrap_err().to_string(),

@@ -45,12 +45,10 @@ impl PruneBackend for Daemon {
         Ok(self.prune_volumes(&filters, every_volume).await?)
     }
 
-    /// Only `bridge`, `host` and `none` exist, which are never pruned; the filters are still
-    /// read, so a bad `until` is refused as dockerd refuses it.
+    /// User-defined networks without endpoints, created before `until`, with the labels.
     async fn network_prune(&self, filters: Filters) -> Result<NetworkPruneResponse, api::Error> {
-        until(&filters, Timestamp::now())?;
-        self.events.prune("network", 0);
-        Ok(NetworkPruneResponse::default())
+        let until = until(&filters, Timestamp::now())?;
+        Ok(self.prune_networks(&filters, until).await?)
     }
 
     /// wharf builds nothing: there is no cache to remove.

@@ -9,5 +9,6 @@
 //! together.
 
 mod backend;
+mod networks;
 mod until;
 mod volumes;

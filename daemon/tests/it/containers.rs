@@ -101,7 +101,7 @@ fn output_within(mut cmd: Command, limit: Duration) -> Output {
 
 /// `GET /` on `addr` from inside the test's namespace, on a thread that enters it; the body, or
 /// the error.
-fn try_http_get(ns: &NetNs, addr: &str) -> Result<String, String> {
+pub(crate) fn try_http_get(ns: &NetNs, addr: &str) -> Result<String, String> {
     let ns_file = std::fs::File::open(ns.path()).map_err(|e| e.to_string())?;
     let addr = addr.to_owned();
     std::thread::spawn(move || {

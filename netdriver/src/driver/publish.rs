@@ -29,21 +29,36 @@ impl NetDriver {
         }
         let binding = {
             let mut inner = self.lock();
-            let ep = inner.endpoints.get(container_id).ok_or_else(|| {
-                Error::NotFound(format!(
-                    "container {container_id} has no endpoint on network bridge"
-                ))
-            })?;
+            // The default bridge's endpoint, else the one that gives the container its way out
+            // (dockerd publishes on the gateway endpoint), else any.
+            let user = |first: bool| {
+                inner.users.values().find_map(|u| {
+                    let ep = u.seg.endpoints.get(container_id)?;
+                    (!first || ep.default_route).then_some((ep, u.config.host_binding_ipv4))
+                })
+            };
+            let (ep, default_ip) = inner
+                .bridge
+                .endpoints
+                .get(container_id)
+                .map(|ep| (ep, self.config.ip))
+                .or_else(|| user(true))
+                .or_else(|| user(false))
+                .ok_or_else(|| {
+                    Error::NotFound(format!(
+                        "container {container_id} has no endpoint on a bridge network"
+                    ))
+                })?;
             let wanted = PortBinding {
                 container_id: container_id.to_string(),
-                host_ip: host_ip.unwrap_or(self.config.ip),
+                host_ip: host_ip.unwrap_or(default_ip),
                 host_port,
                 container_ip: ep.ip,
                 container_port,
                 proto,
             };
             let binding = inner.ports.add(wanted, ports::reserve)?;
-            if let Err(e) = self.save(&inner) {
+            if let Err(e) = inner.save_bridge(&self.state_dir) {
                 inner.ports.remove(&binding);
                 return Err(e);
             }
@@ -62,7 +77,7 @@ impl NetDriver {
             let mut inner = self.lock();
             let removed = inner.ports.remove(binding);
             if removed {
-                self.save(&inner)?;
+                inner.save_bridge(&self.state_dir)?;
             }
             removed
         };

@@ -231,11 +231,176 @@ async fn host_veth_names_skip_those_of_other_endpoints() {
     other.id = "0".repeat(64);
     other.ip = ip(9);
     other.netns = h.netns("z");
-    d.lock().endpoints.remove("a");
-    d.lock().endpoints.insert("z".into(), other);
+    d.lock().bridge.endpoints.remove("a");
+    d.lock().bridge.endpoints.insert("z".into(), other);
     let again = d.attach("a", &h.netns("a2"), None).await;
     assert_eq!(
         again.expect("attach").host_veth,
         endpoint::host_veth_name("a", 1)
     );
+}
+
+impl Host {
+    /// A driver with one user network `n` on 10.77.0.0/24.
+    async fn start_with_network(&self) -> (NetDriver, crate::usernet::NetworkConfig) {
+        let d = self.start().await;
+        let n = d
+            .create_network(spec("n", "10.77.0.0/24"))
+            .await
+            .expect("n");
+        (d, n)
+    }
+}
+
+fn spec(name: &str, subnet: &str) -> crate::usernet::NetworkSpec {
+    crate::usernet::NetworkSpec {
+        name: name.into(),
+        ipam: if subnet.is_empty() {
+            vec![]
+        } else {
+            vec![crate::usernet::IpamRequest {
+                subnet: subnet.into(),
+                ..Default::default()
+            }]
+        },
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn user_networks_get_their_own_bridge_and_the_next_free_pool() {
+    let h = Host::new();
+    h.net.world().routes = vec!["172.17.0.0/16".parse().expect("cidr")];
+    let d = h.start().await;
+    let a = d.create_network(spec("a", "")).await.expect("a");
+    let b = d.create_network(spec("b", "")).await.expect("b");
+    assert_eq!(a.subnet.to_string(), "172.18.0.0/16");
+    assert_eq!(a.gateway, Ipv4Addr::new(172, 18, 0, 1));
+    assert_eq!(b.subnet.to_string(), "172.19.0.0/16", "a's pool is taken");
+    assert_eq!(a.bridge, format!("br-{}", &a.id[..12]));
+    {
+        let world = h.net.world();
+        let link = &world.links[&a.bridge];
+        assert!(link.bridge && link.up);
+        assert_eq!(
+            link.addrs,
+            ["172.18.0.1/16".parse::<Ipv4Net>().expect("cidr")]
+        );
+    }
+    let dup = d
+        .create_network(spec("a", ""))
+        .await
+        .expect_err("same name");
+    assert_eq!(dup.to_string(), "network with name a already exists");
+    let overlap = d
+        .create_network(spec("c", "172.18.5.0/24"))
+        .await
+        .expect_err("overlaps a");
+    assert!(matches!(overlap, Error::Forbidden(_)), "{overlap}");
+    let own = d
+        .create_network(spec("c", "10.9.0.0/16"))
+        .await
+        .expect_err("overlaps the default bridge");
+    assert_eq!(
+        own.to_string(),
+        "Pool overlaps with other one on this address space"
+    );
+    let c = d
+        .create_network(spec("c", "10.77.0.0/24"))
+        .await
+        .expect("c");
+    assert_eq!(c.gateway, Ipv4Addr::new(10, 77, 0, 1));
+    assert_eq!(d.user_networks().len(), 3);
+}
+
+#[tokio::test]
+async fn a_container_on_two_networks_gets_one_interface_each_and_one_default_route() {
+    let h = Host::new();
+    let (d, n) = h.start_with_network().await;
+    let ns = h.netns("a");
+    let first = d.attach("a", &ns, None).await.expect("bridge");
+    let opts = AttachOptions {
+        ifname: "eth1".into(),
+        ..AttachOptions::default()
+    };
+    let second = d.attach_to(&n.id, "a", &ns, &opts).await.expect("n");
+    assert_eq!(
+        (second.ip, second.ifname.as_str()),
+        (Ipv4Addr::new(10, 77, 0, 2), "eth1")
+    );
+    assert!(first.default_route && !second.default_route);
+    d.set_default_route(&second).await.expect("route via n");
+    {
+        let world = h.net.world();
+        assert!(!world.links[&first.host_veth].peer_default_route);
+        assert!(world.links[&second.host_veth].peer_default_route);
+        assert_eq!(
+            world.links[&second.host_veth].controller,
+            Some(world.links[&n.bridge].index)
+        );
+    }
+    assert_eq!(d.container_endpoints("a"), [first.clone(), second.clone()]);
+    let busy = d.remove_network(&n.id).await.expect_err("endpoints");
+    assert_eq!(
+        busy.to_string(),
+        format!(
+            "error while removing network: network n id {} has active endpoints",
+            n.id
+        )
+    );
+    let again = d
+        .attach_to(&n.id, "a", &ns, &opts)
+        .await
+        .expect_err("twice");
+    assert!(matches!(again, Error::Conflict(_)), "{again}");
+    detach(&d, &second, "detach from n").await;
+    d.remove_network(&n.id).await.expect("empty now");
+    assert!(
+        !h.net.world().links.contains_key(&n.bridge),
+        "the bridge went"
+    );
+    assert!(d.user_networks().is_empty());
+    let gone = d.attach_to(&n.id, "b", &h.netns("b"), &opts).await;
+    assert!(matches!(gone, Err(Error::NotFound(_))));
+}
+
+#[tokio::test]
+async fn user_networks_and_their_endpoints_survive_a_restart_even_without_their_bridge() {
+    let h = Host::new();
+    let (d, n) = h.start_with_network().await;
+    let ep = d
+        .attach_to(&n.id, "a", &h.netns("a"), &AttachOptions::default())
+        .await
+        .expect("attach");
+    drop(d);
+    // A reboot: the bridge is gone, the state files are not.
+    h.net.world().links.remove(&n.bridge);
+    let d = h.start().await;
+    assert!(h.net.world().links[&n.bridge].up, "made again");
+    let nets = d.user_networks();
+    assert_eq!(nets.len(), 1);
+    assert_eq!((&nets[0].0, &nets[0].1), (&n, &vec![ep.clone()]));
+    let next = d
+        .attach_to(&n.id, "b", &h.netns("b"), &AttachOptions::default())
+        .await
+        .expect("attach b");
+    assert_ne!(next.ip, ep.ip, "the restored address is still taken");
+}
+
+#[tokio::test]
+async fn an_internal_network_gives_no_default_route() {
+    let h = Host::new();
+    let d = h.start().await;
+    let mut s = spec("i", "10.78.0.0/24");
+    s.internal = true;
+    let n = d.create_network(s).await.expect("i");
+    let opts = AttachOptions {
+        default_route: true,
+        ..AttachOptions::default()
+    };
+    let ep = d
+        .attach_to(&n.id, "a", &h.netns("a"), &opts)
+        .await
+        .expect("attach");
+    assert!(!ep.default_route);
 }

@@ -12,7 +12,7 @@ use futures::future::{BoxFuture, FutureExt, ready};
 use ipnet::Ipv4Net;
 
 use super::Netlink;
-use crate::endpoint::{CONTAINER_IFNAME, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::mac::MacAddr;
 
@@ -42,8 +42,12 @@ pub(crate) struct Link {
     pub(crate) hairpin: bool,
     /// For a veth's host side: the namespace its peer (`eth0`) is in.
     pub(crate) peer_netns: Option<PathBuf>,
+    /// For a veth's host side: the name of its peer inside the namespace.
+    pub(crate) peer_ifname: Option<String>,
     /// For a veth's host side: the address and gateway its peer was configured with.
     pub(crate) peer_config: Option<(Ipv4Net, Ipv4Addr)>,
+    /// For a veth's host side: the namespace's default route goes through its peer.
+    pub(crate) peer_default_route: bool,
 }
 
 /// The fake namespace.
@@ -186,15 +190,14 @@ impl Netlink for FakeNetlink {
     ) -> BoxFuture<'a, Result<()>> {
         self.run(move |w| {
             w.check(Op::CreateVeth)?;
-            let taken = w.links.contains_key(&ep.host_veth)
-                || w.links
-                    .values()
-                    .any(|l| l.peer_netns.as_ref() == Some(&ep.netns));
+            let taken =
+                w.links.contains_key(&ep.host_veth) || w.links.values().any(|l| is_peer(l, ep));
             if taken {
                 // The kernel's EEXIST, as the real one reports it.
                 return Err(Error::Conflict(format!(
-                    "network namespace {} already has an {CONTAINER_IFNAME}",
-                    ep.netns.display()
+                    "network namespace {} already has an {}",
+                    ep.netns.display(),
+                    ep.ifname
                 )));
             }
             if !w.by_index(bridge_index)?.bridge {
@@ -207,6 +210,7 @@ impl Netlink for FakeNetlink {
                 mtu: ep.mtu,
                 controller: Some(bridge_index),
                 peer_netns: Some(ep.netns.clone()),
+                peer_ifname: Some(ep.ifname.clone()),
                 ..Link::default()
             };
             w.add_link(&ep.host_veth, link);
@@ -229,18 +233,18 @@ impl Netlink for FakeNetlink {
     fn configure_inside<'a>(&'a self, _: File, ep: &'a Endpoint) -> BoxFuture<'a, Result<()>> {
         self.run(move |w| {
             w.check(Op::ConfigureInside)?;
-            let link = w
-                .links
-                .values_mut()
-                .find(|l| l.peer_netns.as_ref() == Some(&ep.netns))
-                .ok_or_else(|| {
-                    Error::NotFound(format!(
-                        "link {CONTAINER_IFNAME} not found in network namespace {}",
-                        ep.netns.display()
-                    ))
-                })?;
-            link.peer_config = Some((ep.ip_net(), ep.gateway));
+            peer(w, ep)?.peer_config = Some((ep.ip_net(), ep.gateway));
+            if ep.default_route {
+                route_via(w, ep)?;
+            }
             Ok(())
+        })
+    }
+
+    fn set_default_route<'a>(&'a self, _: File, ep: &'a Endpoint) -> BoxFuture<'a, Result<()>> {
+        self.run(move |w| {
+            w.check(Op::ConfigureInside)?;
+            route_via(w, ep)
         })
     }
 
@@ -250,4 +254,34 @@ impl Netlink for FakeNetlink {
             Ok(w.links.remove(name).is_some())
         })
     }
+}
+
+/// Whether `link` is the host side of `ep`'s pair (its peer is `ep.ifname` in `ep.netns`).
+fn is_peer(link: &Link, ep: &Endpoint) -> bool {
+    link.peer_netns.as_ref() == Some(&ep.netns) && link.peer_ifname.as_ref() == Some(&ep.ifname)
+}
+
+/// The host side of `ep`'s pair.
+fn peer<'w>(w: &'w mut World, ep: &Endpoint) -> Result<&'w mut Link> {
+    w.links
+        .values_mut()
+        .find(|l| is_peer(l, ep))
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "link {} not found in network namespace {}",
+                ep.ifname,
+                ep.netns.display()
+            ))
+        })
+}
+
+/// The namespace's default route through `ep` (and no other of its interfaces).
+fn route_via(w: &mut World, ep: &Endpoint) -> Result<()> {
+    peer(w, ep)?;
+    for l in w.links.values_mut() {
+        if l.peer_netns.as_ref() == Some(&ep.netns) {
+            l.peer_default_route = is_peer(l, ep);
+        }
+    }
+    Ok(())
 }

@@ -53,8 +53,8 @@ pub(crate) trait Netlink: Send + Sync + std::fmt::Debug {
     fn set_up<'a>(&'a self, index: u32, what: &'a str) -> BoxFuture<'a, Result<()>>;
 
     /// Creates `ep`'s veth pair: `ep.host_veth` up on bridge `bridge_index`, the peer inside the
-    /// namespace `ns` as `eth0` with `ep`'s MAC and MTU. [`crate::Error::Conflict`] if the
-    /// namespace already has an `eth0`.
+    /// namespace `ns` as `ep.ifname` with `ep`'s MAC and MTU. [`crate::Error::Conflict`] if the
+    /// namespace already has an interface of that name.
     fn create_veth<'a>(
         &'a self,
         bridge_index: u32,
@@ -65,9 +65,14 @@ pub(crate) trait Netlink: Send + Sync + std::fmt::Debug {
     /// Turns on hairpin mode on bridge port `name`.
     fn set_hairpin<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<()>>;
 
-    /// Inside the namespace `ns` (on a thread of its own): `eth0` gets `ep`'s address and is set
-    /// up, `lo` is set up, the default route goes through `ep`'s gateway.
+    /// Inside the namespace `ns` (on a thread of its own): `ep.ifname` gets `ep`'s address and is
+    /// set up, `lo` is set up, and, if `ep.default_route`, the default route goes through `ep`'s
+    /// gateway.
     fn configure_inside<'a>(&'a self, ns: File, ep: &'a Endpoint) -> BoxFuture<'a, Result<()>>;
+
+    /// Inside the namespace `ns`: the default route goes through `ep`'s gateway on `ep.ifname`,
+    /// replacing the one there.
+    fn set_default_route<'a>(&'a self, ns: File, ep: &'a Endpoint) -> BoxFuture<'a, Result<()>>;
 
     /// Deletes link `name` (a veth's peer goes with it); `false` if it did not exist.
     fn delete_link<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<bool>>;

@@ -19,7 +19,7 @@ use rtnetlink::{
 };
 
 use super::Netlink;
-use crate::endpoint::{CONTAINER_IFNAME, Endpoint};
+use crate::endpoint::Endpoint;
 use crate::error::{Error, Result};
 use crate::mac::MacAddr;
 use crate::nsexec;
@@ -97,6 +97,15 @@ impl Netlink for RtNetlink {
         let what = format!("network namespace {}", ep.netns.display());
         nsexec::in_netns(ns, what, move |c| async move {
             configure_inside(&c, &inside).await
+        })
+        .boxed()
+    }
+
+    fn set_default_route<'a>(&'a self, ns: File, ep: &'a Endpoint) -> BoxFuture<'a, Result<()>> {
+        let inside = ep.clone();
+        let what = format!("network namespace {}", ep.netns.display());
+        nsexec::in_netns(ns, what, move |c| async move {
+            default_route(&c, &inside).await
         })
         .boxed()
     }
@@ -323,13 +332,14 @@ async fn create_bridge(h: &Handle, name: &str, mtu: u32, mac: MacAddr) -> Result
 /// cheaper than moving it: a move re-registers the device).
 async fn create_veth(h: &Handle, bridge_index: u32, ep: &Endpoint, ns: &File) -> Result<()> {
     let host = &ep.host_veth;
+    let ifname = &ep.ifname;
     let peer = LinkMessageBuilder::<LinkUnspec>::new()
-        .name(CONTAINER_IFNAME)
+        .name(ifname)
         .mtu(ep.mtu)
         .address(ep.mac.0.to_vec())
         .setns_by_fd(ns.as_raw_fd())
         .build();
-    let pair = LinkVeth::new(host, CONTAINER_IFNAME)
+    let pair = LinkVeth::new(host, ifname)
         .mtu(ep.mtu)
         .controller(bridge_index)
         .up()
@@ -338,7 +348,7 @@ async fn create_veth(h: &Handle, bridge_index: u32, ep: &Endpoint, ns: &File) ->
     h.link().add(pair).execute().await.map_err(|e| {
         if errno(&e) == Some(nix::libc::EEXIST) {
             Error::Conflict(format!(
-                "network namespace {} already has an {CONTAINER_IFNAME}",
+                "network namespace {} already has an {ifname}",
                 ep.netns.display()
             ))
         } else {
@@ -360,21 +370,38 @@ async fn set_hairpin(h: &Handle, host: &str) -> Result<()> {
         .map_err(nl_err(format!("setting hairpin mode on {host}")))
 }
 
-/// Inside the container's namespace: `eth0` with its address and up, `lo` up, and the default
-/// route through the bridge.
+/// Inside the container's namespace: its interface with its address and up, `lo` up, and the
+/// default route through the bridge if this endpoint gives it.
 async fn configure_inside(c: &Handle, ep: &Endpoint) -> Result<()> {
     let ns = ep.netns.display();
-    let index = link_index(c, CONTAINER_IFNAME).await?.ok_or_else(|| {
-        Error::NotFound(format!(
-            "link {CONTAINER_IFNAME} not found in network namespace {ns}"
-        ))
-    })?;
-    let what = format!("{CONTAINER_IFNAME} in {ns}");
+    let ifname = &ep.ifname;
+    let index = inside_index(c, ep).await?;
+    let what = format!("{ifname} in {ns}");
     add_ipv4(c, index, ep.ip_net(), &what).await?;
     set_up(c, index, &what).await?;
     if let Some(lo) = link_index(c, "lo").await? {
         set_up(c, lo, &format!("lo in {ns}")).await?;
     }
+    if ep.default_route {
+        default_route(c, ep).await?;
+    }
+    Ok(())
+}
+
+/// The index of the endpoint's interface inside the container's namespace.
+async fn inside_index(c: &Handle, ep: &Endpoint) -> Result<u32> {
+    link_index(c, &ep.ifname).await?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "link {} not found in network namespace {}",
+            ep.ifname,
+            ep.netns.display()
+        ))
+    })
+}
+
+/// Inside the container's namespace: the default route through the endpoint's gateway.
+async fn default_route(c: &Handle, ep: &Endpoint) -> Result<()> {
+    let index = inside_index(c, ep).await?;
     let route = RouteMessageBuilder::<Ipv4Addr>::new()
         .gateway(ep.gateway)
         .output_interface(index)
@@ -385,7 +412,8 @@ async fn configure_inside(c: &Handle, ep: &Endpoint) -> Result<()> {
         .execute()
         .await
         .map_err(nl_err(format!(
-            "adding the default route via {} in {ns}",
-            ep.gateway
+            "adding the default route via {} in {}",
+            ep.gateway,
+            ep.netns.display()
         )))
 }

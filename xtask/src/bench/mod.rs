@@ -23,6 +23,7 @@ mod dockerd;
 mod engine;
 mod exec;
 mod interrupt;
+mod networks;
 mod notes;
 mod probe;
 mod procs;

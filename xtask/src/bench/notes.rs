@@ -123,6 +123,8 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::BuildFirst
                 | Metric::BuildCached
                 | Metric::BuildTouched
+                | Metric::NetworkCreateRm
+                | Metric::RunUserNet
         )
     });
     if cli {
@@ -220,6 +222,7 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
     super::container_stats::notes(rows);
     exec(rows);
     build(rows);
+    user_networks(rows);
     registry(rows, assets, runs);
     if has(&|m| matches!(m, Metric::BridgeSetup | Metric::Attach | Metric::Detach)) {
         println!(
@@ -353,6 +356,24 @@ fn build(rows: &[Row]) {
              LABEL, WORKDIR, two COPYs, RUN, USER, EXPOSE, CMD) with a context of 50 files of \
              1 MiB of incompressible bytes: first with nothing cached, then again (all nine steps \
              must say \"Using cache\"), then after the small COPY source changed."
+        );
+    }
+}
+
+/// The note of the user-network rows (issue 14).
+fn user_networks(rows: &[Row]) {
+    let ours = |m: Metric| rows.iter().any(|r| r.scenario.metric == m);
+    if ours(Metric::NetworkCreateRm) || ours(Metric::RunUserNet) {
+        println!(
+            "- docker network create + rm / docker run --rm on a user network: on each \
+             cold-started daemon busybox is loaded (untimed), then {} times `docker network \
+             create bench-net-N` and `docker network rm bench-net-N` (their times summed: a \
+             bridge made and deleted, the nftables table replaced twice), then one network is \
+             created and `docker run --rm --network bench-net busybox true` runs {} times \
+             (the embedded DNS served and dropped each time). No network or container may be \
+             left.",
+            super::networks::ROUNDS,
+            super::networks::ROUNDS
         );
     }
 }

@@ -19,7 +19,8 @@ use super::assets::{self, Assets, SEEDED_IMAGES};
 use super::engine::{Data, Engine, Start};
 use super::scenario::{Fixture, Hosted, Metric};
 use super::{
-    build, client, container_stats, containers, exec, interrupt, procs, registry, scratch, storm,
+    build, client, container_stats, containers, exec, interrupt, networks, procs, registry,
+    scratch, storm,
 };
 use crate::ns::NetNs;
 
@@ -91,6 +92,9 @@ pub enum Probe {
     /// A cold start, busybox loaded (not timed), then `docker build` three times: nothing
     /// cached, fully cached, one COPY source changed ([`build::build`]).
     Build,
+    /// A cold start and busybox loaded (not timed), then user networks created and removed and
+    /// containers run on one, each timed ([`networks::user_networks`]).
+    UserNetworks,
 }
 
 impl Probe {
@@ -108,7 +112,7 @@ impl Probe {
             | Probe::Storm
             | Probe::Stats
             | Probe::Build => HEAVY_RUNS,
-            Probe::Exec => HEAVY_RUNS,
+            Probe::Exec | Probe::UserNetworks => HEAVY_RUNS,
             Probe::Load(_) => LOAD_RUNS,
             Probe::LoadRss => LOAD_RSS_RUNS,
             Probe::Endpoints => ENDPOINT_RUNS,
@@ -134,7 +138,7 @@ impl Probe {
             | Probe::Storm
             | Probe::Stats
             | Probe::Build => assets.fixtures().map(drop),
-            Probe::Exec => assets.fixtures().map(drop),
+            Probe::Exec | Probe::UserNetworks => assets.fixtures().map(drop),
             Probe::LoadRss => assets.huge().map(drop),
             Probe::Pull(_) | Probe::Push(_) => assets.hosted().map(drop),
             Probe::Runc => assets.runc_bundle().map(drop),
@@ -175,6 +179,7 @@ impl Probe {
             Probe::Stats => container_stats::no_stream(engine, how, assets),
             Probe::Exec => exec::exec(engine, how, assets),
             Probe::Build => build::build(engine, how, assets),
+            Probe::UserNetworks => networks::user_networks(engine, how, assets),
         }
     }
 }

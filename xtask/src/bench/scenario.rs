@@ -96,6 +96,10 @@ pub enum Metric {
     BuildTouched,
     /// `docker exec c true` on a running busybox container.
     Exec,
+    /// `docker network create` + `docker network rm` of one user network.
+    NetworkCreateRm,
+    /// `docker run --rm --network NET busybox true` on a user network.
+    RunUserNet,
 }
 
 impl Metric {
@@ -134,6 +138,7 @@ impl Metric {
             Metric::StatsNoStream => Probe::Stats,
             Metric::Exec => Probe::Exec,
             Metric::BuildFirst | Metric::BuildCached | Metric::BuildTouched => Probe::Build,
+            Metric::NetworkCreateRm | Metric::RunUserNet => Probe::UserNetworks,
         }
     }
 }
@@ -544,6 +549,22 @@ pub const ALL: &[Scenario] = &[
         metric: Metric::BuildTouched,
         starts: BOTH,
         targets: &[],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker network create + rm",
+        issue: 14,
+        metric: Metric::NetworkCreateRm,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "docker run --rm on a user network",
+        issue: 14,
+        metric: Metric::RunUserNet,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
         needs_peer: false,
     },
 ];

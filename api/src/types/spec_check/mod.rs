@@ -213,6 +213,7 @@ fn responses() -> Vec<Root> {
             response("/containers/{id}/update", "post"),
         ),
         root::<ExecInspectResponse>("ExecInspectResponse", response("/exec/{id}/json", "get")),
+        root::<NetworkCreateResponse>("NetworkCreateResponse", def("NetworkCreateResponse")),
     ]
 }
 
@@ -234,6 +235,18 @@ fn requests() -> Vec<Root> {
         ),
         root::<ExecCreateRequest>("ExecConfig", request_body("/containers/{id}/exec", "post")),
         root::<ExecStartRequest>("ExecStartConfig", request_body("/exec/{id}/start", "post")),
+        root::<NetworkCreateRequest>(
+            "NetworkCreateRequest",
+            request_body("/networks/create", "post"),
+        ),
+        root::<NetworkConnectRequest>(
+            "NetworkConnectRequest",
+            request_body("/networks/{id}/connect", "post"),
+        ),
+        root::<NetworkDisconnectRequest>(
+            "NetworkDisconnectRequest",
+            request_body("/networks/{id}/disconnect", "post"),
+        ),
     ]
 }
 
