@@ -118,9 +118,9 @@ fn rotated_name(path: &Path, i: u32, ext: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Gzips `path` into `<path>.gz` and removes it; the header's extra field holds moby's
-/// `{"lastTime":…}` (the time of the file's last entry, which moby's reader uses to skip
-/// files older than `--since`).
+/// Gzips `path` into `<path>.gz` (through `<path>.gz.tmp`) and removes it; the header's extra
+/// field holds moby's `{"lastTime":…}` (the time of the file's last entry, which moby's reader
+/// uses to skip files older than `--since`).
 fn compress_file(path: &Path, last_time: Option<Timestamp>) -> io::Result<()> {
     let mut src = match File::open(path) {
         Ok(f) => f,
@@ -129,12 +129,16 @@ fn compress_file(path: &Path, last_time: Option<Timestamp>) -> io::Result<()> {
     };
     let mut gz_path = path.as_os_str().to_owned();
     gz_path.push(".gz");
+    // Written aside and renamed in place: a reader lists `<path>.gz` as soon as it exists, and
+    // must never find half a gzip stream there (it reads `<path>` until then).
+    let mut tmp_path = gz_path.clone();
+    tmp_path.push(".tmp");
     let out = File::options()
         .write(true)
         .truncate(true)
         .create(true)
         .mode(MODE)
-        .open(&gz_path)?;
+        .open(&tmp_path)?;
     let mut builder = GzBuilder::new();
     if let Some(t) = last_time {
         builder = builder.extra(format!(r#"{{"lastTime":"{t}"}}"#).into_bytes());
@@ -142,6 +146,7 @@ fn compress_file(path: &Path, last_time: Option<Timestamp>) -> io::Result<()> {
     let mut gz = builder.write(out, Compression::default());
     io::copy(&mut src, &mut gz)?;
     gz.finish()?.sync_all()?;
+    std::fs::rename(&tmp_path, &gz_path)?;
     std::fs::remove_file(path)
 }
 
