@@ -18,6 +18,9 @@ use crate::network::forbidden;
 /// dockerd's `ErrConflictHostNetwork`.
 const HOST_CONFLICT: &str =
     "container cannot be disconnected from host network or connected to host network";
+/// dockerd's `ErrConflictSharedNetwork`.
+const SHARED_CONFLICT: &str = "container sharing network namespace with another container or \
+     host cannot be connected to any other network";
 /// dockerd's `ErrConflictNoNetwork`.
 const NONE_CONFLICT: &str = "container cannot be connected to multiple networks with one of the networks in private (none) mode";
 
@@ -37,6 +40,7 @@ impl Containers {
         let rec = c.record();
         match Mode::of(&rec.host_config, net)? {
             Mode::Host => return Err(Error::Invalid(HOST_CONFLICT.into())),
+            Mode::Container => return Err(Error::Invalid(SHARED_CONFLICT.into())),
             Mode::None => return Err(Error::Invalid(NONE_CONFLICT.into())),
             _ if driver == "host" => return Err(Error::Invalid(HOST_CONFLICT.into())),
             _ if driver == "null" => return Err(Error::Invalid(NONE_CONFLICT.into())),
@@ -139,8 +143,10 @@ impl Containers {
         let _op = c.op.lock().await;
         let net = &self.inner.net;
         let rec = c.record();
-        if Mode::of(&rec.host_config, net)? == Mode::Host {
-            return Err(Error::Invalid(HOST_CONFLICT.into()));
+        match Mode::of(&rec.host_config, net)? {
+            Mode::Host => return Err(Error::Invalid(HOST_CONFLICT.into())),
+            Mode::Container => return Err(Error::Invalid(SHARED_CONFLICT.into())),
+            _ => {}
         }
         let target = net.lookup(name);
         let key = target.as_ref().map_or(name, |t| t.name.as_str()).to_owned();

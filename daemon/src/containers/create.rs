@@ -125,7 +125,9 @@ impl Containers {
         let mut host_config = host_config;
         self.resolve_links(&mut host_config, &name)?;
         // The host's network or UTS namespace: the host's name, taken at start.
-        let hosts_name = host_config.network_mode == "host" || host_config.uts_mode == "host";
+        let hosts_name = host_config.network_mode == "host"
+            || host_config.uts_mode == "host"
+            || host_config.network_mode.starts_with("container:");
         if config.hostname.is_empty() && !hosts_name {
             config.hostname = id[..12].to_owned();
         }

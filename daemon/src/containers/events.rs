@@ -40,6 +40,8 @@ impl Containers {
         match mode {
             Mode::Host => events.network(&builtin.host.id, "host", "host", action, Some(&c.id)),
             Mode::None => events.network(&builtin.none.id, "none", "null", action, Some(&c.id)),
+            // It joins another container's network: nothing is connected (as dockerd).
+            Mode::Container => {}
             Mode::Bridge | Mode::User => {
                 for a in attachments::of(&hc, networks.as_ref(), &self.inner.net) {
                     if let Some(n) = a.net {

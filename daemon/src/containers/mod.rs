@@ -48,6 +48,7 @@ mod restore;
 mod rootfs;
 mod runtimes;
 mod security;
+mod shared_net;
 mod shutdown;
 mod size;
 mod spec;

@@ -1,6 +1,6 @@
 //! A run's network: for `bridge`, a fresh namespace with a netdriver endpoint and the published
-//! ports; for `none`, a namespace runc makes; for `host`, the daemon's own. Also how inspect and
-//! list show it.
+//! ports; for `none`, a namespace runc makes; for `host`, the daemon's own; for
+//! `container:NAME`, that container's (`shared_net.rs`). Also how inspect and list show it.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -26,6 +26,8 @@ pub(crate) enum Mode {
     Host,
     /// A namespace with only `lo`.
     None,
+    /// Another container's namespace (`container:NAME`), found at start.
+    Container,
 }
 
 impl Mode {
@@ -36,9 +38,7 @@ impl Mode {
             "" | "default" | "none" => Ok(Mode::None),
             "bridge" if net.driver.is_some() => Ok(Mode::Bridge),
             "host" => Ok(Mode::Host),
-            m if m.starts_with("container:") => Err(Error::Invalid(
-                "sharing another container's network namespace is not supported".into(),
-            )),
+            m if m.starts_with("container:") => Ok(Mode::Container),
             _ if net.driver.is_some() => Ok(Mode::User),
             other => Err(Error::NoSuchNetwork(other.to_owned())),
         }
@@ -290,6 +290,8 @@ impl Containers {
         if !mode.bridged() {
             let (name, id) = match mode {
                 Mode::Host => ("host", &net.builtin.host.id),
+                // Another container's network: dockerd lists none.
+                Mode::Container => return BTreeMap::new(),
                 _ => ("none", &net.builtin.none.id),
             };
             let ep = EndpointSettings {

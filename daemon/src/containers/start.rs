@@ -196,9 +196,15 @@ impl Containers {
         self.network_event(c, "connect");
         run.connected = true;
 
+        // Another container's network: its namespace, name and `/etc` files.
+        let donor = match mode {
+            Mode::Container => Some(self.network_donor(rec)?),
+            _ => None,
+        };
         // The host's name with the host's network or UTS namespace, as dockerd names them.
         let hosts_name = mode == Mode::Host || rec.host_config.uts_mode == "host";
         let hostname = match &rec.config.hostname {
+            _ if donor.is_some() => donor.as_ref().map(|d| d.hostname.clone()).unwrap_or_default(),
             h if !h.is_empty() => h.clone(),
             _ if hosts_name => nix::unistd::gethostname()
                 .map(|h| h.to_string_lossy().into_owned())
@@ -211,11 +217,13 @@ impl Containers {
         };
         let mut content = self.etc_content(rec, run, &hostname, mode == Mode::Host)?;
         content.links = links.iter().map(|l| (l.ip, l.names.clone())).collect();
-        let network = match (mode, &run.netns) {
-            (Mode::Bridge | Mode::User, Some(path)) => Network::Join(path.clone()),
-            (Mode::Host, _) => Network::Host,
+        let network = match (mode, &run.netns, &donor) {
+            (Mode::Bridge | Mode::User, Some(path), _) => Network::Join(path.clone()),
+            (Mode::Container, _, Some(d)) => Network::Join(d.netns.clone()),
+            (Mode::Host, _, _) => Network::Host,
             _ => Network::Isolated,
         };
+        let donor_dir = donor.map(|d| d.dir);
         // Volumes with local driver options get their device mounted before the binds are
         // resolved (a subpath is looked up inside it).
         for name in super::mounts::volume_names(rec) {
@@ -228,6 +236,10 @@ impl Containers {
             let (rec, dir, vols) = (rec.clone(), c.dir.clone(), self.inner.volumes.clone());
             blocking(move || {
                 etc::write(&dir, &content).ctx("writing /etc files")?;
+                if let Some(donor) = &donor_dir {
+                    super::shared_net::copy_etc(donor, &dir)
+                        .ctx("copying the /etc files of the container whose network it joins")?;
+                }
                 spec::build(&rec, &dir, rootfs::merged(&dir), network, &hostname, &vols)
             })
             .await??

@@ -153,3 +153,37 @@ fn cgroup_and_user_namespaces() {
         own_user.display().to_string()
     );
 }
+
+#[test]
+#[ignore = "privileged"]
+fn joining_another_containers_network() {
+    let env = Env::new("joinnet", &[]);
+    env.ok(&["run", "-d", "--name", "netdonor", "busybox", "sleep", "1000"]);
+    let ip = env.ok(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "netdonor"]);
+    let id = env.ok(&["inspect", "-f", "{{.Id}}", "netdonor"]);
+    let (ip, id) = (ip.trim().to_owned(), id.trim().to_owned());
+    let donor_ns = env.ok(&["exec", "netdonor", "readlink", "/proc/self/ns/net"]);
+    let out = env.ok(&[
+        "run", "--rm", "--network", "container:netdonor", "busybox", "sh", "-c",
+        "readlink /proc/self/ns/net; hostname; ip -4 -o addr show eth0",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], donor_ns.trim());
+    assert_eq!(lines[1], &id[..12], "the donor's host name");
+    assert!(lines[2].contains(&format!("inet {ip}/")), "{out}");
+    // No network of its own to show, and none to connect to.
+    env.ok(&["create", "--name", "joined", "--network", "container:netdonor", "busybox", "true"]);
+    let nets = env.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "joined"]);
+    assert_eq!(nets.trim(), "{}");
+    let err = env.fails(&["network", "connect", "bridge", "joined"]);
+    assert!(
+        err.contains("container sharing network namespace with another container or host"),
+        "{err}"
+    );
+    env.ok(&["stop", "-t", "0", "netdonor"]);
+    let err = env.fails(&["start", "joined"]);
+    assert!(
+        err.contains(&format!("cannot join network of a non running container: {id}")),
+        "{err}"
+    );
+}
