@@ -126,6 +126,10 @@ pub struct Flags {
     /// A limit every container gets unless it sets it (`nofile=1024:2048`); repeatable.
     #[arg(long = "default-ulimit", value_name = "NAME=SOFT[:HARD]")]
     pub default_ulimits: Vec<String>,
+    /// A pool of subnets for the default bridge and for networks without a `--subnet`
+    /// (`base=10.10.0.0/16,size=24`); repeatable, tried in order.
+    #[arg(long = "default-address-pool", value_name = "base=CIDR,size=N")]
+    pub default_address_pools: Vec<String>,
     /// Group that owns the API socket.
     #[arg(short = 'G', long = "group", value_name = "GROUP")]
     pub group: Option<String>,

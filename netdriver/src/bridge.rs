@@ -8,7 +8,7 @@ use crate::config::{Bridge, Config};
 use crate::error::{Error, Result};
 use crate::mac::MacAddr;
 use crate::netlink::Netlink;
-use crate::subnet;
+use crate::subnet::{self, AddressPool};
 
 /// The bridge as start-up left it.
 #[derive(Debug, Clone)]
@@ -71,14 +71,14 @@ pub(crate) async fn ensure(
         }
         Some(index) => (
             index,
-            existing_address(net, index, &name, config.bip, nameservers).await?,
+            existing_address(net, index, &name, config, nameservers).await?,
             false,
         ),
         None if named => return Err(Error::NotFound(format!("bridge {name} not found"))),
         None => {
             let address = match config.bip {
                 Some(b) => b,
-                None => choose(net, nameservers, &name).await?,
+                None => choose(net, &config.address_pools, nameservers, &name).await?,
             };
             // A MAC derived from the address: a bridge otherwise takes the MAC of its
             // lowest-numbered port, which changes as containers come and go.
@@ -103,9 +103,10 @@ async fn existing_address(
     net: &dyn Netlink,
     index: u32,
     name: &str,
-    bip: Option<Ipv4Net>,
+    config: &Config,
     nameservers: &[IpAddr],
 ) -> Result<Ipv4Net> {
+    let bip = config.bip;
     let existing = net.ipv4_addrs(index).await?;
     match (existing.first(), bip) {
         (Some(have), Some(bip)) if !existing.contains(&bip) => Err(Error::InvalidParameter(
@@ -116,7 +117,7 @@ async fn existing_address(
         (None, bip) => {
             let address = match bip {
                 Some(b) => b,
-                None => choose(net, nameservers, name).await?,
+                None => choose(net, &config.address_pools, nameservers, name).await?,
             };
             net.add_ipv4(index, address, &format!("bridge {name}"))
                 .await?;
@@ -125,10 +126,15 @@ async fn existing_address(
     }
 }
 
-/// `--bip` or the first free default pool, for a bridge about to get an address.
-async fn choose(net: &dyn Netlink, nameservers: &[IpAddr], name: &str) -> Result<Ipv4Net> {
+/// The first free subnet of the address pools, for a bridge about to get an address.
+async fn choose(
+    net: &dyn Netlink,
+    pools: &[AddressPool],
+    nameservers: &[IpAddr],
+    name: &str,
+) -> Result<Ipv4Net> {
     let routes = net.ipv4_route_destinations().await?;
-    match subnet::first_free(&routes, nameservers) {
+    match subnet::first_free(pools, &routes, nameservers) {
         Some(net) => Ok(subnet::gateway_of(&net)),
         None => Err(Error::Exhausted(format!(
             "could not find an available, non-overlapping ipv4 address pool among the defaults \

@@ -55,6 +55,9 @@ pub struct Config {
     pub resolv_conf: PathBuf,
     /// Where the driver keeps its state (address allocations, published ports, network IDs).
     pub state_dir: PathBuf,
+    /// `--default-address-pool`: where `docker0` (without `--bip`) and networks without a
+    /// `--subnet` get theirs; Docker's default pools when empty.
+    pub address_pools: Vec<crate::subnet::AddressPool>,
 }
 
 impl Config {
@@ -71,6 +74,7 @@ impl Config {
             dns: Vec::new(),
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             state_dir: state_dir.into(),
+            address_pools: Vec::new(),
         }
     }
 

@@ -111,7 +111,7 @@ pub use info::{BuiltinNetworks, NETWORKS_FILE, NetworkIdentity, NetworkInfo, bui
 pub use mac::MacAddr;
 pub use ports::{EPHEMERAL_PORTS, PortBinding, Protocol};
 pub use resolv::{DEFAULT_DNS, ResolvConf, container_dns};
-pub use subnet::candidates as default_pools;
+pub use subnet::{AddressPool, candidates as default_pools, default_address_pools};
 pub use usernet::{
     IpamRequest, NetworkConfig, NetworkSpec, OPT_BRIDGE_NAME, OPT_HOST_BINDING, OPT_ICC,
     OPT_MASQUERADE, OPT_MTU,

@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::cli::Flags;
 
 mod hosts;
+mod pools;
 mod registry;
 mod service;
 mod ulimits;
@@ -173,6 +174,8 @@ struct FileConfig {
     log_opts: Option<BTreeMap<String, String>>,
     #[serde(rename = "default-ulimits")]
     default_ulimits: Option<BTreeMap<String, api::types::Ulimit>>,
+    #[serde(rename = "default-address-pools")]
+    default_address_pools: Option<Vec<pools::FilePool>>,
     tls: Option<bool>,
     tlsverify: Option<bool>,
     tlscacert: Option<PathBuf>,
@@ -221,6 +224,7 @@ const FILE_KEYS: &[&str] = &[
     "log-driver",
     "log-opts",
     "default-ulimits",
+    "default-address-pools",
     "tls",
     "tlsverify",
     "tlscacert",
@@ -303,6 +307,11 @@ impl Config {
         let log_driver = m.one("log-driver", flags.log_driver.clone(), file.log_driver);
         let log_opts = merge_log_opts(&mut m, &flags.log_opts, file.log_opts);
         let default_ulimits = ulimits::merge(&mut m, &flags.default_ulimits, file.default_ulimits)?;
+        let address_pools = pools::merge(
+            &mut m,
+            &flags.default_address_pools,
+            file.default_address_pools,
+        )?;
         let svc = service::RawService {
             tls: m.one("tls", flags.tls, file.tls),
             tlsverify: m.one("tlsverify", flags.tlsverify, file.tlsverify),
@@ -367,6 +376,7 @@ impl Config {
                 .iter()
                 .map(|s| parse_ip("dns", s))
                 .collect::<Result<_, _>>()?,
+            address_pools,
             ..netdriver::Config::new(data_root.join("network"))
         };
         if bridge.as_deref().is_some_and(|b| !b.is_empty()) && network.bip.is_some() {

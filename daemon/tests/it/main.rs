@@ -34,6 +34,7 @@ mod logging;
 mod mount_options;
 mod namespaces;
 mod network;
+mod network_pools;
 mod networks_user;
 mod prune;
 mod registry;

@@ -87,7 +87,7 @@ impl NetDriver {
                 None => {
                     let mut avoid = routes;
                     avoid.extend(taken);
-                    subnet::first_free(&avoid, &self.resolv.nameservers)
+                    subnet::first_free(&self.config.address_pools, &avoid, &self.resolv.nameservers)
                         .ok_or_else(|| Error::Forbidden(NO_POOL.into()))?
                 }
             };
