@@ -40,7 +40,13 @@ pub fn candidates_in(pools: &[AddressPool]) -> Vec<Ipv4Net> {
     };
     pools
         .iter()
-        .flat_map(|p| p.base.trunc().subnets(p.size.max(p.base.prefix_len())).into_iter().flatten())
+        .flat_map(|p| {
+            p.base
+                .trunc()
+                .subnets(p.size.max(p.base.prefix_len()))
+                .into_iter()
+                .flatten()
+        })
         .collect()
 }
 

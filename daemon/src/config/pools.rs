@@ -93,8 +93,15 @@ mod tests {
             parse_flag("10.10.0.0/16").unwrap_err(),
             "invalid field '10.10.0.0/16' must be a key=value pair"
         );
-        assert_eq!(parse_flag("base=10.10.0.0/16,size=x").unwrap_err(), "invalid size value x");
-        assert!(parse_flag("base=10.10.0.0/16,size=8").unwrap_err().contains("between 16 and 32"));
+        assert_eq!(
+            parse_flag("base=10.10.0.0/16,size=x").unwrap_err(),
+            "invalid size value x"
+        );
+        assert!(
+            parse_flag("base=10.10.0.0/16,size=8")
+                .unwrap_err()
+                .contains("between 16 and 32")
+        );
         let mut m = Merge { conflicts: vec![] };
         let file = vec![FilePool {
             base: "10.20.0.0/16".into(),

@@ -42,9 +42,7 @@ impl Containers {
             )));
         }
         if donor.id == rec.id {
-            return Err(Error::Invalid(
-                "cannot join own network namespace".into(),
-            ));
+            return Err(Error::Invalid("cannot join own network namespace".into()));
         }
         let hostname = match theirs.config.hostname.as_str() {
             "" => theirs.short_id().to_owned(),

@@ -204,7 +204,10 @@ impl Containers {
         // The host's name with the host's network or UTS namespace, as dockerd names them.
         let hosts_name = mode == Mode::Host || rec.host_config.uts_mode == "host";
         let hostname = match &rec.config.hostname {
-            _ if donor.is_some() => donor.as_ref().map(|d| d.hostname.clone()).unwrap_or_default(),
+            _ if donor.is_some() => donor
+                .as_ref()
+                .map(|d| d.hostname.clone())
+                .unwrap_or_default(),
             h if !h.is_empty() => h.clone(),
             _ if hosts_name => nix::unistd::gethostname()
                 .map(|h| h.to_string_lossy().into_owned())

@@ -158,13 +158,26 @@ fn cgroup_and_user_namespaces() {
 #[ignore = "privileged"]
 fn joining_another_containers_network() {
     let env = Env::new("joinnet", &[]);
-    env.ok(&["run", "-d", "--name", "netdonor", "busybox", "sleep", "1000"]);
-    let ip = env.ok(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", "netdonor"]);
+    env.ok(&[
+        "run", "-d", "--name", "netdonor", "busybox", "sleep", "1000",
+    ]);
+    let ip = env.ok(&[
+        "inspect",
+        "-f",
+        "{{.NetworkSettings.IPAddress}}",
+        "netdonor",
+    ]);
     let id = env.ok(&["inspect", "-f", "{{.Id}}", "netdonor"]);
     let (ip, id) = (ip.trim().to_owned(), id.trim().to_owned());
     let donor_ns = env.ok(&["exec", "netdonor", "readlink", "/proc/self/ns/net"]);
     let out = env.ok(&[
-        "run", "--rm", "--network", "container:netdonor", "busybox", "sh", "-c",
+        "run",
+        "--rm",
+        "--network",
+        "container:netdonor",
+        "busybox",
+        "sh",
+        "-c",
         "readlink /proc/self/ns/net; hostname; ip -4 -o addr show eth0",
     ]);
     let lines: Vec<&str> = out.lines().collect();
@@ -172,8 +185,21 @@ fn joining_another_containers_network() {
     assert_eq!(lines[1], &id[..12], "the donor's host name");
     assert!(lines[2].contains(&format!("inet {ip}/")), "{out}");
     // No network of its own to show, and none to connect to.
-    env.ok(&["create", "--name", "joined", "--network", "container:netdonor", "busybox", "true"]);
-    let nets = env.ok(&["inspect", "-f", "{{json .NetworkSettings.Networks}}", "joined"]);
+    env.ok(&[
+        "create",
+        "--name",
+        "joined",
+        "--network",
+        "container:netdonor",
+        "busybox",
+        "true",
+    ]);
+    let nets = env.ok(&[
+        "inspect",
+        "-f",
+        "{{json .NetworkSettings.Networks}}",
+        "joined",
+    ]);
     assert_eq!(nets.trim(), "{}");
     let err = env.fails(&["network", "connect", "bridge", "joined"]);
     assert!(
@@ -183,7 +209,9 @@ fn joining_another_containers_network() {
     env.ok(&["stop", "-t", "0", "netdonor"]);
     let err = env.fails(&["start", "joined"]);
     assert!(
-        err.contains(&format!("cannot join network of a non running container: {id}")),
+        err.contains(&format!(
+            "cannot join network of a non running container: {id}"
+        )),
         "{err}"
     );
 }
