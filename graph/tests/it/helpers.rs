@@ -21,12 +21,26 @@ pub fn store(driver: DriverKind) -> (TempDir, ImageStore) {
 }
 
 pub fn open(root: &Path, driver: DriverKind) -> ImageStore {
-    ImageStore::open(&StoreOptions {
+    let options = StoreOptions {
         root: root.to_path_buf(),
         driver: Some(driver.name().to_string()),
         overlay_supported: true,
-    })
-    .expect("open store")
+    };
+    // sled lets go of its file lock when its flusher thread has ended, a moment after the
+    // store is dropped: a test that reopens at once (or a child it spawns) may find it held.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match ImageStore::open(&options) {
+            Ok(s) => return s,
+            Err(e)
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("open store: {e:?}"),
+        }
+    }
 }
 
 pub const BOTH: [DriverKind; 2] = [DriverKind::Overlay2, DriverKind::Vfs];
