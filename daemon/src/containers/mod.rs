@@ -36,6 +36,7 @@ mod links;
 mod list;
 mod logging;
 mod logs;
+mod mount_extra;
 mod mounts;
 mod names;
 mod namespaces;

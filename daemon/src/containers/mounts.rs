@@ -7,7 +7,10 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use api::types::{ContainerConfig, HostConfig, Mount, MountPoint};
-use execdriver::{BindMount, Propagation, ReadonlyDepth, TmpfsMount};
+use execdriver::{BindMount, Propagation, TmpfsMount};
+
+pub(crate) use super::mount_extra::MountExtra;
+use super::mount_extra::{bind_extra, volume_extra};
 use mobyport::path::clean;
 
 use super::{Containers, Record};
@@ -43,21 +46,6 @@ pub(crate) struct Bind {
     pub(crate) extra: MountExtra,
 }
 
-/// The `Mounts` options beyond a source, destination and mode.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct MountExtra {
-    /// `BindOptions.NonRecursive`: the source alone, without the mounts below it.
-    pub(crate) non_recursive: bool,
-    /// `BindOptions.ReadOnlyNonRecursive` / `ReadOnlyForceRecursive`.
-    pub(crate) readonly_depth: ReadonlyDepth,
-    /// `VolumeOptions.Subpath`: a directory inside the volume, mounted instead of its root.
-    pub(crate) subpath: String,
-    /// `VolumeOptions.Labels`: given to the volume if this mount creates it.
-    pub(crate) volume_labels: BTreeMap<String, String>,
-    /// `VolumeOptions.DriverConfig.Options`: the local driver's options if this mount creates
-    /// the volume.
-    pub(crate) volume_driver_opts: BTreeMap<String, String>,
-}
 
 impl Bind {
     /// As `docker inspect` shows it.
@@ -494,86 +482,6 @@ fn parse_mount(m: &Mount, check_sources: bool) -> Result<Parsed, Error> {
     }))
 }
 
-/// A bind's `BindOptions` beyond propagation, checked as moby 25's `validateMountConfigImpl`.
-fn bind_extra(m: &Mount) -> Result<MountExtra, String> {
-    let Some(o) = &m.bind_options else {
-        return Ok(MountExtra::default());
-    };
-    if o.read_only_non_recursive && o.read_only_force_recursive {
-        return Err("must not set both ReadOnlyNonRecursive and ReadOnlyForceRecursive".into());
-    }
-    if (o.read_only_non_recursive || o.read_only_force_recursive) && !m.read_only {
-        let field = match o.read_only_non_recursive {
-            true => "ReadOnlyNonRecursive",
-            false => "ReadOnlyForceRecursive",
-        };
-        return Err(format!("must not set {field} when ReadOnly is false"));
-    }
-    if o.read_only_force_recursive && o.non_recursive {
-        return Err("must not set ReadOnlyForceRecursive when NonRecursive is true".into());
-    }
-    if o.read_only_force_recursive && o.propagation != "rprivate" {
-        return Err(format!(
-            "read-only recursive bind mount requires propagation to be \"rprivate\", got {:?}",
-            o.propagation
-        ));
-    }
-    let readonly_depth = match (o.read_only_non_recursive, o.read_only_force_recursive) {
-        (true, _) => ReadonlyDepth::NonRecursive,
-        (_, true) => ReadonlyDepth::ForceRecursive,
-        _ => ReadonlyDepth::Recursive,
-    };
-    Ok(MountExtra {
-        non_recursive: o.non_recursive,
-        readonly_depth,
-        ..MountExtra::default()
-    })
-}
-
-/// A volume's `VolumeOptions` beyond `NoCopy`: `Subpath`, `Labels`, `DriverConfig`.
-fn volume_extra(m: &Mount) -> Result<MountExtra, String> {
-    let Some(o) = m.volume_options.as_ref().filter(|v| !v.is_null()) else {
-        return Ok(MountExtra::default());
-    };
-    let strings = |v: &serde_json::Value| -> BTreeMap<String, String> {
-        v.as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let subpath = o["Subpath"].as_str().unwrap_or_default();
-    let subpath = match subpath {
-        "" => String::new(),
-        p => {
-            let cleaned = clean(p);
-            if p.starts_with('/') || cleaned == ".." || cleaned.starts_with("../") {
-                return Err(format!(
-                    "invalid volume subpath {p:?}: it must be relative and stay inside the volume"
-                ));
-            }
-            cleaned
-        }
-    };
-    let driver = &o["DriverConfig"];
-    match driver["Name"].as_str().unwrap_or_default() {
-        "" | "local" => {}
-        name => {
-            return Err(format!(
-                "error looking up volume plugin {name}: plugin {name:?} not found"
-            ));
-        }
-    }
-    Ok(MountExtra {
-        subpath,
-        volume_labels: strings(&o["Labels"]),
-        volume_driver_opts: strings(&driver["Options"]),
-        ..MountExtra::default()
-    })
-}
-
 /// moby's `ConvertTmpfsOptions`: `ro`, `mode=` in octal, `size=` with the largest unit that
 /// divides it (`g`, `m`, `k`).
 fn tmpfs_options(m: &Mount) -> Vec<String> {
@@ -654,6 +562,7 @@ fn is_read_only(mode: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use execdriver::ReadonlyDepth;
 
     fn hc(binds: &[&str]) -> HostConfig {
         HostConfig {
