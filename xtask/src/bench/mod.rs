@@ -19,6 +19,7 @@ mod build;
 mod client;
 mod container_stats;
 mod containers;
+mod dns_lookup;
 mod dockerd;
 mod engine;
 mod exec;

@@ -1,9 +1,10 @@
 //! The user-network probe (issue 14): on a cold-started daemon with busybox loaded (untimed),
 //! `docker network create` + `docker network rm` of a fresh network, and `docker run --rm
-//! --network NET busybox true` on a user network, each [`ROUNDS`] times. Each create must print
-//! an ID and each run nothing; no network or container may be left (untimed).
+//! --network NET busybox true` on a user network, each [`ROUNDS`] times, then a peer's name
+//! looked up from inside a container ([`super::dns_lookup`]). Each create must print an ID and
+//! each run nothing; no network or container may be left (untimed).
 
-use anyhow::{Result, ensure};
+use anyhow::{Context, Result, ensure};
 
 use super::assets::Assets;
 use super::containers::{none_left, with_busybox};
@@ -51,6 +52,18 @@ pub fn user_networks(
         figures.push((Metric::RunUserNet, ms(took)));
     }
     none_left(&docker, engine, "docker run --rm --network")?;
+    // A peer's name looked up from inside a container on the network (untimed set-up).
+    for name in ["peer", "client"] {
+        docker.run(&[
+            "run", "-d", "--name", name, "--network", "bench-net", "busybox", "sleep", "300",
+        ])?;
+    }
+    let pid = docker.run(&["inspect", "-f", "{{.State.Pid}}", "client"])?;
+    let pid: u32 = pid.trim().parse().context("the client container's PID")?;
+    let dns = super::dns_lookup::figures(pid);
+    docker.run(&["rm", "-f", "peer", "client"])?;
+    figures.extend(dns?);
+    none_left(&docker, engine, "the DNS lookups")?;
     docker.run(&["network", "rm", "bench-net"])?;
     let left = docker.run(&["network", "ls", "-q", "--filter", "type=custom"])?;
     ensure!(

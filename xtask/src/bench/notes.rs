@@ -125,6 +125,8 @@ pub fn print(how: &How, rows: &[Row], assets: &Assets) {
                 | Metric::BuildTouched
                 | Metric::NetworkCreateRm
                 | Metric::RunUserNet
+                | Metric::DnsLookupP50
+                | Metric::DnsLookupP99
         )
     });
     if cli {
@@ -370,10 +372,14 @@ fn user_networks(rows: &[Row]) {
              create bench-net-N` and `docker network rm bench-net-N` (their times summed: a \
              bridge made and deleted, the nftables table replaced twice), then one network is \
              created and `docker run --rm --network bench-net busybox true` runs {} times \
-             (the embedded DNS served and dropped each time). No network or container may be \
-             left.",
+             (the embedded DNS served and dropped each time); then with a `peer` and a \
+             `client` container on it, {} A queries for `peer` sent one at a time over UDP to \
+             127.0.0.11:53 from a thread of xtask inside the client's network namespace (the \
+             same path on both engines: dockerd DNATs that address to its resolver), their \
+             p50 and p99 per run. No network or container may be left.",
             super::networks::ROUNDS,
-            super::networks::ROUNDS
+            super::networks::ROUNDS,
+            super::dns_lookup::LOOKUPS
         );
     }
 }

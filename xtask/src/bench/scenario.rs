@@ -100,6 +100,10 @@ pub enum Metric {
     NetworkCreateRm,
     /// `docker run --rm --network NET busybox true` on a user network.
     RunUserNet,
+    /// A peer's name looked up from inside a container on a user network: the median run's p50.
+    DnsLookupP50,
+    /// The same lookups' p99.
+    DnsLookupP99,
 }
 
 impl Metric {
@@ -110,7 +114,10 @@ impl Metric {
             | Metric::LoadRssGrowth
             | Metric::LoadRssPeak
             | Metric::BurstIdleRss => Unit::Mb,
-            Metric::PrefixLookup | Metric::PrefixResolve => Unit::Us,
+            Metric::PrefixLookup
+            | Metric::PrefixResolve
+            | Metric::DnsLookupP50
+            | Metric::DnsLookupP99 => Unit::Us,
             _ => Unit::Ms,
         }
     }
@@ -138,7 +145,10 @@ impl Metric {
             Metric::StatsNoStream => Probe::Stats,
             Metric::Exec => Probe::Exec,
             Metric::BuildFirst | Metric::BuildCached | Metric::BuildTouched => Probe::Build,
-            Metric::NetworkCreateRm | Metric::RunUserNet => Probe::UserNetworks,
+            Metric::NetworkCreateRm
+            | Metric::RunUserNet
+            | Metric::DnsLookupP50
+            | Metric::DnsLookupP99 => Probe::UserNetworks,
         }
     }
 }
@@ -563,6 +573,22 @@ pub const ALL: &[Scenario] = &[
         name: "docker run --rm on a user network",
         issue: 14,
         metric: Metric::RunUserNet,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "DNS lookup of a peer from a container, p50",
+        issue: 14,
+        metric: Metric::DnsLookupP50,
+        starts: BOTH,
+        targets: &[Target::FasterThanPeer(2.0)],
+        needs_peer: false,
+    },
+    Scenario {
+        name: "DNS lookup of a peer from a container, p99",
+        issue: 14,
+        metric: Metric::DnsLookupP99,
         starts: BOTH,
         targets: &[Target::FasterThanPeer(2.0)],
         needs_peer: false,
