@@ -46,7 +46,6 @@ pub(crate) struct Bind {
     pub(crate) extra: MountExtra,
 }
 
-
 impl Bind {
     /// As `docker inspect` shows it.
     pub(crate) fn mount_point(&self) -> MountPoint {

@@ -56,9 +56,14 @@ pub fn lookups(pid: u32, name: &str) -> Result<(Duration, Duration)> {
             let q = query(id, &name);
             let t0 = Instant::now();
             sock.send(&q)?;
-            let n = sock.recv(&mut buf).context("no answer from 127.0.0.11:53")?;
+            let n = sock
+                .recv(&mut buf)
+                .context("no answer from 127.0.0.11:53")?;
             took.push(t0.elapsed());
-            ensure!(answered(&buf[..n], id), "lookup {i} of {name} was not answered with an address");
+            ensure!(
+                answered(&buf[..n], id),
+                "lookup {i} of {name} was not answered with an address"
+            );
         }
         Ok(took)
     });
@@ -75,7 +80,10 @@ pub fn lookups(pid: u32, name: &str) -> Result<(Duration, Duration)> {
 pub fn figures(pid: u32) -> Result<Vec<(Metric, f64)>> {
     let (p50, p99) = lookups(pid, "peer")?;
     let us = |d: Duration| d.as_secs_f64() * 1e6;
-    Ok(vec![(Metric::DnsLookupP50, us(p50)), (Metric::DnsLookupP99, us(p99))])
+    Ok(vec![
+        (Metric::DnsLookupP50, us(p50)),
+        (Metric::DnsLookupP99, us(p99)),
+    ])
 }
 
 #[cfg(test)]

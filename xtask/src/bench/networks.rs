@@ -55,7 +55,15 @@ pub fn user_networks(
     // A peer's name looked up from inside a container on the network (untimed set-up).
     for name in ["peer", "client"] {
         docker.run(&[
-            "run", "-d", "--name", name, "--network", "bench-net", "busybox", "sleep", "300",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "bench-net",
+            "busybox",
+            "sleep",
+            "300",
         ])?;
     }
     let pid = docker.run(&["inspect", "-f", "{{.State.Pid}}", "client"])?;
