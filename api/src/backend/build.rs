@@ -48,8 +48,6 @@ pub struct BuildOptions {
     pub cpu_period: i64,
     /// `cpuquota`.
     pub cpu_quota: i64,
-    /// `cachefrom`: images whose steps may be reused.
-    pub cache_from: Vec<String>,
     /// `remote`: a context URL (not supported).
     pub remote: String,
 }

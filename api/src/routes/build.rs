@@ -73,10 +73,7 @@ fn parse(query: &str) -> Result<BuildOptions, Error> {
         None => BTreeMap::new(),
         Some(v) => serde_json::from_value(v).map_err(|e| Error::invalid(e.to_string()))?,
     };
-    let cache_from: Vec<String> = match json("cachefrom")? {
-        None => Vec::new(),
-        Some(v) => serde_json::from_value(v).map_err(|e| Error::invalid(e.to_string()))?,
-    };
+    refuse_unsupported(&one)?;
     let rm = one("rm");
     Ok(BuildOptions {
         dockerfile: one("dockerfile"),
@@ -102,9 +99,43 @@ fn parse(query: &str) -> Result<BuildOptions, Error> {
         cpuset_cpus: one("cpusetcpus"),
         cpu_period: int("cpuperiod")?,
         cpu_quota: int("cpuquota")?,
-        cache_from,
         remote: one("remote"),
     })
+}
+
+/// What the classic builder here does not do is refused, naming the option, rather than
+/// dropped: `squash` in dockerd's words (it needs experimental mode there), BuildKit
+/// (`version=2`), `cachefrom`, `ulimits`, `cpusetmems` and an isolation other than `default`.
+fn refuse_unsupported(one: &dyn Fn(&str) -> String) -> Result<(), Error> {
+    if bool_value(&one("squash")) {
+        return Err(Error::invalid(
+            "squash is only supported with experimental mode",
+        ));
+    }
+    if one("version") == "2" {
+        return Err(Error::invalid(
+            "version=2 (BuildKit) is not supported: this daemon has the classic builder only",
+        ));
+    }
+    let given = |key: &str| !matches!(one(key).trim(), "" | "null" | "[]" | "{}");
+    for (key, flag) in [
+        ("cachefrom", "--cache-from"),
+        ("ulimits", "--ulimit"),
+        ("cpusetmems", "--cpuset-mems"),
+    ] {
+        if given(key) {
+            return Err(Error::invalid(format!(
+                "{key} ({flag}) is not supported by wharf's builder"
+            )));
+        }
+    }
+    let isolation = one("isolation");
+    if !matches!(isolation.to_ascii_lowercase().as_str(), "" | "default") {
+        return Err(Error::invalid(format!(
+            "Invalid isolation: {isolation:?} - linux only supports 'default'"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -128,5 +159,21 @@ mod tests {
         assert_eq!(o.memory, 5);
         assert!(parse("").expect("parses").remove);
         assert!(parse("memory=x").is_err());
+    }
+
+    #[test]
+    fn what_the_builder_does_not_do_is_refused_by_name() {
+        let refusal = |q: &str| parse(q).expect_err(q).message;
+        assert_eq!(
+            refusal("squash=1"),
+            "squash is only supported with experimental mode"
+        );
+        assert!(refusal("version=2").contains("BuildKit"));
+        assert!(refusal("cachefrom=%5B%22a%22%5D").starts_with("cachefrom (--cache-from)"));
+        assert!(refusal("ulimits=%5B%7B%22Name%22%3A%22nofile%22%7D%5D").starts_with("ulimits"));
+        assert!(refusal("cpusetmems=0").starts_with("cpusetmems"));
+        assert!(refusal("isolation=hyperv").starts_with("Invalid isolation"));
+        // What the CLI sends when none of them is asked for.
+        parse("cachefrom=%5B%5D&ulimits=null&isolation=&version=1").expect("accepted");
     }
 }
