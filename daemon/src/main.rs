@@ -17,6 +17,7 @@ mod info;
 mod logdriver;
 mod memory;
 mod metrics;
+mod mountinfo;
 mod network;
 mod pidfile;
 mod prune;

@@ -38,9 +38,9 @@ impl Containers {
         let _op = c.op.lock().await;
         let net = &self.inner.net;
         let rec = c.record();
-        match Mode::of(&rec.host_config, net)? {
-            Mode::Host => return Err(Error::Invalid(HOST_CONFLICT.into())),
-            Mode::Container => return Err(Error::Invalid(SHARED_CONFLICT.into())),
+        let mode = Mode::of(&rec.host_config, net)?;
+        shared_stack(mode)?;
+        match mode {
             Mode::None => return Err(Error::Invalid(NONE_CONFLICT.into())),
             _ if driver == "host" => return Err(Error::Invalid(HOST_CONFLICT.into())),
             _ if driver == "null" => return Err(Error::Invalid(NONE_CONFLICT.into())),
@@ -143,11 +143,7 @@ impl Containers {
         let _op = c.op.lock().await;
         let net = &self.inner.net;
         let rec = c.record();
-        match Mode::of(&rec.host_config, net)? {
-            Mode::Host => return Err(Error::Invalid(HOST_CONFLICT.into())),
-            Mode::Container => return Err(Error::Invalid(SHARED_CONFLICT.into())),
-            _ => {}
-        }
+        shared_stack(Mode::of(&rec.host_config, net)?)?;
         let target = net.lookup(name);
         let key = target.as_ref().map_or(name, |t| t.name.as_str()).to_owned();
         let mut map = networks_of(&rec);
@@ -256,4 +252,14 @@ fn networks_of(rec: &super::Record) -> BTreeMap<String, EndpointSettings> {
             EndpointSettings::default(),
         )])
     })
+}
+
+/// A container on the host's network or another container's has no network of its own to
+/// connect or disconnect: dockerd's refusals.
+fn shared_stack(mode: Mode) -> Result<()> {
+    match mode {
+        Mode::Host => Err(Error::Invalid(HOST_CONFLICT.into())),
+        Mode::Container => Err(Error::Invalid(SHARED_CONFLICT.into())),
+        _ => Ok(()),
+    }
 }

@@ -90,21 +90,16 @@ impl Containers {
     fn donor_ns(&self, id: &str, kind: &str) -> Result<(PathBuf, PathBuf)> {
         let donor = self.get(id)?;
         let rec = donor.record();
-        let state = &rec.state;
-        match state.status {
-            ContainerStatus::Running | ContainerStatus::Paused if state.pid > 0 => Ok((
-                PathBuf::from(format!("/proc/{}/ns/{kind}", state.pid)),
-                donor.dir.clone(),
-            )),
-            ContainerStatus::Restarting => Err(Error::Conflict(format!(
+        if let Some(path) = init_ns(&rec, kind) {
+            return Ok((path, donor.dir.clone()));
+        }
+        Err(Error::Conflict(match rec.state.status {
+            ContainerStatus::Restarting => format!(
                 "Container {} is restarting, wait until the container is running",
                 donor.id
-            ))),
-            _ => Err(Error::Conflict(format!(
-                "container {} is not running",
-                donor.id
-            ))),
-        }
+            ),
+            _ => format!("container {} is not running", donor.id),
+        }))
     }
 }
 
@@ -125,7 +120,7 @@ fn shm_bind(source: PathBuf) -> BindMount {
 /// `noexec`, mode 1777); one left mounted by an earlier run is reused.
 fn mount_shm(target: &Path, size: u64) -> Result<()> {
     std::fs::create_dir_all(target).ctx("creating the shm directory")?;
-    if is_mountpoint(target) {
+    if crate::mountinfo::is_mounted(target) {
         return Ok(());
     }
     let data = format!("mode=1777,size={size}");
@@ -139,14 +134,12 @@ fn mount_shm(target: &Path, size: u64) -> Result<()> {
     .ctx("mounting the shareable /dev/shm")
 }
 
-/// Whether something is mounted on `path` (its device differs from its parent's).
-fn is_mountpoint(path: &Path) -> bool {
-    use std::os::unix::fs::MetadataExt;
-    let (Ok(own), Some(Ok(parent))) = (
-        std::fs::metadata(path),
-        path.parent().map(std::fs::metadata),
-    ) else {
-        return false;
-    };
-    own.dev() != parent.dev()
+/// `/proc/PID/ns/KIND` of the init of `rec`'s run, if it runs (paused counts, as in moby).
+pub(crate) fn init_ns(rec: &Record, kind: &str) -> Option<PathBuf> {
+    let running = matches!(
+        rec.state.status,
+        ContainerStatus::Running | ContainerStatus::Paused
+    );
+    (running && rec.state.pid > 0)
+        .then(|| PathBuf::from(format!("/proc/{}/ns/{kind}", rec.state.pid)))
 }

@@ -5,8 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use api::types::ContainerStatus;
-
 use super::etc::EtcFiles;
 use super::{Containers, Record};
 use crate::error::{Error, Result};
@@ -31,16 +29,12 @@ impl Containers {
             .unwrap_or_default();
         let donor = self.get(term)?;
         let theirs = donor.record();
-        let running = matches!(
-            theirs.state.status,
-            ContainerStatus::Running | ContainerStatus::Paused
-        );
-        if !running || theirs.state.pid <= 0 {
+        let Some(netns) = super::namespaces::init_ns(&theirs, "net") else {
             return Err(Error::Conflict(format!(
                 "cannot join network of a non running container: {}",
                 donor.id
             )));
-        }
+        };
         if donor.id == rec.id {
             return Err(Error::Invalid("cannot join own network namespace".into()));
         }
@@ -49,7 +43,7 @@ impl Containers {
             h => h.to_owned(),
         };
         Ok(NetDonor {
-            netns: PathBuf::from(format!("/proc/{}/ns/net", theirs.state.pid)),
+            netns,
             dir: donor.dir.clone(),
             hostname,
         })

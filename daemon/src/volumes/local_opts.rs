@@ -80,42 +80,6 @@ fn flags_and_data(o: &str) -> (MsFlags, String) {
     (flags, data.join(","))
 }
 
-/// Whether something is mounted exactly on `path` (from `/proc/self/mountinfo`: a bind of a
-/// directory on its own file system has the same device as its parent).
-fn is_mounted(path: &Path) -> bool {
-    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
-        return false;
-    };
-    let want = path.to_string_lossy();
-    info.lines()
-        .filter_map(|l| l.split(' ').nth(4))
-        .any(|mp| unescape(mp) == want)
-}
-
-/// mountinfo's octal escapes (`\040` for a space).
-fn unescape(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut rest = field;
-    while let Some(i) = rest.find('\\') {
-        out.push_str(&rest[..i]);
-        let code = rest
-            .get(i + 1..i + 4)
-            .and_then(|o| u8::from_str_radix(o, 8).ok());
-        match code {
-            Some(b) => {
-                out.push(char::from(b));
-                rest = &rest[i + 4..];
-            }
-            None => {
-                out.push('\\');
-                rest = &rest[i + 1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 impl Volumes {
     /// One more user of volume `name`: its device is mounted on `_data` if it has options and
     /// is not mounted yet (a mount left by an earlier run of the daemon is taken over). Blocks.
@@ -126,7 +90,7 @@ impl Volumes {
         let mut users = self.users_map();
         let count = users.entry(name.to_owned()).or_default();
         let data = self.data_path(name);
-        if *count == 0 && !is_mounted(&data) {
+        if *count == 0 && !crate::mountinfo::is_mounted(&data) {
             mount(&opts, &data)?;
         }
         *count += 1;
@@ -144,7 +108,7 @@ impl Volumes {
         if *count == 0 {
             users.remove(name);
             let data = self.data_path(name);
-            if is_mounted(&data)
+            if crate::mountinfo::is_mounted(&data)
                 && let Err(e) = nix::mount::umount2(&data, nix::mount::MntFlags::MNT_DETACH)
             {
                 tracing::warn!(volume = name, error = %e, "cannot unmount a local volume");
@@ -232,6 +196,5 @@ mod tests {
             MsFlags::MS_RDONLY | MsFlags::MS_NOEXEC | MsFlags::MS_BIND
         );
         assert_eq!(data, "size=1m,uid=1000");
-        assert_eq!(unescape("/a\\040b"), "/a b");
     }
 }
