@@ -6,7 +6,9 @@
 //! attachment is over). The detach keys, a failed write to the client or a failed read from it
 //! end the session at once.
 
+use std::future::Future;
 use std::os::fd::{AsRawFd, RawFd};
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use axum::extract::connect_info::Connected;
@@ -56,18 +58,30 @@ pub(crate) async fn until_headers_read(fd: ConnFd) {
     }
 }
 
+/// What the router runs when a client leaves a session with the detach keys: the backend's
+/// `container_detached` or `exec_detached`, which tell the event.
+pub(crate) type DetachHook = Pin<Box<dyn Future<Output = ()> + Send>>;
+
 /// How the client's input ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum InputEnd {
     /// The client ended its stdin, or the container's stdin is closed: keep sending output.
     Closed,
-    /// The client typed the detach keys, or its connection failed: end the session.
-    Leave,
+    /// The client typed the detach keys: end the session.
+    Detached,
+    /// The client's connection failed: end the session.
+    Gone,
 }
 
 /// Runs the session on `io` until the output ends or the client leaves, then closes `io`.
-/// `detach` watches the input for the detach keys (moby does so only under a TTY).
-pub(crate) async fn attach_session<IO>(io: IO, att: Attachment, detach: Option<DetachScanner>)
+/// `detach` watches the input for the detach keys (moby does so only under a TTY). True when
+/// the session ended because the client typed them (dockerd's `detach` and `exec_detach`
+/// events).
+pub(crate) async fn attach_session<IO>(
+    io: IO,
+    att: Attachment,
+    detach: Option<DetachScanner>,
+) -> bool
 where
     IO: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -76,6 +90,7 @@ where
         .input
         .map(|sink| tokio::spawn(copy_input(rd, sink, detach)));
     let mut output = att.output;
+    let mut detached = false;
     loop {
         tokio::select! {
             item = output.next() => match item {
@@ -94,7 +109,8 @@ where
             },
             end = input_end(&mut input) => {
                 input = None;
-                if end == InputEnd::Leave {
+                if end != InputEnd::Closed {
+                    detached = end == InputEnd::Detached;
                     break;
                 }
             }
@@ -105,12 +121,13 @@ where
         // Dropping the sink without shutting it down: the client left, its stdin did not end.
         task.abort();
     }
+    detached
 }
 
 /// Waits for the input task, or forever when there is none.
 async fn input_end(task: &mut Option<JoinHandle<InputEnd>>) -> InputEnd {
     match task {
-        Some(t) => t.await.unwrap_or(InputEnd::Leave),
+        Some(t) => t.await.unwrap_or(InputEnd::Gone),
         None => std::future::pending().await,
     }
 }
@@ -133,7 +150,7 @@ where
                 return InputEnd::Closed;
             }
             Ok(n) => n,
-            Err(_) => return InputEnd::Leave,
+            Err(_) => return InputEnd::Gone,
         };
         let (data, detached) = match detach.as_mut() {
             Some(scanner) => {
@@ -149,7 +166,7 @@ where
             return InputEnd::Closed;
         }
         if detached {
-            return InputEnd::Leave;
+            return InputEnd::Detached;
         }
     }
 }

@@ -6,6 +6,7 @@
 //! handler → backend trait, and back.
 
 pub mod backend;
+mod encoding;
 pub mod error;
 pub mod extract;
 pub mod filters;

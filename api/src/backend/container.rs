@@ -211,6 +211,10 @@ pub trait ContainerBackend {
         opts: AttachOptions,
     ) -> impl Future<Output = Result<Attachment, Error>> + Send;
 
+    /// A client left an attach session of container `id` with the detach keys (dockerd's
+    /// `detach` event). Nothing else changes: the container goes on running.
+    fn container_detached(&self, id: &str) -> impl Future<Output = ()> + Send;
+
     /// `GET /containers/{id}/logs`: the records of the streams asked for, between `since` and
     /// `until`, the last `tail` of them; with `follow`, then new records until the container
     /// stops. The router adds timestamps and framing.

@@ -61,4 +61,8 @@ pub trait ExecBackend {
         &self,
         id: &str,
     ) -> impl Future<Output = Result<ExecInspectResponse, Error>> + Send;
+
+    /// A client left the session of exec `id` with the detach keys (dockerd's `exec_detach`
+    /// event). The process goes on running.
+    fn exec_detached(&self, id: &str) -> impl Future<Output = ()> + Send;
 }

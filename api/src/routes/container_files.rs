@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
@@ -15,6 +15,7 @@ use futures::TryStreamExt;
 use serde::Deserialize;
 
 use crate::backend::{ByteStream, CommitOptions, ContainerPathStat, ExtractOptions};
+use crate::encoding;
 use crate::extract::{Path, Query, bool_value, first, moby_bool, query_pairs};
 use crate::types::ContainerConfig;
 use crate::{Backend, Error};
@@ -75,13 +76,21 @@ async fn container_stat_path<B: Backend>(
 }
 
 /// `GET /containers/{id}/archive`.
+/// The tar is compressed when the client's `Accept-Encoding` asks for it (see
+/// [`crate::encoding`]).
 async fn container_archive<B: Backend>(
     State(b): State<Arc<B>>,
     Path(id): Path<String>,
     Query(q): Query<ArchiveQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, Error> {
     let (stat, tar) = b.container_archive(&id, q.path()?).await?;
-    Ok((
+    let encoding = encoding::negotiate(&headers);
+    let tar = match encoding {
+        Some(e) => encoding::compress(tar, e),
+        None => tar,
+    };
+    let mut resp = (
         [
             (PATH_STAT_HEADER, stat_header(&stat)?),
             (
@@ -91,7 +100,12 @@ async fn container_archive<B: Backend>(
         ],
         Body::from_stream(tar),
     )
-        .into_response())
+        .into_response();
+    if let Some(e) = encoding {
+        resp.headers_mut()
+            .insert(CONTENT_ENCODING, HeaderValue::from_static(e.name()));
+    }
+    Ok(resp)
 }
 
 /// `PUT /containers/{id}/archive`.

@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use crate::backend::{AttachOptions, Attachment, LogsOptions, StdStream, WaitCondition};
 use crate::extract::{Path, Query, moby_bool};
-use crate::hijack::{ConnFd, attach_session, copy_body, until_headers_read};
+use crate::hijack::{ConnFd, DetachHook, attach_session, copy_body, until_headers_read};
 use crate::stream::{
     DetachScanner, RAW_STREAM, content_type, detach_keys, encode, encode_frame, encode_log,
     json_line,
@@ -125,19 +125,41 @@ async fn container_attach<B: Backend>(
     };
     let att = b.container_attach(&id, opts).await?;
     Ok(match upgrade {
-        Some(on) => switch_to_session(on, conn_fd(&req), att, keys, version.unwrap_or(API_VERSION)),
+        Some(on) => {
+            let on_detach: DetachHook = Box::pin(async move { b.container_detached(&id).await });
+            let session = Session {
+                att,
+                keys,
+                on_detach,
+            };
+            switch_to_session(on, conn_fd(&req), session, version.unwrap_or(API_VERSION))
+        }
         None => plain_attach(att, req.into_body()),
     })
+}
+
+/// A session about to be wired to an upgraded connection.
+pub(super) struct Session {
+    /// The output and stdin.
+    pub(super) att: Attachment,
+    /// The detach keys, watched for under a tty.
+    pub(super) keys: Vec<u8>,
+    /// Run when the client types them.
+    pub(super) on_detach: DetachHook,
 }
 
 /// Answers 101 and runs the session on the connection once hyper releases it.
 pub(super) fn switch_to_session(
     on: OnUpgrade,
     fd: Option<ConnFd>,
-    att: Attachment,
-    keys: Vec<u8>,
+    session: Session,
     v: ApiVersion,
 ) -> Response {
+    let Session {
+        att,
+        keys,
+        on_detach,
+    } = session;
     let ct = content_type(v, att.tty);
     let detach = att.tty.then(|| DetachScanner::new(keys));
     tokio::spawn(async move {
@@ -147,7 +169,9 @@ pub(super) fn switch_to_session(
                 if let Some(fd) = fd {
                     until_headers_read(fd).await;
                 }
-                attach_session(TokioIo::new(upgraded), att, detach).await;
+                if attach_session(TokioIo::new(upgraded), att, detach).await {
+                    on_detach.await;
+                }
             }
             Err(e) => tracing::debug!(error = %e, "attach: the connection was not upgraded"),
         }

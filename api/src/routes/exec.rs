@@ -12,9 +12,10 @@ use axum::routing::{get, post};
 use base64::Engine;
 use serde::Deserialize;
 
-use super::container_io::{conn_fd, plain_attach, switch_to_session};
+use super::container_io::{Session, conn_fd, plain_attach, switch_to_session};
 use crate::backend::ExecStartOptions;
 use crate::extract::{Json, Path, Query};
+use crate::hijack::DetachHook;
 use crate::stream::detach_keys;
 use crate::types::{ExecCreateRequest, ExecStartRequest, IdResponse};
 use crate::version::{API_VERSION, ApiVersion};
@@ -103,7 +104,15 @@ async fn exec_start<B: Backend>(
     };
     let keys = detach_keys(&session.detach_keys)?;
     Ok(match upgrade {
-        Some(on) => switch_to_session(on, conn_fd(&req), session.attachment, keys, version),
+        Some(on) => {
+            let on_detach: DetachHook = Box::pin(async move { b.exec_detached(&id).await });
+            let session = Session {
+                att: session.attachment,
+                keys,
+                on_detach,
+            };
+            switch_to_session(on, conn_fd(&req), session, version)
+        }
         None => plain_attach(session.attachment, req.into_body()),
     })
 }

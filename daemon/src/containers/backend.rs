@@ -43,6 +43,11 @@ impl ContainerBackend for Daemon {
         Ok(self.containers.attach(id, opts).await?)
     }
 
+    async fn container_detached(&self, id: &str) {
+        // moby's `containerAttach` on an `EscapeError`.
+        self.containers.event_by_id(id, "detach", &[]);
+    }
+
     async fn container_logs(&self, id: &str, opts: LogsOptions) -> Result<ContainerLogs, Error> {
         Ok(self.containers.logs(id, opts).await?)
     }

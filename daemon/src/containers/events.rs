@@ -16,7 +16,7 @@ impl Containers {
         self.inner.events.container(&l.record, action, extra);
     }
 
-    /// [`Containers::event`] for the container with this full ID, if it still exists (execs
+    /// [`Containers::event`] for the container this ID or name finds, if it still exists (execs
     /// and health checks know their container by ID).
     pub(crate) fn event_by_id(&self, id: &str, action: &str, extra: &[(&str, String)]) {
         if let Ok(c) = self.get(id) {

@@ -26,4 +26,11 @@ impl ExecBackend for Daemon {
     async fn exec_inspect(&self, id: &str) -> Result<ExecInspectResponse, Error> {
         Ok(self.execs.inspect(id)?)
     }
+
+    async fn exec_detached(&self, id: &str) {
+        // moby's `ContainerExecStart` on an `EscapeError`: the event, with the exec's ID.
+        if let Ok(exec) = self.execs.get(id) {
+            self.execs.event(&exec.config, "exec_detach", &[]);
+        }
+    }
 }

@@ -11,6 +11,7 @@ mod create_validation;
 mod default_ulimits;
 mod docker_py;
 mod docker_py_build;
+mod docker_py_detach;
 mod docker_py_events;
 mod docker_py_exec;
 mod docker_py_files;

@@ -167,6 +167,10 @@ impl ContainerBackend for Fake {
         }))
     }
 
+    async fn container_detached(&self, id: &str) {
+        self.ctr.record(format!("detached {id}"));
+    }
+
     async fn container_attach(&self, id: &str, o: AttachOptions) -> Result<Attachment, Error> {
         known(id)?;
         self.ctr.record(format!(

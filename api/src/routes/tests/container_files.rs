@@ -158,3 +158,49 @@ async fn export_changes_and_commit() {
     let (_, _, body) = call_with("POST", "/commit?container=c&pause=0", "null").await;
     assert!(body.contains("pause=false [] cmd=None"), "{body}");
 }
+
+#[tokio::test]
+async fn archive_is_gzipped_when_the_client_asks() {
+    use std::io::Read;
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    for (accept, encoding) in [
+        (Some("gzip"), Some("gzip")),
+        (Some("gzip, deflate"), Some("gzip")),
+        (Some("deflate"), Some("deflate")),
+        (Some("gzip;q=0"), None),
+        (None, None),
+    ] {
+        let mut req = Request::builder()
+            .method("GET")
+            .uri("/containers/c/archive?path=/etc/x");
+        if let Some(a) = accept {
+            req = req.header("accept-encoding", a);
+        }
+        let resp = crate::routes::router(Arc::new(Fake::default()))
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("infallible");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let got = resp
+            .headers()
+            .get("content-encoding")
+            .map(|v| v.to_str().expect("ascii").to_owned());
+        assert_eq!(got.as_deref(), encoding, "{accept:?}");
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        let mut tar = String::new();
+        let mut reader: Box<dyn Read> = match encoding {
+            Some("gzip") => Box::new(flate2::read::GzDecoder::new(&body[..])),
+            Some(_) => Box::new(flate2::read::DeflateDecoder::new(&body[..])),
+            None => Box::new(&body[..]),
+        };
+        reader.read_to_string(&mut tar).expect("inflate");
+        assert_eq!(tar, "tar", "{accept:?}");
+    }
+}

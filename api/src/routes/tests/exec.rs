@@ -72,6 +72,10 @@ impl ExecBackend for Fake {
         }))
     }
 
+    async fn exec_detached(&self, id: &str) {
+        self.exec.record(format!("detached {id}"));
+    }
+
     async fn exec_resize(&self, id: &str, height: u32, width: u32) -> Result<(), Error> {
         known(id)?;
         self.exec.record(format!("resize {id} {height}x{width}"));

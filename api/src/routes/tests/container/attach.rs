@@ -173,6 +173,15 @@ async fn a_tty_attach_is_raw_and_the_detach_keys_end_it() {
     assert_eq!(end, None);
     // The backend sees the attachment go: its output stream was dropped.
     assert!(out.is_closed());
+    // ... and is told the client detached (dockerd's `detach` event).
+    let told = async {
+        while !fake.ctr.calls().iter().any(|c| c == "detached tty") {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    };
+    tokio::time::timeout(PATIENCE, told)
+        .await
+        .expect("the backend is told of the detach");
 }
 
 #[tokio::test]
@@ -199,6 +208,12 @@ async fn a_client_that_goes_away_releases_the_attachment() {
     tokio::time::timeout(PATIENCE, released)
         .await
         .expect("released in time");
+    // Going away is not detaching: no `detach` event.
+    assert!(
+        !fake.ctr.calls().iter().any(|c| c.starts_with("detached")),
+        "{:?}",
+        fake.ctr.calls()
+    );
 }
 
 #[tokio::test]
