@@ -50,6 +50,8 @@ pub struct BuildOptions {
     pub cpu_quota: i64,
     /// `remote`: a context URL (not supported).
     pub remote: String,
+    /// `cachefrom`: images whose steps the cache may reuse (`--cache-from`).
+    pub cache_from: Vec<String>,
 }
 
 /// `docker build`.

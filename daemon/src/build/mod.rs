@@ -10,9 +10,11 @@
 //! An interrupted build leaves the images of the steps done and nothing partial.
 //!
 //! `context` receives the tar, `steps` runs the instructions, `copy` makes COPY's and ADD's
-//! tars, `cache` finds a step already built, `describe` writes what `docker history` shows.
+//! tars, `cache` finds a step already built (`cache_from` in
+//! `--cache-from` images), `describe` writes what `docker history` shows.
 
 mod cache;
+mod cache_from;
 mod context;
 mod copy;
 mod describe;

@@ -100,7 +100,8 @@ impl Builder {
         cmd.push(format!("#(nop) {comment}"));
         probe.cmd = Some(cmd);
         probe.image = Some(image_ref(s));
-        if self.cached(s, &probe).await? {
+        let next = s.config.clone();
+        if self.cached(s, &probe, &next).await? {
             return Ok(());
         }
         let gathered = copy::gather(source, sources, add, name, &dir, true).await?;

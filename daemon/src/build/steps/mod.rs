@@ -13,6 +13,7 @@ use futures::StreamExt;
 use graph::config::ContainerConfig;
 use graph::{ImageId, WritableLayer};
 
+use super::cache_from::CacheFrom;
 use super::context::Context;
 use super::copy::{self, CopySource};
 use super::{cache, describe};
@@ -126,6 +127,8 @@ pub(super) struct Builder {
     done: Vec<(Option<String>, Option<ImageId>)>,
     /// Layer directories made for steps on scratch, removed at the end.
     scratch: Vec<std::path::PathBuf>,
+    /// The `--cache-from` images, if any (else the local cache).
+    cache_from: Option<CacheFrom>,
 }
 
 impl Builder {
@@ -136,6 +139,7 @@ impl Builder {
             images: d.images.clone(),
             events: d.events.clone(),
             registry: d.registry(),
+            cache_from: CacheFrom::new(&opts.cache_from),
             opts,
             ctx,
             out,
@@ -328,6 +332,7 @@ impl Builder {
             None => self.say(" ---> \n"),
         }
         stage.image = id;
+        self.reset_cache_from().await?;
         // ONBUILD triggers of the base image run now, then are dropped from the config.
         let triggers = stage.config.on_build.take().unwrap_or_default();
         for t in triggers {
@@ -474,7 +479,7 @@ impl Builder {
         }
         probe.cmd = Some(cmd);
         probe.image = Some(image_ref(s));
-        if use_cache && self.cached(s, &probe).await? {
+        if use_cache && self.cached(s, &probe, &cfg).await? {
             return Ok(());
         }
         let container = match &s.image {
@@ -508,25 +513,61 @@ impl Builder {
         Ok(dir)
     }
 
-    /// Looks for a step built before on the same parent with the same config.
-    async fn cached(&mut self, s: &mut Stage, probe: &ContainerConfig) -> Result<bool, Failure> {
+    /// Looks for a step built before on the same parent with the same config (or in the
+    /// `--cache-from` images); on a hit, `next` is the config after the step.
+    async fn cached(
+        &mut self,
+        s: &mut Stage,
+        probe: &ContainerConfig,
+        next: &ContainerConfig,
+    ) -> Result<bool, Failure> {
         if self.opts.no_cache {
             return Ok(false);
         }
-        let Some(parent) = s.image.clone() else {
-            return Ok(false);
-        };
+        let parent = s.image.clone();
         let probe = probe.clone();
-        let hit = self
-            .images
-            .blocking(move |st| cache::lookup(st, &parent, &probe))
-            .await?;
+        let hit = match self.cache_from.take() {
+            Some(mut cf) => {
+                let (hit, cf) = self
+                    .images
+                    .blocking(move |st| {
+                        let hit = cf.get(st, parent.as_ref(), &probe, VERSION);
+                        hit.map(|h| (h, cf))
+                    })
+                    .await?;
+                self.cache_from = Some(cf);
+                hit.map(|id| (id, next.clone()))
+            }
+            None => match parent {
+                None => None,
+                Some(parent) => {
+                    self.images
+                        .blocking(move |st| cache::lookup(st, &parent, &probe))
+                        .await?
+                }
+            },
+        };
         let Some((id, cfg)) = hit else {
             return Ok(false);
         };
         self.say(" ---> Using cache\n");
         self.advance(s, id, cfg);
         Ok(true)
+    }
+
+    /// Looks the `--cache-from` images up again (dockerd does at every FROM).
+    async fn reset_cache_from(&mut self) -> Result<(), Failure> {
+        if let Some(mut cf) = self.cache_from.take() {
+            self.cache_from = Some(
+                self.images
+                    .blocking(move |st| {
+                        cf.reset(st);
+                        Ok(cf)
+                    })
+                    .await?,
+            );
+        }
+        Ok(())
     }
 
     fn advance(&mut self, s: &mut Stage, id: ImageId, cfg: ContainerConfig) {
