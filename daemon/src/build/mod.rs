@@ -15,6 +15,7 @@
 
 mod cache;
 mod cache_from;
+mod chown;
 mod context;
 mod copy;
 mod describe;

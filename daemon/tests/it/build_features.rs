@@ -43,7 +43,55 @@ fn cache_from_a_loaded_image() {
     );
     // A name that names nothing is skipped, as dockerd does.
     build_ok(&env, &["--cache-from", "nothing:here"], &dir);
-    let _ = df;
-    let _ = build;
-    let _ = text;
+}
+
+#[test]
+#[ignore = "privileged"]
+fn copy_chown_by_name() {
+    let env = Env::new("bldchown", &[]);
+    let dir = context(
+        &env,
+        "ctx",
+        &[
+            (
+                "Dockerfile",
+                "FROM busybox\n\
+                 RUN echo 'app:x:1001:1002::/home/app:/bin/sh' >> /etc/passwd \\\n\
+                 && echo 'app:x:1002:' >> /etc/group && echo 'crew:x:77:' >> /etc/group\n\
+                 COPY --chown=app a.txt /one\n\
+                 COPY --chown=app:crew a.txt /two\n\
+                 COPY --chown=5:crew a.txt /three\n\
+                 COPY --chown=9:8 a.txt /four\n",
+            ),
+            (
+                "Dockerfile.nouser",
+                "FROM busybox\nCOPY --chown=nobody-here a.txt /x\n",
+            ),
+            (
+                "Dockerfile.nogroup",
+                "FROM busybox\nCOPY --chown=0:no-group a.txt /x\n",
+            ),
+            ("a.txt", "a\n"),
+        ],
+    );
+    build_ok(&env, &["-t", "owned"], &dir);
+    let ids = env.ok(&[
+        "run", "--rm", "owned", "stat", "-c", "%u:%g", "/one", "/two", "/three", "/four",
+    ]);
+    assert_eq!(ids, "1001:1002\n1001:77\n5:77\n9:8\n");
+    let fail = build(&env, &["-f", &df(&dir, "Dockerfile.nouser")], &dir);
+    assert!(!fail.status.success());
+    assert!(
+        text(&fail.stderr).contains(
+            "unable to convert uid/gid chown string to host mapping: can't find uid for user nobody-here: no such user: nobody-here"
+        ),
+        "{}",
+        text(&fail.stderr)
+    );
+    let fail = build(&env, &["-f", &df(&dir, "Dockerfile.nogroup")], &dir);
+    assert!(
+        text(&fail.stderr).contains("can't find gid for group no-group: no such group: no-group"),
+        "{}",
+        text(&fail.stderr)
+    );
 }
