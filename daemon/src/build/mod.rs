@@ -11,7 +11,8 @@
 //!
 //! `context` receives the tar, `steps` runs the instructions, `copy` makes COPY's and ADD's
 //! tars, `cache` finds a step already built (`cache_from` in
-//! `--cache-from` images), `describe` writes what `docker history` shows.
+//! `--cache-from` images), `describe` writes what `docker history` shows, `remote`
+//! fetches a `remote=` context (URL or git).
 
 mod cache;
 mod cache_from;
@@ -19,6 +20,7 @@ mod chown;
 mod context;
 mod copy;
 mod describe;
+mod remote;
 mod steps;
 
 use api::backend::{BuildBackend, BuildOptions, ByteStream, MessageStream};
@@ -33,19 +35,21 @@ impl BuildBackend for Daemon {
         body: ByteStream,
         opts: BuildOptions,
     ) -> Result<MessageStream, api::Error> {
-        if !opts.remote.is_empty() {
-            return Err(Error::NotImplemented(
-                "building from a remote context is not supported: send the context as a tar".into(),
-            )
-            .into());
-        }
         check_platform(&opts.platform)?;
         // dockerd checks the names before it reads the context.
         for t in &opts.tags {
             graph::Reference::parse_normalized(t).map_err(Error::from)?;
         }
-        let ctx = context::receive(&self.root.tmp, body).await?;
-        let file = context::dockerfile(&ctx, &opts.dockerfile).await?;
+        // A remote context replaces the body (dockerd reads no body then).
+        let (ctx, remote_file) = if opts.remote.is_empty() {
+            (context::receive(&self.root.tmp, body).await?, None)
+        } else {
+            remote::receive(&self.root.tmp, &opts.remote).await?
+        };
+        let file = match remote_file {
+            Some(text) => text,
+            None => context::dockerfile(&ctx, &opts.dockerfile).await?,
+        };
         let plan = steps::Plan::new(&file, &opts)?;
         let (tx, stream) = bridge::unbounded_message_channel();
         let builder = steps::Builder::new(self, opts, ctx, tx);

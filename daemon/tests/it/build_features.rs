@@ -95,3 +95,171 @@ fn copy_chown_by_name() {
         text(&fail.stderr)
     );
 }
+
+/// Serves the files under `root` over HTTP on 127.0.0.1 inside the test's namespace (a thread
+/// that entered it); returns the address. `.tar` files are `application/x-tar`, the rest
+/// `application/octet-stream` (the type is then sniffed, as moby does for a Dockerfile).
+fn serve(env: &Env, root: std::path::PathBuf) -> String {
+    use std::io::{BufRead, Write};
+    let ns_file = std::fs::File::open(env.ns().path()).expect("netns");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        nix::sched::setns(&ns_file, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        tx.send(listener.local_addr().expect("addr").to_string())
+            .expect("send");
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = std::io::BufReader::new(conn.try_clone().expect("clone"));
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = line.split(' ').nth(1).unwrap_or("/");
+            let path = path
+                .split('?')
+                .next()
+                .unwrap_or("/")
+                .trim_start_matches('/');
+            let file = root.join(path);
+            let answer = match std::fs::read(&file) {
+                Ok(data) => {
+                    let ct = if path.ends_with(".tar") {
+                        "application/x-tar"
+                    } else {
+                        "application/octet-stream"
+                    };
+                    let mut a = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        data.len()
+                    )
+                    .into_bytes();
+                    a.extend(data);
+                    a
+                }
+                Err(_) => b"HTTP/1.1 404 Not Found\r\nContent-Length: 10\r\nConnection: close\r\n\r\nnot here\r\n"
+                    .to_vec(),
+            };
+            let _ = conn.write_all(&answer);
+        }
+    });
+    rx.recv().expect("address")
+}
+
+/// `git` with a fixed identity in `dir`; must succeed.
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
+}
+
+/// POSTs `/build` with `query`, no body; the stream's text.
+fn build_remote(env: &Env, query: &str) -> (u16, String) {
+    let r = env
+        .d
+        .request("POST", &format!("/build?{query}"), None)
+        .expect("request");
+    (r.status, r.text())
+}
+
+#[test]
+#[ignore = "privileged"]
+fn remote_contexts() {
+    let env = Env::new("bldremote", &[]);
+    let files = context(
+        &env,
+        "served",
+        &[
+            (
+                "Dockerfile",
+                "FROM busybox\nRUN echo from-a-remote-dockerfile\n",
+            ),
+            (
+                "src/Dockerfile",
+                "FROM busybox\nCOPY f /f\nCMD [\"cat\", \"/f\"]\n",
+            ),
+            ("src/f", "in the tar\n"),
+            (
+                "src/sub/Dockerfile",
+                "FROM busybox\nCOPY g /g\nCMD [\"cat\", \"/g\"]\n",
+            ),
+            ("src/sub/g", "in the subdir\n"),
+        ],
+    );
+    // A tar context.
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_dir_all(".", files.join("src")).expect("tar");
+    std::fs::write(files.join("ctx.tar"), b.into_inner().expect("tar")).expect("write");
+    // A git repository over dumb HTTP: master, and a branch `v1` with another file.
+    let work = files.join("work");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    git(&work, &["init", "-q", "-b", "master"]);
+    std::fs::write(
+        work.join("Dockerfile"),
+        "FROM busybox\nCOPY f /f\nCMD [\"cat\", \"/f\"]\n",
+    )
+    .expect("write");
+    std::fs::write(work.join("f"), "from git master\n").expect("write");
+    std::fs::create_dir_all(work.join("sub")).expect("mkdir");
+    std::fs::write(
+        work.join("sub/Dockerfile"),
+        "FROM busybox\nCOPY g /g\nCMD [\"cat\", \"/g\"]\n",
+    )
+    .expect("write");
+    std::fs::write(work.join("sub/g"), "from git v1 sub\n").expect("write");
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "one"]);
+    git(&work, &["branch", "v1"]);
+    git(&files, &["clone", "-q", "--bare", "work", "repo.git"]);
+    git(&files.join("repo.git"), &["update-server-info"]);
+    let addr = serve(&env, files.clone());
+
+    let (status, out) = build_remote(&env, &format!("remote=http://{addr}/ctx.tar&t=fromtar"));
+    assert_eq!(status, 200, "{out}");
+    assert!(out.contains("Successfully tagged fromtar:latest"), "{out}");
+    assert_eq!(env.ok(&["run", "--rm", "fromtar"]), "in the tar\n");
+
+    let (_, out) = build_remote(&env, &format!("remote=http://{addr}/Dockerfile&t=fromfile"));
+    assert!(out.contains("from-a-remote-dockerfile"), "{out}");
+    assert!(out.contains("Successfully tagged fromfile:latest"), "{out}");
+
+    let (_, out) = build_remote(&env, &format!("remote=http://{addr}/repo.git&t=fromgit"));
+    assert!(out.contains("Successfully tagged fromgit:latest"), "{out}");
+    assert_eq!(env.ok(&["run", "--rm", "fromgit"]), "from git master\n");
+    let (_, out) = build_remote(
+        &env,
+        &format!("remote=http://{addr}/repo.git%23v1:sub&t=fromsub"),
+    );
+    assert!(out.contains("Successfully tagged fromsub:latest"), "{out}");
+    assert_eq!(env.ok(&["run", "--rm", "fromsub"]), "from git v1 sub\n");
+
+    let (status, out) = build_remote(&env, &format!("remote=http://{addr}/nothing.tar"));
+    assert_eq!(status, 404, "{out}");
+    assert!(
+        out.contains(&format!(
+            "error downloading remote context http://{addr}/nothing.tar: failed to GET http://{addr}/nothing.tar with status 404 Not Found: not here"
+        )),
+        "{out}"
+    );
+    let (status, out) = build_remote(&env, "remote=ftp%3A%2F%2Fx");
+    assert_eq!(status, 400, "{out}");
+    assert!(
+        out.contains("remoteURL (ftp://x) could not be recognized as URL"),
+        "{out}"
+    );
+
+    // `docker build - < Dockerfile`: the CLI sends the Dockerfile in a tar of its own.
+    let mut cmd = env.d.docker_command(&["build", "-t", "stdin", "-"]);
+    cmd.stdin(std::fs::File::open(files.join("Dockerfile")).expect("open"));
+    let out = cmd.output().expect("docker");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("from-a-remote-dockerfile"));
+}
