@@ -263,3 +263,69 @@ fn remote_contexts() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("from-a-remote-dockerfile"));
 }
+
+#[test]
+#[ignore = "privileged"]
+fn onbuild_triggers_lines() {
+    let env = Env::new("bldonb", &[]);
+    let dir = context(
+        &env,
+        "ctx",
+        &[
+            (
+                "Dockerfile.base",
+                "FROM busybox\nONBUILD RUN echo triggered\nONBUILD ENV X=1\n",
+            ),
+            ("Dockerfile", "FROM onb-base\nRUN echo \"x is $X\"\n"),
+            ("Dockerfile.one", "FROM onb-one\nCMD [\"true\"]\n"),
+            ("Dockerfile.onebase", "FROM busybox\nONBUILD LABEL a=b\n"),
+        ],
+    );
+    build_ok(
+        &env,
+        &["-t", "onb-base", "-f", &df(&dir, "Dockerfile.base")],
+        &dir,
+    );
+    let out = build_ok(&env, &["-t", "onb-child"], &dir);
+    let from = out
+        .split("Step 1/2 : FROM onb-base\n")
+        .nth(1)
+        .and_then(|s| s.split("Step 2/2").next())
+        .expect("the FROM step's lines");
+    assert!(
+        from.starts_with("# Executing 2 build triggers\n ---> Running in "),
+        "{out}"
+    );
+    assert!(from.contains("\ntriggered\n"), "{out}");
+    // One ` ---> ID` for the FROM, after the triggers; none for each trigger.
+    let ids: Vec<&str> = from
+        .lines()
+        .filter(|l| l.starts_with(" ---> ") && !l.contains("Running in"))
+        .collect();
+    assert_eq!(ids.len(), 1, "{out}");
+    assert!(from.ends_with(&format!("{}\n", ids[0])), "{out}");
+    assert!(out.contains("x is 1\n"), "{out}");
+    // Cached again: the triggers' steps say so, the FROM still ends with its ID.
+    let again = build_ok(&env, &[], &dir);
+    assert!(
+        again
+            .contains("# Executing 2 build triggers\n ---> Using cache\n ---> Using cache\n ---> "),
+        "{again}"
+    );
+    // One trigger: "trigger", singular; the triggers are not inherited.
+    build_ok(
+        &env,
+        &["-t", "onb-one", "-f", &df(&dir, "Dockerfile.onebase")],
+        &dir,
+    );
+    let one = build_ok(&env, &["-f", &df(&dir, "Dockerfile.one")], &dir);
+    assert!(
+        one.contains("Step 1/2 : FROM onb-one\n# Executing 1 build trigger\n"),
+        "{one}"
+    );
+    assert_eq!(
+        env.ok(&["inspect", "-f", "{{json .Config.OnBuild}}", "onb-child"])
+            .trim(),
+        "null"
+    );
+}

@@ -129,6 +129,8 @@ pub(super) struct Builder {
     scratch: Vec<std::path::PathBuf>,
     /// The `--cache-from` images, if any (else the local cache).
     cache_from: Option<CacheFrom>,
+    /// An ONBUILD trigger is running (its steps print no ` ---> ID`).
+    in_trigger: bool,
 }
 
 impl Builder {
@@ -140,6 +142,7 @@ impl Builder {
             events: d.events.clone(),
             registry: d.registry(),
             cache_from: CacheFrom::new(&opts.cache_from),
+            in_trigger: false,
             opts,
             ctx,
             out,
@@ -322,27 +325,54 @@ impl Builder {
             None if image.eq_ignore_ascii_case("scratch") => None,
             None => Some(self.local_or_pulled(&image).await?),
         };
-        match &id {
-            Some(id) => {
-                let id_s = id.to_string();
-                let d = self.images.blocking(move |s| s.inspect(&id_s)).await?;
-                stage.config = d.config.config.unwrap_or_default();
-                self.say(format!(" ---> {}\n", short_id(id)));
-            }
-            None => self.say(" ---> \n"),
+        if let Some(id) = &id {
+            let id_s = id.to_string();
+            let d = self.images.blocking(move |s| s.inspect(&id_s)).await?;
+            stage.config = d.config.config.unwrap_or_default();
         }
         stage.image = id;
         self.reset_cache_from().await?;
         // ONBUILD triggers of the base image run now, then are dropped from the config.
         let triggers = stage.config.on_build.take().unwrap_or_default();
+        self.triggers(&mut stage, triggers).await?;
+        // As dockerd: one ` ---> ID` for the FROM, after its triggers.
+        let shown = stage.image.as_ref().map(short_id).unwrap_or_default();
+        self.say(format!(" ---> {shown}\n"));
+        Ok(stage)
+    }
+
+    /// The base image's ONBUILD triggers (moby's `dispatchTriggeredOnBuild`): announced, then
+    /// each dispatched as a step of the FROM, without a ` ---> ID` line of its own.
+    async fn triggers(&mut self, stage: &mut Stage, triggers: Vec<String>) -> Result<(), Failure> {
+        if triggers.is_empty() {
+            return Ok(());
+        }
+        let s = if triggers.len() > 1 { "s" } else { "" };
+        self.say(format!("# Executing {} build trigger{s}\n", triggers.len()));
+        self.in_trigger = true;
+        let mut result = Ok(());
         for t in triggers {
-            let parsed = dockerfile::parse(&t).map_err(Failure::from)?;
-            let list = dockerfile::parse_all(&parsed.nodes).map_err(Failure::from)?;
-            for i in list {
-                self.dispatch(&mut stage, i).await?;
+            result = self.trigger(stage, &t).await;
+            if result.is_err() {
+                break;
             }
         }
-        Ok(stage)
+        self.in_trigger = false;
+        result
+    }
+
+    /// One ONBUILD trigger.
+    async fn trigger(&mut self, stage: &mut Stage, t: &str) -> Result<(), Failure> {
+        let parsed = dockerfile::parse(t).map_err(Failure::from)?;
+        if parsed.nodes.len() != 1 {
+            return Err(Failure::from(
+                "onbuild trigger should be a single expression",
+            ));
+        }
+        for i in dockerfile::parse_all(&parsed.nodes).map_err(Failure::from)? {
+            self.dispatch(stage, i).await?;
+        }
+        Ok(())
     }
 
     /// The image `name` names, pulled first when the store does not have it (as dockerd's
@@ -571,7 +601,9 @@ impl Builder {
     }
 
     fn advance(&mut self, s: &mut Stage, id: ImageId, cfg: ContainerConfig) {
-        self.say(format!(" ---> {}\n", short_id(&id)));
+        if !self.in_trigger {
+            self.say(format!(" ---> {}\n", short_id(&id)));
+        }
         s.image = Some(id);
         s.config = cfg;
     }
