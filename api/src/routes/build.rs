@@ -6,12 +6,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 
 use super::image::{byte_stream, json_lines};
 use crate::backend::BuildOptions;
 use crate::extract::bool_value;
+use crate::types::AuthConfig;
 use crate::{Backend, Error};
 
 pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
@@ -22,9 +24,16 @@ pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
 async fn image_build<B: Backend>(
     State(b): State<Arc<B>>,
     RawQuery(q): RawQuery,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Error> {
-    let opts = parse(q.as_deref().unwrap_or(""))?;
+    let mut opts = parse(q.as_deref().unwrap_or(""))?;
+    if let Some(v) = headers
+        .get("X-Registry-Config")
+        .and_then(|v| v.to_str().ok())
+    {
+        opts.auth_configs = AuthConfig::map_from_header(v);
+    }
     Ok(json_lines(b.build(byte_stream(body), opts).await?))
 }
 
@@ -104,6 +113,8 @@ fn parse(query: &str) -> Result<BuildOptions, Error> {
             None | Some(serde_json::Value::Null) => Vec::new(),
             Some(v) => serde_json::from_value(v).map_err(|e| Error::invalid(e.to_string()))?,
         },
+        pull: flag("pull"),
+        auth_configs: BTreeMap::new(),
     })
 }
 

@@ -65,6 +65,14 @@ impl AuthConfig {
         serde_json::from_slice(&bytes).ok()
     }
 
+    /// The `X-Registry-Config` header of `POST /build`: base64url of a JSON map of registry
+    /// to credentials. As dockerd, a header that does not decode is no credentials at all.
+    pub fn map_from_header(value: &str) -> std::collections::BTreeMap<String, AuthConfig> {
+        decode_base64url(value.trim())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
     /// Whether it carries anything to authenticate with.
     pub fn is_empty(&self) -> bool {
         self.username.is_empty()

@@ -329,3 +329,124 @@ fn onbuild_triggers_lines() {
         "null"
     );
 }
+
+#[test]
+#[ignore = "privileged"]
+fn from_pulls_with_the_clis_credentials() {
+    use testkit::{NetNs, Registry, Wharfd, fixtures, require_privileged};
+    require_privileged();
+    let ns = NetNs::new("bldpull").expect("netns");
+    let registry = Registry::builder()
+        .htpasswd()
+        .start(&ns)
+        .expect("the registry starts");
+    let archives = tempfile::tempdir().expect("tempdir");
+    let archive = archives.path().join("busybox.tar");
+    fixtures::busybox()
+        .expect("busybox")
+        .write_docker_archive(&archive)
+        .expect("archive");
+    registry
+        .push_docker_archive(&ns, &archive, "busybox:latest")
+        .expect("skopeo pushes");
+    let d = Wharfd::builder(crate::api_env::BIN)
+        .start(&ns)
+        .expect("wharfd starts");
+    let addr = registry.addr().to_owned();
+    let dir = d.dir().join("ctx");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(
+        dir.join("Dockerfile"),
+        format!("FROM {addr}/busybox:latest\nRUN echo pulled-and-ran\n"),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("Dockerfile.missing"),
+        format!("FROM {addr}/nothing:1\n"),
+    )
+    .expect("write");
+    let ctx = dir.to_str().expect("utf-8");
+    let build = |args: &[&str]| {
+        let mut all = vec!["build"];
+        all.extend_from_slice(args);
+        all.push(ctx);
+        d.docker(&all).expect("docker runs")
+    };
+
+    // No credentials: the registry refuses, in the stream after the step's line.
+    let out = build(&[]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains(&format!("Step 1/2 : FROM {addr}/busybox:latest\n")),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("no basic auth credentials"),
+        "{}",
+        text(&out.stderr)
+    );
+    // After `docker login` the CLI sends them in X-Registry-Config: FROM pulls, with the pull's
+    // lines in the build's output.
+    d.docker_ok(&[
+        "login",
+        &addr,
+        "-u",
+        testkit::registry::USER,
+        "-p",
+        testkit::registry::PASSWORD,
+    ]);
+    let out = build(&["-t", "pulled"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("latest: Pulling from busybox\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Pull complete"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "Status: Downloaded newer image for {addr}/busybox:latest"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("pulled-and-ran\n"), "{stdout}");
+    // Present now: no pull, unless --pull asks for one.
+    let out = build(&[]);
+    assert!(
+        !text(&out.stdout).contains("Pulling from"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = build(&["--pull"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("latest: Pulling from busybox\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "Status: Image is up to date for {addr}/busybox:latest"
+        )),
+        "{stdout}"
+    );
+    // An image the registry lacks fails the step in-band.
+    let out = build(&[
+        "-f",
+        dir.join("Dockerfile.missing").to_str().expect("utf-8"),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stdout).contains(&format!("Step 1/1 : FROM {addr}/nothing:1\n")),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        text(&out.stderr).contains("not found"),
+        "{}",
+        text(&out.stderr)
+    );
+    drop(d);
+    drop(registry);
+}

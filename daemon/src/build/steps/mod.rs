@@ -2,7 +2,8 @@
 //! builder's lines: `Step n/N : ...`, ` ---> Running in ...`, `Removing intermediate
 //! container ...`, ` ---> <id>`, ` ---> Using cache`, then `Successfully built ...` and
 //! `Successfully tagged ...`. A failure after the first step is the stream's last message.
-//! RUN's containers are in `run`, COPY and ADD in `copying`, the history's words in `comments`.
+//! RUN's containers are in `run`, COPY and ADD in `copying`, the history's words in `comments`,
+//! FROM's pulls in `pull`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +29,7 @@ use crate::version::VERSION;
 
 mod comments;
 mod copying;
+mod pull;
 mod run;
 
 use comments::comment_of;
@@ -373,40 +375,6 @@ impl Builder {
             self.dispatch(stage, i).await?;
         }
         Ok(())
-    }
-
-    /// The image `name` names, pulled first when the store does not have it (as dockerd's
-    /// FROM does), the pull's progress in the build's output.
-    async fn local_or_pulled(&self, name: &str) -> Result<ImageId, Failure> {
-        let n = name.to_owned();
-        match self.images.blocking(move |s| s.inspect(&n)).await {
-            Ok(d) => return Ok(d.id),
-            Err(Error::Image(e)) if e.kind() == graph::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
-        }
-        let r = graph::Reference::parse_normalized(name).map_err(Error::from)?;
-        let tag = match (r.digest(), r.tag()) {
-            (Some(d), _) => d.to_string(),
-            (None, Some(t)) => t.to_owned(),
-            (None, None) => "latest".to_owned(),
-        };
-        let opts = PullOptions {
-            image: r.name(),
-            tag: Some(tag),
-            platform: None,
-            auth: None,
-        };
-        let mut progress = self.registry.pull(&self.images, &self.events, opts).await?;
-        while let Some(m) = progress.next().await {
-            if let Some(e) = m.error {
-                return Err(Failure::from(e));
-            }
-            if !self.opts.quiet {
-                self.out.send(m);
-            }
-        }
-        let n = name.to_owned();
-        Ok(self.images.blocking(move |s| s.inspect(&n)).await?.id)
     }
 
     /// The build args in effect in `s` (declared, with a value), as `KEY=value`, sorted.
