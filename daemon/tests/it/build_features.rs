@@ -450,3 +450,34 @@ fn from_pulls_with_the_clis_credentials() {
     drop(d);
     drop(registry);
 }
+
+#[test]
+#[ignore = "privileged"]
+fn docker_py_builds_a_remote_context() {
+    let env = Env::new("bldremotepy", &[]);
+    let files = context(
+        &env,
+        "served",
+        &[(
+            "Dockerfile",
+            "FROM busybox\nCMD [\"echo\", \"from a URL\"]\n",
+        )],
+    );
+    let addr = serve(&env, files);
+    // docker-py sends a URL path as `remote=`, with no body.
+    let script = format!(
+        r#"
+import docker
+c = docker.from_env()
+image, logs = c.images.build(path="http://{addr}/Dockerfile", tag="pyremote")
+assert "pyremote:latest" in image.tags, image.tags
+print(c.containers.run("pyremote", remove=True).decode(), end="")
+try:
+    c.images.build(path="http://{addr}/missing")
+    raise SystemExit("a missing remote context built")
+except docker.errors.APIError as e:
+    assert "failed to GET http://{addr}/missing with status 404 Not Found" in str(e), str(e)
+"#
+    );
+    assert_eq!(env.d.docker_py_ok(&script), "from a URL\n");
+}
