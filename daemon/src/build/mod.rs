@@ -41,10 +41,11 @@ impl BuildBackend for Daemon {
             graph::Reference::parse_normalized(t).map_err(Error::from)?;
         }
         // A remote context replaces the body (dockerd reads no body then).
-        let (ctx, remote_file) = if opts.remote.is_empty() {
-            (context::receive(&self.root.tmp, body).await?, None)
+        let (ctx, remote_file, progress) = if opts.remote.is_empty() {
+            (context::receive(&self.root.tmp, body).await?, None, None)
         } else {
-            remote::receive(&self.root.tmp, &opts.remote).await?
+            let r = remote::receive(&self.root.tmp, &opts.remote).await?;
+            (r.ctx, r.dockerfile, r.progress)
         };
         let file = match remote_file {
             Some(text) => text,
@@ -52,6 +53,9 @@ impl BuildBackend for Daemon {
         };
         let plan = steps::Plan::new(&file, &opts)?;
         let (tx, stream) = bridge::unbounded_message_channel();
+        if let Some(m) = progress.filter(|_| !opts.quiet) {
+            tx.send(m);
+        }
         let builder = steps::Builder::new(self, opts, ctx, tx);
         tokio::spawn(builder.run(plan));
         Ok(stream)

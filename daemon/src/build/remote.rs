@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use api::types::{JsonMessage, ProgressDetail, human_size};
+
 use super::context::{self, Context};
 use crate::blocking::blocking;
 use crate::error::{Error, Result};
@@ -18,16 +20,29 @@ const ACCEPTABLE: &str =
 /// How much of the body the type is sniffed from (moby's `maxPreambleLength`).
 const PREAMBLE: usize = 100;
 
-/// The remote context `remote` received under `tmp`, with the Dockerfile's text when the
-/// remote was a Dockerfile (the context is then empty).
-pub(super) async fn receive(tmp: &Path, remote: &str) -> Result<(Context, Option<String>)> {
+/// A received remote context.
+pub(super) struct Remote {
+    /// The context (empty when the remote was a Dockerfile).
+    pub(super) ctx: Context,
+    /// The Dockerfile's text when the remote was a Dockerfile.
+    pub(super) dockerfile: Option<String>,
+    /// The download's last progress message (dockerd's `Downloading context`), for a URL.
+    pub(super) progress: Option<JsonMessage>,
+}
+
+/// The remote context `remote` received under `tmp`.
+pub(super) async fn receive(tmp: &Path, remote: &str) -> Result<Remote> {
     if remote == "client-session" {
         return Err(Error::Invalid(
             "experimental session with v1 builder is no longer supported, use builder version v2 (BuildKit) instead".into(),
         ));
     }
     if is_git_url(remote) {
-        return Ok((clone(tmp, remote).await?, None));
+        return Ok(Remote {
+            ctx: clone(tmp, remote).await?,
+            dockerfile: None,
+            progress: None,
+        });
     }
     if !is_url(remote) {
         return Err(Error::Invalid(format!(
@@ -55,12 +70,34 @@ pub(super) async fn receive(tmp: &Path, remote: &str) -> Result<(Context, Option
             "error detecting content type for remote {remote}: {e}"
         ))
     })?;
+    let progress = Some(downloaded(remote, got.body.len() as u64));
     if kind == "text/plain" {
-        let ctx = context::receive(tmp, body_stream(Vec::new())).await?;
-        let text = String::from_utf8_lossy(&got.body).into_owned();
-        return Ok((ctx, Some(text)));
+        return Ok(Remote {
+            ctx: context::receive(tmp, body_stream(Vec::new())).await?,
+            dockerfile: Some(String::from_utf8_lossy(&got.body).into_owned()),
+            progress,
+        });
     }
-    Ok((context::receive(tmp, body_stream(got.body)).await?, None))
+    Ok(Remote {
+        ctx: context::receive(tmp, body_stream(got.body)).await?,
+        dockerfile: None,
+        progress,
+    })
+}
+
+/// The last message of moby's progress reader over the download of `url` (`n` bytes read; its
+/// total is the request's length, none here).
+fn downloaded(url: &str, n: u64) -> JsonMessage {
+    JsonMessage {
+        status: Some("Downloading context".into()),
+        progress_detail: Some(ProgressDetail {
+            current: n,
+            total: 0,
+        }),
+        progress: Some(format!("{:>8}", human_size(n))),
+        id: Some(url.to_owned()),
+        ..JsonMessage::default()
+    }
 }
 
 /// moby's `inspectResponse`: the acceptable type of the answer, or why there is none.

@@ -225,6 +225,13 @@ fn remote_contexts() {
     let (status, out) = build_remote(&env, &format!("remote=http://{addr}/ctx.tar&t=fromtar"));
     assert_eq!(status, 200, "{out}");
     assert!(out.contains("Successfully tagged fromtar:latest"), "{out}");
+    // dockerd's progress of the download comes first.
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(r#"{"status":"Downloading context","progressDetail":{"current":"#)
+            && first.contains(&format!(r#""id":"http://{addr}/ctx.tar""#)),
+        "{out}"
+    );
     assert_eq!(env.ok(&["run", "--rm", "fromtar"]), "in the tar\n");
 
     let (_, out) = build_remote(&env, &format!("remote=http://{addr}/Dockerfile&t=fromfile"));
