@@ -203,7 +203,8 @@ async fn clone(tmp: &Path, url: &str) -> Result<Context> {
         if shallow {
             fetch.extend(["--depth", "1"]);
         }
-        fetch.extend(["origin", repo.git_ref.as_str()]);
+        // `--`: a ref is never an option (moby's fix of CVE-2019-13139).
+        fetch.extend(["origin", "--", repo.git_ref.as_str()]);
         git(&root, &fetch).map_err(|o| sys(format!("error fetching: {o}")))?;
         if let Err(o) = git(&root, &["checkout", &repo.git_ref]) {
             git(&root, &["checkout", "FETCH_HEAD"])

@@ -248,6 +248,14 @@ fn remote_contexts() {
     assert!(out.contains("Successfully tagged fromsub:latest"), "{out}");
     assert_eq!(env.ok(&["run", "--rm", "fromsub"]), "from git v1 sub\n");
 
+    // A ref that would be an option of git's is a ref (it does not exist).
+    let (status, out) = build_remote(
+        &env,
+        &format!("remote=http://{addr}/repo.git%23--upload-pack=touch%20/tmp/bf-pwned"),
+    );
+    assert_eq!(status, 500, "{out}");
+    assert!(out.contains("error fetching: "), "{out}");
+    assert!(!std::path::Path::new("/tmp/bf-pwned").exists());
     let (status, out) = build_remote(&env, &format!("remote=http://{addr}/nothing.tar"));
     assert_eq!(status, 404, "{out}");
     assert!(
