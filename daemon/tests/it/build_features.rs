@@ -496,3 +496,62 @@ except docker.errors.APIError as e:
     );
     assert_eq!(env.d.docker_py_ok(&script), "from a URL\n");
 }
+
+#[test]
+#[ignore = "privileged"]
+fn add_downloads_urls() {
+    let env = Env::new("bldaddurl", &[]);
+    let files = context(&env, "served", &[("payload.txt", "downloaded\n")]);
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_dir_all(".", &files).expect("tar");
+    std::fs::write(files.join("arch.tar"), b.into_inner().expect("tar")).expect("write");
+    let addr = serve(&env, files);
+    let dir = context(
+        &env,
+        "ctx",
+        &[
+            (
+                "Dockerfile",
+                &format!(
+                    "FROM busybox\nADD http://{addr}/payload.txt /dl/\nADD http://{addr}/arch.tar /tars/\n\
+                     ADD http://{addr}/payload.txt?v=1 /named\n"
+                ),
+            ),
+            (
+                "Dockerfile.copy",
+                &format!("FROM busybox\nCOPY http://{addr}/payload.txt /x\n"),
+            ),
+            (
+                "Dockerfile.missing",
+                &format!("FROM busybox\nADD http://{addr}/nothing /x\n"),
+            ),
+        ],
+    );
+    build_ok(&env, &["-t", "added"], &dir);
+    let seen = env.ok(&[
+        "run",
+        "--rm",
+        "added",
+        "sh",
+        "-c",
+        "cat /dl/payload.txt /named; stat -c %a /dl/payload.txt; ls /tars",
+    ]);
+    // A tar from a URL is not extracted, even by ADD.
+    assert_eq!(seen, "downloaded\ndownloaded\n600\narch.tar\n");
+    let again = build_ok(&env, &[], &dir);
+    assert_eq!(again.matches(" ---> Using cache\n").count(), 3, "{again}");
+    let fail = build(&env, &["-f", &df(&dir, "Dockerfile.copy")], &dir);
+    assert!(
+        text(&fail.stderr).contains("source can't be a URL for COPY"),
+        "{}",
+        text(&fail.stderr)
+    );
+    let fail = build(&env, &["-f", &df(&dir, "Dockerfile.missing")], &dir);
+    assert!(
+        text(&fail.stderr).contains(&format!(
+            "failed to GET http://{addr}/nothing with status 404 Not Found: not here"
+        )),
+        "{}",
+        text(&fail.stderr)
+    );
+}

@@ -23,15 +23,24 @@ impl Builder {
         let dest = word(&a.dest)?;
         let chown = word(&a.chown)?;
         let from = word(&a.from)?;
-        if add && sources.iter().any(|s| is_url(s)) {
+        let urls = sources.iter().filter(|s| is_http(s)).count();
+        if !add && urls > 0 {
+            return Err(Failure::from(format!("source can't be a URL for {name}")));
+        }
+        let downloads = urls > 0 && urls == sources.len() && from.is_empty();
+        if add && !downloads && sources.iter().any(|s| is_url(s)) {
             return Err(Failure::from(format!(
-                "{name} failed: fetching URLs is not supported by this daemon: download the file into the build context"
+                "{name} failed: fetching a URL together with other sources is not supported by this daemon: one ADD per URL"
             )));
         }
         let owner = Chown::parse(&chown).map_err(Failure::from)?;
         let mode = copy::parse_chmod(&a.chmod).map_err(Failure::from)?;
-        // The sources: the context, or another stage's or image's tree.
-        let (source, from_container) = if from.is_empty() {
+        // The sources: downloads, the context, or another stage's or image's tree.
+        let (source, from_container) = if downloads {
+            let (dir, names) = self.download(&sources, &dest).await?;
+            sources = names;
+            (CopySource::Context(std::sync::Arc::new(dir)), None)
+        } else if from.is_empty() {
             (
                 CopySource::Context(std::sync::Arc::new(self.ctx.root()?)),
                 None,
@@ -55,7 +64,7 @@ impl Builder {
                 s,
                 &source,
                 &sources,
-                add,
+                (add, add && !downloads),
                 &a.dest,
                 &dest,
                 (&chown, &from, owner, mode),
@@ -79,14 +88,14 @@ impl Builder {
         s: &mut Stage,
         source: &CopySource,
         sources: &[String],
-        add: bool,
+        (add, extract): (bool, bool),
         written: &str,
         dest: &str,
         (chown, from, owner, mode): (&str, &str, Option<Chown>, Option<u32>),
     ) -> Result<(), Failure> {
         let name = if add { "ADD" } else { "COPY" };
         let dir = self.ctx.dir.clone();
-        let checked = copy::gather(source, sources, add, name, &dir, false).await?;
+        let checked = copy::gather(source, sources, extract, name, &dir, false).await?;
         let dest = absolute_dest(dest, s.config.working_dir.as_deref().unwrap_or(""));
         let mut flags = String::new();
         if !chown.is_empty() {
@@ -105,7 +114,7 @@ impl Builder {
         if self.cached(s, &probe, &next).await? {
             return Ok(());
         }
-        let gathered = copy::gather(source, sources, add, name, &dir, true).await?;
+        let gathered = copy::gather(source, sources, extract, name, &dir, true).await?;
         let mut spec = copy::Placement {
             dest: dest.clone(),
             owner: owner.as_ref().and_then(Chown::numeric),

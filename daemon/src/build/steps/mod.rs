@@ -3,7 +3,7 @@
 //! container ...`, ` ---> <id>`, ` ---> Using cache`, then `Successfully built ...` and
 //! `Successfully tagged ...`. A failure after the first step is the stream's last message.
 //! RUN's containers are in `run`, COPY and ADD in `copying`, the history's words in `comments`,
-//! FROM's pulls in `pull`.
+//! FROM's pulls in `pull`, ADD's downloads in `add_url`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,6 +27,7 @@ use crate::images::dockerfile::{set_settings, settings};
 use crate::images::{Images, events as image_events};
 use crate::version::VERSION;
 
+mod add_url;
 mod comments;
 mod copying;
 mod pull;
@@ -632,6 +633,11 @@ fn absolute_dest(dest: &str, workdir: &str) -> String {
         clean.push('/');
     }
     clean
+}
+
+/// An HTTP(S) URL (moby's `urlutil.IsURL`): what ADD downloads.
+fn is_http(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
 }
 
 fn is_url(s: &str) -> bool {
