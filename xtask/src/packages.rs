@@ -14,13 +14,14 @@ pub const RUNTIME_PACKAGES: &[&str] = &["iproute2", "util-linux", "nftables", "r
 /// What every privileged test needs beyond [`RUNTIME_PACKAGES`]: a static busybox for test
 /// images, a real registry (distribution 2.8, `docker-registry`) and `skopeo` to put images
 /// into it (`testkit::Registry`), and `docker-compose` (1.29.2) as a real client of
-/// user-defined networks.
+/// user-defined networks; `git` for the builder's git contexts (the daemon runs it, as dockerd).
 pub const TEST_PACKAGES: &[&str] = &[
     "busybox-static",
     "ca-certificates",
     "docker-registry",
     "skopeo",
     "docker-compose",
+    "git",
 ];
 
 /// Where Debian asks whether a package's service may start (`invoke-rc.d`); exit code 101

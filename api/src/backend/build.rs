@@ -5,6 +5,7 @@ use std::future::Future;
 
 use super::{ByteStream, MessageStream};
 use crate::Error;
+use crate::types::AuthConfig;
 
 /// What `POST /build` asked for (moby's `ImageBuildOptions`), as the route parsed it.
 #[derive(Debug, Clone, Default)]
@@ -50,6 +51,13 @@ pub struct BuildOptions {
     pub cpu_quota: i64,
     /// `remote`: a context URL (not supported).
     pub remote: String,
+    /// `cachefrom`: images whose steps the cache may reuse (`--cache-from`).
+    pub cache_from: Vec<String>,
+    /// `pull`: FROM pulls its image even when the store has it (`--pull`).
+    pub pull: bool,
+    /// The `X-Registry-Config` header: credentials by registry (`https://index.docker.io/v1/`
+    /// for Docker Hub, else `host[:port]`), for FROM's pulls.
+    pub auth_configs: BTreeMap<String, AuthConfig>,
 }
 
 /// `docker build`.

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::post;
 
 use super::image::{byte_stream, json_lines};
 use crate::backend::BuildOptions;
 use crate::extract::bool_value;
+use crate::types::AuthConfig;
 use crate::{Backend, Error};
 
 pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
@@ -22,9 +24,16 @@ pub(super) fn routes<B: Backend>() -> Router<Arc<B>> {
 async fn image_build<B: Backend>(
     State(b): State<Arc<B>>,
     RawQuery(q): RawQuery,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<Response, Error> {
-    let opts = parse(q.as_deref().unwrap_or(""))?;
+    let mut opts = parse(q.as_deref().unwrap_or(""))?;
+    if let Some(v) = headers
+        .get("X-Registry-Config")
+        .and_then(|v| v.to_str().ok())
+    {
+        opts.auth_configs = AuthConfig::map_from_header(v);
+    }
     Ok(json_lines(b.build(byte_stream(body), opts).await?))
 }
 
@@ -100,12 +109,18 @@ fn parse(query: &str) -> Result<BuildOptions, Error> {
         cpu_period: int("cpuperiod")?,
         cpu_quota: int("cpuquota")?,
         remote: one("remote"),
+        cache_from: match json("cachefrom")? {
+            None | Some(serde_json::Value::Null) => Vec::new(),
+            Some(v) => serde_json::from_value(v).map_err(|e| Error::invalid(e.to_string()))?,
+        },
+        pull: flag("pull"),
+        auth_configs: BTreeMap::new(),
     })
 }
 
 /// What the classic builder here does not do is refused, naming the option, rather than
 /// dropped: `squash` in dockerd's words (it needs experimental mode there), BuildKit
-/// (`version=2`), `cachefrom`, `ulimits`, `cpusetmems` and an isolation other than `default`.
+/// (`version=2`), `ulimits`, `cpusetmems` and an isolation other than `default`.
 fn refuse_unsupported(one: &dyn Fn(&str) -> String) -> Result<(), Error> {
     if bool_value(&one("squash")) {
         return Err(Error::invalid(
@@ -118,11 +133,7 @@ fn refuse_unsupported(one: &dyn Fn(&str) -> String) -> Result<(), Error> {
         ));
     }
     let given = |key: &str| !matches!(one(key).trim(), "" | "null" | "[]" | "{}");
-    for (key, flag) in [
-        ("cachefrom", "--cache-from"),
-        ("ulimits", "--ulimit"),
-        ("cpusetmems", "--cpuset-mems"),
-    ] {
+    for (key, flag) in [("ulimits", "--ulimit"), ("cpusetmems", "--cpuset-mems")] {
         if given(key) {
             return Err(Error::invalid(format!(
                 "{key} ({flag}) is not supported by wharf's builder"
@@ -157,6 +168,8 @@ mod tests {
             ("base", false, true)
         );
         assert_eq!(o.memory, 5);
+        let o = parse("cachefrom=%5B%22a%22%2C%22b%3A1%22%5D").expect("parses");
+        assert_eq!(o.cache_from, ["a", "b:1"]);
         assert!(parse("").expect("parses").remove);
         assert!(parse("memory=x").is_err());
     }
@@ -169,7 +182,6 @@ mod tests {
             "squash is only supported with experimental mode"
         );
         assert!(refusal("version=2").contains("BuildKit"));
-        assert!(refusal("cachefrom=%5B%22a%22%5D").starts_with("cachefrom (--cache-from)"));
         assert!(refusal("ulimits=%5B%7B%22Name%22%3A%22nofile%22%7D%5D").starts_with("ulimits"));
         assert!(refusal("cpusetmems=0").starts_with("cpusetmems"));
         assert!(refusal("isolation=hyperv").starts_with("Invalid isolation"));

@@ -65,6 +65,14 @@ impl AuthConfig {
         serde_json::from_slice(&bytes).ok()
     }
 
+    /// The `X-Registry-Config` header of `POST /build`: base64url of a JSON map of registry
+    /// to credentials. As dockerd, a header that does not decode is no credentials at all.
+    pub fn map_from_header(value: &str) -> std::collections::BTreeMap<String, AuthConfig> {
+        decode_base64url(value.trim())
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default()
+    }
+
     /// Whether it carries anything to authenticate with.
     pub fn is_empty(&self) -> bool {
         self.username.is_empty()
@@ -181,5 +189,18 @@ mod tests {
         }
         let shown = format!("{:?}", AuthConfig::from_header(&url).expect("decodes"));
         assert!(!shown.contains("p?>"), "{shown}");
+    }
+
+    #[test]
+    fn the_registry_config_header_is_a_map_by_registry() {
+        use base64::Engine;
+        let json = r#"{"127.0.0.1:5000":{"username":"u","password":"p"},"https://index.docker.io/v1/":{}}"#;
+        let header = base64::engine::general_purpose::URL_SAFE.encode(json);
+        let map = AuthConfig::map_from_header(&header);
+        assert_eq!(map["127.0.0.1:5000"].username, "u");
+        assert!(map["https://index.docker.io/v1/"].is_empty());
+        // What the CLI sends without logins (`{}`), and what does not decode: no credentials.
+        assert!(AuthConfig::map_from_header("e30=").is_empty());
+        assert!(AuthConfig::map_from_header("!!!").is_empty());
     }
 }

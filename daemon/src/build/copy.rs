@@ -67,23 +67,6 @@ pub(super) struct Placement {
     pub(super) mode: Option<u32>,
 }
 
-/// `--chown=uid[:gid]` (numeric, or `root`).
-pub(super) fn parse_chown(s: &str) -> Result<Option<(u32, u32)>, String> {
-    if s.is_empty() {
-        return Ok(None);
-    }
-    let (u, g) = s.split_once(':').unwrap_or((s, s));
-    let id = |v: &str| {
-        match v {
-        "root" => Ok(0),
-        v => v.parse::<u32>().map_err(|_| {
-            format!("unable to convert uid/gid chown string to host mapping: {s}: only numeric IDs and root are supported")
-        }),
-    }
-    };
-    Ok(Some((id(u)?, id(g)?)))
-}
-
 /// `--chmod=NNN` (octal).
 pub(super) fn parse_chmod(s: &str) -> Result<Option<u32>, String> {
     if s.is_empty() {
@@ -557,9 +540,6 @@ mod tests {
         assert!(re.is_match("a.txt") && !re.is_match("a.txz"));
         let re = glob("f[0-9]?").expect("glob");
         assert!(re.is_match("f1x") && !re.is_match("fax"));
-        assert_eq!(parse_chown("1:2"), Ok(Some((1, 2))));
-        assert_eq!(parse_chown("7"), Ok(Some((7, 7))));
-        assert!(parse_chown("bob").is_err());
         assert_eq!(parse_chmod("755"), Ok(Some(0o755)));
         assert!(parse_chmod("9").is_err());
     }

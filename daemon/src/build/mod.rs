@@ -10,12 +10,17 @@
 //! An interrupted build leaves the images of the steps done and nothing partial.
 //!
 //! `context` receives the tar, `steps` runs the instructions, `copy` makes COPY's and ADD's
-//! tars, `cache` finds a step already built, `describe` writes what `docker history` shows.
+//! tars, `cache` finds a step already built (`cache_from` in
+//! `--cache-from` images), `describe` writes what `docker history` shows, `remote`
+//! fetches a `remote=` context (URL or git).
 
 mod cache;
+mod cache_from;
+mod chown;
 mod context;
 mod copy;
 mod describe;
+mod remote;
 mod steps;
 
 use api::backend::{BuildBackend, BuildOptions, ByteStream, MessageStream};
@@ -30,21 +35,27 @@ impl BuildBackend for Daemon {
         body: ByteStream,
         opts: BuildOptions,
     ) -> Result<MessageStream, api::Error> {
-        if !opts.remote.is_empty() {
-            return Err(Error::NotImplemented(
-                "building from a remote context is not supported: send the context as a tar".into(),
-            )
-            .into());
-        }
         check_platform(&opts.platform)?;
         // dockerd checks the names before it reads the context.
         for t in &opts.tags {
             graph::Reference::parse_normalized(t).map_err(Error::from)?;
         }
-        let ctx = context::receive(&self.root.tmp, body).await?;
-        let file = context::dockerfile(&ctx, &opts.dockerfile).await?;
+        // A remote context replaces the body (dockerd reads no body then).
+        let (ctx, remote_file, progress) = if opts.remote.is_empty() {
+            (context::receive(&self.root.tmp, body).await?, None, None)
+        } else {
+            let r = remote::receive(&self.root.tmp, &opts.remote).await?;
+            (r.ctx, r.dockerfile, r.progress)
+        };
+        let file = match remote_file {
+            Some(text) => text,
+            None => context::dockerfile(&ctx, &opts.dockerfile).await?,
+        };
         let plan = steps::Plan::new(&file, &opts)?;
         let (tx, stream) = bridge::unbounded_message_channel();
+        if let Some(m) = progress.filter(|_| !opts.quiet) {
+            tx.send(m);
+        }
         let builder = steps::Builder::new(self, opts, ctx, tx);
         tokio::spawn(builder.run(plan));
         Ok(stream)

@@ -9,7 +9,7 @@ use std::process::Output;
 use crate::containers::Env;
 
 /// A build context directory with `files` (path, content) in it.
-fn context(env: &Env, name: &str, files: &[(&str, &str)]) -> PathBuf {
+pub(crate) fn context(env: &Env, name: &str, files: &[(&str, &str)]) -> PathBuf {
     let dir = env.d.dir().join(name);
     for (path, content) in files {
         let p = dir.join(path);
@@ -19,7 +19,7 @@ fn context(env: &Env, name: &str, files: &[(&str, &str)]) -> PathBuf {
     dir
 }
 
-fn build(env: &Env, args: &[&str], dir: &Path) -> Output {
+pub(crate) fn build(env: &Env, args: &[&str], dir: &Path) -> Output {
     let mut all = vec!["build"];
     all.extend_from_slice(args);
     all.push(dir.to_str().expect("utf-8"));
@@ -27,16 +27,16 @@ fn build(env: &Env, args: &[&str], dir: &Path) -> Output {
 }
 
 /// The path of the Dockerfile `name` in the context `dir`, for `-f`.
-fn df(dir: &Path, name: &str) -> String {
+pub(crate) fn df(dir: &Path, name: &str) -> String {
     dir.join(name).to_string_lossy().into_owned()
 }
 
-fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 /// Builds; the build must succeed. Returns stdout.
-fn build_ok(env: &Env, args: &[&str], dir: &Path) -> String {
+pub(crate) fn build_ok(env: &Env, args: &[&str], dir: &Path) -> String {
     let out = build(env, args, dir);
     assert!(
         out.status.success(),

@@ -221,7 +221,7 @@ fn merge(user: &mut ContainerConfig, image: &ContainerConfig) {
 }
 
 /// One history entry as Go's `image.History` marshals it.
-fn history_entry(h: &History) -> String {
+pub(crate) fn history_entry(h: &History) -> String {
     let mut o = Obj::default();
     if h.created.is_some() {
         o.raw("created", gojson::time(h.created.as_deref()));

@@ -1,6 +1,7 @@
 //! The image operations, one file each, as methods of [`crate::ImageStore`].
 
 pub(crate) mod archive;
+mod cache_from;
 mod check;
 mod children;
 pub(crate) mod commit;

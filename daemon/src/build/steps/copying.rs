@@ -2,6 +2,7 @@
 //! container's tree as `docker cp` puts files, the step cached by the sources' checksum.
 
 use super::*;
+use crate::build::chown::Chown;
 
 impl Builder {
     /// COPY and ADD.
@@ -22,15 +23,24 @@ impl Builder {
         let dest = word(&a.dest)?;
         let chown = word(&a.chown)?;
         let from = word(&a.from)?;
-        if add && sources.iter().any(|s| is_url(s)) {
+        let urls = sources.iter().filter(|s| is_http(s)).count();
+        if !add && urls > 0 {
+            return Err(Failure::from(format!("source can't be a URL for {name}")));
+        }
+        let downloads = urls > 0 && urls == sources.len() && from.is_empty();
+        if add && !downloads && sources.iter().any(|s| is_url(s)) {
             return Err(Failure::from(format!(
-                "{name} failed: fetching URLs is not supported by this daemon: download the file into the build context"
+                "{name} failed: fetching a URL together with other sources is not supported by this daemon: one ADD per URL"
             )));
         }
-        let owner = copy::parse_chown(&chown).map_err(Failure::from)?;
+        let owner = Chown::parse(&chown).map_err(Failure::from)?;
         let mode = copy::parse_chmod(&a.chmod).map_err(Failure::from)?;
-        // The sources: the context, or another stage's or image's tree.
-        let (source, from_container) = if from.is_empty() {
+        // The sources: downloads, the context, or another stage's or image's tree.
+        let (source, from_container) = if downloads {
+            let (dir, names) = self.download(&sources, &dest).await?;
+            sources = names;
+            (CopySource::Context(std::sync::Arc::new(dir)), None)
+        } else if from.is_empty() {
             (
                 CopySource::Context(std::sync::Arc::new(self.ctx.root()?)),
                 None,
@@ -54,7 +64,7 @@ impl Builder {
                 s,
                 &source,
                 &sources,
-                add,
+                (add, add && !downloads),
                 &a.dest,
                 &dest,
                 (&chown, &from, owner, mode),
@@ -78,14 +88,14 @@ impl Builder {
         s: &mut Stage,
         source: &CopySource,
         sources: &[String],
-        add: bool,
+        (add, extract): (bool, bool),
         written: &str,
         dest: &str,
-        (chown, from, owner, mode): (&str, &str, Option<(u32, u32)>, Option<u32>),
+        (chown, from, owner, mode): (&str, &str, Option<Chown>, Option<u32>),
     ) -> Result<(), Failure> {
         let name = if add { "ADD" } else { "COPY" };
         let dir = self.ctx.dir.clone();
-        let checked = copy::gather(source, sources, add, name, &dir, false).await?;
+        let checked = copy::gather(source, sources, extract, name, &dir, false).await?;
         let dest = absolute_dest(dest, s.config.working_dir.as_deref().unwrap_or(""));
         let mut flags = String::new();
         if !chown.is_empty() {
@@ -100,18 +110,25 @@ impl Builder {
         cmd.push(format!("#(nop) {comment}"));
         probe.cmd = Some(cmd);
         probe.image = Some(image_ref(s));
-        if self.cached(s, &probe).await? {
+        let next = s.config.clone();
+        if self.cached(s, &probe, &next).await? {
             return Ok(());
         }
-        let gathered = copy::gather(source, sources, add, name, &dir, true).await?;
-        let spec = copy::Placement {
+        let gathered = copy::gather(source, sources, extract, name, &dir, true).await?;
+        let mut spec = copy::Placement {
             dest: dest.clone(),
-            owner,
+            owner: owner.as_ref().and_then(Chown::numeric),
             mode,
         };
+        let by_name = owner.filter(|o| o.numeric().is_none());
         let cfg = s.config.clone();
         let new = match &s.image {
             None => {
+                if let Some(o) = by_name {
+                    // Scratch has no /etc/passwd.
+                    let none = || Err(std::io::ErrorKind::NotFound.into());
+                    spec.owner = Some(o.resolve(&none(), &none()).map_err(Failure::from)?);
+                }
                 let dir = self.empty_dir()?;
                 copy::place_in_dir(&gathered, &spec, &dir).await?;
                 self.commit(s, &WritableLayer::Overlay(dir), cfg.clone(), probe)
@@ -121,8 +138,12 @@ impl Builder {
                 let mut c = probe.clone();
                 c.entrypoint = None;
                 let id = self.create(&c, None).await?;
-                let placed =
-                    copy::place_in_container(&gathered, &spec, &self.containers, &id).await;
+                let placed = match self.owner_in(&id, by_name, &mut spec).await {
+                    Ok(()) => {
+                        copy::place_in_container(&gathered, &spec, &self.containers, &id).await
+                    }
+                    Err(e) => Err(e),
+                };
                 let committed = match placed {
                     Ok(()) => {
                         let layer = self.containers.layer_of(&id)?;
@@ -141,6 +162,24 @@ impl Builder {
             }
         };
         self.advance(s, new, cfg);
+        Ok(())
+    }
+
+    /// `--chown` by name: the IDs from the step container's `/etc/passwd` and `/etc/group`.
+    async fn owner_in(
+        &self,
+        id: &str,
+        by_name: Option<Chown>,
+        spec: &mut copy::Placement,
+    ) -> Result<(), Failure> {
+        let Some(o) = by_name else {
+            return Ok(());
+        };
+        let files = self
+            .containers
+            .read_root_files(id, &["/etc/passwd", "/etc/group"])
+            .await?;
+        spec.owner = Some(o.resolve(&files[0], &files[1]).map_err(Failure::from)?);
         Ok(())
     }
 

@@ -2,7 +2,8 @@
 //! builder's lines: `Step n/N : ...`, ` ---> Running in ...`, `Removing intermediate
 //! container ...`, ` ---> <id>`, ` ---> Using cache`, then `Successfully built ...` and
 //! `Successfully tagged ...`. A failure after the first step is the stream's last message.
-//! RUN's containers are in `run`, COPY and ADD in `copying`, the history's words in `comments`.
+//! RUN's containers are in `run`, COPY and ADD in `copying`, the history's words in `comments`,
+//! FROM's pulls in `pull`, ADD's downloads in `add_url`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,6 +14,7 @@ use futures::StreamExt;
 use graph::config::ContainerConfig;
 use graph::{ImageId, WritableLayer};
 
+use super::cache_from::CacheFrom;
 use super::context::Context;
 use super::copy::{self, CopySource};
 use super::{cache, describe};
@@ -25,8 +27,10 @@ use crate::images::dockerfile::{set_settings, settings};
 use crate::images::{Images, events as image_events};
 use crate::version::VERSION;
 
+mod add_url;
 mod comments;
 mod copying;
+mod pull;
 mod run;
 
 use comments::comment_of;
@@ -126,6 +130,10 @@ pub(super) struct Builder {
     done: Vec<(Option<String>, Option<ImageId>)>,
     /// Layer directories made for steps on scratch, removed at the end.
     scratch: Vec<std::path::PathBuf>,
+    /// The `--cache-from` images, if any (else the local cache).
+    cache_from: Option<CacheFrom>,
+    /// An ONBUILD trigger is running (its steps print no ` ---> ID`).
+    in_trigger: bool,
 }
 
 impl Builder {
@@ -136,6 +144,8 @@ impl Builder {
             images: d.images.clone(),
             events: d.events.clone(),
             registry: d.registry(),
+            cache_from: CacheFrom::new(&opts.cache_from),
+            in_trigger: false,
             opts,
             ctx,
             out,
@@ -318,60 +328,54 @@ impl Builder {
             None if image.eq_ignore_ascii_case("scratch") => None,
             None => Some(self.local_or_pulled(&image).await?),
         };
-        match &id {
-            Some(id) => {
-                let id_s = id.to_string();
-                let d = self.images.blocking(move |s| s.inspect(&id_s)).await?;
-                stage.config = d.config.config.unwrap_or_default();
-                self.say(format!(" ---> {}\n", short_id(id)));
-            }
-            None => self.say(" ---> \n"),
+        if let Some(id) = &id {
+            let id_s = id.to_string();
+            let d = self.images.blocking(move |s| s.inspect(&id_s)).await?;
+            stage.config = d.config.config.unwrap_or_default();
         }
         stage.image = id;
+        self.reset_cache_from().await?;
         // ONBUILD triggers of the base image run now, then are dropped from the config.
         let triggers = stage.config.on_build.take().unwrap_or_default();
-        for t in triggers {
-            let parsed = dockerfile::parse(&t).map_err(Failure::from)?;
-            let list = dockerfile::parse_all(&parsed.nodes).map_err(Failure::from)?;
-            for i in list {
-                self.dispatch(&mut stage, i).await?;
-            }
-        }
+        self.triggers(&mut stage, triggers).await?;
+        // As dockerd: one ` ---> ID` for the FROM, after its triggers.
+        let shown = stage.image.as_ref().map(short_id).unwrap_or_default();
+        self.say(format!(" ---> {shown}\n"));
         Ok(stage)
     }
 
-    /// The image `name` names, pulled first when the store does not have it (as dockerd's
-    /// FROM does), the pull's progress in the build's output.
-    async fn local_or_pulled(&self, name: &str) -> Result<ImageId, Failure> {
-        let n = name.to_owned();
-        match self.images.blocking(move |s| s.inspect(&n)).await {
-            Ok(d) => return Ok(d.id),
-            Err(Error::Image(e)) if e.kind() == graph::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.into()),
+    /// The base image's ONBUILD triggers (moby's `dispatchTriggeredOnBuild`): announced, then
+    /// each dispatched as a step of the FROM, without a ` ---> ID` line of its own.
+    async fn triggers(&mut self, stage: &mut Stage, triggers: Vec<String>) -> Result<(), Failure> {
+        if triggers.is_empty() {
+            return Ok(());
         }
-        let r = graph::Reference::parse_normalized(name).map_err(Error::from)?;
-        let tag = match (r.digest(), r.tag()) {
-            (Some(d), _) => d.to_string(),
-            (None, Some(t)) => t.to_owned(),
-            (None, None) => "latest".to_owned(),
-        };
-        let opts = PullOptions {
-            image: r.name(),
-            tag: Some(tag),
-            platform: None,
-            auth: None,
-        };
-        let mut progress = self.registry.pull(&self.images, &self.events, opts).await?;
-        while let Some(m) = progress.next().await {
-            if let Some(e) = m.error {
-                return Err(Failure::from(e));
-            }
-            if !self.opts.quiet {
-                self.out.send(m);
+        let s = if triggers.len() > 1 { "s" } else { "" };
+        self.say(format!("# Executing {} build trigger{s}\n", triggers.len()));
+        self.in_trigger = true;
+        let mut result = Ok(());
+        for t in triggers {
+            result = self.trigger(stage, &t).await;
+            if result.is_err() {
+                break;
             }
         }
-        let n = name.to_owned();
-        Ok(self.images.blocking(move |s| s.inspect(&n)).await?.id)
+        self.in_trigger = false;
+        result
+    }
+
+    /// One ONBUILD trigger.
+    async fn trigger(&mut self, stage: &mut Stage, t: &str) -> Result<(), Failure> {
+        let parsed = dockerfile::parse(t).map_err(Failure::from)?;
+        if parsed.nodes.len() != 1 {
+            return Err(Failure::from(
+                "onbuild trigger should be a single expression",
+            ));
+        }
+        for i in dockerfile::parse_all(&parsed.nodes).map_err(Failure::from)? {
+            self.dispatch(stage, i).await?;
+        }
+        Ok(())
     }
 
     /// The build args in effect in `s` (declared, with a value), as `KEY=value`, sorted.
@@ -474,7 +478,7 @@ impl Builder {
         }
         probe.cmd = Some(cmd);
         probe.image = Some(image_ref(s));
-        if use_cache && self.cached(s, &probe).await? {
+        if use_cache && self.cached(s, &probe, &cfg).await? {
             return Ok(());
         }
         let container = match &s.image {
@@ -508,19 +512,40 @@ impl Builder {
         Ok(dir)
     }
 
-    /// Looks for a step built before on the same parent with the same config.
-    async fn cached(&mut self, s: &mut Stage, probe: &ContainerConfig) -> Result<bool, Failure> {
+    /// Looks for a step built before on the same parent with the same config (or in the
+    /// `--cache-from` images); on a hit, `next` is the config after the step.
+    async fn cached(
+        &mut self,
+        s: &mut Stage,
+        probe: &ContainerConfig,
+        next: &ContainerConfig,
+    ) -> Result<bool, Failure> {
         if self.opts.no_cache {
             return Ok(false);
         }
-        let Some(parent) = s.image.clone() else {
-            return Ok(false);
-        };
+        let parent = s.image.clone();
         let probe = probe.clone();
-        let hit = self
-            .images
-            .blocking(move |st| cache::lookup(st, &parent, &probe))
-            .await?;
+        let hit = match self.cache_from.take() {
+            Some(mut cf) => {
+                let (hit, cf) = self
+                    .images
+                    .blocking(move |st| {
+                        let hit = cf.get(st, parent.as_ref(), &probe, VERSION);
+                        hit.map(|h| (h, cf))
+                    })
+                    .await?;
+                self.cache_from = Some(cf);
+                hit.map(|id| (id, next.clone()))
+            }
+            None => match parent {
+                None => None,
+                Some(parent) => {
+                    self.images
+                        .blocking(move |st| cache::lookup(st, &parent, &probe))
+                        .await?
+                }
+            },
+        };
         let Some((id, cfg)) = hit else {
             return Ok(false);
         };
@@ -529,8 +554,25 @@ impl Builder {
         Ok(true)
     }
 
+    /// Looks the `--cache-from` images up again (dockerd does at every FROM).
+    async fn reset_cache_from(&mut self) -> Result<(), Failure> {
+        if let Some(mut cf) = self.cache_from.take() {
+            self.cache_from = Some(
+                self.images
+                    .blocking(move |st| {
+                        cf.reset(st);
+                        Ok(cf)
+                    })
+                    .await?,
+            );
+        }
+        Ok(())
+    }
+
     fn advance(&mut self, s: &mut Stage, id: ImageId, cfg: ContainerConfig) {
-        self.say(format!(" ---> {}\n", short_id(&id)));
+        if !self.in_trigger {
+            self.say(format!(" ---> {}\n", short_id(&id)));
+        }
         s.image = Some(id);
         s.config = cfg;
     }
@@ -591,6 +633,11 @@ fn absolute_dest(dest: &str, workdir: &str) -> String {
         clean.push('/');
     }
     clean
+}
+
+/// An HTTP(S) URL (moby's `urlutil.IsURL`): what ADD downloads.
+fn is_http(s: &str) -> bool {
+    s.starts_with("http://") || s.starts_with("https://")
 }
 
 fn is_url(s: &str) -> bool {

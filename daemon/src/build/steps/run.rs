@@ -71,7 +71,8 @@ impl Builder {
         history.extend(cmd.iter().cloned());
         probe.cmd = Some(history);
         probe.image = Some(image_ref(s));
-        if self.cached(s, &probe).await? {
+        let next = s.config.clone();
+        if self.cached(s, &probe, &next).await? {
             return Ok(());
         }
         if s.image.is_none() {

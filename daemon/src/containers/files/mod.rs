@@ -19,6 +19,7 @@ mod backend;
 mod changes;
 mod commit;
 mod export;
+mod read;
 
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
