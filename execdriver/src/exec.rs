@@ -227,7 +227,8 @@ impl PreparedExec {
         AttachConn::connect(&self.dir)
     }
 
-    /// Runs the process (`runc exec`) and waits until runc confirms it. [`Error::Start`] with
+    /// Runs the process (natively or with `runc exec`) and waits until the monitor confirms
+    /// it. [`Error::Start`] with
     /// dockerd's exit code (127 not found, 126 not executable) when it could not start.
     pub fn start(mut self) -> Result<Running> {
         open_gate(&mut self.gate, &format!("exec {}", self.dir.id()))?;

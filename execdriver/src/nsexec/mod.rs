@@ -45,6 +45,9 @@ use crate::error::{Context, Error, Result};
 use crate::state::Runtime;
 use child::{CapSets, ChildStdio, Plan, Record, Stage};
 
+/// The container's compiled seccomp filter, in its bundle directory.
+const SECCOMP_CACHE: &str = "seccomp.bpf";
+
 /// runc's words around every error of an exec's start.
 const PREFIX: &str = "exec failed: unable to start container process: ";
 
@@ -113,9 +116,11 @@ pub(crate) fn prepare(
         return Err("the container has Intel RDT settings".to_owned());
     }
     let seccomp = match linux.seccomp() {
-        Some(s) => Some(seccomp::compile(s).map_err(|e| match e {
-            seccomp::NotNative::Fallback(why) | seccomp::NotNative::Failed(why) => why,
-        })?),
+        Some(s) => Some(
+            seccomp::compile_cached(s, &bundle.join(SECCOMP_CACHE)).map_err(|e| match e {
+                seccomp::NotNative::Fallback(why) | seccomp::NotNative::Failed(why) => why,
+            })?,
+        ),
         None => None,
     };
     let state = runc_state::read(runtime, id)?;

@@ -8,6 +8,7 @@
 use std::ffi::{CStr, CString, c_char, c_int, c_uint, c_void};
 use std::io::{Read, Seek};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
 
 use nix::libc;
 use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction};
@@ -125,6 +126,64 @@ pub(super) fn supported(s: &LinuxSeccomp) -> Result<(), String> {
         return Err("a seccomp notify action".to_owned());
     }
     Ok(())
+}
+
+/// The first line of a cached program.
+const CACHE_MAGIC: &[u8] = b"wharf seccomp bpf 1\n";
+
+/// [`compile`], remembered in `cache` (the container's bundle directory keeps it for every
+/// later exec): compiling Docker's default profile takes libseccomp tens of milliseconds, more
+/// than the rest of an exec's start. The file holds the profile it was compiled from, so a
+/// different profile is compiled afresh.
+pub(super) fn compile_cached(
+    s: &LinuxSeccomp,
+    cache: &Path,
+) -> Result<Vec<libc::sock_filter>, NotNative> {
+    supported(s).map_err(NotNative::Fallback)?;
+    let key = serde_json::to_vec(s).unwrap_or_default();
+    if let Some(prog) = std::fs::read(cache)
+        .ok()
+        .and_then(|bytes| cached_program(&bytes, &key))
+    {
+        return Ok(prog);
+    }
+    let prog = compile(s)?;
+    let mut bytes = Vec::with_capacity(CACHE_MAGIC.len() + 8 + key.len() + prog.len() * 8);
+    bytes.extend_from_slice(CACHE_MAGIC);
+    bytes.extend_from_slice(&(key.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&key);
+    for f in &prog {
+        bytes.extend_from_slice(&f.code.to_ne_bytes());
+        bytes.extend_from_slice(&[f.jt, f.jf]);
+        bytes.extend_from_slice(&f.k.to_ne_bytes());
+    }
+    // A cache that cannot be written only costs the next exec the compilation again.
+    let _ = crate::state::write_replacing(cache, &bytes);
+    Ok(prog)
+}
+
+/// The program of a cache file, when it was compiled from the profile `key`.
+fn cached_program(bytes: &[u8], key: &[u8]) -> Option<Vec<libc::sock_filter>> {
+    let rest = bytes.strip_prefix(CACHE_MAGIC)?;
+    let (len, rest) = rest.split_first_chunk::<8>()?;
+    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+    let (stored, program) = (rest.get(..len)?, rest.get(len..)?);
+    if stored != key || program.is_empty() || program.len() % 8 != 0 {
+        return None;
+    }
+    Some(filters(program))
+}
+
+fn filters(bytes: &[u8]) -> Vec<libc::sock_filter> {
+    bytes
+        .chunks_exact(8)
+        .map(|b| libc::sock_filter {
+            code: u16::from_ne_bytes([b[0], b[1]]),
+            jt: b[2],
+            jf: b[3],
+            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
+        })
+        .collect()
 }
 
 /// Compiles `s` to the BPF program runc would load (libseccomp's export; runc's ENOSYS stub for
@@ -245,15 +304,7 @@ fn export(lib: &Lib, ctx: *mut c_void) -> Result<Vec<libc::sock_filter>, String>
     file.rewind()
         .and_then(|()| file.read_to_end(&mut bytes))
         .map_err(|e| format!("reading the seccomp filter: {e}"))?;
-    Ok(bytes
-        .chunks_exact(8)
-        .map(|b| libc::sock_filter {
-            code: u16::from_ne_bytes([b[0], b[1]]),
-            jt: b[2],
-            jf: b[3],
-            k: u32::from_ne_bytes([b[4], b[5], b[6], b[7]]),
-        })
-        .collect())
+    Ok(filters(&bytes))
 }
 
 /// An errno as Go prints it (strerror, lower-case first letter).
@@ -302,5 +353,47 @@ mod tests {
             NotNative::Fallback("a seccomp notify action".to_owned())
         );
         assert_eq!(errno_text(libc::ENOENT), "no such file or directory");
+    }
+
+    #[test]
+    fn dockers_default_profile_compiles() {
+        if Lib::open().is_none() {
+            return;
+        }
+        let spec = crate::ContainerSpec::new("0123456789ab", "/rootfs", vec!["sh".into()]);
+        let built = crate::build_spec(&spec).expect("spec");
+        let profile = built
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().clone())
+            .expect("the default profile");
+        let started = std::time::Instant::now();
+        let prog = compile(&profile).expect("compiles");
+        // What an exec pays for it (the monitor compiles before each fork).
+        eprintln!(
+            "default profile: {} instructions in {:?}",
+            prog.len(),
+            started.elapsed()
+        );
+        assert!(prog.len() > 100, "{}", prog.len());
+
+        // Cached: the same program without libseccomp; another profile is compiled afresh.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = dir.path().join("seccomp.bpf");
+        let first = compile_cached(&profile, &cache).expect("compiles");
+        let started = std::time::Instant::now();
+        let again = compile_cached(&profile, &cache).expect("cached");
+        eprintln!("cached: {:?}", started.elapsed());
+        let same = |a: &[libc::sock_filter], b: &[libc::sock_filter]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|(x, y)| (x.code, x.jt, x.jf, x.k) == (y.code, y.jt, y.jf, y.k))
+        };
+        assert!(same(&first, &prog) && same(&again, &prog));
+        let mut other = profile.clone();
+        other.set_syscalls(None);
+        let small = compile_cached(&other, &cache).expect("recompiled");
+        assert!(small.len() < prog.len());
     }
 }
