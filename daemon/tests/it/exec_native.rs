@@ -155,10 +155,7 @@ fn native_exec_is_set_up_as_the_containers_init() {
     ];
     for (i, run_args) in cases.iter().enumerate() {
         let name = format!("c{i}");
-        let mut argv = vec!["run", "-d", "--name", &name];
-        argv.extend_from_slice(run_args);
-        argv.extend(["busybox", "sleep", "300"]);
-        env.ok(&argv);
+        sleeper(env, &name, run_args);
         let init = setup_of(init_pid(env, &name));
         let exec = setup_of(exec_pid(env, &name, &[], &["sleep", "301"]));
         assert_eq!(exec, init, "docker run {run_args:?}");
@@ -167,7 +164,7 @@ fn native_exec_is_set_up_as_the_containers_init() {
     assert_eq!(runc_execs(&rig.native_log), 0, "runc exec ran");
 
     // `--privileged` gets every capability the daemon has; `-u` is that user.
-    env.ok(&["run", "-d", "--name", "p1", "busybox", "sleep", "300"]);
+    sleeper(env, "p1", &[]);
     let own = std::fs::read_to_string("/proc/self/status").expect("status");
     let bounding = own
         .lines()
@@ -203,29 +200,9 @@ fn native_exec_stdio_failures_seccomp_top_and_pause() {
     )
     .expect("profile");
     let seccomp = format!("seccomp={}", profile.display());
-    env.ok(&["run", "-d", "--name", "c1", "busybox", "sleep", "300"]);
-    env.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "s1",
-        "--security-opt",
-        &seccomp,
-        "busybox",
-        "sleep",
-        "300",
-    ]);
-    env.ok(&[
-        "run",
-        "-d",
-        "--name",
-        "f1",
-        "--runtime",
-        "other",
-        "busybox",
-        "sleep",
-        "300",
-    ]);
+    sleeper(env, "c1", &[]);
+    sleeper(env, "s1", &["--security-opt", &seccomp]);
+    sleeper(env, "f1", &["--runtime", "other"]);
 
     // The profile holds for the exec: mkdir fails, the rest works.
     let out = env.docker(&["exec", "s1", "mkdir", "/x"]);
@@ -238,21 +215,14 @@ fn native_exec_stdio_failures_seccomp_top_and_pause() {
 
     // stdio: a tty, stdin, the working directory, the environment.
     assert_eq!(env.ok(&["exec", "-t", "c1", "tty"]), "/dev/pts/0\r\n");
-    let mut child = env
+    let input = rig._tmp.path().join("input");
+    std::fs::write(&input, "echoed\n").expect("input");
+    let out = env
         .d
         .docker_command(&["exec", "-i", "c1", "cat"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"echoed\n")
-        .expect("write");
-    let out = child.wait_with_output().expect("cat");
+        .stdin(std::fs::File::open(&input).expect("input"))
+        .output()
+        .expect("cat");
     assert_eq!(text(&out.stdout), "echoed\n");
     assert_eq!(env.ok(&["exec", "-w", "/tmp", "c1", "pwd"]), "/tmp\n");
     assert_eq!(
@@ -328,6 +298,14 @@ fn native_exec_stdio_failures_seccomp_top_and_pause() {
     );
     assert_eq!(env.ok(&["exec", "f1", "echo", "via runc"]), "via runc\n");
     assert_eq!(runc_execs(&rig.other_log), 6);
+}
+
+/// `docker run -d --name NAME ARGS busybox sleep 300`.
+fn sleeper(env: &Env, name: &str, args: &[&str]) {
+    let mut argv = vec!["run", "-d", "--name", name];
+    argv.extend_from_slice(args);
+    argv.extend(["busybox", "sleep", "300"]);
+    env.ok(&argv);
 }
 
 fn run_code(env: &Env, args: &[&str]) -> Option<i32> {

@@ -33,6 +33,7 @@ pub(super) const PID: i32 = 0;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(i32)]
 pub(super) enum Stage {
+    // The discriminants run from 1 without a gap: `from_raw` relies on it.
     Cgroup = 1,
     Rlimit,
     OomScoreAdj,
@@ -61,34 +62,11 @@ pub(super) enum Stage {
 impl Stage {
     /// The stage a record names.
     pub(super) fn from_raw(n: i32) -> Option<Stage> {
-        use Stage::*;
-        [
-            Cgroup,
-            Rlimit,
-            OomScoreAdj,
-            Setns,
-            Fork,
-            Setsid,
-            Keyring,
-            Stdio,
-            Ctty,
-            NoNewPrivs,
-            Seccomp,
-            Chdir,
-            Bounding,
-            KeepCaps,
-            Setgroups,
-            Setgid,
-            Setuid,
-            Caps,
-            NotFound,
-            Stat,
-            NotExecutable,
-            Relative,
-            Exec,
-        ]
-        .into_iter()
-        .find(|s| *s as i32 == n)
+        // SAFETY: `Stage` is `repr(i32)` with the discriminants 1 to `Exec` and no gap, and
+        // `n` is one of them.
+        (Stage::Cgroup as i32..=Stage::Exec as i32)
+            .contains(&n)
+            .then(|| unsafe { std::mem::transmute::<i32, Stage>(n) })
     }
 }
 
