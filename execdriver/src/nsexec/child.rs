@@ -81,10 +81,15 @@ pub(super) enum ChildStdio {
 /// The capability sets, as bit masks in the kernel's numbering.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(super) struct CapSets {
+    /// The bounding set.
     pub(super) bounding: u64,
+    /// The effective set.
     pub(super) effective: u64,
+    /// The permitted set.
     pub(super) permitted: u64,
+    /// The inheritable set.
     pub(super) inheritable: u64,
+    /// The ambient set.
     pub(super) ambient: u64,
     /// `/proc/sys/kernel/cap_last_cap`.
     pub(super) last: u32,
@@ -102,14 +107,23 @@ pub(super) struct Plan {
     pub(super) namespaces: Vec<(OwnedFd, c_int)>,
     /// The session keyring runc's processes of this container join (`_ses.<id>`).
     pub(super) keyring: CString,
+    /// The process's ends of its stdio.
     pub(super) stdio: ChildStdio,
+    /// `process.noNewPrivileges`.
     pub(super) no_new_privs: bool,
+    /// `process.user.umask`.
     pub(super) umask: Option<u32>,
+    /// The compiled filter of the bundle's `linux.seccomp`.
     pub(super) seccomp: Option<Vec<libc::sock_filter>>,
+    /// The working directory.
     pub(super) cwd: CString,
+    /// The capability sets.
     pub(super) caps: CapSets,
+    /// The user.
     pub(super) uid: u32,
+    /// The primary group.
     pub(super) gid: u32,
+    /// The supplementary groups (`process.user.additionalGids`).
     pub(super) groups: Vec<libc::gid_t>,
     /// Where `args[0]` may be, in `PATH` order (just `args[0]` when it has a slash).
     pub(super) candidates: Vec<CString>,
@@ -118,7 +132,9 @@ pub(super) struct Plan {
     /// NULL-terminated `argv` and `envp`, pointing into `argv_owned` / `env_owned`.
     pub(super) argv: Vec<*const c_char>,
     pub(super) envp: Vec<*const c_char>,
+    /// The strings `argv` points into.
     pub(super) argv_owned: Vec<CString>,
+    /// The strings `envp` points into.
     pub(super) env_owned: Vec<CString>,
 }
 
