@@ -27,12 +27,15 @@
 //! those with the profile's default action.
 
 mod child;
+mod messages;
+mod process;
 mod runc_state;
 mod seccomp;
+mod stdio;
 
 use std::ffi::CString;
 use std::fs::File;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::OFlag;
@@ -43,28 +46,15 @@ use oci_spec::runtime::{LinuxNamespaceType, Process, Spec};
 
 use crate::error::{Context, Error, Result};
 use crate::state::Runtime;
-use child::{CapSets, ChildStdio, Plan, Record, Stage};
+use child::{Plan, Record};
+use messages::{Failed, PREFIX};
+use process::{
+    c_strings, candidates, cap_sets, environment, null_terminated, refuse_process, rlimits,
+};
+pub(crate) use stdio::MonitorStdio;
 
 /// The container's compiled seccomp filter, in its bundle directory.
 const SECCOMP_CACHE: &str = "seccomp.bpf";
-
-/// runc's words around every error of an exec's start.
-const PREFIX: &str = "exec failed: unable to start container process: ";
-
-/// The monitor's ends of the process's stdio.
-pub(crate) enum MonitorStdio {
-    /// The pty's master side.
-    Pty(File),
-    /// The read ends of stdout and stderr, and the write end of stdin with `-i`.
-    Pipes {
-        /// The process's stdout.
-        stdout: File,
-        /// The process's stderr.
-        stderr: File,
-        /// The process's stdin, when it is open.
-        stdin: Option<File>,
-    },
-}
 
 /// An exec ready to fork, see [`start`].
 pub(crate) struct Native {
@@ -147,7 +137,7 @@ pub(crate) fn prepare(
     let candidates = candidates(&arg0, &env);
     let candidates_c = c_strings(&candidates)?;
     let (child_stdio, monitor_stdio) =
-        stdio(&init, process, open_stdin).map_err(|e| e.to_string())?;
+        stdio::stdio(&init, process, open_stdin).map_err(|e| e.to_string())?;
     let mut plan = Plan {
         cgroup_procs,
         rlimits: rlimits(process)?,
@@ -252,98 +242,6 @@ pub(crate) fn start(
     Ok(Ok((pid, monitor_stdio)))
 }
 
-/// What a failure's message names.
-struct Failed<'a> {
-    first: i32,
-    arg0: &'a str,
-    cwd: &'a str,
-    cgroups: &'a [PathBuf],
-    namespaces: &'a [PathBuf],
-    candidates: &'a [String],
-}
-
-impl Failed<'_> {
-    /// runc's message for the failed step (after runc's common prefix).
-    fn message(&self, r: Record) -> String {
-        let err = seccomp::errno_text(r.errno);
-        let nth = |paths: &[PathBuf]| {
-            usize::try_from(r.value)
-                .ok()
-                .and_then(|i| paths.get(i))
-                .map(|p| p.display().to_string())
-                .unwrap_or_default()
-        };
-        let arg0 = self.arg0;
-        match Stage::from_raw(r.stage) {
-            Some(Stage::Cgroup) => format!(
-                "error adding pid {} to cgroups: failed to write 0 to {}/cgroup.procs: {err}",
-                self.first,
-                nth(self.cgroups)
-            ),
-            Some(Stage::Rlimit) => {
-                format!("error setting rlimits for process: error setting rlimit: {err}")
-            }
-            Some(Stage::OomScoreAdj) => format!("failed to update /proc/self/oom_score_adj: {err}"),
-            Some(Stage::Setns) => {
-                format!("failed to setns to {}: {err}", nth(self.namespaces))
-            }
-            Some(Stage::Fork) => format!("unable to fork: {err}"),
-            Some(Stage::Setsid) => format!("setsid failed: {err}"),
-            Some(Stage::Keyring) => format!("unable to join session keyring: {err}"),
-            Some(Stage::Stdio) => format!("dup2: {err}"),
-            Some(Stage::Ctty) => format!("ioctl(setctty): {err}"),
-            Some(Stage::NoNewPrivs) => format!("prctl(SET_NO_NEW_PRIVS): {err}"),
-            Some(Stage::Seccomp) => {
-                format!("unable to init seccomp: error loading seccomp filter into kernel: {err}")
-            }
-            Some(Stage::Chdir) => {
-                format!(
-                    "chdir to cwd ({:?}) set in config.json failed: {err}",
-                    self.cwd
-                )
-            }
-            Some(Stage::Bounding) => format!("unable to apply bounding set: {err}"),
-            Some(Stage::KeepCaps) => format!("unable to set keep caps: {err}"),
-            Some(Stage::Setgroups) => format!("unable to setup user: setgroups: {err}"),
-            Some(Stage::Setgid | Stage::Setuid) => format!("unable to setup user: {err}"),
-            Some(Stage::Caps) => format!("unable to apply caps: {err}"),
-            Some(Stage::NotFound) => {
-                format!("exec: {arg0:?}: executable file not found in $PATH")
-            }
-            Some(Stage::Stat) => format!("exec: {arg0:?}: stat {arg0}: {err}"),
-            Some(Stage::NotExecutable) => format!("exec: {arg0:?}: permission denied"),
-            Some(Stage::Relative) => {
-                format!("exec: {arg0:?}: cannot run executable found relative to current directory")
-            }
-            Some(Stage::Exec) => {
-                let path = usize::try_from(r.value)
-                    .ok()
-                    .and_then(|i| self.candidates.get(i))
-                    .map_or(arg0, String::as_str);
-                format!("exec {path}: {err}")
-            }
-            None => format!("unknown failure {} ({err})", r.stage),
-        }
-    }
-}
-
-/// What only runc does for a process.
-fn refuse_process(p: &Process) -> std::result::Result<(), String> {
-    if p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err("the process has an AppArmor profile".to_owned());
-    }
-    if p.selinux_label().as_ref().is_some_and(|s| !s.is_empty()) {
-        return Err("the process has an SELinux label".to_owned());
-    }
-    if p.io_priority().is_some() {
-        return Err("the process has an I/O priority".to_owned());
-    }
-    if p.scheduler().is_some() {
-        return Err("the process has a scheduler".to_owned());
-    }
-    Ok(())
-}
-
 /// Whether the process `proc_dir` (`/proc/<pid>`) is in the monitor's own namespace `name`.
 fn same_namespace(proc_dir: &Path, name: &str) -> bool {
     let theirs = std::fs::metadata(proc_dir.join("ns").join(name));
@@ -386,283 +284,4 @@ fn open_namespaces(
         paths.push(path);
     }
     Ok((fds, paths))
-}
-
-/// The process's environment as runc's init sets it up: each `KEY=value` in order, a later
-/// duplicate replacing the earlier value in place (Go's `os.Setenv`), then `HOME` from the
-/// container's `/etc/passwd` (`/` when the user has no entry) if there is none.
-fn environment(p: &Process, init: &Path) -> std::result::Result<Vec<String>, String> {
-    let mut out: Vec<(String, String)> = Vec::new();
-    for pair in p.env().iter().flatten() {
-        let (k, v) = pair
-            .split_once('=')
-            .filter(|(k, _)| !k.is_empty() && !pair.contains('\0'))
-            .ok_or_else(|| format!("the environment entry {pair:?} is for runc to refuse"))?;
-        match out.iter_mut().find(|(key, _)| key == k) {
-            Some(entry) => entry.1 = v.to_owned(),
-            None => out.push((k.to_owned(), v.to_owned())),
-        }
-    }
-    if !out.iter().any(|(k, _)| k == "HOME") {
-        let passwd = std::fs::read_to_string(init.join("root/etc/passwd")).unwrap_or_default();
-        out.push(("HOME".to_owned(), home_of(&passwd, p.user().uid())));
-    }
-    Ok(out.into_iter().map(|(k, v)| format!("{k}={v}")).collect())
-}
-
-/// The home directory of `uid` in a passwd file, `/` when it has no entry.
-fn home_of(passwd: &str, uid: u32) -> String {
-    passwd
-        .lines()
-        .map(|l| l.split(':').collect::<Vec<_>>())
-        .find(|f| f.len() >= 7 && f[2].parse::<u32>() == Ok(uid))
-        .map_or_else(|| "/".to_owned(), |f| f[5].to_owned())
-}
-
-/// Where `args[0]` may be: itself when it has a slash, else each `PATH` entry of the
-/// environment joined with it (an empty entry is `.`), in order.
-fn candidates(arg0: &str, env: &[String]) -> Vec<String> {
-    if arg0.contains('/') {
-        return vec![arg0.to_owned()];
-    }
-    let path = env
-        .iter()
-        .rev()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or("");
-    if path.is_empty() {
-        return Vec::new();
-    }
-    path.split(':')
-        .map(|dir| {
-            let dir = if dir.is_empty() { "." } else { dir };
-            if dir == "." {
-                arg0.to_owned()
-            } else {
-                format!("{}/{arg0}", dir.trim_end_matches('/'))
-            }
-        })
-        .collect()
-}
-
-fn c_strings(items: &[String]) -> std::result::Result<Vec<CString>, String> {
-    items
-        .iter()
-        .map(|s| CString::new(s.as_bytes()).map_err(|_| format!("{s:?} holds a NUL byte")))
-        .collect()
-}
-
-fn null_terminated(items: &[CString]) -> Vec<*const libc::c_char> {
-    items
-        .iter()
-        .map(|c| c.as_ptr())
-        .chain(std::iter::once(std::ptr::null()))
-        .collect()
-}
-
-/// The process's rlimits as `(resource, limit)`.
-fn rlimits(p: &Process) -> std::result::Result<Vec<(libc::c_int, libc::rlimit64)>, String> {
-    const NAMES: [&str; 16] = [
-        "RLIMIT_CPU",
-        "RLIMIT_FSIZE",
-        "RLIMIT_DATA",
-        "RLIMIT_STACK",
-        "RLIMIT_CORE",
-        "RLIMIT_RSS",
-        "RLIMIT_NPROC",
-        "RLIMIT_NOFILE",
-        "RLIMIT_MEMLOCK",
-        "RLIMIT_AS",
-        "RLIMIT_LOCKS",
-        "RLIMIT_SIGPENDING",
-        "RLIMIT_MSGQUEUE",
-        "RLIMIT_NICE",
-        "RLIMIT_RTPRIO",
-        "RLIMIT_RTTIME",
-    ];
-    let mut out = Vec::new();
-    for r in p.rlimits().iter().flatten() {
-        let name = serde_json::to_value(r.typ())
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let resource = NAMES
-            .iter()
-            .position(|n| *n == name)
-            .ok_or_else(|| format!("unknown rlimit {name}"))?;
-        out.push((
-            resource as libc::c_int,
-            libc::rlimit64 {
-                rlim_cur: r.soft(),
-                rlim_max: r.hard(),
-            },
-        ));
-    }
-    Ok(out)
-}
-
-/// The process's capability sets as masks; names this kernel does not know are ignored, as
-/// runc ignores them.
-fn cap_sets(p: &Process) -> CapSets {
-    let last = std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
-        .ok()
-        .and_then(|s| s.trim().parse::<u32>().ok())
-        .unwrap_or(40)
-        .min(63);
-    let Some(caps) = p.capabilities() else {
-        return CapSets {
-            last,
-            ..CapSets::default()
-        };
-    };
-    let mask = |set: &Option<oci_spec::runtime::Capabilities>| {
-        set.iter().flatten().fold(0u64, |m, cap| {
-            let name = serde_json::to_value(cap)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            match crate::exec::CAPABILITIES.iter().position(|n| *n == name) {
-                Some(n) if n as u32 <= last => m | (1 << n),
-                _ => m,
-            }
-        })
-    };
-    CapSets {
-        bounding: mask(caps.bounding()),
-        effective: mask(caps.effective()),
-        permitted: mask(caps.permitted()),
-        inheritable: mask(caps.inheritable()),
-        ambient: mask(caps.ambient()),
-        last,
-    }
-}
-
-/// The process's stdio: a pty whose master is opened in the container's own devpts (as runc
-/// opens `/dev/ptmx` inside the container), sized as asked; or pipes, stdin from /dev/null
-/// unless it is open.
-fn stdio(init: &Path, p: &Process, open_stdin: bool) -> Result<(ChildStdio, MonitorStdio)> {
-    if p.terminal().unwrap_or(false) {
-        let ptmx = init.join("root/dev/pts/ptmx");
-        let master = nix::fcntl::open(
-            &ptmx,
-            OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|e| Error::path("opening", &ptmx, e))?;
-        let unlock: libc::c_int = 0;
-        // SAFETY: TIOCSPTLCK reads one int from the pointer, valid for the call.
-        if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) } < 0 {
-            return Err(Error::io(
-                "unlocking the exec's pty",
-                std::io::Error::last_os_error(),
-            ));
-        }
-        // SAFETY: TIOCGPTPEER opens the slave of this master and returns a new descriptor.
-        let slave = unsafe {
-            libc::ioctl(
-                master.as_raw_fd(),
-                libc::TIOCGPTPEER,
-                libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-            )
-        };
-        if slave < 0 {
-            return Err(Error::io(
-                "opening the exec's pty slave",
-                std::io::Error::last_os_error(),
-            ));
-        }
-        // SAFETY: a fresh descriptor nothing else owns.
-        let slave = unsafe { OwnedFd::from_raw_fd(slave) };
-        let master = File::from(master);
-        if let Some(size) = p.console_size().filter(|b| b.height() > 0 && b.width() > 0) {
-            let h = u16::try_from(size.height()).unwrap_or(u16::MAX);
-            let w = u16::try_from(size.width()).unwrap_or(u16::MAX);
-            resize(&master, h, w).context("sizing the exec's pty")?;
-        }
-        return Ok((ChildStdio::Tty(slave), MonitorStdio::Pty(master)));
-    }
-    let pipe = || nix::unistd::pipe2(OFlag::O_CLOEXEC).context("creating a pipe");
-    let (out_r, out_w) = pipe()?;
-    let (err_r, err_w) = pipe()?;
-    let (stdin_child, stdin) = if open_stdin {
-        let (in_r, in_w) = pipe()?;
-        (in_r, Some(File::from(in_w)))
-    } else {
-        let null = File::open("/dev/null").context("opening /dev/null")?;
-        (OwnedFd::from(null), None)
-    };
-    Ok((
-        ChildStdio::Pipes([stdin_child, out_w, err_w]),
-        MonitorStdio::Pipes {
-            stdout: File::from(out_r),
-            stderr: File::from(err_r),
-            stdin,
-        },
-    ))
-}
-
-fn resize(master: &File, height: u16, width: u16) -> std::io::Result<()> {
-    let ws = libc::winsize {
-        ws_row: height,
-        ws_col: width,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, valid for the call.
-    if unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) } < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn path_candidates_as_go_looks_them_up() {
-        let env = vec!["PATH=/a:/b/::.".to_owned(), "X=1".to_owned()];
-        assert_eq!(candidates("ls", &env), ["/a/ls", "/b/ls", "ls", "ls"]);
-        assert_eq!(candidates("./x", &env), ["./x"]);
-        assert!(candidates("ls", &[]).is_empty());
-    }
-
-    #[test]
-    fn home_from_passwd() {
-        let passwd = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:n:/home:/bin/false\n";
-        assert_eq!(home_of(passwd, 0), "/root");
-        assert_eq!(home_of(passwd, 65534), "/home");
-        assert_eq!(home_of(passwd, 7), "/");
-    }
-
-    #[test]
-    fn messages_as_runc_words_them() {
-        let f = Failed {
-            first: 5,
-            arg0: "nosuchcmd",
-            cwd: "/nope",
-            cgroups: &[],
-            namespaces: &[],
-            candidates: &[],
-        };
-        let rec = |stage: Stage, errno: i32| {
-            let mut r = Record::default();
-            r.stage = stage as i32;
-            r.errno = errno;
-            r
-        };
-        assert_eq!(
-            format!("{PREFIX}{}", f.message(rec(Stage::NotFound, 0))),
-            "exec failed: unable to start container process: exec: \"nosuchcmd\": executable \
-             file not found in $PATH"
-        );
-        assert_eq!(
-            f.message(rec(Stage::Chdir, libc::ENOENT)),
-            "chdir to cwd (\"/nope\") set in config.json failed: no such file or directory"
-        );
-        let full = format!("{PREFIX}{}", f.message(rec(Stage::NotExecutable, 0)));
-        assert_eq!(crate::runc::start_failure(&full).0, 126);
-        let full = format!("{PREFIX}{}", f.message(rec(Stage::Chdir, libc::ENOENT)));
-        assert_eq!(crate::runc::start_failure(&full).0, 127);
-    }
 }
