@@ -134,6 +134,7 @@ pub fn prepare(
         runtime: runtime.clone(),
         open_stdin: spec.open_stdin,
         exec: None,
+        bundle: None,
         log: spec.log.clone(),
     };
     let (gate, mut reports) = spawn_monitor(

@@ -43,7 +43,7 @@ pub struct ExecSpec {
 }
 
 /// The names of the capabilities, in the kernel's numbering (`CAP_CHOWN` is 0).
-const CAPABILITIES: [&str; 41] = [
+pub(crate) const CAPABILITIES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",
@@ -204,6 +204,7 @@ pub fn prepare_exec(
         runtime: runtime.clone(),
         open_stdin: spec.open_stdin,
         exec: Some(exec_dir.id().to_owned()),
+        bundle: Some(container.path().to_path_buf()),
         // An exec's output goes to its clients only: no log, whatever the container's.
         log: crate::LogSettings::default(),
     };
@@ -226,7 +227,8 @@ impl PreparedExec {
         AttachConn::connect(&self.dir)
     }
 
-    /// Runs the process (`runc exec`) and waits until runc confirms it. [`Error::Start`] with
+    /// Runs the process (natively or with `runc exec`) and waits until the monitor confirms
+    /// it. [`Error::Start`] with
     /// dockerd's exit code (127 not found, 126 not executable) when it could not start.
     pub fn start(mut self) -> Result<Running> {
         open_gate(&mut self.gate, &format!("exec {}", self.dir.id()))?;

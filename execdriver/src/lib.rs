@@ -38,6 +38,7 @@ mod logfile;
 mod logproto;
 mod logrotate;
 pub mod monitor;
+mod nsexec;
 pub mod protocol;
 mod runc;
 mod spec;

@@ -184,8 +184,17 @@ impl Execs {
                 u16::try_from(w).unwrap_or(u16::MAX),
             )
         });
+        // moby's getUser: the container's `--group-add` groups join every exec's user too.
+        let group_add = target
+            .record
+            .host_config
+            .group_add
+            .clone()
+            .unwrap_or_default();
         let (pid, watcher, conn) = blocking(move || {
-            let user = execdriver::resolve_user(&rootfs, &cfg.user)?;
+            let mut user = execdriver::resolve_user(&rootfs, &cfg.user)?;
+            user.additional_gids
+                .extend(execdriver::additional_groups(&rootfs, &group_add)?);
             let mut args = vec![cfg.entrypoint.clone()];
             args.extend(cfg.args.iter().cloned());
             let spec = ExecSpec {

@@ -25,6 +25,7 @@ mod docker_py_surface;
 mod docker_py_svc;
 mod events;
 mod exec;
+mod exec_native;
 mod files;
 mod fleet;
 mod health;

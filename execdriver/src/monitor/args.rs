@@ -22,6 +22,9 @@ pub struct MonitorArgs {
     /// with the `process.json` of `state_dir`, the exec's own directory) instead of the
     /// container itself.
     pub exec: Option<String>,
+    /// `--bundle DIR`: with `--exec`, the container's bundle (its state directory), whose
+    /// `config.json` the native exec path reads (seccomp, namespaces).
+    pub bundle: Option<PathBuf>,
     /// How the container's output is logged (`--log`, as JSON).
     pub log: LogSettings,
 }
@@ -39,6 +42,7 @@ impl MonitorArgs {
         let mut root = None;
         let mut open_stdin = false;
         let mut exec = None;
+        let mut bundle = None;
         let mut log = LogSettings::default();
         let mut it = args.into_iter().map(Into::into);
         while let Some(flag) = it.next() {
@@ -54,6 +58,7 @@ impl MonitorArgs {
                 Some("--runtime-root") => root = Some(PathBuf::from(value("--runtime-root")?)),
                 Some("--stdin") => open_stdin = true,
                 Some("--exec") => exec = Some(value("--exec")?),
+                Some("--bundle") => bundle = Some(PathBuf::from(value("--bundle")?)),
                 Some("--log") => {
                     let v = value("--log")?;
                     log = serde_json::from_slice(v.as_encoded_bytes())
@@ -99,6 +104,7 @@ impl MonitorArgs {
             },
             open_stdin,
             exec,
+            bundle,
             log,
         })
     }
@@ -121,6 +127,10 @@ impl MonitorArgs {
         if let Some(e) = &self.exec {
             out.push("--exec".into());
             out.push(e.into());
+        }
+        if let Some(b) = &self.bundle {
+            out.push("--bundle".into());
+            out.push(b.into());
         }
         if self.log != LogSettings::default() {
             let json = serde_json::to_string(&self.log).expect("log settings serialize");
@@ -147,11 +157,13 @@ mod tests {
             runtime: Runtime::runc("/run/wharf/runc"),
             open_stdin: true,
             exec: None,
+            bundle: None,
             log: LogSettings::default(),
         };
         assert_eq!(MonitorArgs::parse(a.to_args()).unwrap(), a);
         let e = MonitorArgs {
             exec: Some("e1".into()),
+            bundle: Some("/var/lib/wharf/containers/abc".into()),
             ..a.clone()
         };
         assert_eq!(MonitorArgs::parse(e.to_args()).unwrap(), e);

@@ -267,30 +267,57 @@ impl StdioPlan {
     /// The stdio once the runtime started the process: the pipes, or the pty master runc sent.
     /// Everything is made non-blocking for the loop.
     pub(super) fn finish(self, open_stdin: bool) -> Result<Stdio3> {
-        let stdio = match self {
-            StdioPlan::Pipes(stdio) => stdio,
+        match self {
+            StdioPlan::Pipes(stdio) => stdio.nonblocking(),
             StdioPlan::Console(listener) => {
                 let master = tty::receive_master(&listener, CONSOLE_TIMEOUT);
                 drop(listener);
                 let _ = std::fs::remove_file(CONSOLE_SOCKET);
-                let master = master?;
-                set_nonblocking(&master)?;
-                let copy = master.try_clone().context("duplicating the pty master")?;
-                let resize = master.try_clone().context("duplicating the pty master")?;
-                Stdio3 {
-                    outputs: vec![Output::new(master, Stream::Stdout)],
-                    stdin: open_stdin.then(|| Stdin::new(copy, true)),
-                    pty: Some(resize),
-                }
+                Stdio3::pty(master?, open_stdin)
             }
-        };
-        for o in &stdio.outputs {
+        }
+    }
+}
+
+impl Stdio3 {
+    /// The stdio of a process on the pty whose master is `master`: its output, its input
+    /// when `open_stdin`, and resizes all go through the master. Non-blocking.
+    pub(super) fn pty(master: File, open_stdin: bool) -> Result<Stdio3> {
+        let copy = master.try_clone().context("duplicating the pty master")?;
+        let resize = master.try_clone().context("duplicating the pty master")?;
+        Stdio3 {
+            outputs: vec![Output::new(master, Stream::Stdout)],
+            stdin: open_stdin.then(|| Stdin::new(copy, true)),
+            pty: Some(resize),
+        }
+        .nonblocking()
+    }
+
+    /// The stdio of a process on pipes: the read ends of stdout and stderr, the write end of
+    /// stdin. Non-blocking.
+    pub(super) fn pipes(stdout: File, stderr: File, stdin: Option<File>) -> Result<Stdio3> {
+        Stdio3 {
+            outputs: vec![
+                Output::new(stdout, Stream::Stdout),
+                Output::new(stderr, Stream::Stderr),
+            ],
+            stdin: stdin.map(|f| Stdin::new(f, false)),
+            pty: None,
+        }
+        .nonblocking()
+    }
+
+    fn nonblocking(self) -> Result<Stdio3> {
+        for o in &self.outputs {
             set_nonblocking(&o.file)?;
         }
-        if let Some(s) = &stdio.stdin {
+        if let Some(s) = &self.stdin {
             set_nonblocking(s.file())?;
         }
-        Ok(stdio)
+        if let Some(p) = &self.pty {
+            set_nonblocking(p)?;
+        }
+        Ok(self)
     }
 }
 

@@ -23,8 +23,10 @@
 //! 6. when the init process is reaped and the output is drained, runs `runc delete`, writes
 //!    `exit.json` atomically, sends the exit frame to attach clients and exits.
 //!
-//! `--exec ID` makes it an exec's monitor (see the `exec` module): the same steps, with
-//! `runc exec --detach` instead of `runc create` and `runc start`, and no json-file log.
+//! `--exec ID` makes it an exec's monitor (see the `exec` module): the same steps, with the
+//! process started by the monitor itself (the `nsexec` module), or `runc exec --detach` for
+//! what that does not reproduce, instead of `runc create` and `runc start`, and no json-file
+//! log.
 //!
 //! A start failure (`runc create` or `runc start` failing) is recorded in `exit.json` with
 //! dockerd's exit code (127, 126, 128) and runc's message, and reported as `failed`.

@@ -335,9 +335,10 @@ fn exec(rows: &[Row]) {
             "- docker exec c true: on each cold-started daemon busybox is loaded and `docker run \
              -d busybox sleep 600` started (untimed), then the CLI runs `docker exec c true` {} \
              times in a row (inspect, exec create, start attached, exec inspect); each must \
-             print nothing and exit 0, and ExecIDs must be null afterwards. wharfd: runc exec \
-             under a monitor of its own (wharfd monitor --exec); dockerd: containerd's shim and \
-             runc exec.",
+             print nothing and exit 0, and ExecIDs must be null afterwards. wharfd: a monitor \
+             of its own (wharfd monitor --exec) starts the process itself, without runc (the \
+             container's first exec also compiles its seccomp filter, cached for the next); \
+             dockerd: containerd's shim and runc exec.",
             super::exec::EXECS_PER_DAEMON
         );
     }
