@@ -1,7 +1,9 @@
 //! `POST /build`: dockerd's classic builder on wharf's own pieces.
 //!
-//! The context tar is received whole and extracted into a directory of `tmp/` through
-//! `graph::tree::Root` (hostile names, links and `..` contained as for `docker cp`), the
+//! The context tar is received whole, spooled to `tmp/` and indexed with every file's
+//! checksum (the `memo` saves hashing what did not change), extracted through
+//! `graph::tree::Root` (hostile names, links and `..` contained as for `docker cp`) only
+//! when a COPY or ADD needs its files, the
 //! Dockerfile is parsed and checked by the `dockerfile` crate (a refusal is the answer's
 //! status, as dockerd's), then the steps run in a task of their own and stream dockerd's
 //! lines. Every step commits through the image store's commit path (`commit_container`): a
@@ -10,13 +12,20 @@
 //! An interrupted build leaves the images of the steps done and nothing partial.
 //!
 //! `context` receives the tar, `steps` runs the instructions, `copy` makes COPY's and ADD's
-//! tars, `cache` finds a step already built, `describe` writes what `docker history` shows.
+//! tars, `checksum` their checksum from the context's index, `cache` finds a step already
+//! built, `describe` writes what `docker history` shows, `memo` remembers files' digests,
+//! `cache_dir` holds the memo and prunes it.
 
 mod cache;
+mod cache_dir;
+mod checksum;
 mod context;
 mod copy;
 mod describe;
+mod memo;
 mod steps;
+
+pub use cache_dir::BuildCache;
 
 use api::backend::{BuildBackend, BuildOptions, ByteStream, MessageStream};
 
@@ -41,7 +50,8 @@ impl BuildBackend for Daemon {
         for t in &opts.tags {
             graph::Reference::parse_normalized(t).map_err(Error::from)?;
         }
-        let ctx = context::receive(&self.root.tmp, body).await?;
+        let memo = self.build_cache.memo();
+        let (ctx, _) = context::receive_with(&self.root.tmp, body, memo).await?;
         let file = context::dockerfile(&ctx, &opts.dockerfile).await?;
         let plan = steps::Plan::new(&file, &opts)?;
         let (tx, stream) = bridge::unbounded_message_channel();

@@ -31,10 +31,7 @@ impl Builder {
         let mode = copy::parse_chmod(&a.chmod).map_err(Failure::from)?;
         // The sources: the context, or another stage's or image's tree.
         let (source, from_container) = if from.is_empty() {
-            (
-                CopySource::Context(std::sync::Arc::new(self.ctx.root()?)),
-                None,
-            )
+            (CopySource::Context(self.ctx.files()), None)
         } else {
             let image = self.source_image(&from).await?;
             let mut cfg = ContainerConfig {
