@@ -45,6 +45,7 @@ impl BuildBackend for Daemon {
             )
             .into());
         }
+        tracing::debug!("build request");
         check_platform(&opts.platform)?;
         // dockerd checks the names before it reads the context.
         for t in &opts.tags {
