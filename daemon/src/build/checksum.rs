@@ -13,7 +13,7 @@ use super::copy::{glob, is_pattern};
 /// Regular files and directories; everything else sends the step to the files.
 fn plain(e: &Entry) -> Option<bool> {
     match e.kind {
-        b'0' | 0 | b'7' => Some(false),
+        b'0' | 0 => Some(false),
         b'5' => Some(true),
         _ => None,
     }

@@ -322,7 +322,7 @@ fn read_context(
     };
     let mut hashing = Hashing::default();
     // Files whose remembered digest did not survive the check: hashed from the spool after.
-    let mut recheck: Vec<(String, Vec<u8>, u32)> = Vec::new();
+    let mut recheck: Vec<(String, Vec<u8>, u32, Entry)> = Vec::new();
     let mut learned: Vec<(Vec<u8>, Recorded)> = Vec::new();
     {
         let mut archive = tar::Archive::new(&mut tee);
@@ -367,7 +367,7 @@ fn read_context(
                         e.digest = r.digest;
                         hashing.remembered += 1;
                     }
-                    (Some(_), _) => recheck.push((path.clone(), key, crc)),
+                    (Some(_), _) => recheck.push((path.clone(), key, crc, e.clone())),
                     (None, Some(sha)) => {
                         e.digest = sha.finalize().into();
                         hashing.hashed += 1;
@@ -391,14 +391,15 @@ fn read_context(
     // The rest of the stream (the end blocks) belongs in the spool too.
     std::io::copy(&mut tee, &mut std::io::sink()).map_err(bad)?;
     tee.spool.flush().ctx("writing the build context's spool")?;
-    for (path, key, crc) in recheck {
-        let Some(e) = files.index.get(&path) else {
-            continue;
-        };
-        let digest: [u8; 32] = Sha256::digest(files.read(e)?).into();
+    for (path, key, crc, entry) in recheck {
+        // Read by the entry's own offset: a later entry of the same name replaced it in the
+        // index, not in the spool.
+        let digest: [u8; 32] = Sha256::digest(files.read(&entry)?).into();
         hashing.hashed += 1;
         learned.push((key, Recorded { crc, digest }));
-        if let Some(e) = files.index.get_mut(&path) {
+        if let Some(e) = files.index.get_mut(&path)
+            && e.offset == entry.offset
+        {
             e.digest = digest;
         }
     }

@@ -9,7 +9,8 @@
 //! the CRC-32 of the content, computed while the bytes stream in anyway, and the memo's digest
 //! is used only when it matches (see ARCHITECTURE.md, "The build cache").
 //!
-//! Layout (one tree): `k/<key>` → `seq (8, big endian) | crc (4) | sha256 (32)`, `o/<seq>` →
+//! Layout (one tree): `k/<key>` → `seq (8, big endian) | crc (4) | sha256 (32) | recorded at
+//! (Unix seconds, 8)`, `o/<seq>` →
 //! `<key>` (insertion order, for eviction), `n` → the next seq, `c` → the number of records.
 //! Every change is one atomic, flushed batch, so a SIGKILL leaves the memo as it was before or
 //! after a build's records, never between.
@@ -69,7 +70,7 @@ fn order_of(seq: u64) -> Vec<u8> {
 
 /// A record's value: its seq and what is remembered.
 fn decode(v: &[u8]) -> Option<(u64, Recorded)> {
-    if v.len() != 44 {
+    if v.len() != 52 {
         return None;
     }
     let crc = u32::from_be_bytes(v[8..12].try_into().ok()?);
@@ -108,6 +109,7 @@ impl Memo {
         }
         let _guard = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let (mut next, mut count) = (self.counter(b"n")?, self.counter(b"c")?);
+        let now = unix_now();
         let mut ops = Vec::new();
         let mut fresh = std::collections::HashSet::new();
         for (key, r) in new {
@@ -126,6 +128,7 @@ impl Memo {
             let mut v = next.to_be_bytes().to_vec();
             v.extend_from_slice(&r.crc.to_be_bytes());
             v.extend_from_slice(&r.digest);
+            v.extend_from_slice(&now.to_be_bytes());
             ops.push(Op::Put(order_of(next), key.clone()));
             ops.push(Op::Put(k, v));
             next += 1;
@@ -148,19 +151,26 @@ impl Memo {
         self.store.commit(ops).map_err(store_err)
     }
 
-    /// Removes every record in one batch: the IDs of the records removed and their bytes.
-    pub(crate) fn clear(&self) -> Result<(Vec<String>, u64)> {
+    /// Removes, in one batch, the records `doomed` selects (given a record's ID and when it
+    /// was recorded, in Unix seconds): the IDs removed and the bytes they held.
+    pub(crate) fn remove(&self, doomed: impl Fn(&str, u64) -> bool) -> Result<(Vec<String>, u64)> {
         let _guard = self.write.lock().unwrap_or_else(|p| p.into_inner());
         let (mut ids, mut bytes, mut ops) = (Vec::new(), 0u64, Vec::new());
-        for entry in self.store.scan_prefix(b"") {
+        for entry in self.store.scan_prefix(b"k/") {
             let (k, v) = entry.map_err(store_err)?;
-            bytes += (k.len() + v.len()) as u64;
-            if let Some(key) = k.strip_prefix(b"k/") {
-                ids.push(record_id(key));
+            let id = record_id(&k[2..]);
+            if !doomed(&id, be(v.get(44..).unwrap_or_default())) {
+                continue;
             }
+            // The record, and its place in the insertion order.
+            bytes += (2 * k.len() + v.len() + 8) as u64;
+            ops.push(Op::Delete(order_of(be(&v))));
             ops.push(Op::Delete(k));
+            ids.push(id);
         }
         if !ops.is_empty() {
+            let count = self.counter(b"c")?.saturating_sub(ids.len() as u64);
+            ops.push(Op::Put(b"c".to_vec(), count.to_be_bytes().to_vec()));
             self.store.commit(ops).map_err(store_err)?;
         }
         Ok((ids, bytes))
@@ -171,6 +181,13 @@ impl Memo {
     pub(crate) fn len(&self) -> Result<u64> {
         self.counter(b"c")
     }
+}
+
+/// Now, in Unix seconds.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// A record's ID as `builder prune` lists it: the start of its key's SHA-256.
@@ -205,7 +222,10 @@ mod tests {
         assert_eq!(memo.len().unwrap(), 3);
         assert_eq!(memo.get(b"b").unwrap(), None);
         assert_eq!(memo.get(b"a").unwrap(), Some(rec(3)));
-        let (ids, bytes) = memo.clear().unwrap();
+        // Recorded later than any `until`: nothing removed.
+        let (ids, _) = memo.remove(|_, t| t < unix_now() - 3600).unwrap();
+        assert!(ids.is_empty());
+        let (ids, bytes) = memo.remove(|_, _| true).unwrap();
         assert_eq!(ids.len(), 3);
         assert!(bytes > 0);
         assert_eq!(memo.get(b"c").unwrap(), None);

@@ -53,8 +53,8 @@ impl PruneBackend for Daemon {
 
     /// The builder's checksum memo (the classic builder's cache proper is its images, which
     /// `image prune` removes, as with dockerd).
-    async fn build_prune(&self) -> Result<BuildPruneResponse, api::Error> {
-        Ok(self.build_cache.prune().await?)
+    async fn build_prune(&self, filters: Filters) -> Result<BuildPruneResponse, api::Error> {
+        Ok(self.build_cache.prune(&filters).await?)
     }
 
     async fn system_df(&self) -> Result<SystemDataUsageResponse, api::Error> {

@@ -110,11 +110,7 @@ fn the_memo_survives_a_restart_and_a_sigkill_mid_build() {
     let mut env = env;
     env.d.terminate(Duration::from_secs(10)).expect("stopped");
 
-    let second = Wharfd::builder(BIN)
-        .dir(env.d.dir())
-        .args(["--log-level", "debug"])
-        .start(env.ns())
-        .expect("wharfd restarts");
+    let second = restart(&env);
     let again = build(&second, &dir);
     assert_eq!(again.matches(" ---> Using cache\n").count(), 3, "{again}");
     assert_eq!(counts(&second), (0, 27));
@@ -138,15 +134,20 @@ fn the_memo_survives_a_restart_and_a_sigkill_mid_build() {
     second.kill().expect("SIGKILL wharfd");
     let _ = cli.wait();
 
-    let third = Wharfd::builder(BIN)
-        .dir(env.d.dir())
-        .args(["--log-level", "debug"])
-        .start(env.ns())
-        .expect("wharfd restarts after a SIGKILL");
+    let third = restart(&env);
     let out = build(&third, &dir);
     assert!(out.contains("Successfully tagged memo:1"), "{out}");
     let shown = ok(&third, &["run", "--rm", "memo:1"]);
     assert_eq!(shown, "two\nbee\n");
+}
+
+/// Another daemon on `env`'s directory (the first one stopped or killed).
+fn restart(env: &Env) -> Wharfd {
+    Wharfd::builder(BIN)
+        .dir(env.d.dir())
+        .args(["--log-level", "debug"])
+        .start(env.ns())
+        .expect("wharfd restarts")
 }
 
 /// 24 files of 1 MiB of incompressible bytes from `seed` in `dir`.
@@ -186,6 +187,40 @@ fn builder_prune_removes_the_memo() {
     assert_eq!(again.matches(" ---> Using cache\n").count(), 3, "{again}");
     assert_eq!(counts(&env.d), (3, 0));
     assert_eq!(env.ok(&["run", "--rm", "memo:1"]), "one\nbee\n");
+
+    // Filters: dockerd's refusals, `until` keeps what was recorded since, `id` selects.
+    let refused = env.fails(&["builder", "prune", "-f", "--filter", "bogus=1"]);
+    assert!(refused.contains("invalid filter 'bogus'"), "{refused}");
+    let refused = env.fails(&[
+        "builder",
+        "prune",
+        "-f",
+        "--filter",
+        "until=1h",
+        "--filter",
+        "unused-for=1h",
+    ]);
+    assert!(
+        refused.contains("conflicting filters: \"until\" and \"unused-for\""),
+        "{refused}"
+    );
+    let refused = env.fails(&["builder", "prune", "-f", "--filter", "until=soon"]);
+    assert!(
+        refused.contains("\"until\" filter expects a duration (e.g., '24h') or a timestamp"),
+        "{refused}"
+    );
+    let kept = env.ok(&["builder", "prune", "-f", "--filter", "until=1h"]);
+    assert_eq!(kept.trim(), "Total reclaimed space: 0B");
+    let none = env.ok(&["builder", "prune", "-f", "--filter", "inuse=true"]);
+    assert_eq!(none.trim(), "Total reclaimed space: 0B");
+    let one = env.ok(&[
+        "builder",
+        "prune",
+        "-f",
+        "--filter",
+        &format!("id={}", ids[0]),
+    ]);
+    assert!(one.contains(ids[0]), "{one}");
 
     // Nothing left: nothing deleted.
     env.ok(&["builder", "prune", "-f"]);
