@@ -11,7 +11,7 @@
 //! RUN one that ran, COPY and ADD one whose tree got the files (`docker cp`'s extraction).
 //! An interrupted build leaves the images of the steps done and nothing partial.
 //!
-//! `context` receives the tar, `steps` runs the instructions, `copy` makes COPY's and ADD's
+//! `receive` reads the context tar into a `context`, `steps` runs the instructions, `copy` makes COPY's and ADD's
 //! tars, `checksum` their checksum from the context's index, `cache` finds a step already
 //! built, `describe` writes what `docker history` shows, `memo` remembers files' digests,
 //! `cache_dir` holds the memo and prunes it.
@@ -23,6 +23,7 @@ mod context;
 mod copy;
 mod describe;
 mod memo;
+mod receive;
 mod steps;
 
 pub use cache_dir::BuildCache;
@@ -52,7 +53,7 @@ impl BuildBackend for Daemon {
             graph::Reference::parse_normalized(t).map_err(Error::from)?;
         }
         let memo = self.build_cache.memo();
-        let (ctx, _) = context::receive_with(&self.root.tmp, body, memo).await?;
+        let (ctx, _) = receive::receive_with(&self.root.tmp, body, memo).await?;
         let file = context::dockerfile(&ctx, &opts.dockerfile).await?;
         let plan = steps::Plan::new(&file, &opts)?;
         let (tx, stream) = bridge::unbounded_message_channel();
