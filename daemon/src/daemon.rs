@@ -35,4 +35,6 @@ pub struct Daemon {
     pub health: crate::health::Health,
     /// What SIGHUP may change: settings and the registry client (pull, push, login).
     pub live: crate::service::reload::Live,
+    /// The builder's cache besides images (the checksum memo).
+    pub build_cache: std::sync::Arc<crate::build::BuildCache>,
 }

@@ -152,7 +152,9 @@ async fn serve(
     execs.restore().await;
     let health = crate::health::Health::new(containers.clone(), execs.clone());
     let live = crate::service::reload::Live::new(&config, registry);
+    let build_cache = Arc::new(crate::build::BuildCache::new(&root.root));
     let daemon = Arc::new(Daemon {
+        build_cache,
         health,
         execs,
         live,

@@ -42,8 +42,11 @@ pub trait PruneBackend {
         filters: Filters,
     ) -> impl Future<Output = Result<NetworkPruneResponse, Error>> + Send;
 
-    /// `POST /build/prune`: removes build cache.
-    fn build_prune(&self) -> impl Future<Output = Result<BuildPruneResponse, Error>> + Send;
+    /// `POST /build/prune`: removes the build cache `filters` select.
+    fn build_prune(
+        &self,
+        filters: Filters,
+    ) -> impl Future<Output = Result<BuildPruneResponse, Error>> + Send;
 
     /// `GET /system/df`: images, containers and volumes with their sizes.
     fn system_df(&self) -> impl Future<Output = Result<SystemDataUsageResponse, Error>> + Send;

@@ -32,6 +32,20 @@ const CONTAINER_FILTERS: &[&str] = &["label", "label!", "until"];
 const IMAGE_FILTERS: &[&str] = &["dangling", "label", "label!", "until"];
 const VOLUME_FILTERS: &[&str] = &["label", "label!", "all"];
 const NETWORK_FILTERS: &[&str] = &["label", "label!", "until"];
+/// dockerd's build prune's (buildkit's cache-record fields, `until` and its older name).
+const BUILD_FILTERS: &[&str] = &[
+    "until",
+    "unused-for",
+    "label",
+    "label!",
+    "id",
+    "parent",
+    "type",
+    "description",
+    "inuse",
+    "shared",
+    "private",
+];
 
 /// A prune's query.
 #[derive(Debug, Default, Deserialize)]
@@ -90,12 +104,13 @@ async fn network_prune<B: Backend>(
     Ok(Json(b.network_prune(q.filters(NETWORK_FILTERS)?).await?))
 }
 
-/// `POST /build/prune` (its `all`, `keep-storage` and `filters` select among caches wharf
-/// never has).
+/// `POST /build/prune` (`all` and `keep-storage` select among caches wharf never has: every
+/// record of its build cache is unused).
 async fn build_prune<B: Backend>(
     State(b): State<Arc<B>>,
+    Query(q): Query<PruneQuery>,
 ) -> Result<Json<BuildPruneResponse>, Error> {
-    Ok(Json(b.build_prune().await?))
+    Ok(Json(b.build_prune(q.filters(BUILD_FILTERS)?).await?))
 }
 
 /// `GET /system/df` (its `type` query only narrows what is computed; everything is).

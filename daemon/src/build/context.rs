@@ -1,27 +1,79 @@
-//! The build context: the tar the client sends (plain or compressed), extracted into a
-//! directory of the data root's `tmp/` through `graph::tree::Root`, so a hostile name, link
-//! or `..` never leaves it; and the Dockerfile read from it.
+//! The build context as received (`receive.rs` reads it): the tar spooled (decompressed) to
+//! one file of the data root's `tmp/`, with an index of its entries and every file's SHA-256.
+//! It is extracted into a directory through `graph::tree::Root` (a hostile name, link or `..`
+//! never leaves it) only when something needs the files themselves: a COPY or ADD that misses
+//! the cache, or a source the index cannot answer for (see `checksum.rs`). The Dockerfile
+//! is read from the spool.
 
+use std::collections::BTreeMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use api::backend::ByteStream;
 use graph::tree::{ExtractOptions, Root};
 use nix::fcntl::OFlag;
 
 use crate::blocking::blocking;
 use crate::error::{Error, IoContext, Result};
-use crate::images::bridge;
 
-/// A received context; its directory is removed on drop.
+/// A received context; its spool and directory are removed when the last user is done.
 #[derive(Debug)]
 pub(super) struct Context {
-    /// The directory holding the context's files.
+    /// The directory the context's files are extracted into (when they are needed).
     pub(super) dir: PathBuf,
+    files: Arc<Files>,
 }
 
-impl Drop for Context {
+/// One entry of the context tar.
+#[derive(Debug, Clone)]
+pub(super) struct Entry {
+    /// The tar type flag.
+    pub(super) kind: u8,
+    /// Permission bits.
+    pub(super) mode: u32,
+    /// Content size.
+    pub(super) size: u64,
+    /// Link target (symbolic and hard links).
+    pub(super) link: Vec<u8>,
+    /// Where the content starts in the spool.
+    pub(super) offset: u64,
+    /// SHA-256 of the content (regular files).
+    pub(super) digest: [u8; 32],
+}
+
+/// The context's entries and, once needed, its extracted files.
+#[derive(Debug)]
+pub(super) struct Files {
+    pub(super) dir: PathBuf,
+    pub(super) spool: Option<PathBuf>,
+    /// Entries by clean relative path (no leading `/`, no trailing `/`; the root is absent).
+    pub(super) index: BTreeMap<String, Entry>,
+    /// False when a name could not be cleaned into the index (then only the files answer).
+    pub(super) exact: bool,
+    extracted: OnceLock<()>,
+    extracting: Mutex<()>,
+}
+
+impl Files {
+    /// Nothing yet, to be extracted into `dir`.
+    pub(super) fn new(dir: PathBuf) -> Files {
+        Files {
+            dir,
+            spool: None,
+            index: BTreeMap::new(),
+            exact: true,
+            extracted: OnceLock::new(),
+            extracting: Mutex::new(()),
+        }
+    }
+}
+
+impl Drop for Files {
     fn drop(&mut self) {
+        if let Some(s) = &self.spool {
+            let _ = std::fs::remove_file(s);
+        }
         if let Err(e) = std::fs::remove_dir_all(&self.dir)
             && e.kind() != std::io::ErrorKind::NotFound
         {
@@ -30,55 +82,131 @@ impl Drop for Context {
     }
 }
 
-impl Context {
-    /// The context as a root that resolves every path inside it.
+impl Files {
+    /// The extracted context as a root, extracting it from the spool the first time.
     pub(super) fn root(&self) -> Result<Root> {
+        if self.extracted.get().is_none() {
+            let _guard = self.extracting.lock().unwrap_or_else(|p| p.into_inner());
+            if self.extracted.get().is_none() {
+                let started = std::time::Instant::now();
+                in_place(|| self.extract())?;
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "build context extracted"
+                );
+                let _ = self.extracted.set(());
+            }
+        }
         Ok(Root::open(&self.dir)?)
     }
-}
 
-/// Receives the whole context tar `body` into a new directory under `tmp`.
-pub(super) async fn receive(tmp: &Path, body: ByteStream) -> Result<Context> {
-    let id = crate::containers::random_hex_id()?;
-    let ctx = Context {
-        dir: tmp.join(format!("build-{}", &id[..16])),
-    };
-    let dir = ctx.dir.clone();
-    let mut input = bridge::reader(body);
-    blocking(move || -> Result<()> {
-        std::fs::create_dir(&dir).with_ctx(|| format!("creating {}", dir.display()))?;
-        let root = Root::open(&dir)?;
-        // An empty body is an empty context (a Dockerfile given as `remote` is not supported).
-        let mut first = [0u8; 1];
-        let n = input.read(&mut first).ctx("reading the build context")?;
-        if n == 0 {
-            return Ok(());
+    fn extract(&self) -> Result<()> {
+        match std::fs::create_dir(&self.dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(e).with_ctx(|| format!("creating {}", self.dir.display()));
+            }
+            _ => {}
         }
-        let mut whole = std::io::Read::chain(&first[..n], input);
+        let Some(spool) = &self.spool else {
+            return Ok(());
+        };
+        let root = Root::open(&self.dir)?;
+        let file =
+            std::fs::File::open(spool).with_ctx(|| format!("opening {}", spool.display()))?;
         let opts = ExtractOptions {
             no_overwrite_dir_non_dir: false,
             chown: None,
         };
-        root.extract("/", &mut whole, &opts)
+        root.extract("/", &mut std::io::BufReader::new(file), &opts)
             .map_err(|e| Error::Invalid(format!("failed to read the build context: {e}")))
-    })
-    .await??;
-    Ok(ctx)
+    }
+
+    /// The content of the regular file `e` read from the spool.
+    pub(super) fn read(&self, e: &Entry) -> Result<Vec<u8>> {
+        let spool = self
+            .spool
+            .as_ref()
+            .ok_or_else(|| Error::Invalid("the build context is empty".into()))?;
+        let file =
+            std::fs::File::open(spool).with_ctx(|| format!("opening {}", spool.display()))?;
+        let mut data = vec![0; usize::try_from(e.size).unwrap_or(0)];
+        file.read_exact_at(&mut data, e.offset)
+            .ctx("reading the build context's spool")?;
+        Ok(data)
+    }
+}
+
+/// Runs blocking `f` from a runtime worker without stalling the other tasks on it.
+fn in_place<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => f(),
+    }
+}
+
+impl Context {
+    /// The entries and files, shared with COPY's sources.
+    pub(super) fn files(&self) -> Arc<Files> {
+        Arc::clone(&self.files)
+    }
+
+    /// The context of `files` as received.
+    pub(super) fn new(files: Files) -> Context {
+        Context {
+            dir: files.dir.clone(),
+            files: Arc::new(files),
+        }
+    }
+
+    /// A context made of the files already in directory `dir` (removed on drop).
+    pub(super) fn from_dir(dir: PathBuf) -> Context {
+        let mut files = Files::new(dir.clone());
+        files.exact = false;
+        let _ = files.extracted.set(());
+        Context {
+            dir,
+            files: Arc::new(files),
+        }
+    }
+}
+
+/// A tar name cleaned into the index's form; `None` for one going above the root.
+pub(super) fn clean(raw: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(raw).ok()?;
+    let mut parts: Vec<&str> = Vec::new();
+    for p in s.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => return None,
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// The Dockerfile's text: `name` (`Dockerfile` when empty) resolved inside the context.
 pub(super) async fn dockerfile(ctx: &Context, name: &str) -> Result<String> {
     let name = if name.is_empty() { "Dockerfile" } else { name }.to_owned();
-    let root = ctx.root()?;
+    let files = ctx.files();
     blocking(move || {
         let missing = || Error::Invalid(format!("Cannot locate specified Dockerfile: {name}"));
-        let fd = root
-            .open_fd(&graph::tree::container_path(&name), OFlag::O_RDONLY)
-            .map_err(|_| missing())?;
-        let mut text = String::new();
-        std::fs::File::from(fd)
-            .read_to_string(&mut text)
-            .map_err(|_| missing())?;
+        let text = match clean(name.as_bytes()).and_then(|p| files.index.get(&p)) {
+            // A regular file: read from the spool, nothing extracted.
+            Some(e) if e.kind == b'0' || e.kind == 0 => {
+                String::from_utf8(files.read(e)?).map_err(|_| missing())?
+            }
+            _ => {
+                let root = files.root()?;
+                let fd = root
+                    .open_fd(&graph::tree::container_path(&name), OFlag::O_RDONLY)
+                    .map_err(|_| missing())?;
+                let mut text = String::new();
+                std::fs::File::from(fd)
+                    .read_to_string(&mut text)
+                    .map_err(|_| missing())?;
+                text
+            }
+        };
         if text.trim().is_empty() {
             return Err(Error::Invalid(format!(
                 "the Dockerfile ({name}) cannot be empty"

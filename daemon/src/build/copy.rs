@@ -12,6 +12,7 @@ use graph::tree::Root;
 use nix::fcntl::OFlag;
 use sha2::{Digest, Sha256};
 
+use super::context::Files;
 use super::steps::Failure;
 use crate::blocking::blocking;
 use crate::containers::Containers;
@@ -19,8 +20,8 @@ use crate::images::bridge;
 
 /// Where the sources are read from.
 pub(super) enum CopySource {
-    /// The build context.
-    Context(Arc<Root>),
+    /// The build context (its index, and its files once extracted).
+    Context(Arc<Files>),
     /// The tree of a (never started) container of another stage or image.
     Container(Containers, String),
 }
@@ -80,12 +81,12 @@ pub(super) fn parse_chmod(s: &str) -> Result<Option<u32>, String> {
 }
 
 /// Go's `filepath.Match` characters: a source with one is a pattern.
-fn is_pattern(s: &str) -> bool {
+pub(super) fn is_pattern(s: &str) -> bool {
     s.contains(['*', '?', '['])
 }
 
 /// A shell pattern of one path element as a regular expression.
-fn glob(pattern: &str) -> Option<regex::Regex> {
+pub(super) fn glob(pattern: &str) -> Option<regex::Regex> {
     let mut re = String::from("^");
     let mut chars = pattern.chars().peekable();
     while let Some(c) = chars.next() {
@@ -149,8 +150,8 @@ fn expand(root: &Root, pattern: &str) -> Vec<String> {
 }
 
 /// Gathers `sources` from `source` into one tar beside the context directory, or with
-/// `write` false only reads them for their checksum (what the cache needs: a cached step
-/// copies nothing).
+/// `write` false only computes their checksum (what the cache needs: a cached step copies
+/// nothing), from the context's index when it can answer (no file read).
 pub(super) async fn gather(
     source: &CopySource,
     sources: &[String],
@@ -159,6 +160,15 @@ pub(super) async fn gather(
     ctx_dir: &Path,
     write: bool,
 ) -> Result<Gathered, Failure> {
+    if let (false, CopySource::Context(files)) = (write, source)
+        && let Some(hash) = super::checksum::from_index(files, sources)
+    {
+        return Ok(Gathered {
+            tar: None,
+            items: Vec::new(),
+            hash,
+        });
+    }
     let (tar, mut out) = if write {
         let id = crate::containers::random_hex_id()?;
         let path = ctx_dir.with_extension(format!("copy-{}.tar", &id[..12]));
@@ -173,7 +183,8 @@ pub(super) async fn gather(
     let mut hasher = Sha256::new();
     let mut items = Vec::new();
     match source {
-        CopySource::Context(root) => {
+        CopySource::Context(files) => {
+            let root = &Arc::new(files.root()?);
             let mut paths = Vec::new();
             for s in sources {
                 if is_pattern(s) {

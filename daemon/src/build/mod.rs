@@ -1,7 +1,9 @@
 //! `POST /build`: dockerd's classic builder on wharf's own pieces.
 //!
-//! The context tar is received whole and extracted into a directory of `tmp/` through
-//! `graph::tree::Root` (hostile names, links and `..` contained as for `docker cp`), the
+//! The context tar is received whole, spooled to `tmp/` and indexed with every file's
+//! checksum (the `memo` saves hashing what did not change), extracted through
+//! `graph::tree::Root` (hostile names, links and `..` contained as for `docker cp`) only
+//! when a COPY or ADD needs its files, the
 //! Dockerfile is parsed and checked by the `dockerfile` crate (a refusal is the answer's
 //! status, as dockerd's), then the steps run in a task of their own and stream dockerd's
 //! lines. Every step commits through the image store's commit path (`commit_container`): a
@@ -9,19 +11,26 @@
 //! RUN one that ran, COPY and ADD one whose tree got the files (`docker cp`'s extraction).
 //! An interrupted build leaves the images of the steps done and nothing partial.
 //!
-//! `context` receives the tar, `steps` runs the instructions, `copy` makes COPY's and ADD's
-//! tars, `cache` finds a step already built (`cache_from` in
-//! `--cache-from` images), `describe` writes what `docker history` shows, `remote`
-//! fetches a `remote=` context (URL or git).
+//! `receive` reads the context tar into a `context`, `remote` fetches a `remote=` context
+//! (URL or git), `steps` runs the instructions, `copy` makes COPY's and ADD's tars,
+//! `checksum` their checksum from the context's index, `cache` finds a step already built
+//! (`cache_from` in `--cache-from` images), `describe` writes what `docker history` shows,
+//! `memo` remembers files' digests, `cache_dir` holds the memo and prunes it.
 
 mod cache;
+mod cache_dir;
 mod cache_from;
+mod checksum;
 mod chown;
 mod context;
 mod copy;
 mod describe;
+mod memo;
+mod receive;
 mod remote;
 mod steps;
+
+pub use cache_dir::BuildCache;
 
 use api::backend::{BuildBackend, BuildOptions, ByteStream, MessageStream};
 
@@ -35,6 +44,7 @@ impl BuildBackend for Daemon {
         body: ByteStream,
         opts: BuildOptions,
     ) -> Result<MessageStream, api::Error> {
+        tracing::debug!("build request");
         check_platform(&opts.platform)?;
         // dockerd checks the names before it reads the context.
         for t in &opts.tags {
@@ -42,7 +52,9 @@ impl BuildBackend for Daemon {
         }
         // A remote context replaces the body (dockerd reads no body then).
         let (ctx, remote_file, progress) = if opts.remote.is_empty() {
-            (context::receive(&self.root.tmp, body).await?, None, None)
+            let memo = self.build_cache.memo();
+            let (ctx, _) = receive::receive_with(&self.root.tmp, body, memo).await?;
+            (ctx, None, None)
         } else {
             let r = remote::receive(&self.root.tmp, &opts.remote).await?;
             (r.ctx, r.dockerfile, r.progress)

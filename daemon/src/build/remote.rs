@@ -8,7 +8,8 @@ use std::process::Command;
 
 use api::types::{JsonMessage, ProgressDetail, human_size};
 
-use super::context::{self, Context};
+use super::context::Context;
+use super::receive;
 use crate::blocking::blocking;
 use crate::error::{Error, Result};
 use crate::version::VERSION;
@@ -73,13 +74,13 @@ pub(super) async fn receive(tmp: &Path, remote: &str) -> Result<Remote> {
     let progress = Some(downloaded(remote, got.body.len() as u64));
     if kind == "text/plain" {
         return Ok(Remote {
-            ctx: context::receive(tmp, body_stream(Vec::new())).await?,
+            ctx: receive::receive(tmp, body_stream(Vec::new())).await?,
             dockerfile: Some(String::from_utf8_lossy(&got.body).into_owned()),
             progress,
         });
     }
     Ok(Remote {
-        ctx: context::receive(tmp, body_stream(got.body)).await?,
+        ctx: receive::receive(tmp, body_stream(got.body)).await?,
         dockerfile: None,
         progress,
     })
@@ -191,7 +192,7 @@ async fn clone(tmp: &Path, url: &str) -> Result<Context> {
     let id = crate::containers::random_hex_id()?;
     let root = tmp.join(format!("build-git-{}", &id[..16]));
     let ctx_dir = tmp.join(format!("build-{}", &id[..16]));
-    let whole = Context { dir: root.clone() };
+    let whole = Context::from_dir(root.clone());
     let dir = blocking(move || -> Result<PathBuf> {
         std::fs::create_dir(&root)
             .map_err(|e| Error::System(format!("creating {}: {e}", root.display())))?;
@@ -251,7 +252,7 @@ async fn clone(tmp: &Path, url: &str) -> Result<Context> {
         return Ok(whole);
     }
     drop(whole);
-    Ok(Context { dir })
+    Ok(Context::from_dir(dir))
 }
 
 /// A failure of the daemon's own work, in its words.

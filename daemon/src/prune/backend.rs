@@ -51,9 +51,10 @@ impl PruneBackend for Daemon {
         Ok(self.prune_networks(&filters, until).await?)
     }
 
-    /// wharf builds nothing: there is no cache to remove.
-    async fn build_prune(&self) -> Result<BuildPruneResponse, api::Error> {
-        Ok(BuildPruneResponse::default())
+    /// The builder's checksum memo (the classic builder's cache proper is its images, which
+    /// `image prune` removes, as with dockerd).
+    async fn build_prune(&self, filters: Filters) -> Result<BuildPruneResponse, api::Error> {
+        Ok(self.build_cache.prune(&filters).await?)
     }
 
     async fn system_df(&self) -> Result<SystemDataUsageResponse, api::Error> {

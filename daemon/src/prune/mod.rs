@@ -11,4 +11,6 @@
 mod backend;
 mod networks;
 mod until;
+
+pub(crate) use until::timestamp;
 mod volumes;

@@ -21,7 +21,7 @@ pub(crate) fn until(filters: &Filters, now: Timestamp) -> Result<Option<Timestam
 }
 
 /// moby's `GetTimestamp`, then `ParseTimestamps` of what it gives.
-fn timestamp(value: &str, now: Timestamp) -> std::result::Result<Timestamp, String> {
+pub(crate) fn timestamp(value: &str, now: Timestamp) -> std::result::Result<Timestamp, String> {
     if value != "0"
         && let Ok(nanos) = mobyport::time::parse_duration(value)
     {

@@ -5,6 +5,7 @@
 mod anonymous_volumes;
 mod api_env;
 mod build;
+mod build_cache;
 mod build_features;
 mod compose;
 mod containers;

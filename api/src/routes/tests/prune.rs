@@ -48,7 +48,7 @@ impl PruneBackend for Fake {
         Ok(NetworkPruneResponse::default())
     }
 
-    async fn build_prune(&self) -> Result<BuildPruneResponse, Error> {
+    async fn build_prune(&self, _: Filters) -> Result<BuildPruneResponse, Error> {
         Ok(BuildPruneResponse::default())
     }
 

@@ -4,8 +4,6 @@
 
 use std::path::Path;
 
-use graph::tree::Root;
-
 use super::*;
 
 /// The name moby gives a download whose URL names no file.
@@ -17,7 +15,7 @@ impl Builder {
         &mut self,
         urls: &[String],
         dest: &str,
-    ) -> Result<(Root, Vec<String>), Failure> {
+    ) -> Result<(std::path::PathBuf, Vec<String>), Failure> {
         let dir = self.empty_dir()?;
         let mut names = Vec::new();
         for url in urls {
@@ -53,7 +51,7 @@ impl Builder {
         }
         // moby prints a blank line after a download.
         self.say("\n");
-        Ok((Root::open(&dir).map_err(Error::from)?, names))
+        Ok((dir, names))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::build::chown::Chown;
+use crate::build::context::Context;
 
 impl Builder {
     /// COPY and ADD.
@@ -39,12 +40,9 @@ impl Builder {
         let (source, from_container) = if downloads {
             let (dir, names) = self.download(&sources, &dest).await?;
             sources = names;
-            (CopySource::Context(std::sync::Arc::new(dir)), None)
+            (CopySource::Context(Context::from_dir(dir).files()), None)
         } else if from.is_empty() {
-            (
-                CopySource::Context(std::sync::Arc::new(self.ctx.root()?)),
-                None,
-            )
+            (CopySource::Context(self.ctx.files()), None)
         } else {
             let image = self.source_image(&from).await?;
             let mut cfg = ContainerConfig {

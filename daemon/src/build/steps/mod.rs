@@ -208,6 +208,7 @@ impl Builder {
                 names.join(" ")
             ));
         }
+        tracing::debug!("build steps done");
         self.say(format!("Successfully built {short}\n"));
         for t in self.opts.tags.clone() {
             let (id_s, tag) = (id.to_string(), t.clone());
@@ -236,6 +237,7 @@ impl Builder {
         let total = plan.steps.len();
         let mut stage: Option<Stage> = None;
         for (n, step) in plan.steps.into_iter().enumerate() {
+            tracing::debug!(step = n + 1, "build step");
             self.say(format!("Step {}/{} : {}", n + 1, total, step.text));
             self.say("\n");
             match step.instruction {
