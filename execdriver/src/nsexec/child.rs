@@ -97,7 +97,7 @@ pub(super) struct CapSets {
 
 /// Everything the children need, prepared before the fork.
 pub(super) struct Plan {
-    /// `cgroup.procs` of every cgroup directory, open for writing.
+    /// `tasks` (v1) or `cgroup.procs` (v2) of every cgroup directory, open for writing.
     pub(super) cgroup_procs: Vec<OwnedFd>,
     /// `(resource, limit)` pairs.
     pub(super) rlimits: Vec<(c_int, libc::rlimit64)>,

@@ -4,7 +4,7 @@
 //!
 //! [`prepare`] gathers everything before any fork: runc's `state.json` (the init process,
 //! checked against PID reuse, and the cgroup directories), the container's namespaces (opened
-//! before any `setns`: those it does not share with the monitor), `cgroup.procs` of each
+//! before any `setns`: those it does not share with the monitor), `tasks` (v1) or `cgroup.procs` (v2) of each
 //! cgroup, the rlimits, `oom_score_adj`, the capability sets, the user and groups, `HOME` from
 //! the container's `/etc/passwd` when the environment has none, the seccomp filter compiled to
 //! BPF with libseccomp (see the `seccomp` module), the candidates of the `PATH` look-up, the
@@ -121,7 +121,14 @@ pub(crate) fn prepare(
     let (namespaces, ns_paths) = open_namespaces(&init)?;
     let mut cgroup_procs = Vec::new();
     for dir in &state.cgroup_paths {
-        let path = dir.join("cgroup.procs");
+        // v1: the writing thread alone (`tasks`), which spares the kernel's RCU wait of a
+        // thread-group move; the first child has one thread. v2 has only `cgroup.procs`.
+        let tasks = dir.join("tasks");
+        let path = if tasks.exists() {
+            tasks
+        } else {
+            dir.join("cgroup.procs")
+        };
         let fd = nix::fcntl::open(&path, OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
             .map_err(|e| format!("opening {}: {e}", path.display()))?;
         cgroup_procs.push(fd);
