@@ -51,6 +51,9 @@ pub(super) struct Files {
     pub(super) index: BTreeMap<String, Entry>,
     /// False when a name could not be cleaned into the index (then only the files answer).
     pub(super) exact: bool,
+    /// Paths taken out of the context after it arrived (the Dockerfile and `.dockerignore`
+    /// when `.dockerignore` excludes them): gone from the index, unlinked after extraction.
+    removed: Vec<String>,
     extracted: OnceLock<()>,
     extracting: Mutex<()>,
 }
@@ -63,6 +66,7 @@ impl Files {
             spool: None,
             index: BTreeMap::new(),
             exact: true,
+            removed: Vec::new(),
             extracted: OnceLock::new(),
             extracting: Mutex::new(()),
         }
@@ -118,7 +122,8 @@ impl Files {
             chown: None,
         };
         root.extract("/", &mut std::io::BufReader::new(file), &opts)
-            .map_err(|e| Error::Invalid(format!("failed to read the build context: {e}")))
+            .map_err(|e| Error::Invalid(format!("failed to read the build context: {e}")))?;
+        unlink_all(&root, &self.removed)
     }
 
     /// The content of the regular file `e` read from the spool.
@@ -184,35 +189,123 @@ pub(super) fn clean(raw: &[u8]) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// The Dockerfile's text: `name` (`Dockerfile` when empty) resolved inside the context.
-pub(super) async fn dockerfile(ctx: &Context, name: &str) -> Result<String> {
-    let name = if name.is_empty() { "Dockerfile" } else { name }.to_owned();
+/// The Dockerfile's text and the name it was found under: `name` (`Dockerfile` when empty)
+/// resolved inside the context; `Dockerfile` missing, `dockerfile` serves (moby's
+/// `withDockerfileFromContext`).
+pub(super) async fn dockerfile(ctx: &Context, name: &str) -> Result<(String, String)> {
+    let name = if name.is_empty() {
+        DEFAULT_DOCKERFILE
+    } else {
+        name
+    }
+    .to_owned();
     let files = ctx.files();
     blocking(move || {
-        let missing = || Error::Invalid(format!("Cannot locate specified Dockerfile: {name}"));
-        let text = match clean(name.as_bytes()).and_then(|p| files.index.get(&p)) {
-            // A regular file: read from the spool, nothing extracted.
-            Some(e) if e.kind == b'0' || e.kind == 0 => {
-                String::from_utf8(files.read(e)?).map_err(|_| missing())?
+        let found = match read_named(&files, &name)? {
+            Some(bytes) => Some((bytes, name.clone())),
+            None if name == DEFAULT_DOCKERFILE => {
+                let lower = name.to_lowercase();
+                read_named(&files, &lower)?.map(|bytes| (bytes, lower))
             }
-            _ => {
-                let root = files.root()?;
-                let fd = root
-                    .open_fd(&graph::tree::container_path(&name), OFlag::O_RDONLY)
-                    .map_err(|_| missing())?;
-                let mut text = String::new();
-                std::fs::File::from(fd)
-                    .read_to_string(&mut text)
-                    .map_err(|_| missing())?;
-                text
-            }
+            None => None,
         };
+        let missing = || Error::Invalid(format!("Cannot locate specified Dockerfile: {name}"));
+        let (bytes, used) = found.ok_or_else(missing)?;
+        let text = String::from_utf8(bytes).map_err(|_| missing())?;
         if text.trim().is_empty() {
             return Err(Error::Invalid(format!(
-                "the Dockerfile ({name}) cannot be empty"
+                "the Dockerfile ({used}) cannot be empty"
             )));
         }
-        Ok(text)
+        Ok((text, used))
     })
     .await?
+}
+
+/// The name the CLI and moby look for without `-f`.
+const DEFAULT_DOCKERFILE: &str = "Dockerfile";
+
+/// The content of the file `name` in the context: a regular file from the spool (nothing
+/// extracted), anything else through the extracted files; `None` when there is none.
+fn read_named(files: &Files, name: &str) -> Result<Option<Vec<u8>>> {
+    match clean(name.as_bytes()).and_then(|p| files.index.get(&p)) {
+        Some(e) if e.kind == b'0' || e.kind == 0 => Ok(Some(files.read(e)?)),
+        Some(_) => read_extracted(files, name),
+        None if files.exact => Ok(None),
+        None => read_extracted(files, name),
+    }
+}
+
+fn read_extracted(files: &Files, name: &str) -> Result<Option<Vec<u8>>> {
+    let root = files.root()?;
+    let Ok(fd) = root.open_fd(&graph::tree::container_path(name), OFlag::O_RDONLY) else {
+        return Ok(None);
+    };
+    let mut bytes = Vec::new();
+    match std::fs::File::from(fd).read_to_end(&mut bytes) {
+        Ok(_) => Ok(Some(bytes)),
+        Err(_) => Ok(None),
+    }
+}
+
+impl Context {
+    /// moby's `removeDockerfile`: `.dockerignore` and the Dockerfile `dockerfile` leave the
+    /// context when `.dockerignore` excludes them (the CLI sends both whatever it says).
+    /// Called once, right after the Dockerfile was read, while nothing else holds the files.
+    pub(super) async fn drop_build_files(&mut self, dockerfile: &str) -> Result<()> {
+        let files = self.files();
+        let dockerfile = dockerfile.to_owned();
+        let gone = blocking(move || -> Result<Vec<String>> {
+            let Some(bytes) = read_named(&files, IGNORE_FILE)? else {
+                return Ok(Vec::new());
+            };
+            let text = String::from_utf8_lossy(&bytes);
+            let ignore = super::ignore::Ignore::parse(&text).map_err(Error::Invalid)?;
+            Ok([IGNORE_FILE, dockerfile.as_str()]
+                .into_iter()
+                .filter(|f| ignore.excludes(f))
+                .filter_map(|f| clean(f.as_bytes()))
+                .collect())
+        })
+        .await??;
+        if gone.is_empty() {
+            return Ok(());
+        }
+        let files = Arc::get_mut(&mut self.files).ok_or_else(|| {
+            Error::System("the build context is in use before its files were settled".into())
+        })?;
+        for path in &gone {
+            files.index.remove(path);
+        }
+        if files.extracted.get().is_some() {
+            unlink_all(&Root::open(&files.dir)?, &gone)?;
+        }
+        files.removed.extend(gone);
+        Ok(())
+    }
+}
+
+/// The ignore file's name.
+const IGNORE_FILE: &str = ".dockerignore";
+
+/// Unlinks each of `paths` (clean, relative) inside `root`, a missing one being fine.
+fn unlink_all(root: &Root, paths: &[String]) -> Result<()> {
+    for path in paths {
+        let (parent, base) = path.rsplit_once('/').unwrap_or(("", path));
+        let Ok(dir) = root.open_fd(
+            &graph::tree::container_path(parent),
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+        ) else {
+            continue;
+        };
+        match nix::unistd::unlinkat(&dir, base, nix::unistd::UnlinkatFlags::NoRemoveDir) {
+            Ok(()) | Err(nix::errno::Errno::ENOENT) => {}
+            Err(e) => {
+                return Err(Error::System(format!(
+                    "removing {path} from the build context: {e}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }

@@ -11,7 +11,8 @@
 //! RUN one that ran, COPY and ADD one whose tree got the files (`docker cp`'s extraction).
 //! An interrupted build leaves the images of the steps done and nothing partial.
 //!
-//! `receive` reads the context tar into a `context`, `remote` fetches a `remote=` context
+//! `receive` reads the context tar into a `context` (`ignore` reads its `.dockerignore` for
+//! the two build files moby takes out), `remote` fetches a `remote=` context
 //! (URL or git), `steps` runs the instructions, `copy` makes COPY's and ADD's tars,
 //! `checksum` their checksum from the context's index, `cache` finds a step already built
 //! (`cache_from` in `--cache-from` images), `describe` writes what `docker history` shows,
@@ -25,6 +26,7 @@ mod chown;
 mod context;
 mod copy;
 mod describe;
+mod ignore;
 mod memo;
 mod receive;
 mod remote;
@@ -51,7 +53,7 @@ impl BuildBackend for Daemon {
             graph::Reference::parse_normalized(t).map_err(Error::from)?;
         }
         // A remote context replaces the body (dockerd reads no body then).
-        let (ctx, remote_file, progress) = if opts.remote.is_empty() {
+        let (mut ctx, remote_file, progress) = if opts.remote.is_empty() {
             let memo = self.build_cache.memo();
             let (ctx, _) = receive::receive_with(&self.root.tmp, body, memo).await?;
             (ctx, None, None)
@@ -61,7 +63,11 @@ impl BuildBackend for Daemon {
         };
         let file = match remote_file {
             Some(text) => text,
-            None => context::dockerfile(&ctx, &opts.dockerfile).await?,
+            None => {
+                let (text, name) = context::dockerfile(&ctx, &opts.dockerfile).await?;
+                ctx.drop_build_files(&name).await?;
+                text
+            }
         };
         let plan = steps::Plan::new(&file, &opts)?;
         let (tx, stream) = bridge::unbounded_message_channel();

@@ -555,3 +555,53 @@ fn add_downloads_urls() {
         text(&fail.stderr)
     );
 }
+
+#[test]
+#[ignore = "privileged"]
+fn dockerignore_takes_the_build_files_out_and_dockerfile_may_be_lowercase() {
+    let env = Env::new("bldign", &[]);
+    // The CLI sends the Dockerfile and .dockerignore whatever .dockerignore says; the daemon
+    // takes them out when it excludes them (moby's removeDockerfile).
+    let dir = context(
+        &env,
+        "ctx",
+        &[
+            ("Dockerfile", "FROM busybox\nCOPY . /app\nRUN ls -a /app\n"),
+            (".dockerignore", "Dockerfile\n.dockerignore\nskip.txt\n"),
+            ("keep.txt", "k\n"),
+            ("skip.txt", "s\n"),
+        ],
+    );
+    let out = build_ok(&env, &["-t", "ign"], &dir);
+    assert_eq!(
+        env.ok(&["run", "--rm", "ign", "ls", "-a", "/app"]),
+        ".\n..\nkeep.txt\n",
+        "{out}"
+    );
+    // Not excluded: both stay.
+    std::fs::write(dir.join(".dockerignore"), "skip.txt\n").expect("write");
+    build_ok(&env, &["-t", "ign2"], &dir);
+    assert_eq!(
+        env.ok(&["run", "--rm", "ign2", "ls", "-a", "/app"]),
+        ".\n..\n.dockerignore\nDockerfile\nkeep.txt\n"
+    );
+    // An API client that names no Dockerfile gets `dockerfile` when `Dockerfile` is missing.
+    let lower = context(
+        &env,
+        "lower",
+        &[(
+            "dockerfile",
+            "FROM busybox\nRUN echo lowercase-dockerfile\n",
+        )],
+    );
+    let out = env.d.docker_py_ok(&format!(
+        r#"
+import docker
+c = docker.from_env()
+img, logs = c.images.build(path={path:?}, tag="lower")
+print("".join(l.get("stream", "") for l in logs))
+"#,
+        path = lower.to_str().expect("utf-8")
+    ));
+    assert!(out.contains("lowercase-dockerfile"), "{out}");
+}
