@@ -95,10 +95,44 @@ pub(super) struct CapSets {
     pub(super) last: u32,
 }
 
+/// The container's v2 cgroup (the unified hierarchy, alone or beside v1 ones).
+pub(super) struct Unified {
+    /// The directory, for `clone3`'s `CLONE_INTO_CGROUP`.
+    pub(super) dir: OwnedFd,
+    /// Its `cgroup.procs`, open for writing, where `clone3` cannot place the process.
+    pub(super) procs: OwnedFd,
+    /// Its place among the cgroup directories of the messages.
+    pub(super) index: usize,
+}
+
+/// `CLONE_INTO_CGROUP` (linux/sched.h), a 64-bit flag the `libc` crate's `c_int` cannot hold.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// The kernel's `struct clone_args` (`CLONE_ARGS_SIZE_VER2`), which glibc's `libc` crate does
+/// not define.
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
 /// Everything the children need, prepared before the fork.
 pub(super) struct Plan {
-    /// `tasks` (v1) or `cgroup.procs` (v2) of every cgroup directory, open for writing.
+    /// `tasks` of every v1 cgroup directory (`cgroup.procs` of any v2 one but the first),
+    /// open for writing.
     pub(super) cgroup_procs: Vec<OwnedFd>,
+    /// The v2 cgroup, which the process is cloned into.
+    pub(super) unified: Option<Unified>,
     /// `(resource, limit)` pairs.
     pub(super) rlimits: Vec<(c_int, libc::rlimit64)>,
     /// The `oom_score_adj` to write, as text.
@@ -203,7 +237,7 @@ pub(super) unsafe fn intermediate(plan: &Plan, pipe: c_int) -> ! {
         }
     }
     // SAFETY: this process is single-threaded (a fork of the single-threaded monitor).
-    match unsafe { libc::fork() } {
+    match unsafe { fork_process(plan, pipe) } {
         -1 => fail(pipe, Stage::Fork, errno(), 0),
         // SAFETY: the new child of a single-threaded process.
         0 => unsafe { process(plan, pipe) },
@@ -213,6 +247,48 @@ pub(super) unsafe fn intermediate(plan: &Plan, pipe: c_int) -> ! {
             unsafe { libc::_exit(0) }
         }
     }
+}
+
+/// Forks the process, straight into the v2 cgroup when there is one: `clone3` with
+/// `CLONE_INTO_CGROUP` places it without a migration, so without the RCU grace period a move
+/// into a v2 cgroup waits for (several milliseconds); a kernel without it (before 5.7) gets
+/// the move, "0" written to `cgroup.procs`, then a plain fork. Like `fork`: 0 in the child.
+///
+/// # Safety
+///
+/// Only in the single-threaded first child (see [`intermediate`]); the child it makes may
+/// only make raw system calls, as after `fork`.
+unsafe fn fork_process(plan: &Plan, pipe: c_int) -> libc::pid_t {
+    if let Some(u) = &plan.unified {
+        let args = CloneArgs {
+            flags: CLONE_INTO_CGROUP,
+            exit_signal: libc::SIGCHLD as u64,
+            cgroup: u.dir.as_raw_fd() as u64,
+            ..CloneArgs::default()
+        };
+        // SAFETY: `args` is a valid `clone_args` of the size given; without CLONE_VM and a
+        // stack the child runs on a copy of this one, as after `fork`.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_clone3,
+                &args as *const CloneArgs,
+                std::mem::size_of::<CloneArgs>(),
+            )
+        };
+        if r >= 0 {
+            return r as libc::pid_t;
+        }
+        let e = errno();
+        if !matches!(e, libc::ENOSYS | libc::E2BIG | libc::EINVAL) {
+            fail(pipe, Stage::Cgroup, e, u.index as i32);
+        }
+        // SAFETY: writes one byte from a static buffer; "0" means the writing process.
+        if unsafe { libc::write(u.procs.as_raw_fd(), b"0".as_ptr().cast(), 1) } < 0 {
+            fail(pipe, Stage::Cgroup, errno(), u.index as i32);
+        }
+    }
+    // SAFETY: see above.
+    unsafe { libc::fork() }
 }
 
 /// The exec's process, inside the container's namespaces: runc's `setns` init, then `execve`.

@@ -4,7 +4,7 @@
 //!
 //! [`prepare`] gathers everything before any fork: runc's `state.json` (the init process,
 //! checked against PID reuse, and the cgroup directories), the container's namespaces (opened
-//! before any `setns`: those it does not share with the monitor), `tasks` (v1) or `cgroup.procs` (v2) of each
+//! before any `setns`: those it does not share with the monitor), `tasks` of each v1 and the directory of the v2
 //! cgroup, the rlimits, `oom_score_adj`, the capability sets, the user and groups, `HOME` from
 //! the container's `/etc/passwd` when the environment has none, the seccomp filter compiled to
 //! BPF with libseccomp (see the `seccomp` module), the candidates of the `PATH` look-up, the
@@ -119,20 +119,38 @@ pub(crate) fn prepare(
         return Err("the container's init is in another user namespace".to_owned());
     }
     let (namespaces, ns_paths) = open_namespaces(&init)?;
+    // v1: the writing thread alone (`tasks`), which spares the kernel's RCU wait of a
+    // thread-group move; the first child has one thread. v2 (one hierarchy) has no `tasks`:
+    // the process is cloned straight into it (see `child::fork_process`).
     let mut cgroup_procs = Vec::new();
+    let mut cgroup_dirs = Vec::new();
+    let mut unified: Option<(child::Unified, PathBuf)> = None;
+    let open = |path: &Path, flags: OFlag| {
+        nix::fcntl::open(path, flags | OFlag::O_CLOEXEC, Mode::empty())
+            .map_err(|e| format!("opening {}: {e}", path.display()))
+    };
     for dir in &state.cgroup_paths {
-        // v1: the writing thread alone (`tasks`), which spares the kernel's RCU wait of a
-        // thread-group move; the first child has one thread. v2 has only `cgroup.procs`.
         let tasks = dir.join("tasks");
-        let path = if tasks.exists() {
-            tasks
+        if tasks.exists() {
+            cgroup_procs.push(open(&tasks, OFlag::O_WRONLY)?);
+            cgroup_dirs.push(dir.clone());
+        } else if unified.is_none() {
+            let u = child::Unified {
+                dir: open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY)?,
+                procs: open(&dir.join("cgroup.procs"), OFlag::O_WRONLY)?,
+                index: 0,
+            };
+            unified = Some((u, dir.clone()));
         } else {
-            dir.join("cgroup.procs")
-        };
-        let fd = nix::fcntl::open(&path, OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
-            .map_err(|e| format!("opening {}: {e}", path.display()))?;
-        cgroup_procs.push(fd);
+            cgroup_procs.push(open(&dir.join("cgroup.procs"), OFlag::O_WRONLY)?);
+            cgroup_dirs.push(dir.clone());
+        }
     }
+    let unified = unified.map(|(mut u, dir)| {
+        u.index = cgroup_dirs.len();
+        cgroup_dirs.push(dir);
+        u
+    });
 
     let args = process.args().clone().unwrap_or_default();
     let arg0 = args.first().cloned().ok_or("the exec has no command")?;
@@ -147,6 +165,7 @@ pub(crate) fn prepare(
         stdio::stdio(&init, process, open_stdin).map_err(|e| e.to_string())?;
     let mut plan = Plan {
         cgroup_procs,
+        unified,
         rlimits: rlimits(process)?,
         oom_score_adj: process.oom_score_adj().map(|n| n.to_string().into_bytes()),
         namespaces,
@@ -174,7 +193,7 @@ pub(crate) fn prepare(
         monitor_stdio,
         arg0,
         cwd,
-        cgroups: state.cgroup_paths,
+        cgroups: cgroup_dirs,
         namespaces: ns_paths,
         candidates,
     })
