@@ -311,3 +311,42 @@ fn sleeper(env: &Env, name: &str, args: &[&str]) {
 fn run_code(env: &Env, args: &[&str]) -> Option<i32> {
     env.docker(args).status.code()
 }
+
+/// A container at its PIDs limit still takes an exec, as with runc (which moves a process it
+/// made outside; a fork inside would be refused).
+#[test]
+#[ignore = "privileged"]
+fn exec_at_the_pids_limit_runs_as_with_runc() {
+    let rig = rig("xnpid");
+    let env = &rig.env;
+    let full = ["--pids-limit", "3"];
+    let cmd = ["busybox", "sh", "-c", "sleep 300 & sleep 300 & wait"];
+    for (name, runtime) in [("pn", "watched"), ("po", "other")] {
+        let mut argv = vec!["run", "-d", "--name", name, "--runtime", runtime];
+        argv.extend(full);
+        argv.extend(cmd);
+        env.ok(&argv);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let with_runc = env.docker(&["exec", "po", "echo", "in"]);
+    let native = env.docker(&["exec", "pn", "echo", "in"]);
+    let show = |o: &std::process::Output| {
+        format!(
+            "{:?} {} {}",
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    assert_eq!(
+        (native.status.code(), native.stdout.clone()),
+        (with_runc.status.code(), with_runc.stdout.clone()),
+        "native: {}\nrunc: {}",
+        show(&native),
+        show(&with_runc)
+    );
+    assert_eq!(native.stdout, b"in\n", "{}", show(&native));
+    // ... and it was the native path: the `watched` runc was never asked to exec.
+    assert_eq!(runc_execs(&rig.native_log), 0);
+    assert_eq!(runc_execs(&rig.other_log), 1);
+}

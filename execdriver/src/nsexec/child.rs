@@ -2,11 +2,13 @@
 //! the (single-threaded) monitor, so it only makes raw system calls on data prepared before the
 //! fork: no allocation, no locks, no Rust I/O.
 //!
-//! The first child joins the container's cgroups, sets the rlimits and `oom_score_adj`, joins
-//! the namespaces (mount last) and forks the second, which is inside the container's PID
-//! namespace; the first reports the second's PID and exits, so the monitor (a child subreaper)
-//! becomes the process's parent. The second does what runc's `setns` init does and execs the
-//! command. A failure is one [`Record`] on the status pipe; success closes it (close-on-exec).
+//! The first child sets the rlimits and `oom_score_adj`, joins the namespaces (mount last) and
+//! forks the second, which is inside the container's PID namespace (and, through `clone3`,
+//! already in its v2 cgroup when there is one); the first reports the second's PID and exits,
+//! so the monitor (a child subreaper) becomes the process's parent. The second joins the
+//! container's v1 cgroups itself — after its fork, as runc moves a process already made: a
+//! move is not held to `pids.max`, a fork is, so an exec still starts in a container at its
+//! PIDs limit — then does what runc's `setns` init does and execs the command. A failure is one [`Record`] on the status pipe; success closes it (close-on-exec).
 
 use std::ffi::{CString, c_char, c_int};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -193,18 +195,12 @@ fn fail(pipe: c_int, stage: Stage, errno: i32, value: i32) -> ! {
     unsafe { libc::_exit(1) }
 }
 
-/// The first child: cgroups, rlimits, `oom_score_adj`, namespaces, then the second child.
+/// The first child: rlimits, `oom_score_adj`, namespaces, then the second child.
 ///
 /// # Safety
 ///
 /// Call only in the child of a `fork` of a single-threaded process; it never returns.
 pub(super) unsafe fn intermediate(plan: &Plan, pipe: c_int) -> ! {
-    for (i, fd) in plan.cgroup_procs.iter().enumerate() {
-        // SAFETY: writes one byte from a static buffer; "0" means the writing process.
-        if unsafe { libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) } < 0 {
-            fail(pipe, Stage::Cgroup, errno(), i as i32);
-        }
-    }
     for (i, (resource, limit)) in plan.rlimits.iter().enumerate() {
         // SAFETY: the limit is a valid struct for the call; the old value is not asked for.
         let r = unsafe {
@@ -237,10 +233,11 @@ pub(super) unsafe fn intermediate(plan: &Plan, pipe: c_int) -> ! {
         }
     }
     // SAFETY: this process is single-threaded (a fork of the single-threaded monitor).
-    match unsafe { fork_process(plan, pipe) } {
+    let (pid, v2_done) = unsafe { fork_process(plan) };
+    match pid {
         -1 => fail(pipe, Stage::Fork, errno(), 0),
         // SAFETY: the new child of a single-threaded process.
-        0 => unsafe { process(plan, pipe) },
+        0 => unsafe { process(plan, pipe, v2_done) },
         pid => {
             send(pipe, PID, 0, pid);
             // SAFETY: ends this forked copy without running the monitor's exit handlers.
@@ -251,14 +248,16 @@ pub(super) unsafe fn intermediate(plan: &Plan, pipe: c_int) -> ! {
 
 /// Forks the process, straight into the v2 cgroup when there is one: `clone3` with
 /// `CLONE_INTO_CGROUP` places it without a migration, so without the RCU grace period a move
-/// into a v2 cgroup waits for (several milliseconds); a kernel without it (before 5.7) gets
-/// the move, "0" written to `cgroup.procs`, then a plain fork. Like `fork`: 0 in the child.
+/// into a v2 cgroup waits for (several milliseconds). Where that fails (a kernel before 5.7,
+/// or the cgroup at its `pids.max`, which a fork counts against) a plain fork, and the process
+/// moves itself (see [`join_cgroups`]). Like `fork`: 0 in the child; with it, whether the
+/// process has nothing left to do for a v2 cgroup (none, or cloned into it).
 ///
 /// # Safety
 ///
 /// Only in the single-threaded first child (see [`intermediate`]); the child it makes may
 /// only make raw system calls, as after `fork`.
-unsafe fn fork_process(plan: &Plan, pipe: c_int) -> libc::pid_t {
+unsafe fn fork_process(plan: &Plan) -> (libc::pid_t, bool) {
     if let Some(u) = &plan.unified {
         let args = CloneArgs {
             flags: CLONE_INTO_CGROUP,
@@ -276,19 +275,33 @@ unsafe fn fork_process(plan: &Plan, pipe: c_int) -> libc::pid_t {
             )
         };
         if r >= 0 {
-            return r as libc::pid_t;
+            return (r as libc::pid_t, true);
         }
-        let e = errno();
-        if !matches!(e, libc::ENOSYS | libc::E2BIG | libc::EINVAL) {
-            fail(pipe, Stage::Cgroup, e, u.index as i32);
+    }
+    // SAFETY: see above.
+    (unsafe { libc::fork() }, plan.unified.is_none())
+}
+
+/// The process moves itself into the container's cgroups: "0" (the writer) to every v1
+/// hierarchy's `tasks` — its one thread, which spares the kernel's RCU wait of a thread-group
+/// move — and to the v2 `cgroup.procs` unless it was cloned into it.
+///
+/// # Safety
+///
+/// Only in the forked process (see [`process`]).
+unsafe fn join_cgroups(plan: &Plan, pipe: c_int, v2_done: bool) {
+    for (i, fd) in plan.cgroup_procs.iter().enumerate() {
+        // SAFETY: writes one byte from a static buffer to a descriptor opened before the fork.
+        if unsafe { libc::write(fd.as_raw_fd(), b"0".as_ptr().cast(), 1) } < 0 {
+            fail(pipe, Stage::Cgroup, errno(), i as i32);
         }
-        // SAFETY: writes one byte from a static buffer; "0" means the writing process.
+    }
+    if let Some(u) = plan.unified.as_ref().filter(|_| !v2_done) {
+        // SAFETY: as above.
         if unsafe { libc::write(u.procs.as_raw_fd(), b"0".as_ptr().cast(), 1) } < 0 {
             fail(pipe, Stage::Cgroup, errno(), u.index as i32);
         }
     }
-    // SAFETY: see above.
-    unsafe { libc::fork() }
 }
 
 /// The exec's process, inside the container's namespaces: runc's `setns` init, then `execve`.
@@ -296,10 +309,11 @@ unsafe fn fork_process(plan: &Plan, pipe: c_int) -> libc::pid_t {
 /// # Safety
 ///
 /// Call only in the child of a `fork` of a single-threaded process; it never returns.
-unsafe fn process(plan: &Plan, pipe: c_int) -> ! {
+unsafe fn process(plan: &Plan, pipe: c_int, v2_done: bool) -> ! {
     // SAFETY (whole block): raw system calls on descriptors and buffers prepared before the
     // fork, which stay valid: this process never frees anything.
     unsafe {
+        join_cgroups(plan, pipe, v2_done);
         if libc::setsid() < 0 {
             fail(pipe, Stage::Setsid, errno(), 0);
         }
