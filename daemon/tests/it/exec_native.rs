@@ -319,15 +319,28 @@ fn run_code(env: &Env, args: &[&str]) -> Option<i32> {
 fn exec_at_the_pids_limit_runs_as_with_runc() {
     let rig = rig("xnpid");
     let env = &rig.env;
-    let full = ["--pids-limit", "3"];
-    let cmd = ["busybox", "sh", "-c", "sleep 300 & sleep 300 & wait"];
+    // sh and five sleeps: six processes, the limit.
+    let full = ["--pids-limit", "6"];
+    let cmd = [
+        "busybox",
+        "sh",
+        "-c",
+        "for i in 1 2 3 4 5; do sleep 300 & done; wait",
+    ];
     for (name, runtime) in [("pn", "watched"), ("po", "other")] {
         let mut argv = vec!["run", "-d", "--name", name, "--runtime", runtime];
         argv.extend(full);
         argv.extend(cmd);
         env.ok(&argv);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while env.ok(&["top", name]).lines().count() < 7 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} did not fill up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let with_runc = env.docker(&["exec", "po", "echo", "in"]);
     let native = env.docker(&["exec", "pn", "echo", "in"]);
     let show = |o: &std::process::Output| {
@@ -346,6 +359,13 @@ fn exec_at_the_pids_limit_runs_as_with_runc() {
         show(&with_runc)
     );
     assert_eq!(native.stdout, b"in\n", "{}", show(&native));
+    // At the limit indeed: the exec's own fork is refused.
+    let fork = env.docker(&["exec", "pn", "sh", "-c", "sleep 0 & wait"]);
+    assert!(
+        String::from_utf8_lossy(&fork.stderr).contains("can't fork"),
+        "{}",
+        show(&fork)
+    );
     // ... and it was the native path: the `watched` runc was never asked to exec.
     assert_eq!(runc_execs(&rig.native_log), 0);
     assert_eq!(runc_execs(&rig.other_log), 1);

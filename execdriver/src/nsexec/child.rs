@@ -2,13 +2,15 @@
 //! the (single-threaded) monitor, so it only makes raw system calls on data prepared before the
 //! fork: no allocation, no locks, no Rust I/O.
 //!
-//! The first child sets the rlimits and `oom_score_adj`, joins the namespaces (mount last) and
+//! The first child sets the rlimits and `oom_score_adj`, joins the namespaces but the cgroup
+//! one (mount last) and
 //! forks the second, which is inside the container's PID namespace (and, through `clone3`,
 //! already in its v2 cgroup when there is one); the first reports the second's PID and exits,
 //! so the monitor (a child subreaper) becomes the process's parent. The second joins the
 //! container's v1 cgroups itself — after its fork, as runc moves a process already made: a
 //! move is not held to `pids.max`, a fork is, so an exec still starts in a container at its
-//! PIDs limit — then does what runc's `setns` init does and execs the command. A failure is one [`Record`] on the status pipe; success closes it (close-on-exec).
+//! PIDs limit — and its cgroup namespace, then does what runc's `setns` init does and execs the
+//! command. A failure is one [`Record`] on the status pipe; success closes it (close-on-exec).
 
 use std::ffi::{CString, c_char, c_int};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -226,7 +228,11 @@ pub(super) unsafe fn intermediate(plan: &Plan, pipe: c_int) -> ! {
             libc::close(fd);
         }
     }
+    // The cgroup namespace waits for the process (see `join_cgroups`).
     for (i, (fd, nstype)) in plan.namespaces.iter().enumerate() {
+        if *nstype == libc::CLONE_NEWCGROUP {
+            continue;
+        }
         // SAFETY: a namespace descriptor opened before the fork.
         if unsafe { libc::setns(fd.as_raw_fd(), *nstype) } < 0 {
             fail(pipe, Stage::Setns, errno(), i as i32);
@@ -282,7 +288,8 @@ unsafe fn fork_process(plan: &Plan) -> (libc::pid_t, bool) {
     (unsafe { libc::fork() }, plan.unified.is_none())
 }
 
-/// The process moves itself into the container's cgroups: "0" (the writer) to every v1
+/// The process moves itself into the container's cgroups, then joins its cgroup namespace:
+/// "0" (the writer) to every v1
 /// hierarchy's `tasks` — its one thread, which spares the kernel's RCU wait of a thread-group
 /// move — and to the v2 `cgroup.procs` unless it was cloned into it.
 ///
@@ -300,6 +307,16 @@ unsafe fn join_cgroups(plan: &Plan, pipe: c_int, v2_done: bool) {
         // SAFETY: as above.
         if unsafe { libc::write(u.procs.as_raw_fd(), b"0".as_ptr().cast(), 1) } < 0 {
             fail(pipe, Stage::Cgroup, errno(), u.index as i32);
+        }
+    }
+    // Only now the container's cgroup namespace: a v2 move (and `CLONE_INTO_CGROUP`) from
+    // inside it would be refused under `nsdelegate`, the monitor's cgroup being outside it.
+    for (i, (fd, nstype)) in plan.namespaces.iter().enumerate() {
+        if *nstype == libc::CLONE_NEWCGROUP {
+            // SAFETY: a namespace descriptor opened before the fork.
+            if unsafe { libc::setns(fd.as_raw_fd(), *nstype) } < 0 {
+                fail(pipe, Stage::Setns, errno(), i as i32);
+            }
         }
     }
 }
