@@ -42,10 +42,12 @@ pub trait PruneBackend {
         filters: Filters,
     ) -> impl Future<Output = Result<NetworkPruneResponse, Error>> + Send;
 
-    /// `POST /build/prune`: removes the build cache `filters` select.
+    /// `POST /build/prune`: removes the build cache `filters` select; with `keep_storage`,
+    /// only its oldest, until it holds at most that many bytes.
     fn build_prune(
         &self,
         filters: Filters,
+        keep_storage: Option<u64>,
     ) -> impl Future<Output = Result<BuildPruneResponse, Error>> + Send;
 
     /// `GET /system/df`: images, containers and volumes with their sizes.

@@ -104,13 +104,35 @@ async fn network_prune<B: Backend>(
     Ok(Json(b.network_prune(q.filters(NETWORK_FILTERS)?).await?))
 }
 
-/// `POST /build/prune` (`all` and `keep-storage` select among caches wharf never has: every
-/// record of its build cache is unused).
+/// `POST /build/prune`'s query: a prune's, and how much cache to keep.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BuildPruneQuery {
+    filters: Option<String>,
+    /// Bytes of cache to keep (the oldest records go first).
+    #[serde(rename = "keep-storage")]
+    keep_storage: Option<String>,
+}
+
+/// `POST /build/prune`. Its `all` (also records in use or shared) selects nothing more here:
+/// no record of wharf's build cache is ever in use or shared.
 async fn build_prune<B: Backend>(
     State(b): State<Arc<B>>,
-    Query(q): Query<PruneQuery>,
+    Query(q): Query<BuildPruneQuery>,
 ) -> Result<Json<BuildPruneResponse>, Error> {
-    Ok(Json(b.build_prune(q.filters(BUILD_FILTERS)?).await?))
+    let filters = PruneQuery { filters: q.filters }.filters(BUILD_FILTERS)?;
+    let keep = match q.keep_storage.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(v) => match v.parse::<i64>() {
+            Ok(0) => None,
+            Ok(n) => Some(
+                u64::try_from(n)
+                    .map_err(|_| Error::invalid(format!("invalid keep-storage value: {v}")))?,
+            ),
+            Err(_) => return Err(Error::invalid(format!("invalid keep-storage value: {v}"))),
+        },
+    };
+    Ok(Json(b.build_prune(filters, keep).await?))
 }
 
 /// `GET /system/df` (its `type` query only narrows what is computed; everything is).

@@ -34,7 +34,7 @@ fn field_matches(field: &str, value: &str, id: &str) -> bool {
     }
 }
 
-/// The fields buildkit compares (`label` and `label!` are accepted and ignored, as dockerd).
+/// The fields buildkit compares (`label` and `label!` apart: a memo record has no labels).
 const FIELDS: &[&str] = &[
     "id",
     "parent",
@@ -94,10 +94,17 @@ impl BuildCache {
         slot.clone()
     }
 
-    /// `POST /build/prune`: the memo records `filters` select (all by default) removed,
+    /// `POST /build/prune`: the memo records `filters` select (all by default) removed — with
+    /// `keep_storage`, only the oldest of them, until the memo holds at most that many bytes —
     /// listed by ID, their bytes reclaimed.
-    pub async fn prune(self: &Arc<Self>, filters: &Filters) -> Result<BuildPruneResponse> {
+    pub async fn prune(
+        self: &Arc<Self>,
+        filters: &Filters,
+        keep_storage: Option<u64>,
+    ) -> Result<BuildPruneResponse> {
         let before = until(filters)?.map(|t| u64::try_from(t.as_second()).unwrap_or(0));
+        // A record has no labels: `label=` selects none, `label!=` any.
+        let labelled = !filters.get("label").is_empty();
         let mut fields = Vec::new();
         for f in FIELDS {
             match filters.get(f) {
@@ -108,9 +115,14 @@ impl BuildCache {
         }
         let this = Arc::clone(self);
         let (ids, bytes) = blocking(move || match this.memo() {
-            Some(m) => m.remove(|id, at| {
-                before.is_none_or(|b| at < b) && fields.iter().all(|(f, v)| field_matches(f, v, id))
-            }),
+            Some(m) => m.remove(
+                |id, at| {
+                    !labelled
+                        && before.is_none_or(|b| at < b)
+                        && fields.iter().all(|(f, v)| field_matches(f, v, id))
+                },
+                keep_storage,
+            ),
             None => Ok((Vec::new(), 0)),
         })
         .await??;

@@ -152,19 +152,35 @@ impl Memo {
     }
 
     /// Removes, in one batch, the records `doomed` selects (given a record's ID and when it
-    /// was recorded, in Unix seconds): the IDs removed and the bytes they held.
-    pub(crate) fn remove(&self, doomed: impl Fn(&str, u64) -> bool) -> Result<(Vec<String>, u64)> {
+    /// was recorded, in Unix seconds) — with `keep` (buildkit's `keep-storage`), only the
+    /// oldest of them, until all the records hold at most `keep` bytes: the IDs removed and
+    /// the bytes they held.
+    pub(crate) fn remove(
+        &self,
+        doomed: impl Fn(&str, u64) -> bool,
+        keep: Option<u64>,
+    ) -> Result<(Vec<String>, u64)> {
         let _guard = self.write.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut ids, mut bytes, mut ops) = (Vec::new(), 0u64, Vec::new());
+        let (mut total, mut selected) = (0u64, Vec::new());
         for entry in self.store.scan_prefix(b"k/") {
             let (k, v) = entry.map_err(store_err)?;
-            let id = record_id(&k[2..]);
-            if !doomed(&id, be(v.get(44..).unwrap_or_default())) {
-                continue;
-            }
             // The record, and its place in the insertion order.
-            bytes += (2 * k.len() + v.len() + 8) as u64;
-            ops.push(Op::Delete(order_of(be(&v))));
+            let size = (2 * k.len() + v.len() + 8) as u64;
+            total += size;
+            let id = record_id(&k[2..]);
+            if doomed(&id, be(v.get(44..).unwrap_or_default())) {
+                selected.push((be(&v), k, id, size));
+            }
+        }
+        // Oldest inserted first, so that `keep` spares the newest.
+        selected.sort_by_key(|(seq, ..)| *seq);
+        let (mut ids, mut bytes, mut ops) = (Vec::new(), 0u64, Vec::new());
+        for (seq, k, id, size) in selected {
+            if keep.is_some_and(|keep| total - bytes <= keep) {
+                break;
+            }
+            bytes += size;
+            ops.push(Op::Delete(order_of(seq)));
             ops.push(Op::Delete(k));
             ids.push(id);
         }
@@ -223,12 +239,34 @@ mod tests {
         assert_eq!(memo.get(b"b").unwrap(), None);
         assert_eq!(memo.get(b"a").unwrap(), Some(rec(3)));
         // Recorded later than any `until`: nothing removed.
-        let (ids, _) = memo.remove(|_, t| t < unix_now() - 3600).unwrap();
+        let (ids, _) = memo.remove(|_, t| t < unix_now() - 3600, None).unwrap();
         assert!(ids.is_empty());
-        let (ids, bytes) = memo.remove(|_, _| true).unwrap();
+        let (ids, bytes) = memo.remove(|_, _| true, None).unwrap();
         assert_eq!(ids.len(), 3);
         assert!(bytes > 0);
         assert_eq!(memo.get(b"c").unwrap(), None);
         assert_eq!(memo.len().unwrap(), 0);
+    }
+
+    #[test]
+    fn keep_storage_spares_the_newest_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let memo = Memo::open(dir.path(), 10).unwrap();
+        for n in 1..=4u8 {
+            memo.record(&[(vec![b'k', n], rec(n))]).unwrap();
+        }
+        // Every record holds 68 bytes (its 4-byte key twice, the value, the order entry's seq):
+        // keeping two records' bytes removes the two oldest.
+        let (_, all) = memo.remove(|_, _| false, None).unwrap();
+        assert_eq!(all, 0);
+        let (ids, bytes) = memo.remove(|_, _| true, Some(2 * 68)).unwrap();
+        assert_eq!(ids.len(), 2, "{bytes}");
+        assert_eq!(memo.get(b"k\x01").unwrap(), None);
+        assert_eq!(memo.get(b"k\x02").unwrap(), None);
+        assert_eq!(memo.get(b"k\x04").unwrap(), Some(rec(4)));
+        // Already within the bound: nothing.
+        let (ids, _) = memo.remove(|_, _| true, Some(1 << 20)).unwrap();
+        assert!(ids.is_empty());
+        assert_eq!(memo.len().unwrap(), 2);
     }
 }

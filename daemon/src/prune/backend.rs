@@ -53,8 +53,12 @@ impl PruneBackend for Daemon {
 
     /// The builder's checksum memo (the classic builder's cache proper is its images, which
     /// `image prune` removes, as with dockerd).
-    async fn build_prune(&self, filters: Filters) -> Result<BuildPruneResponse, api::Error> {
-        Ok(self.build_cache.prune(&filters).await?)
+    async fn build_prune(
+        &self,
+        filters: Filters,
+        keep_storage: Option<u64>,
+    ) -> Result<BuildPruneResponse, api::Error> {
+        Ok(self.build_cache.prune(&filters, keep_storage).await?)
     }
 
     async fn system_df(&self) -> Result<SystemDataUsageResponse, api::Error> {

@@ -213,6 +213,12 @@ fn builder_prune_removes_the_memo() {
     assert_eq!(kept.trim(), "Total reclaimed space: 0B");
     let none = env.ok(&["builder", "prune", "-f", "--filter", "inuse=true"]);
     assert_eq!(none.trim(), "Total reclaimed space: 0B");
+    // A record has no labels; `--keep-storage` spares the newest records within its bytes
+    // (here all three: without it they would all go).
+    let none = env.ok(&["builder", "prune", "-f", "--filter", "label=team=a"]);
+    assert_eq!(none.trim(), "Total reclaimed space: 0B");
+    let kept = env.ok(&["builder", "prune", "-f", "--keep-storage", "1MB"]);
+    assert_eq!(kept.trim(), "Total reclaimed space: 0B");
     let one = env.ok(&[
         "builder",
         "prune",

@@ -48,8 +48,15 @@ impl PruneBackend for Fake {
         Ok(NetworkPruneResponse::default())
     }
 
-    async fn build_prune(&self, _: Filters) -> Result<BuildPruneResponse, Error> {
-        Ok(BuildPruneResponse::default())
+    async fn build_prune(
+        &self,
+        _: Filters,
+        keep: Option<u64>,
+    ) -> Result<BuildPruneResponse, Error> {
+        Ok(BuildPruneResponse {
+            space_reclaimed: keep.unwrap_or(0),
+            ..BuildPruneResponse::default()
+        })
     }
 
     async fn system_df(&self) -> Result<SystemDataUsageResponse, Error> {
@@ -112,4 +119,14 @@ async fn prunes_check_their_filters_and_answer_as_dockerd() {
         body,
         r#"{"LayersSize":3,"Images":[],"Containers":[],"Volumes":[],"BuildCache":null}"#
     );
+}
+
+#[tokio::test]
+async fn build_prune_reads_keep_storage() {
+    let (status, _, body) = super::call_with("POST", "/build/prune?keep-storage=2048", "").await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    assert!(body.contains(r#""SpaceReclaimed":2048"#), "{body}");
+    let (status, _, body) = super::call_with("POST", "/build/prune?keep-storage=-1", "").await;
+    assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
+    assert!(body.contains("invalid keep-storage value: -1"), "{body}");
 }
